@@ -1,0 +1,1 @@
+"""gridreg: field collection and registry for grid-based public services."""
