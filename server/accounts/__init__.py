@@ -1,0 +1,1 @@
+"""Accounts: users, roles, scopes in the grid hierarchy, tokens, login throttling."""

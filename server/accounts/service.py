@@ -1,0 +1,191 @@
+"""Accounts: create and disable users, log in with throttling, issue and check tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import AccessToken, LoginThrottle, Role, TokenKind, User, UserScope
+from server.accounts.passwords import hash_password, verify_password
+from server.audit.service import record
+from server.errors import AppError, AuthenticationError, ConflictError, NotFoundError, RuleViolation
+from server.geo.models import AdminUnit
+from server.settings import Settings
+
+API_TOKEN_DAYS = 365
+
+
+class LoginFailed(AuthenticationError):
+    """Wrong username or password; says neither which."""
+
+    code, message_zh = "auth.invalid_credentials", "用户名或密码错误"
+    keep_changes = True  # the failure must count towards throttling
+
+
+class LoginLocked(AppError):
+    """Too many recent failures for this username."""
+
+    status, code, message_zh = 429, "auth.locked", "登录失败次数过多，请稍后再试"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many failed logins; try again later")
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token as shown once to its owner; only its hash is stored."""
+
+    access_token: str
+    expires_at: datetime
+    user: User
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def token_digest(raw: str) -> str:
+    """The stored form of a bearer token."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    unit_codes: Sequence[str] = (),
+    department: str | None = None,
+    actor_id: int | None = None,
+) -> User:
+    """Create a user scoped to the given admin units."""
+    problems: dict[str, list[str]] = {}
+    if role not in {r.value for r in Role}:
+        problems["role"] = [f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}"]
+    if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").isalnum():
+        problems["username"] = ["letters, digits, '-' and '_' only, at most 64 characters"]
+    if len(password) < 8:
+        problems["password"] = ["at least 8 characters"]
+    units = list(session.scalars(select(AdminUnit).where(AdminUnit.code.in_(unit_codes))))
+    missing = sorted(set(unit_codes) - {u.code for u in units})
+    if missing:
+        problems["units"] = [f"unknown admin unit {code}" for code in missing]
+    if role != Role.ADMIN and not unit_codes:
+        problems["units"] = ["every role but admin needs at least one admin unit"]
+    if problems:
+        raise RuleViolation("invalid user", errors=problems, code="user.invalid")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ConflictError(f"user {username} exists", code="user.exists", message_zh="用户名已存在")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        password_hash=hash_password(password),
+        department=department,
+        is_active=True,
+    )
+    user.scopes = [UserScope(unit=unit) for unit in units]
+    session.add(user)
+    session.flush()
+    record(session, actor_id, "user.create", target_type="user", target_id=user.id,
+           detail={"username": username, "role": role, "units": list(unit_codes)})
+    return user
+
+
+def set_user_active(session: Session, username: str, active: bool, *, actor_id: int | None = None) -> User:
+    """Disable (revoking every token) or re-enable a user."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFoundError(f"no user {username}", code="user.not_found")
+    user.is_active = active
+    if not active:
+        for token in session.scalars(select(AccessToken).where(AccessToken.user_id == user.id)):
+            token.revoked_at = token.revoked_at or _now()
+    record(session, actor_id, "user.enable" if active else "user.disable", target_type="user", target_id=user.id)
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by username."""
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def _issue(session: Session, user: User, kind: TokenKind, ttl: timedelta, label: str | None) -> IssuedToken:
+    raw = secrets.token_urlsafe(32)
+    expires_at = _now() + ttl
+    session.add(AccessToken(user_id=user.id, token_hash=token_digest(raw), kind=kind.value,
+                            label=label, expires_at=expires_at))
+    return IssuedToken(raw, expires_at, user)
+
+
+def login(session: Session, settings: Settings, username: str, password: str) -> IssuedToken:
+    """Exchange a username and password for a session token, throttling failures."""
+    now = _now()
+    throttle = session.get(LoginThrottle, username[:64])
+    if throttle and throttle.locked_until and _aware(throttle.locked_until) > now:
+        raise LoginLocked(int((_aware(throttle.locked_until) - now).total_seconds()) + 1)
+    user = session.scalar(select(User).where(User.username == username))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        throttle = throttle or LoginThrottle(username=username[:64], failures=0)
+        throttle.failures = (throttle.failures or 0) + 1
+        throttle.last_failure_at = now
+        if throttle.failures >= settings.login_max_failures:
+            throttle.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
+            throttle.failures = 0
+        session.add(throttle)
+        record(session, user.id if user else None, "auth.login_failed", detail={"username": username[:64]})
+        raise LoginFailed("Invalid username or password")
+    if throttle:
+        session.delete(throttle)
+    record(session, user.id, "auth.login", target_type="user", target_id=user.id)
+    return _issue(session, user, TokenKind.SESSION, timedelta(hours=settings.token_ttl_hours), None)
+
+
+def issue_api_token(session: Session, username: str, label: str, *, actor_id: int | None = None) -> IssuedToken:
+    """A long-lived token for a department system."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFoundError(f"no user {username}", code="user.not_found")
+    if user.role != Role.DEPARTMENT:
+        raise RuleViolation("API tokens are for department accounts", code="token.not_department")
+    token = _issue(session, user, TokenKind.API, timedelta(days=API_TOKEN_DAYS), label)
+    record(session, actor_id, "token.issue_api", target_type="user", target_id=user.id, detail={"label": label})
+    return token
+
+
+def user_for_token(session: Session, raw: str) -> User | None:
+    """The active user behind a valid, unexpired, unrevoked token."""
+    token = session.scalar(select(AccessToken).where(AccessToken.token_hash == token_digest(raw)))
+    if token is None or token.revoked_at is not None or _aware(token.expires_at) <= _now():
+        return None
+    return token.user if token.user.is_active else None
+
+
+def user_for_password(session: Session, username: str, password: str) -> User | None:
+    """The active user for HTTP Basic credentials (OpenRosa clients), or None."""
+    user = session.scalar(select(User).where(User.username == username))
+    ok = verify_password(user.password_hash if user else None, password)
+    return user if ok and user is not None and user.is_active else None
+
+
+def revoke_token(session: Session, raw: str) -> None:
+    """Revoke the token (logout); unknown tokens are ignored."""
+    token = session.scalar(select(AccessToken).where(AccessToken.token_hash == token_digest(raw)))
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = _now()
+        record(session, token.user_id, "auth.logout", target_type="user", target_id=token.user_id)

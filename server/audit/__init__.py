@@ -1,0 +1,1 @@
+"""Append-only audit trail, written in the caller's transaction."""

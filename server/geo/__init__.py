@@ -1,0 +1,1 @@
+"""Geography: admin units from city to grid, their boundaries, and locating points."""

@@ -1,0 +1,47 @@
+"""Schemas for admin units."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class UnitBriefSchema(Schema):
+    """An admin unit without geometry."""
+
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+    is_demo = fields.Boolean()
+
+
+class UnitTreeNodeSchema(Schema):
+    """A node of the unit tree."""
+
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+    children = fields.List(fields.Nested(lambda: UnitTreeNodeSchema()))
+
+
+class UnitDetailSchema(UnitBriefSchema):
+    """An admin unit with its boundary (GeoJSON), ancestors and children."""
+
+    path = fields.String()
+    parent_code = fields.String(allow_none=True)
+    boundary = fields.Dict(allow_none=True, metadata={"description": "GeoJSON MultiPolygon, SRID 4326"})
+    ancestors = fields.List(fields.Nested(UnitBriefSchema))
+    children = fields.List(fields.Nested(UnitBriefSchema))
+
+
+class LocateArgsSchema(Schema):
+    """A WGS84 point."""
+
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+
+
+class LocateSchema(Schema):
+    """The grid containing a point, and its ancestors from the top."""
+
+    grid = fields.Nested(UnitBriefSchema)
+    ancestors = fields.List(fields.Nested(UnitBriefSchema))

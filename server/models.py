@@ -1,0 +1,8 @@
+"""Every context's models, imported so that ``Base.metadata`` is complete."""
+
+from server.accounts.models import AccessToken, LoginThrottle, User, UserScope
+from server.audit.models import AuditEvent
+from server.db import Base
+from server.geo.models import AdminUnit
+
+__all__ = ["AccessToken", "AdminUnit", "AuditEvent", "Base", "LoginThrottle", "User", "UserScope"]

@@ -1,0 +1,15 @@
+"""Register every context's blueprints on the app."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+
+def register_routes(app: Flask, api: Api) -> None:
+    """Attach the API blueprints and other routes."""
+    from server.accounts.api import blp as accounts_blp
+    from server.geo.api import blp as geo_blp
+
+    for blp in (accounts_blp, geo_blp):
+        api.register_blueprint(blp)

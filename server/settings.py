@@ -1,0 +1,125 @@
+"""Typed settings, read once from GRIDREG_* environment variables.
+
+This module is the only reader of ``os.environ`` in the application. Tests build
+``Settings(...)`` directly; the CLI and the WSGI entry point call
+``load_settings(os.environ)`` once and pass the result down.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEMO_SECRET_KEY = "demo-only-secret-key-not-for-production"
+# 32 bytes, base64: only ever used when GRIDREG_DEMO=1.
+DEMO_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"gridreg-demo-key-not-for-prod!!!").decode()
+
+
+class SettingsError(RuntimeError):
+    """Raised when the environment does not describe a runnable service."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs to know about its environment."""
+
+    database_url: str
+    media_root: Path
+    secret_key: str
+    encryption_key: str
+    redis_url: str | None = None  # None: jobs run inline after commit
+    max_upload_bytes: int = 20_000_000
+    max_photo_bytes: int = 8_000_000
+    max_photo_pixels: int = 40_000_000
+    time_zone: str = "Asia/Shanghai"
+    port: int = 8000
+    demo: bool = False
+    token_ttl_hours: int = 12
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+    log_json: bool = True
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The city's time zone."""
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded SQLite + SpatiaLite store."""
+        return self.database_url.startswith("sqlite")
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests, CLI overrides)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _int(env: Mapping[str, str], key: str, default: int, problems: list[str]) -> int:
+    raw = env.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(f"{key} must be an integer, got {raw!r}")
+        return default
+    if value <= 0:
+        problems.append(f"{key} must be positive, got {value}")
+    return value
+
+
+def _check_key(key: str, problems: list[str]) -> None:
+    try:
+        raw = base64.urlsafe_b64decode(key.encode() + b"=" * (-len(key) % 4))
+    except (ValueError, TypeError):
+        raw = b""
+    if len(raw) != 32:
+        problems.append("GRIDREG_ENCRYPTION_KEY must be 32 bytes, url-safe base64 encoded")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from the environment, reporting every problem at once."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    demo = env.get("GRIDREG_DEMO", "") in ("1", "true", "yes")
+    database_url = env.get("GRIDREG_DATABASE_URL") or ("sqlite:///var/gridreg.sqlite" if demo else "")
+    media_root = env.get("GRIDREG_MEDIA_ROOT") or ("media" if demo else "")
+    secret_key = env.get("GRIDREG_SECRET_KEY") or (DEMO_SECRET_KEY if demo else "")
+    encryption_key = env.get("GRIDREG_ENCRYPTION_KEY") or (DEMO_ENCRYPTION_KEY if demo else "")
+    for key, value in (
+        ("GRIDREG_DATABASE_URL", database_url),
+        ("GRIDREG_MEDIA_ROOT", media_root),
+        ("GRIDREG_SECRET_KEY", secret_key),
+        ("GRIDREG_ENCRYPTION_KEY", encryption_key),
+    ):
+        if not value:
+            problems.append(f"{key} is required")
+    if encryption_key:
+        _check_key(encryption_key, problems)
+    time_zone = env.get("GRIDREG_TIME_ZONE") or "Asia/Shanghai"
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"GRIDREG_TIME_ZONE is not a known time zone: {time_zone!r}")
+    settings = Settings(
+        database_url=database_url,
+        media_root=Path(media_root).resolve() if media_root else Path("."),
+        secret_key=secret_key,
+        encryption_key=encryption_key,
+        redis_url=env.get("GRIDREG_REDIS_URL") or None,
+        max_upload_bytes=_int(env, "GRIDREG_MAX_UPLOAD_BYTES", 20_000_000, problems),
+        max_photo_bytes=_int(env, "GRIDREG_MAX_PHOTO_BYTES", 8_000_000, problems),
+        time_zone=time_zone,
+        port=_int(env, "GRIDREG_PORT", 8000, problems),
+        demo=demo,
+        token_ttl_hours=_int(env, "GRIDREG_TOKEN_TTL_HOURS", 12, problems),
+        log_json=env.get("GRIDREG_LOG_FORMAT", "json") != "text",
+    )
+    if problems:
+        raise SettingsError("invalid settings: " + "; ".join(problems))
+    return settings
