@@ -1,0 +1,201 @@
+"""ODK-specific functions: selects, choice labels, control flow, repeats, regex, geo, ids, digests.
+
+These are the XForms-spec additions that XLSForm designers use most
+(selected(), jr:choice-name(), indexed-repeat(), once(), area()...).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+import re
+import secrets
+import string
+import uuid
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from . import geo
+from .coercion import NAN, to_boolean, to_number, to_string
+from .context import EvalContext, Frame
+from .document import NodeSet
+from .errors import ExprError, ExprTypeError
+from .functions_core import flatten
+from .nodes import Path, Ref
+from .registry import special, xfn
+
+# -- select_one / select_multiple --------------------------------------------
+
+
+@xfn("selected", 2)
+def f_selected(fr: Frame, values: Any, choice: Any) -> bool:
+    return to_string(choice).strip() in to_string(values).split()
+
+
+@xfn("count-selected", 1)
+def f_count_selected(fr: Frame, values: Any) -> float:
+    return float(len(to_string(values).split()))
+
+
+@xfn("selected-at", 2)
+def f_selected_at(fr: Frame, values: Any, index: Any) -> str:
+    items = to_string(values).split()
+    i = to_number(index, fr.c.tz)
+    if i != i or i != int(i) or not 0 <= i < len(items):
+        return ""
+    return items[int(i)]
+
+
+@xfn("jr:choice-name", 2)
+def f_choice_name(fr: Frame, value: Any, field: Any) -> str:
+    ref = to_string(field).strip()
+    if ref.startswith("${") and ref.endswith("}"):
+        name: str | None = ref[2:-1].strip()
+    elif ref.startswith("/"):
+        name = fr.c.name_for_path(ref) or ref.rstrip("/").rsplit("/", 1)[-1]
+    else:
+        name = ref.rsplit("/", 1)[-1]
+    return fr.c.choice_label(name or "", to_string(value).strip())
+
+
+# -- control flow ------------------------------------------------------------
+@xfn("if", 3, lazy=True)
+def f_if(fr: Frame, cond: Callable[[Frame], Any], then: Callable[[Frame], Any],
+         other: Callable[[Frame], Any]) -> Any:
+    return then(fr) if to_boolean(cond(fr)) else other(fr)
+
+
+@xfn("coalesce", 2)
+def f_coalesce(fr: Frame, a: Any, b: Any) -> str:
+    first = to_string(a)
+    return first if first != "" else to_string(b)
+
+
+@xfn("once", 1, lazy=True)
+def f_once(fr: Frame, value: Callable[[Frame], Any]) -> Any:
+    """once(x): keep the field's current value if it has one, else compute x."""
+    current = fr.c.node.text
+    return current if current != "" else value(fr)
+
+
+# -- strings -------------------------------------------------------------------
+@lru_cache(maxsize=1024)
+def compiled_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a regex once per process."""
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ExprError(f"invalid regular expression {pattern!r}: {exc}") from None
+
+
+@xfn("regex", 2)
+def f_regex(fr: Frame, value: Any, pattern: Any) -> bool:
+    return compiled_regex(to_string(pattern)).search(to_string(value)) is not None
+
+
+# -- ids and randomness --------------------------------------------------------
+_ALNUM = string.ascii_letters + string.digits
+
+
+@xfn("uuid", 0, 1)
+def f_uuid(fr: Frame, length: Any = None) -> str:
+    if length is None:
+        return str(uuid.uuid4())
+    n = to_number(length, fr.c.tz)
+    if n != n or n < 0:
+        raise ExprTypeError("uuid() length must be a non-negative number")
+    return "".join(secrets.choice(_ALNUM) for _ in range(int(n)))
+
+
+@xfn("random", 0)
+def f_random(fr: Frame) -> float:
+    return random.random()
+
+
+_DIGESTS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+
+
+@xfn("digest", 2, 3)
+def f_digest(fr: Frame, message: Any, algorithm: Any, encoding: Any = "base64") -> str:
+    alg = _DIGESTS.get(to_string(algorithm).strip().upper())
+    if alg is None:
+        raise ExprError(f"digest(): unsupported algorithm {to_string(algorithm)!r}")
+    raw = hashlib.new(alg, to_string(message).encode("utf-8")).digest()
+    enc = to_string(encoding).strip().lower()
+    if enc == "hex":
+        return raw.hex()
+    if enc == "base64":
+        return base64.b64encode(raw).decode("ascii")
+    raise ExprError(f"digest(): unsupported encoding {to_string(encoding)!r}")
+
+
+# -- geo -----------------------------------------------------------------------
+def _points(vals: tuple[Any, ...]) -> list[tuple[float, float]]:
+    try:
+        return geo.parse_points(flatten(vals))
+    except geo.GeoError as exc:
+        raise ExprTypeError(str(exc)) from None
+
+
+@xfn("area", 1)
+def f_area(fr: Frame, shape: Any) -> float:
+    return geo.polygon_area(_points((shape,)))
+
+
+@xfn("distance", 1, None)
+def f_distance(fr: Frame, *vals: Any) -> float:
+    return geo.path_length(_points(vals))
+
+
+@xfn("geofence", 2)
+def f_geofence(fr: Frame, point: Any, shape: Any) -> bool:
+    text = to_string(point).strip()
+    if text == "":
+        return False
+    pts = _points((text,))
+    return geo.point_in_polygon(pts[0], _points((shape,)))
+
+
+# -- repeats -------------------------------------------------------------------
+def _static_names(arg: Any) -> Callable[[EvalContext], tuple[str, ...]]:
+    """Absolute element names of a ${ref} or simple absolute path argument."""
+    if isinstance(arg, Ref):
+        name = arg.name
+        return lambda c: c.ref_path(name)
+    if isinstance(arg, Path) and arg.absolute and arg.base is None and all(
+            s.axis == "child" and not s.predicates and s.name not in ("*", "node()") for s in arg.steps):
+        names = tuple(s.name for s in arg.steps)
+        return lambda c: names
+
+    def bad(c: EvalContext) -> tuple[str, ...]:
+        raise ExprTypeError("indexed-repeat() needs ${name} references or absolute paths")
+
+    return bad
+
+
+@special("indexed-repeat", 3, 7, step=2)
+def build_indexed_repeat(asts: tuple[Any, ...], args: list[Callable[[Any], Any]]) -> Callable[[Frame], Any]:
+    """indexed-repeat(field, repeat1, index1[, repeat2, index2[, repeat3, index3]])."""
+    target = _static_names(asts[0])
+    pairs = [(_static_names(asts[i]), args[i + 1]) for i in range(1, len(asts), 2)]
+
+    def indexed_repeat(fr: Frame) -> NodeSet:
+        c = fr.c
+        names = target(c)
+        indices = c.contextual_indices(names)
+        for repeat_names, index in pairs:
+            rnames = repeat_names(c)
+            if names[: len(rnames)] != rnames or len(rnames) >= len(names):
+                raise ExprTypeError(f"indexed-repeat(): {'/'.join(rnames)} is not a repeat containing "
+                                    f"{'/'.join(names)}")
+            i = to_number(index(fr), c.tz)
+            if i != i or i < 1 or i != int(i):
+                return NodeSet()
+            indices[len(rnames) - 1] = int(i)
+        return c.resolve_names(names, indices, virtual=True)
+
+    return indexed_repeat
+
+
