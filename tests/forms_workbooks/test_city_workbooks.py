@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from pyxform.xls2xform import convert
 
-from server.domain import resident_id
+from server.domain import datasets, resident_id
 
 ROOT = Path(__file__).resolve().parents[2]
 FORMS = ROOT / "forms"
@@ -198,3 +198,31 @@ def _eval_checksum_xpath(expression: str, number: str) -> str:
 def test_checksum_xpath_agrees_with_domain(number: str) -> None:
     expression = _load_generator().id_checksum_expression("ID")
     assert _eval_checksum_xpath(expression, number) == resident_id.check_char(number[:17]) == number[17]
+
+
+def _survey_rows(filename: str) -> list[dict[str, str]]:
+    sheet = load_workbook(FORMS / filename)["survey"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = [str(h) for h in rows[0]]
+    return [{h: str(v) for h, v in zip(header, row, strict=True) if v is not None} for row in rows[1:]]
+
+
+@pytest.mark.parametrize("filename", ["registration.xlsx", "household_visit.xlsx", "move_out.xlsx"])
+def test_save_to_targets_are_declared_persons_properties(filename: str) -> None:
+    persons = datasets.load_datasets(FORMS / "datasets.yaml")["persons"]
+    expected_types = {
+        "date": {datasets.PropertyType.DATE},
+        "integer": {datasets.PropertyType.INTEGER},
+        "geopoint": {datasets.PropertyType.GEOPOINT},
+    }
+    for row in _survey_rows(filename):
+        if "save_to" not in row:
+            continue
+        prop = persons.properties.get(row["save_to"])
+        assert prop is not None, f"{filename}: save_to {row['save_to']!r} is not declared in datasets.yaml"
+        kind, _, list_name = row["type"].partition(" ")
+        if kind in ("select_one", "select_multiple") and prop.type is datasets.PropertyType.SELECT:
+            assert prop.list_name == list_name, (row["name"], prop.list_name, list_name)
+            assert prop.multiple == (kind == "select_multiple"), row["name"]
+        if kind in expected_types:
+            assert prop.type in expected_types[kind], (row["name"], prop.type)
