@@ -104,7 +104,12 @@ def choice_list(list_name: str, items: Iterable[Sequence[str]], **columns: Seque
 
 # --------------------------------------------------------------------------- shared code lists
 
-SEX = [("1", "男", "Male"), ("2", "女", "Female"), ("0", "未知的性别", "Unknown"), ("9", "未说明的性别", "Not stated")]
+SEX = [
+    ("1", "男", "Male"),
+    ("2", "女", "Female"),
+    ("0", "未知的性别", "Unknown"),
+    ("9", "未说明的性别", "Not stated"),
+]
 YES_NO = [("yes", "是", "Yes"), ("no", "否", "No")]
 MARITAL = [  # GB/T 2261.2
     ("10", "未婚", "Never married"),
@@ -164,7 +169,9 @@ SCHOOL_STAGE = [
     ("not_enrolled", "未入学", "Not enrolled"),
     ("dropped_out", "辍学", "Dropped out"),
 ]
-IN_SCHOOL = "selected(${child_school_stage}, 'preschool') or selected(${child_school_stage}, 'primary') or selected(${child_school_stage}, 'junior') or selected(${child_school_stage}, 'senior')"
+IN_SCHOOL = " or ".join(
+    f"selected(${{child_school_stage}}, '{stage}')" for stage in ("preschool", "primary", "junior", "senior")
+)
 NEEDS = [
     ("employment", "就业", "Employment"),
     ("schooling", "子女入学", "Children's schooling"),
@@ -200,7 +207,11 @@ FOLLOW_UP_SOURCE = [
     ("referral", "部门转交", "Referred by a department"),
     ("other", "其他", "Other"),
 ]
-CASE_STATUS = [("open", "待处理", "Open"), ("in_progress", "处理中", "In progress"), ("resolved", "已解决", "Resolved")]
+CASE_STATUS = [
+    ("open", "待处理", "Open"),
+    ("in_progress", "处理中", "In progress"),
+    ("resolved", "已解决", "Resolved"),
+]
 DISPUTE_TYPE = [
     ("family", "婚姻家庭", "Marriage and family"),
     ("neighbour", "邻里", "Neighbours"),
@@ -215,7 +226,12 @@ DISPUTE_TYPE = [
     ("traffic", "交通事故", "Traffic accident"),
     ("other", "其他", "Other"),
 ]
-RISK_LEVEL = [("low", "低", "Low"), ("medium", "中", "Medium"), ("high", "高", "High"), ("major", "重大", "Major")]
+RISK_LEVEL = [
+    ("low", "低", "Low"),
+    ("medium", "中", "Medium"),
+    ("high", "高", "High"),
+    ("major", "重大", "Major"),
+]
 DISPUTE_STATUS = [
     ("mediating", "调解中", "Being mediated"),
     ("resolved", "已化解", "Resolved"),
@@ -255,8 +271,12 @@ _SUFFIXES_EN = [
 
 def romanize(name: str) -> str:
     """English label for a division without one: pinyin stem plus an English suffix."""
-    special = {"市辖区": "City districts", "省直辖县级行政区划": "Province-administered counties",
-               "自治区直辖县级行政区划": "Region-administered counties", "县": "Counties"}
+    special = {
+        "市辖区": "City districts",
+        "省直辖县级行政区划": "Province-administered counties",
+        "自治区直辖县级行政区划": "Region-administered counties",
+        "县": "Counties",
+    }
     if name in special:
         return special[name]
     for suffix, english in _SUFFIXES_EN:
@@ -271,7 +291,9 @@ def province_choices(list_name: str = "province") -> list[Row]:
     from server.domain._reference import read_csv
 
     english = {row["code"]: row["name_en"] for row in read_csv("provinces.csv")}
-    return choice_list(list_name, [(p.code, p.name, english.get(p.code, romanize(p.name))) for p in divisions.provinces()])
+    return choice_list(
+        list_name, [(p.code, p.name, english.get(p.code, romanize(p.name))) for p in divisions.provinces()]
+    )
 
 
 def prefecture_choices(list_name: str = "prefecture") -> list[Row]:
@@ -305,18 +327,40 @@ def division_cascade(prefix: str, label: Text, *, required: bool, save_to: str =
     has_sub = f"${{{prefix}_province}} != '' and {no_sub}"
     zh, en = label
     return [
-        q("select_one province", f"{prefix}_province", (f"{zh}：省级", f"{en}: province"),
-          required=required, appearance="minimal"),
-        q("select_one prefecture", f"{prefix}_prefecture", (f"{zh}：地级", f"{en}: prefecture"),
-          required=required, relevant=has_sub, appearance="minimal",
-          choice_filter=f"province=${{{prefix}_province}}"),
-        q("select_one county", f"{prefix}_county", (f"{zh}：县级", f"{en}: county"),
-          required=required, relevant=f"${{{prefix}_prefecture}} != ''", appearance="minimal",
-          choice_filter=f"prefecture=${{{prefix}_prefecture}}"),
-        q("calculate", f"{prefix}_division",
-          calculation=(f"if(${{{prefix}_county}} != '', ${{{prefix}_county}}, "
-                       f"if(${{{prefix}_province}} != '', concat(${{{prefix}_province}}, '0000'), ''))"),
-          save_to=save_to),
+        q(
+            "select_one province",
+            f"{prefix}_province",
+            (f"{zh}：省级", f"{en}: province"),
+            required=required,
+            appearance="minimal",
+        ),
+        q(
+            "select_one prefecture",
+            f"{prefix}_prefecture",
+            (f"{zh}：地级", f"{en}: prefecture"),
+            required=required,
+            relevant=has_sub,
+            appearance="minimal",
+            choice_filter=f"province=${{{prefix}_province}}",
+        ),
+        q(
+            "select_one county",
+            f"{prefix}_county",
+            (f"{zh}：县级", f"{en}: county"),
+            required=required,
+            relevant=f"${{{prefix}_prefecture}} != ''",
+            appearance="minimal",
+            choice_filter=f"prefecture=${{{prefix}_prefecture}}",
+        ),
+        q(
+            "calculate",
+            f"{prefix}_division",
+            calculation=(
+                f"if(${{{prefix}_county}} != '', ${{{prefix}_county}}, "
+                f"if(${{{prefix}_province}} != '', concat(${{{prefix}_province}}, '0000'), ''))"
+            ),
+            save_to=save_to,
+        ),
     ]
 
 
@@ -337,39 +381,90 @@ def id_checksum_expression(field_ref: str = "${id_number}") -> str:
     return f"substr('{CHECK_CHARS}', ({terms}) mod 11, (({terms}) mod 11) + 1)"
 
 
+def _id_date(year: int, month: int, day: int, end: int, *, century: str = "") -> str:
+    """XPath building YYYY-MM-DD from the ID number (0-based substr offsets)."""
+    prefix = f"'{century}', " if century else ""
+    return (
+        f"concat({prefix}substr(${{id_number}}, {year}, {month}), '-', "
+        f"substr(${{id_number}}, {month}, {day}), '-', substr(${{id_number}}, {day}, {end}))"
+    )
+
+
+def _id_sex(position: int) -> str:
+    """XPath for GB/T 2261.1 sex from the parity of the digit at the 0-based position."""
+    return f"if(number(substr(${{id_number}}, {position}, {position + 1})) mod 2 = 1, '1', '2')"
+
+
 def id_rows() -> list[Row]:
     """The resident ID question and the values derived from it (birth date, sex, check char)."""
     return [
-        q("text", "id_number", ("公民身份号码", "Resident ID number"),
-          hint=("18位，末位可为X；15位旧号码也可录入", "18 characters, the last may be X; legacy 15-digit numbers are accepted"),
-          required=True,
-          constraint=f"regex(., '{ID_REGEX}') and (string-length(.) = 15 or translate(substr(., 17, 18), 'x', 'X') = ${{id_check_char}})",
-          constraint_message=("身份证号码格式或校验码错误", "The ID number is malformed or its check character is wrong"),
-          save_to="resident_id", **{"bind::gridreg:datatype": "cn_resident_id"}),
-        q("calculate", "id_check_char",
-          calculation=f"if({ID18} and regex(${{id_number}}, '^[0-9]{{17}}'), {id_checksum_expression()}, '')"),
-        q("calculate", "id_birth_date",
-          calculation=("if(regex(${id_number}, '^[0-9]{17}[0-9Xx]$'), "
-                       "concat(substr(${id_number}, 6, 10), '-', substr(${id_number}, 10, 12), '-', substr(${id_number}, 12, 14)), "
-                       "if(regex(${id_number}, '^[0-9]{15}$'), "
-                       "concat('19', substr(${id_number}, 6, 8), '-', substr(${id_number}, 8, 10), '-', substr(${id_number}, 10, 12)), ''))")),
-        q("calculate", "id_sex",
-          calculation=("if(regex(${id_number}, '^[0-9]{17}[0-9Xx]$'), if(number(substr(${id_number}, 16, 17)) mod 2 = 1, '1', '2'), "
-                       "if(regex(${id_number}, '^[0-9]{15}$'), if(number(substr(${id_number}, 14, 15)) mod 2 = 1, '1', '2'), ''))")),
+        q(
+            "text",
+            "id_number",
+            ("公民身份号码", "Resident ID number"),
+            hint=(
+                "18位，末位可为X；15位旧号码也可录入",
+                "18 characters, the last may be X; legacy 15-digit numbers are accepted",
+            ),
+            required=True,
+            constraint=(
+                f"regex(., '{ID_REGEX}') and "
+                "(string-length(.) = 15 or translate(substr(., 17, 18), 'x', 'X') = ${id_check_char})"
+            ),
+            constraint_message=(
+                "身份证号码格式或校验码错误",
+                "The ID number is malformed or its check character is wrong",
+            ),
+            save_to="resident_id",
+            **{"bind::gridreg:datatype": "cn_resident_id"},
+        ),
+        q(
+            "calculate",
+            "id_check_char",
+            calculation=(
+                f"if({ID18} and regex(${{id_number}}, '^[0-9]{{17}}'), {id_checksum_expression()}, '')"
+            ),
+        ),
+        q(
+            "calculate",
+            "id_birth_date",
+            calculation=(
+                "if(regex(${id_number}, '^[0-9]{17}[0-9Xx]$'), "
+                f"{_id_date(6, 10, 12, 14)}, "
+                "if(regex(${id_number}, '^[0-9]{15}$'), "
+                f"{_id_date(6, 8, 10, 12, century='19')}, ''))"
+            ),
+        ),
+        q(
+            "calculate",
+            "id_sex",
+            calculation=(
+                f"if(regex(${{id_number}}, '^[0-9]{{17}}[0-9Xx]$'), {_id_sex(16)}, "
+                f"if(regex(${{id_number}}, '^[0-9]{{15}}$'), {_id_sex(14)}, ''))"
+            ),
+        ),
     ]
 
 
 PHONE_CONSTRAINT = f"regex(., '{phone.XLSFORM_REGEX}')"
-PHONE_MESSAGE = ("请输入11位手机号（1开头）或带区号的固定电话", "Enter an 11-digit mobile number (starting 1) or a landline with area code")
+PHONE_MESSAGE = (
+    "请输入11位手机号（1开头）或带区号的固定电话",
+    "Enter an 11-digit mobile number (starting 1) or a landline with area code",
+)
 NOT_FUTURE = ("日期不能晚于今天", "The date cannot be in the future")
 NON_NEGATIVE = ("请输入不小于0的整数", "Enter a whole number of 0 or more")
 
 
 def geopoint(name: str = "location", save_to: str = "") -> Row:
     """A geopoint that warns above 30 m and auto-accepts at 10 m accuracy."""
-    return q("geopoint", name, ("位置（GPS）", "Location (GPS)"),
-             hint=("请在户外或窗边获取定位", "Capture outdoors or near a window"),
-             parameters="capture-accuracy=10 warning-accuracy=30", save_to=save_to)
+    return q(
+        "geopoint",
+        name,
+        ("位置（GPS）", "Location (GPS)"),
+        hint=("请在户外或窗边获取定位", "Capture outdoors or near a window"),
+        parameters="capture-accuracy=10 warning-accuracy=30",
+        save_to=save_to,
+    )
 
 
 def photo(name: str, label: Text) -> Row:
@@ -380,9 +475,14 @@ def photo(name: str, label: Text) -> Row:
 def person_picker() -> list[Row]:
     """Pick a registered person from the persons entity list (entity uuid as the value)."""
     return [
-        q("select_one_from_file persons.csv", "person", ("选择人员", "Select the person"),
-          hint=("输入姓名或拼音搜索", "Type the name or its pinyin to search"),
-          required=True, appearance="search"),
+        q(
+            "select_one_from_file persons.csv",
+            "person",
+            ("选择人员", "Select the person"),
+            hint=("输入姓名或拼音搜索", "Type the name or its pinyin to search"),
+            required=True,
+            appearance="search",
+        ),
         q("calculate", "person_name", calculation="instance('persons')/root/item[name=${person}]/label"),
     ]
 
@@ -420,58 +520,155 @@ def registration() -> FormSpec:
     """基础信息采集: registers a new person (creates a persons entity)."""
     survey = [
         begin_group("identity", ("一、基本信息", "1. Identity")),
-        q("text", "full_name", ("姓名", "Name"), required=True,
-          constraint="string-length(normalize-space(.)) >= 1 and string-length(.) <= 50",
-          constraint_message=("姓名不能为空且不超过50字", "The name must be 1 to 50 characters"), save_to="full_name"),
+        q(
+            "text",
+            "full_name",
+            ("姓名", "Name"),
+            required=True,
+            constraint="string-length(normalize-space(.)) >= 1 and string-length(.) <= 50",
+            constraint_message=("姓名不能为空且不超过50字", "The name must be 1 to 50 characters"),
+            save_to="full_name",
+        ),
         q("text", "former_name", ("曾用名", "Former name"), save_to="former_name"),
         *id_rows(),
-        q("select_one sex", "sex", ("性别", "Sex"), required=True,
-          constraint="${id_sex} = '' or . = ${id_sex}",
-          constraint_message=("性别与身份证号码不符", "The sex does not match the ID number"),
-          appearance="horizontal-compact", save_to="sex"),
-        q("select_one ethnicity", "ethnicity", ("民族", "Ethnic group"), required=True,
-          appearance="autocomplete", save_to="ethnicity"),
-        q("date", "birth_date", ("出生日期", "Date of birth"),
-          hint=("填写身份证号码后应与号码中的出生日期一致", "Must match the birth date in the ID number"),
-          required=True,
-          constraint="(. <= today() and . >= date('1900-01-01')) and (${id_birth_date} = '' or format-date(., '%Y-%m-%d') = ${id_birth_date})",
-          constraint_message=("出生日期与身份证号码不符或超出范围", "The birth date does not match the ID number or is out of range"),
-          save_to="birth_date"),
-        q("text", "phone", ("联系电话", "Phone"), appearance="numbers",
-          constraint=PHONE_CONSTRAINT, constraint_message=PHONE_MESSAGE, save_to="phone"),
+        q(
+            "select_one sex",
+            "sex",
+            ("性别", "Sex"),
+            required=True,
+            constraint="${id_sex} = '' or . = ${id_sex}",
+            constraint_message=("性别与身份证号码不符", "The sex does not match the ID number"),
+            appearance="horizontal-compact",
+            save_to="sex",
+        ),
+        q(
+            "select_one ethnicity",
+            "ethnicity",
+            ("民族", "Ethnic group"),
+            required=True,
+            appearance="autocomplete",
+            save_to="ethnicity",
+        ),
+        q(
+            "date",
+            "birth_date",
+            ("出生日期", "Date of birth"),
+            hint=("填写身份证号码后应与号码中的出生日期一致", "Must match the birth date in the ID number"),
+            required=True,
+            constraint=(
+                "(. <= today() and . >= date('1900-01-01')) and "
+                "(${id_birth_date} = '' or format-date(., '%Y-%m-%d') = ${id_birth_date})"
+            ),
+            constraint_message=(
+                "出生日期与身份证号码不符或超出范围",
+                "The birth date does not match the ID number or is out of range",
+            ),
+            save_to="birth_date",
+        ),
+        q(
+            "text",
+            "phone",
+            ("联系电话", "Phone"),
+            appearance="numbers",
+            constraint=PHONE_CONSTRAINT,
+            constraint_message=PHONE_MESSAGE,
+            save_to="phone",
+        ),
         photo("photo", ("本人照片", "Photo of the person")),
         end_group("identity"),
         begin_group("origin", ("二、户籍地", "2. Place of household registration")),
-        *division_cascade("origin", ("户籍地", "Registered residence"), required=True, save_to="origin_county"),
-        q("text", "origin_address", ("户籍地详细地址", "Registered residence: detailed address"), save_to="origin_address"),
+        *division_cascade(
+            "origin", ("户籍地", "Registered residence"), required=True, save_to="origin_county"
+        ),
+        q(
+            "text",
+            "origin_address",
+            ("户籍地详细地址", "Registered residence: detailed address"),
+            save_to="origin_address",
+        ),
         end_group("origin"),
         begin_group("residence", ("三、现居住情况", "3. Current residence")),
-        q("date", "arrival_date", ("来新郑日期", "Date of arrival in Xinzheng"), required=True,
-          constraint=TODAY_OR_EARLIER, constraint_message=NOT_FUTURE, save_to="arrival_date"),
-        q("text", "current_address", ("现住址", "Current address"),
-          hint=("小区/村、楼栋、单元、门牌号", "Compound or village, building, unit, door number"),
-          required=True, save_to="current_address"),
-        q("select_one residence_type", "residence_type", ("住所类型", "Type of residence"), save_to="residence_type"),
+        q(
+            "date",
+            "arrival_date",
+            ("来新郑日期", "Date of arrival in Xinzheng"),
+            required=True,
+            constraint=TODAY_OR_EARLIER,
+            constraint_message=NOT_FUTURE,
+            save_to="arrival_date",
+        ),
+        q(
+            "text",
+            "current_address",
+            ("现住址", "Current address"),
+            hint=("小区/村、楼栋、单元、门牌号", "Compound or village, building, unit, door number"),
+            required=True,
+            save_to="current_address",
+        ),
+        q(
+            "select_one residence_type",
+            "residence_type",
+            ("住所类型", "Type of residence"),
+            save_to="residence_type",
+        ),
         geopoint(save_to="geometry"),
-        q("select_one permit_status", "permit_status", ("居住登记/居住证情况", "Residence registration / permit"),
-          required=True, save_to="permit_status"),
+        q(
+            "select_one permit_status",
+            "permit_status",
+            ("居住登记/居住证情况", "Residence registration / permit"),
+            required=True,
+            save_to="permit_status",
+        ),
         end_group("residence"),
         begin_group("work", ("四、来郑事由与就业", "4. Reason for coming and work")),
-        q("select_one reason", "reason", ("来新郑事由", "Reason for coming"), required=True, save_to="reason"),
-        q("text", "reason_other", ("其他事由（请注明）", "Other reason (specify)"),
-          relevant="${reason} = '99'", required=True, save_to="reason_other"),
-        q("select_one occupation", "occupation", ("职业（大类）", "Occupation (major group)"), save_to="occupation"),
+        q(
+            "select_one reason",
+            "reason",
+            ("来新郑事由", "Reason for coming"),
+            required=True,
+            save_to="reason",
+        ),
+        q(
+            "text",
+            "reason_other",
+            ("其他事由（请注明）", "Other reason (specify)"),
+            relevant="${reason} = '99'",
+            required=True,
+            save_to="reason_other",
+        ),
+        q(
+            "select_one occupation",
+            "occupation",
+            ("职业（大类）", "Occupation (major group)"),
+            save_to="occupation",
+        ),
         q("text", "employer", ("工作单位/服务处所", "Employer / place of work"), save_to="employer"),
         end_group("work"),
         begin_group("family", ("五、婚姻与子女", "5. Marriage and children")),
         q("select_one marital", "marital_status", ("婚姻状况", "Marital status"), save_to="marital_status"),
         begin_repeat("children", ("子女", "Child")),
         q("text", "child_name", ("子女姓名", "Child's name"), required=True),
-        q("select_one sex", "child_sex", ("子女性别", "Child's sex"), required=True, appearance="horizontal-compact"),
-        q("date", "child_birth_date", ("子女出生日期", "Child's date of birth"),
-          constraint=TODAY_OR_EARLIER, constraint_message=NOT_FUTURE),
-        q("select_one child_status", "child_status", ("随迁/留守", "Came along / stayed behind"), required=True,
-          appearance="horizontal-compact"),
+        q(
+            "select_one sex",
+            "child_sex",
+            ("子女性别", "Child's sex"),
+            required=True,
+            appearance="horizontal-compact",
+        ),
+        q(
+            "date",
+            "child_birth_date",
+            ("子女出生日期", "Child's date of birth"),
+            constraint=TODAY_OR_EARLIER,
+            constraint_message=NOT_FUTURE,
+        ),
+        q(
+            "select_one child_status",
+            "child_status",
+            ("随迁/留守", "Came along / stayed behind"),
+            required=True,
+            appearance="horizontal-compact",
+        ),
         q("select_one school_stage", "child_school_stage", ("就学阶段", "School stage"), required=True),
         q("text", "child_school_name", ("学校名称", "School name"), relevant=IN_SCHOOL),
         end_repeat("children"),
@@ -479,8 +676,14 @@ def registration() -> FormSpec:
         end_group("family"),
         begin_group("needs_group", ("六、需求", "6. Needs")),
         q("select_multiple needs", "needs", ("主要需求", "Main needs"), save_to="needs"),
-        q("text", "needs_other", ("其他需求（请注明）", "Other needs (specify)"),
-          relevant="selected(${needs}, 'other')", required=True, save_to="needs_other"),
+        q(
+            "text",
+            "needs_other",
+            ("其他需求（请注明）", "Other needs (specify)"),
+            relevant="selected(${needs}, 'other')",
+            required=True,
+            save_to="needs_other",
+        ),
         q("text", "remarks", ("备注", "Remarks"), appearance="multiline"),
         end_group("needs_group"),
     ]
@@ -498,37 +701,93 @@ def registration() -> FormSpec:
         + choice_list("needs", NEEDS)
     )
     entities = [{"list_name": "persons", "label": "${full_name}"}]
-    return FormSpec("registration.xlsx", "person_registration", "基础信息采集", survey, choices, entities,
-                    instance_name="concat('登记-', ${full_name})")
+    return FormSpec(
+        "registration.xlsx",
+        "person_registration",
+        "基础信息采集",
+        survey,
+        choices,
+        entities,
+        instance_name="concat('登记-', ${full_name})",
+    )
 
 
 def household_visit() -> FormSpec:
     """走访: a visit to a registered person, updating their last-visit properties."""
     survey = [
         *person_picker(),
-        q("date", "visit_date", ("走访日期", "Visit date"), required=True, default="today()",
-          constraint=TODAY_OR_EARLIER, constraint_message=NOT_FUTURE, save_to="last_visit_date"),
-        q("select_one visit_type", "visit_type", ("走访方式", "Type of visit"), required=True, save_to="last_visit_type"),
-        q("integer", "people_present", ("在场人数", "People present"), constraint=". >= 0",
-          constraint_message=NON_NEGATIVE),
-        q("select_one yes_no", "still_resident", ("是否仍在本网格居住", "Still living in this grid?"), required=True,
-          hint=("如已离开，请另填流出登记", "If the person has left, also fill in the move-out form"),
-          appearance="horizontal-compact"),
+        q(
+            "date",
+            "visit_date",
+            ("走访日期", "Visit date"),
+            required=True,
+            default="today()",
+            constraint=TODAY_OR_EARLIER,
+            constraint_message=NOT_FUTURE,
+            save_to="last_visit_date",
+        ),
+        q(
+            "select_one visit_type",
+            "visit_type",
+            ("走访方式", "Type of visit"),
+            required=True,
+            save_to="last_visit_type",
+        ),
+        q(
+            "integer",
+            "people_present",
+            ("在场人数", "People present"),
+            constraint=". >= 0",
+            constraint_message=NON_NEGATIVE,
+        ),
+        q(
+            "select_one yes_no",
+            "still_resident",
+            ("是否仍在本网格居住", "Still living in this grid?"),
+            required=True,
+            hint=("如已离开，请另填流出登记", "If the person has left, also fill in the move-out form"),
+            appearance="horizontal-compact",
+        ),
         q("text", "situation", ("走访情况", "Situation notes"), required=True, appearance="multiline"),
         q("select_multiple needs", "needs_found", ("发现的需求", "Needs found")),
-        q("text", "needs_other", ("其他需求（请注明）", "Other needs (specify)"),
-          relevant="selected(${needs_found}, 'other')", required=True),
+        q(
+            "text",
+            "needs_other",
+            ("其他需求（请注明）", "Other needs (specify)"),
+            relevant="selected(${needs_found}, 'other')",
+            required=True,
+        ),
         geopoint(),
         photo("photo", ("现场照片", "Photo")),
-        q("select_one yes_no", "follow_up_needed", ("是否需要跟进", "Follow-up needed?"), required=True,
-          appearance="horizontal-compact"),
-        q("text", "follow_up_what", ("跟进事项", "What needs follow-up"), relevant="${follow_up_needed} = 'yes'",
-          required=True, appearance="multiline"),
+        q(
+            "select_one yes_no",
+            "follow_up_needed",
+            ("是否需要跟进", "Follow-up needed?"),
+            required=True,
+            appearance="horizontal-compact",
+        ),
+        q(
+            "text",
+            "follow_up_what",
+            ("跟进事项", "What needs follow-up"),
+            relevant="${follow_up_needed} = 'yes'",
+            required=True,
+            appearance="multiline",
+        ),
     ]
-    choices = choice_list("visit_type", VISIT_TYPE) + choice_list("yes_no", YES_NO) + choice_list("needs", NEEDS)
+    choices = (
+        choice_list("visit_type", VISIT_TYPE) + choice_list("yes_no", YES_NO) + choice_list("needs", NEEDS)
+    )
     entities = [{"list_name": "persons", "entity_id": "${person}"}]
-    return FormSpec("household_visit.xlsx", "household_visit", "走访", survey, choices, entities,
-                    instance_name="concat('走访-', ${person_name}, '-', ${visit_date})")
+    return FormSpec(
+        "household_visit.xlsx",
+        "household_visit",
+        "走访",
+        survey,
+        choices,
+        entities,
+        instance_name="concat('走访-', ${person_name}, '-', ${visit_date})",
+    )
 
 
 def follow_up() -> FormSpec:
@@ -540,79 +799,216 @@ def follow_up() -> FormSpec:
         q("text", "description", ("诉求内容", "Description"), required=True, appearance="multiline"),
         q("text", "action_taken", ("已采取的措施", "Action taken"), appearance="multiline"),
         q("select_one department", "department", ("转办部门", "Department referred to"), required=True),
-        q("text", "department_other", ("其他部门（请注明）", "Other department (specify)"),
-          relevant="${department} = 'other'", required=True),
-        q("select_one case_status", "status", ("办理状态", "Status"), required=True, appearance="horizontal-compact"),
-        q("date", "resolution_date", ("办结日期", "Resolution date"), relevant="${status} = 'resolved'", required=True,
-          constraint=TODAY_OR_EARLIER, constraint_message=NOT_FUTURE),
-        q("text", "resolution", ("办理结果", "Outcome"), relevant="${status} = 'resolved'", required=True,
-          appearance="multiline"),
+        q(
+            "text",
+            "department_other",
+            ("其他部门（请注明）", "Other department (specify)"),
+            relevant="${department} = 'other'",
+            required=True,
+        ),
+        q(
+            "select_one case_status",
+            "status",
+            ("办理状态", "Status"),
+            required=True,
+            appearance="horizontal-compact",
+        ),
+        q(
+            "date",
+            "resolution_date",
+            ("办结日期", "Resolution date"),
+            relevant="${status} = 'resolved'",
+            required=True,
+            constraint=TODAY_OR_EARLIER,
+            constraint_message=NOT_FUTURE,
+        ),
+        q(
+            "text",
+            "resolution",
+            ("办理结果", "Outcome"),
+            relevant="${status} = 'resolved'",
+            required=True,
+            appearance="multiline",
+        ),
         photo("photo", ("相关材料照片", "Photo of documents")),
     ]
-    choices = (choice_list("source", FOLLOW_UP_SOURCE) + choice_list("needs", NEEDS)
-               + choice_list("department", DEPARTMENT) + choice_list("case_status", CASE_STATUS))
-    return FormSpec("follow_up.xlsx", "follow_up", "诉求跟进", survey, choices,
-                    instance_name="concat('跟进-', ${person_name})")
+    choices = (
+        choice_list("source", FOLLOW_UP_SOURCE)
+        + choice_list("needs", NEEDS)
+        + choice_list("department", DEPARTMENT)
+        + choice_list("case_status", CASE_STATUS)
+    )
+    return FormSpec(
+        "follow_up.xlsx",
+        "follow_up",
+        "诉求跟进",
+        survey,
+        choices,
+        instance_name="concat('跟进-', ${person_name})",
+    )
 
 
 def dispute_screening() -> FormSpec:
     """矛盾纠纷排查: the grid's monthly dispute screening, counts plus one row per dispute."""
     survey = [
-        q("date", "month", ("排查月份", "Month screened"), required=True, appearance="month-year",
-          constraint="format-date(., '%d') = '01' and . <= today()",
-          constraint_message=("请选择不晚于本月的月份（每月1日）", "Choose a month no later than this one (the 1st of the month)")),
-        q("integer", "households_checked", ("排查户数", "Households checked"), required=True,
-          constraint=". >= 0", constraint_message=NON_NEGATIVE),
-        q("integer", "minority_persons_checked", ("排查少数民族人员数", "Minority persons checked"), required=True,
-          constraint=". >= 0", constraint_message=NON_NEGATIVE),
-        q("integer", "disputes_found", ("发现矛盾纠纷数", "Disputes found"), required=True,
-          constraint=". >= 0", constraint_message=NON_NEGATIVE),
-        q("integer", "disputes_resolved", ("已化解数", "Disputes resolved"), required=True,
-          constraint=". >= 0 and . <= ${disputes_found}",
-          constraint_message=("应为0到发现数之间的整数", "Must be between 0 and the number found")),
-        q("integer", "risks_reported", ("上报风险隐患数", "Risks reported"), required=True,
-          constraint=". >= 0", constraint_message=NON_NEGATIVE),
+        q(
+            "date",
+            "month",
+            ("排查月份", "Month screened"),
+            required=True,
+            appearance="month-year",
+            constraint="format-date(., '%d') = '01' and . <= today()",
+            constraint_message=(
+                "请选择不晚于本月的月份（每月1日）",
+                "Choose a month no later than this one (the 1st of the month)",
+            ),
+        ),
+        q(
+            "integer",
+            "households_checked",
+            ("排查户数", "Households checked"),
+            required=True,
+            constraint=". >= 0",
+            constraint_message=NON_NEGATIVE,
+        ),
+        q(
+            "integer",
+            "minority_persons_checked",
+            ("排查少数民族人员数", "Minority persons checked"),
+            required=True,
+            constraint=". >= 0",
+            constraint_message=NON_NEGATIVE,
+        ),
+        q(
+            "integer",
+            "disputes_found",
+            ("发现矛盾纠纷数", "Disputes found"),
+            required=True,
+            constraint=". >= 0",
+            constraint_message=NON_NEGATIVE,
+        ),
+        q(
+            "integer",
+            "disputes_resolved",
+            ("已化解数", "Disputes resolved"),
+            required=True,
+            constraint=". >= 0 and . <= ${disputes_found}",
+            constraint_message=("应为0到发现数之间的整数", "Must be between 0 and the number found"),
+        ),
+        q(
+            "integer",
+            "risks_reported",
+            ("上报风险隐患数", "Risks reported"),
+            required=True,
+            constraint=". >= 0",
+            constraint_message=NON_NEGATIVE,
+        ),
         begin_repeat("disputes", ("矛盾纠纷", "Dispute"), repeat_count="${disputes_found}"),
         q("text", "parties", ("当事人", "Parties"), required=True),
-        q("integer", "party_count", ("当事人数", "Number of parties"), required=True,
-          constraint=". >= 1", constraint_message=("至少1人", "At least 1")),
-        q("select_one yes_no", "involves_minority", ("是否涉及少数民族", "Involves ethnic minorities?"),
-          required=True, appearance="horizontal-compact"),
+        q(
+            "integer",
+            "party_count",
+            ("当事人数", "Number of parties"),
+            required=True,
+            constraint=". >= 1",
+            constraint_message=("至少1人", "At least 1"),
+        ),
+        q(
+            "select_one yes_no",
+            "involves_minority",
+            ("是否涉及少数民族", "Involves ethnic minorities?"),
+            required=True,
+            appearance="horizontal-compact",
+        ),
         q("select_one dispute_type", "dispute_type", ("纠纷类型", "Type of dispute"), required=True),
         q("text", "description", ("纠纷简况", "Description"), required=True, appearance="multiline"),
-        q("select_one risk_level", "risk_level", ("风险等级", "Risk level"), required=True, appearance="horizontal-compact"),
+        q(
+            "select_one risk_level",
+            "risk_level",
+            ("风险等级", "Risk level"),
+            required=True,
+            appearance="horizontal-compact",
+        ),
         q("text", "measures", ("化解措施", "Measures taken"), appearance="multiline"),
         q("select_one dispute_status", "dispute_status", ("化解状态", "Status"), required=True),
         end_repeat("disputes"),
         q("calculate", "resolved_rows", calculation="count(${disputes}[dispute_status = 'resolved'])"),
-        q("note", "resolved_check", ("注意：已化解数与明细中“已化解”的条数不一致", "Note: the resolved count differs from the rows marked resolved"),
-          relevant="${disputes_found} > 0 and ${resolved_rows} != ${disputes_resolved}"),
+        q(
+            "note",
+            "resolved_check",
+            (
+                "注意：已化解数与明细中“已化解”的条数不一致",
+                "Note: the resolved count differs from the rows marked resolved",
+            ),
+            relevant="${disputes_found} > 0 and ${resolved_rows} != ${disputes_resolved}",
+        ),
     ]
-    choices = (choice_list("yes_no", YES_NO) + choice_list("dispute_type", DISPUTE_TYPE)
-               + choice_list("risk_level", RISK_LEVEL) + choice_list("dispute_status", DISPUTE_STATUS))
-    return FormSpec("dispute_screening.xlsx", "dispute_screening", "矛盾纠纷排查", survey, choices,
-                    instance_name="concat('矛盾纠纷排查-', format-date(${month}, '%Y-%m'))")
+    choices = (
+        choice_list("yes_no", YES_NO)
+        + choice_list("dispute_type", DISPUTE_TYPE)
+        + choice_list("risk_level", RISK_LEVEL)
+        + choice_list("dispute_status", DISPUTE_STATUS)
+    )
+    return FormSpec(
+        "dispute_screening.xlsx",
+        "dispute_screening",
+        "矛盾纠纷排查",
+        survey,
+        choices,
+        instance_name="concat('矛盾纠纷排查-', format-date(${month}, '%Y-%m'))",
+    )
 
 
 def move_out() -> FormSpec:
     """流出登记: a registered person leaves; updates the persons entity."""
     survey = [
         *person_picker(),
-        q("date", "departure_date", ("离开日期", "Departure date"), required=True,
-          constraint=TODAY_OR_EARLIER, constraint_message=NOT_FUTURE, save_to="departure_date"),
-        *division_cascade("destination", ("去向地", "Destination"), required=False, save_to="destination_county"),
-        q("text", "destination_address", ("去向详细地址", "Destination address"), save_to="destination_address"),
-        q("select_one move_reason", "move_reason", ("离开原因", "Reason for leaving"), required=True,
-          save_to="move_out_reason"),
-        q("text", "move_reason_other", ("其他原因（请注明）", "Other reason (specify)"),
-          relevant="${move_reason} = 'other'", required=True),
+        q(
+            "date",
+            "departure_date",
+            ("离开日期", "Departure date"),
+            required=True,
+            constraint=TODAY_OR_EARLIER,
+            constraint_message=NOT_FUTURE,
+            save_to="departure_date",
+        ),
+        *division_cascade(
+            "destination", ("去向地", "Destination"), required=False, save_to="destination_county"
+        ),
+        q(
+            "text",
+            "destination_address",
+            ("去向详细地址", "Destination address"),
+            save_to="destination_address",
+        ),
+        q(
+            "select_one move_reason",
+            "move_reason",
+            ("离开原因", "Reason for leaving"),
+            required=True,
+            save_to="move_out_reason",
+        ),
+        q(
+            "text",
+            "move_reason_other",
+            ("其他原因（请注明）", "Other reason (specify)"),
+            relevant="${move_reason} = 'other'",
+            required=True,
+        ),
         geopoint(),
         q("calculate", "residence_status", calculation="'departed'", save_to="residence_status"),
     ]
     choices = division_choices() + choice_list("move_reason", MOVE_REASON)
     entities = [{"list_name": "persons", "entity_id": "${person}"}]
-    return FormSpec("move_out.xlsx", "move_out", "流出登记", survey, choices, entities,
-                    instance_name="concat('流出-', ${person_name})")
+    return FormSpec(
+        "move_out.xlsx",
+        "move_out",
+        "流出登记",
+        survey,
+        choices,
+        entities,
+        instance_name="concat('流出-', ${person_name})",
+    )
 
 
 ALL_FORMS = (registration, household_visit, follow_up, dispute_screening, move_out)
@@ -621,10 +1017,26 @@ ALL_FORMS = (registration, household_visit, follow_up, dispute_screening, move_o
 # --------------------------------------------------------------------------- writing
 
 PREFERRED_ORDER = [
-    "type", "name", "label::zh", "label::en", "hint::zh", "hint::en", "required",
-    "required_message::zh", "required_message::en", "relevant", "constraint",
-    "constraint_message::zh", "constraint_message::en", "calculation", "default", "choice_filter",
-    "appearance", "parameters", "repeat_count", "save_to",
+    "type",
+    "name",
+    "label::zh",
+    "label::en",
+    "hint::zh",
+    "hint::en",
+    "required",
+    "required_message::zh",
+    "required_message::en",
+    "relevant",
+    "constraint",
+    "constraint_message::zh",
+    "constraint_message::en",
+    "calculation",
+    "default",
+    "choice_filter",
+    "appearance",
+    "parameters",
+    "repeat_count",
+    "save_to",
 ]
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -659,7 +1071,9 @@ def write_workbook(spec: FormSpec, path: Path) -> Path:
     _write_sheet(book, "choices", spec.choices, ["list_name", "name", "label::zh", "label::en"])
     _write_sheet(book, "settings", spec.settings())
     if spec.entities:
-        _write_sheet(book, "entities", spec.entities, ["list_name", "entity_id", "create_if", "update_if", "label"])
+        _write_sheet(
+            book, "entities", spec.entities, ["list_name", "entity_id", "create_if", "update_if", "label"]
+        )
     book.properties.creator = "gridreg forms/build_workbooks.py"
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
@@ -669,8 +1083,6 @@ def write_workbook(spec: FormSpec, path: Path) -> Path:
 def build_all(out_dir: Path = FORMS_DIR) -> list[Path]:
     """Write every workbook into out_dir and return the paths."""
     return [write_workbook(spec, out_dir / spec.filename) for spec in (make() for make in ALL_FORMS)]
-
-
 
 
 if __name__ == "__main__":

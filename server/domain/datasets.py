@@ -173,7 +173,9 @@ class _Reader:
 
 def _check_name(reader: _Reader, name: Any, path: str, *, is_property: bool) -> None:
     if not isinstance(name, str) or not _XML_NAME.match(name):
-        reader.fail(path, f"{name!r} is not a valid name (letters, digits, _ and -, not starting with a digit)")
+        reader.fail(
+            path, f"{name!r} is not a valid name (letters, digits, _ and -, not starting with a digit)"
+        )
     elif name.startswith("__"):
         reader.fail(path, "names starting with __ are reserved")
     elif is_property and name.lower() in _RESERVED_PROPERTIES:
@@ -187,9 +189,11 @@ def _parse_property(reader: _Reader, name: str, raw: Any, path: str) -> Property
     allowed = {"type", "label", "sensitive", "required", "list", "multiple", "values", "derive"}
     reader.keys(spec, path, allowed, {"type", "label"})
     try:
-        ptype = PropertyType(spec.get("type"))
+        ptype = PropertyType(str(spec.get("type")))
     except ValueError:
-        reader.fail(f"{path}.type", f"{spec.get('type')!r} is not one of {', '.join(t.value for t in PropertyType)}")
+        reader.fail(
+            f"{path}.type", f"{spec.get('type')!r} is not one of {', '.join(t.value for t in PropertyType)}"
+        )
         return None
     label_zh, label_en = reader.label(spec.get("label"), f"{path}.label")
     sensitive = reader.boolean(spec.get("sensitive"), f"{path}.sensitive", default=ptype in ALWAYS_SENSITIVE)
@@ -251,7 +255,10 @@ def _parse_dataset(reader: _Reader, name: str, raw: Any, path: str) -> DatasetSp
             properties[prop.name] = prop
     for prop in properties.values():
         if prop.derive and prop.derive.source not in properties:
-            reader.fail(f"{path}.properties.{prop.name}.derive.from", f"{prop.derive.source!r} is not a declared property")
+            reader.fail(
+                f"{path}.properties.{prop.name}.derive.from",
+                f"{prop.derive.source!r} is not a declared property",
+            )
 
     label_property = reader.text(spec.get("label_property"), f"{path}.label_property")
     if label_property and label_property not in properties:
@@ -267,17 +274,27 @@ def _parse_dataset(reader: _Reader, name: str, raw: Any, path: str) -> DatasetSp
         reader.fail(f"{path}.identity", "declare at least one strong or near key for dedup")
 
     raw_placement = reader.mapping(spec.get("placement"), f"{path}.placement") or {}
-    reader.keys(raw_placement, f"{path}.placement", {"geopoint", "level", "on_missing", "on_outside"}, {"geopoint"})
-    geopoint = reader.text(raw_placement.get("geopoint"), f"{path}.placement.geopoint") if raw_placement else ""
+    reader.keys(
+        raw_placement, f"{path}.placement", {"geopoint", "level", "on_missing", "on_outside"}, {"geopoint"}
+    )
+    geopoint = (
+        reader.text(raw_placement.get("geopoint"), f"{path}.placement.geopoint") if raw_placement else ""
+    )
     if geopoint and (geopoint not in properties or properties[geopoint].type is not PropertyType.GEOPOINT):
         reader.fail(f"{path}.placement.geopoint", f"{geopoint!r} is not a declared geopoint property")
     placement = Placement(
         geopoint=geopoint,
         level=reader.choice(raw_placement.get("level"), f"{path}.placement.level", PLACEMENT_LEVELS, "grid"),
-        on_missing=reader.choice(raw_placement.get("on_missing"), f"{path}.placement.on_missing", ON_MISSING, "submitter_grid"),
-        on_outside=reader.choice(raw_placement.get("on_outside"), f"{path}.placement.on_outside", ON_OUTSIDE, "review"),
+        on_missing=reader.choice(
+            raw_placement.get("on_missing"), f"{path}.placement.on_missing", ON_MISSING, "submitter_grid"
+        ),
+        on_outside=reader.choice(
+            raw_placement.get("on_outside"), f"{path}.placement.on_outside", ON_OUTSIDE, "review"
+        ),
     )
-    merge_requires_approval = reader.boolean(spec.get("merge_requires_approval"), f"{path}.merge_requires_approval", True)
+    merge_requires_approval = reader.boolean(
+        spec.get("merge_requires_approval"), f"{path}.merge_requires_approval", True
+    )
     return DatasetSpec(
         name=name,
         label_zh=label_zh,

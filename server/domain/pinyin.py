@@ -72,9 +72,14 @@ def _surname_split(name: str) -> tuple[tuple[str, ...], str]:
     return (), name
 
 
+def _keep(chars: str) -> str:
+    """pypinyin callback: keep runs of Latin letters or digits as they are."""
+    return chars
+
+
 def _syllables(text: str) -> list[str]:
     """One syllable per Han character; runs of Latin letters or digits stay whole."""
-    return [s for s in lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: [chars]) if s]
+    return [s for s in lazy_pinyin(text, style=Style.NORMAL, errors=_keep) if s]
 
 
 def full_pinyin(name: str) -> str:
@@ -91,7 +96,7 @@ def initials(name: str) -> str:
 
 def _heteronym_options(text: str) -> list[list[str]]:
     options: list[list[str]] = []
-    for char_readings in pinyin(text, style=Style.NORMAL, heteronym=True, errors=lambda chars: [chars]):
+    for char_readings in pinyin(text, style=Style.NORMAL, heteronym=True, errors=_keep):
         readings = [r for r in dict.fromkeys(char_readings) if r]
         if readings:
             options.append(readings)

@@ -24,17 +24,32 @@ Severity = Literal["error", "warning"]
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     "id.empty": ("身份证号码为空", "The ID number is empty"),
-    "id.length": ("身份证号码应为18位（或15位旧号码）", "The ID number must have 18 characters (or 15 for a legacy number)"),
-    "id.charset": ("身份证号码只能包含数字，最后一位可为X", "The ID number may contain only digits, with X allowed as the last character"),
-    "id.date": ("身份证号码中的出生日期不是有效日期", "The birth date in the ID number is not a real date on or after 1900-01-01"),
+    "id.length": (
+        "身份证号码应为18位（或15位旧号码）",
+        "The ID number must have 18 characters (or 15 for a legacy number)",
+    ),
+    "id.charset": (
+        "身份证号码只能包含数字，最后一位可为X",
+        "The ID number may contain only digits, with X allowed as the last character",
+    ),
+    "id.date": (
+        "身份证号码中的出生日期不是有效日期",
+        "The birth date in the ID number is not a real date on or after 1900-01-01",
+    ),
     "id.future_date": ("身份证号码中的出生日期晚于今天", "The birth date in the ID number is in the future"),
-    "id.province": ("身份证号码前两位不是有效的省级行政区划代码", "The first two digits of the ID number are not a province code"),
+    "id.province": (
+        "身份证号码前两位不是有效的省级行政区划代码",
+        "The first two digits of the ID number are not a province code",
+    ),
     "id.checksum": ("身份证号码校验码错误", "The check character of the ID number is wrong"),
     "id.county_unknown": (
         "身份证号码的地址码不在现行区划表中（可能是已撤销的旧代码）",
         "The address code of the ID number is not in the current division table (it may be a retired code)",
     ),
-    "id.legacy_format": ("这是15位旧身份证号码，已转换为18位", "This is a legacy 15-digit number; it was converted to 18 characters"),
+    "id.legacy_format": (
+        "这是15位旧身份证号码，已转换为18位",
+        "This is a legacy 15-digit number; it was converted to 18 characters",
+    ),
 }
 
 

@@ -82,7 +82,9 @@ def itemset_names(root: ET.Element, instance_id: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("filename", "form_id"), WORKBOOKS.items())
-def test_compiles_with_form_id_and_both_languages(compiled: dict[str, ET.Element], filename: str, form_id: str) -> None:
+def test_compiles_with_form_id_and_both_languages(
+    compiled: dict[str, ET.Element], filename: str, form_id: str
+) -> None:
     root = compiled[filename]
     assert primary_instance(root).attrib["id"] == form_id
     translations = model(root).findall("x:itext/x:translation", NS)
@@ -98,8 +100,14 @@ def test_registration_ethnicity_list_has_the_56_codes(compiled: dict[str, ET.Ele
 def test_registration_origin_cascade_uses_choice_filters(compiled: dict[str, ET.Element]) -> None:
     root = compiled["registration.xlsx"]
     nodesets = [i.attrib["nodeset"] for i in root.iter("{http://www.w3.org/2002/xforms}itemset")]
-    assert any(re.search(r"instance\('prefecture'\)/root/item\[province=\s*/data/origin/origin_province\s*\]", n) for n in nodesets)
-    assert any(re.search(r"instance\('county'\)/root/item\[prefecture=\s*/data/origin/origin_prefecture\s*\]", n) for n in nodesets)
+    assert any(
+        re.search(r"instance\('prefecture'\)/root/item\[province=\s*/data/origin/origin_province\s*\]", n)
+        for n in nodesets
+    )
+    assert any(
+        re.search(r"instance\('county'\)/root/item\[prefecture=\s*/data/origin/origin_prefecture\s*\]", n)
+        for n in nodesets
+    )
     counties = itemset_names(root, "county")
     assert "410184" in counties and len(counties) == 2978
     assert len(itemset_names(root, "province")) == 34
@@ -115,7 +123,16 @@ def test_registration_creates_persons_entities(compiled: dict[str, ET.Element]) 
     label_bind = binds(root)["label"]
     assert "full_name" in label_bind["calculate"]
     saved = {a[SAVETO] for a in binds(root).values() if SAVETO in a}
-    assert {"full_name", "resident_id", "sex", "ethnicity", "birth_date", "phone", "origin_county", "geometry"} <= saved
+    assert {
+        "full_name",
+        "resident_id",
+        "sex",
+        "ethnicity",
+        "birth_date",
+        "phone",
+        "origin_county",
+        "geometry",
+    } <= saved
 
 
 def test_registration_resident_id_rules(compiled: dict[str, ET.Element]) -> None:
@@ -148,7 +165,9 @@ def test_updates_persons_entities_by_picked_uuid(compiled: dict[str, ET.Element]
     assert entity is not None
     assert entity.attrib["dataset"] == "persons" and entity.attrib["update"] == "1"
     assert "create" not in entity.attrib
-    id_bind = next(b for b in model(root).findall("x:bind", NS) if b.attrib["nodeset"].endswith("/meta/entity/@id"))
+    id_bind = next(
+        b for b in model(root).findall("x:bind", NS) if b.attrib["nodeset"].endswith("/meta/entity/@id")
+    )
     assert id_bind.attrib["calculate"].strip() == "/data/person"
     persons = model(root).find("x:instance[@id='persons']", NS)
     assert persons is not None and persons.attrib["src"] == "jr://file-csv/persons.csv"
@@ -169,7 +188,12 @@ def test_follow_up_and_screening_structure(compiled: dict[str, ET.Element]) -> N
         assert screening[name]["type"] == "int"
         assert ">= 0" in screening[name]["constraint"]
     assert "format-date" in screening["month"]["constraint"]
-    assert itemset_names(compiled["dispute_screening.xlsx"], "risk_level") == ["low", "medium", "high", "major"]
+    assert itemset_names(compiled["dispute_screening.xlsx"], "risk_level") == [
+        "low",
+        "medium",
+        "high",
+        "major",
+    ]
 
 
 def test_committed_workbooks_match_the_generator(tmp_path: Path) -> None:

@@ -66,7 +66,9 @@ def test_city_declarations_load() -> None:
     assert persons.properties["needs"].multiple and persons.properties["needs"].list_name == "needs"
     assert persons.properties["name_pinyin"].derive == ds.Derivation("full_name", "pinyin")
     assert persons.merge_requires_approval
-    assert persons.placement == ds.Placement(geopoint="geometry", level="grid", on_missing="submitter_grid", on_outside="review")
+    assert persons.placement == ds.Placement(
+        geopoint="geometry", level="grid", on_missing="submitter_grid", on_outside="review"
+    )
     assert persons.label_property == "full_name"
 
 
@@ -99,7 +101,9 @@ def test_all_problems_are_reported_at_once() -> None:
 
 def test_sensitive_types_cannot_be_declared_non_sensitive() -> None:
     document = edited(properties__resident_id__sensitive=False)
-    assert problems_of(document) == [("datasets.persons.properties.resident_id.sensitive", "a cn_resident_id property is always sensitive")]
+    assert problems_of(document) == [
+        ("datasets.persons.properties.resident_id.sensitive", "a cn_resident_id property is always sensitive")
+    ]
 
 
 @pytest.mark.parametrize("name", ["name", "label", "__version", "1st"])
@@ -111,7 +115,11 @@ def test_reserved_or_invalid_property_names(name: str) -> None:
 
 def test_typos_and_missing_keys() -> None:
     problems = problems_of(edited(merge_requires_aproval=True, merge_requires_approval=None))
-    assert ("datasets.persons.merge_requires_aproval", "unknown key (allowed: identity, label, label_property, merge_requires_approval, placement, properties)") in problems
+    assert (
+        "datasets.persons.merge_requires_aproval",
+        "unknown key (allowed: identity, label, label_property, merge_requires_approval, "
+        "placement, properties)",
+    ) in problems
     assert ("datasets.persons.merge_requires_approval", "missing") in problems
 
 
@@ -125,8 +133,16 @@ def test_wrong_shapes() -> None:
 
 
 def test_derive_must_name_a_property() -> None:
-    document = edited(properties__name_pinyin={"type": "text", "label": {"zh": "拼音", "en": "Pinyin"}, "derive": {"from": "nom", "using": "pinyin"}})
-    assert problems_of(document) == [("datasets.persons.properties.name_pinyin.derive.from", "'nom' is not a declared property")]
+    document = edited(
+        properties__name_pinyin={
+            "type": "text",
+            "label": {"zh": "拼音", "en": "Pinyin"},
+            "derive": {"from": "nom", "using": "pinyin"},
+        }
+    )
+    assert problems_of(document) == [
+        ("datasets.persons.properties.name_pinyin.derive.from", "'nom' is not a declared property")
+    ]
 
 
 def test_load_reports_yaml_syntax_errors(tmp_path: Path) -> None:
