@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:  # allow `python forms/build_workbooks.py` without
 from pypinyin import lazy_pinyin  # noqa: E402
 
 from server.domain import divisions, ethnicity, phone  # noqa: E402
+from server.domain._reference import read_csv  # noqa: E402
 from server.domain.resident_id import CHECK_CHARS, WEIGHTS  # noqa: E402
 
 FORMS_DIR = Path(__file__).resolve().parent
@@ -288,8 +289,6 @@ def romanize(name: str) -> str:
 
 def province_choices(list_name: str = "province") -> list[Row]:
     """The 34 provincial-level units (2-digit codes)."""
-    from server.domain._reference import read_csv
-
     english = {row["code"]: row["name_en"] for row in read_csv("provinces.csv")}
     return choice_list(
         list_name, [(p.code, p.name, english.get(p.code, romanize(p.name))) for p in divisions.provinces()]

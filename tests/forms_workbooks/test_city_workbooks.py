@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+import shutil
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -250,3 +251,13 @@ def test_save_to_targets_are_declared_persons_properties(filename: str) -> None:
             assert prop.multiple == (kind == "select_multiple"), row["name"]
         if kind in expected_types:
             assert prop.type in expected_types[kind], (row["name"], prop.type)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("java") is None, reason="ODK Validate needs Java")
+@pytest.mark.parametrize("filename", WORKBOOKS)
+def test_odk_validate_accepts_the_xform(filename: str) -> None:
+    """ODK Validate (JavaRosa, bundled with pyxform) parses the form and its XPath expressions."""
+    warnings: list[str] = []
+    convert(xlsform=FORMS / filename, validate=True, warnings=warnings)
+    assert warnings == []
