@@ -42,6 +42,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine or make_engine(settings)
     state = AppState(settings=settings, engine=engine, sessionmaker=session_factory(engine))
     app.extensions["gridreg"] = state
+    if not settings.redis_url:
+        from server import worker
+
+        worker.configure(settings, engine, state.sessionmaker)  # inline jobs share the app's engine
     app.teardown_appcontext(close_request_session)
     install_request_logging(app)
 

@@ -172,16 +172,18 @@ def serve(workers: int) -> None:
     run_gunicorn(_settings(), workers=workers)
 
 
-def _register_optional() -> None:
-    """Commands of contexts that may not be present in every build."""
+def _register_commands() -> None:
+    """Commands that live beside their contexts."""
+    import server.jobs_cli  # noqa: F401  (registers worker and jobs on main)
+
     try:
         from server.forms.eval_cli import eval_command
-    except ImportError:
+    except ImportError:  # the form engine is being added
         return
     main.add_command(eval_command, "eval")
 
 
-_register_optional()
+_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

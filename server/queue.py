@@ -1,28 +1,37 @@
 """Background jobs: RQ queues when Redis is configured, inline after commit otherwise.
 
-The database row is the truth and Redis only a doorbell: jobs take ids, are
-enqueued only after the transaction that made the work commits, and re-check
-the row's state so that running twice changes nothing.
+The database row is the truth and Redis only a doorbell. Jobs are importable
+functions named by dotted path that take ids; they are enqueued only after the
+transaction that made the work has committed (``enqueue_after_commit``), and
+they re-check the row's state so that running twice changes nothing. Separate
+queues per workload keep one backlog from starving another.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
 from redis import Redis
+from rq import Queue, Retry
+from sqlalchemy.orm import Session
 
+from server.db import after_commit
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
 QUEUES = ("validation", "merge", "media", "exports", "reports")
+DEFAULT_RETRY_INTERVALS = (10, 60, 300)
+JOB_TIMEOUT = 600
 
 
 @lru_cache(maxsize=8)
 def _redis(url: str) -> Redis:
-    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30)
 
 
 def redis_connection(settings: Settings) -> Redis:
@@ -32,6 +41,55 @@ def redis_connection(settings: Settings) -> Redis:
     return _redis(settings.redis_url)
 
 
-def describe() -> dict[str, Any]:
-    """Queue names, for diagnostics."""
-    return {"queues": list(QUEUES)}
+def get_queue(settings: Settings, name: str) -> Queue:
+    """One of the named RQ queues."""
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name!r}")
+    return Queue(name, connection=redis_connection(settings), default_timeout=JOB_TIMEOUT)
+
+
+def resolve(dotted: str) -> Callable[..., Any]:
+    """The job function named by its import path."""
+    module, _, name = dotted.rpartition(".")
+    func: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return func
+
+
+def _job_id(dotted: str, args: Sequence[object]) -> str:
+    """A deterministic id, so ringing the same bell twice queues one job."""
+    return dotted.rsplit(".", 1)[-1] + ":" + ":".join(str(a) for a in args)
+
+
+def enqueue_now(settings: Settings, queue: str, dotted: str, *args: object, retries: int = 3) -> None:
+    """Put a job on its queue right away (or run it inline without Redis)."""
+    if not settings.redis_url:
+        run_inline(dotted, *args)
+        return
+    intervals = list(DEFAULT_RETRY_INTERVALS[:retries]) or [10]
+    get_queue(settings, queue).enqueue(
+        dotted, *args, job_id=_job_id(dotted, args), retry=Retry(max=retries, interval=intervals),
+        failure_ttl=30 * 24 * 3600, result_ttl=3600)
+
+
+def run_inline(dotted: str, *args: object) -> None:
+    """Run a job in this process; failures are logged, the row stays for requeue-stuck."""
+    try:
+        resolve(dotted)(*args)
+    except Exception:  # noqa: BLE001 - the job edge: the row's state tells what is left to do
+        log.exception("inline job failed", extra={"path": dotted})
+
+
+def enqueue_after_commit(session: Session, settings: Settings, queue: str, dotted: str, *args: object) -> None:
+    """Ring the job's bell once the session's transaction has committed."""
+    after_commit(session, lambda: enqueue_now(settings, queue, dotted, *args))
+
+
+# Functions (by import path) that find rows whose job should have finished by
+# now and ring its bell again; each takes (session, settings, older_than_seconds)
+# and returns how many it re-enqueued. Contexts with background jobs add theirs.
+STUCK_FINDERS: tuple[str, ...] = ()
+
+
+def requeue_stuck(session: Session, settings: Settings, older_than_seconds: int) -> dict[str, int]:
+    """Re-enqueue work stuck past the timeout (Redis lost, worker killed)."""
+    return {path: resolve(path)(session, settings, older_than_seconds) for path in STUCK_FINDERS}

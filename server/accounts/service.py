@@ -51,11 +51,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def token_digest(raw: str) -> str:
     """The stored form of a bearer token."""
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -136,8 +131,8 @@ def login(session: Session, settings: Settings, username: str, password: str) ->
     """Exchange a username and password for a session token, throttling failures."""
     now = _now()
     throttle = session.get(LoginThrottle, username[:64])
-    if throttle and throttle.locked_until and _aware(throttle.locked_until) > now:
-        raise LoginLocked(int((_aware(throttle.locked_until) - now).total_seconds()) + 1)
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        raise LoginLocked(int((throttle.locked_until - now).total_seconds()) + 1)
     user = session.scalar(select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
@@ -171,7 +166,7 @@ def issue_api_token(session: Session, username: str, label: str, *, actor_id: in
 def user_for_token(session: Session, raw: str) -> User | None:
     """The active user behind a valid, unexpired, unrevoked token."""
     token = session.scalar(select(AccessToken).where(AccessToken.token_hash == token_digest(raw)))
-    if token is None or token.revoked_at is not None or _aware(token.expires_at) <= _now():
+    if token is None or token.revoked_at is not None or token.expires_at <= _now():
         return None
     return token.user if token.user.is_active else None
 

@@ -7,10 +7,10 @@ from enum import StrEnum
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base
+from server.db import Base, UtcDateTime
 
 SRID = 4326
 
@@ -43,7 +43,7 @@ class AdminUnit(Base):
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True
     )
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     parent: Mapped[AdminUnit | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
 

@@ -1,14 +1,15 @@
 """XPath 1.0 core functions with ODK's extensions: strings, numbers, booleans, node-sets.
 
-Definitions follow the ODK XForms spec: int() truncates toward zero, round()
-rounds half away from zero (optionally to N places), concat() flattens
-node-sets, max()/min() accept node-sets or several values.
+Definitions follow the ODK XForms spec and JavaRosa: int() truncates toward
+zero; round() is XPath 1.0 round (ties toward positive infinity, so -2.5 -> -2)
+with ODK's optional decimal places; sum() skips non-numeric nodes as JavaRosa
+does; concat() flattens node-sets; max()/min() accept node-sets or several values.
 """
 
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .coercion import NAN, string_to_number, to_boolean, to_number, to_string
@@ -131,16 +132,6 @@ def f_translate(fr: Frame, a: Any, b: Any, c: Any) -> str:
     return src.translate(table)
 
 
-@xfn("uppercase", 1)
-def f_uppercase(fr: Frame, v: Any) -> str:
-    return to_string(v).upper()
-
-
-@xfn("lowercase", 1)
-def f_lowercase(fr: Frame, v: Any) -> str:
-    return to_string(v).lower()
-
-
 # -- numbers -----------------------------------------------------------------
 @xfn("number", 0, 1)
 def f_number(fr: Frame, v: Any = None) -> float:
@@ -155,26 +146,29 @@ def f_int(fr: Frame, v: Any) -> float:
     return float(math.trunc(x))
 
 
-def round_half_away(x: float, digits: int = 0) -> float:
-    """Round half away from zero to ``digits`` decimal places (negative digits allowed)."""
+def round_half_up(x: float, digits: int = 0) -> float:
+    """XPath round(): nearest value with ``digits`` places, ties toward positive infinity."""
     if x != x or math.isinf(x):
         return x
+    if digits > 30 or digits < -30:
+        return NAN
+    mode = ROUND_HALF_UP if x >= 0 else ROUND_HALF_DOWN
     try:
-        q = Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+        q = Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=mode)
     except InvalidOperation:
         return x
-    return float(q) if q != 0 else 0.0 * (1.0 if x >= 0 else -1.0)
+    return float(q) + 0.0
 
 
 @xfn("round", 1, 2)
 def f_round(fr: Frame, v: Any, places: Any = None) -> float:
     x = to_number(v, fr.c.tz)
     if places is None:
-        return round_half_away(x)
+        return round_half_up(x)
     p = to_number(places, fr.c.tz)
     if p != p:
         return NAN
-    return round_half_away(x, int(p))
+    return round_half_up(x, int(p))
 
 
 @xfn("floor", 1)
@@ -276,7 +270,8 @@ def f_boolean(fr: Frame, v: Any) -> bool:
 
 @xfn("boolean-from-string", 1)
 def f_boolean_from_string(fr: Frame, v: Any) -> bool:
-    return to_string(v).strip() in ("true", "1")
+    text = to_string(v).strip()
+    return text == "1" or text.lower() == "true"
 
 
 @xfn("not", 1)
@@ -308,7 +303,8 @@ def f_count_non_empty(fr: Frame, v: Any) -> float:
 @xfn("sum", 1)
 def f_sum(fr: Frame, v: Any) -> float:
     tz = fr.c.tz
-    return float(sum(string_to_number(n.text, tz) for n in _nodes(v, "sum")))
+    nums = (string_to_number(n.text, tz) for n in _nodes(v, "sum"))
+    return float(sum(x for x in nums if x == x))
 
 
 def _numbers(fr: Frame, vals: tuple[Any, ...]) -> list[float]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import random
 import re
 import secrets
@@ -191,9 +192,9 @@ def build_indexed_repeat(asts: tuple[Any, ...], args: list[Callable[[Any], Any]]
                 raise ExprTypeError(f"indexed-repeat(): {'/'.join(rnames)} is not a repeat containing "
                                     f"{'/'.join(names)}")
             i = to_number(index(fr), c.tz)
-            if i != i or i < 1 or i != int(i):
-                return NodeSet()
-            indices[len(rnames) - 1] = int(i)
+            # JavaRosa truncates the index and treats <= 0 (e.g. an unanswered count) as 1
+            n = int(i) if i == i and not math.isinf(i) else 0
+            indices[len(rnames) - 1] = max(1, n)
         return c.resolve_names(names, indices, virtual=True)
 
     return indexed_repeat

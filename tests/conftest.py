@@ -1,0 +1,171 @@
+"""Test fixtures: every database test runs on SQLite+SpatiaLite and on PostgreSQL+PostGIS.
+
+The schema is built once per backend by running the migrations, the demo city
+and accounts are loaded once and committed, and every test then runs inside
+an outer transaction that is rolled back, so code under test may commit freely.
+PostgreSQL is required: if it cannot be reached the run fails, it never skips.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from server import migrate
+from server.app import create_app
+from server.db import make_engine, session_factory
+from server.demo import DEMO_PASSWORD, load_demo
+from server.settings import Settings
+
+BACKENDS = ("sqlite", "postgresql")
+PG_ADMIN_URL = os.environ.get("GRIDREG_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_TEST_DB = os.environ.get("GRIDREG_TEST_PG_DB", "gridreg_test")
+REDIS_URL = os.environ.get("GRIDREG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", action="append", choices=BACKENDS,
+                     help="run database tests on this backend only (repeatable; default both)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--db") or list(BACKENDS)
+        metafunc.parametrize("backend", chosen, scope="session")
+
+
+def _pg_url(database: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+
+
+def _fresh_pg_database() -> str:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{PG_TEST_DB}"'))
+    except Exception as exc:  # the whole PostgreSQL half cannot run: say so loudly
+        pytest.exit(f"PostgreSQL is required for the tests ({PG_ADMIN_URL}): {exc}", returncode=3)
+    finally:
+        admin.dispose()
+    return _pg_url(PG_TEST_DB)
+
+
+def make_settings(database_url: str, media_root: Path, **overrides: Any) -> Settings:
+    """Settings for tests, never read from the environment."""
+    values: dict[str, Any] = dict(database_url=database_url, media_root=media_root, secret_key="test-secret",
+                                  encryption_key=TEST_KEY, demo=True, log_json=False,
+                                  login_max_failures=5, login_lockout_seconds=300)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings pointing at a fresh database of the backend under test."""
+    root = tmp_path_factory.mktemp(f"gridreg-{backend}")
+    if backend == "sqlite":
+        url = f"sqlite:///{root / 'test.sqlite'}"
+    else:
+        url = _fresh_pg_database()
+    return make_settings(url, root / "media")
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    """The backend's engine with the schema built by the migrations and the demo city loaded."""
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    with session_factory(engine)() as session:
+        load_demo(session, settings)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside an outer transaction that is rolled back after the test."""
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    if outer.is_active:
+        outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def maker(connection: Connection) -> sessionmaker[Session]:
+    """Sessions joined to the test's outer transaction (commit = release savepoint)."""
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def db(maker: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for arranging and checking data."""
+    session = maker()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, maker: sessionmaker[Session]) -> Iterator[Flask]:
+    """The application, its requests running inside the test's transaction."""
+    application = create_app(settings, engine=engine)
+    application.extensions["gridreg"].sessionmaker = maker
+    application.config["TESTING"] = True
+    with application.app_context():
+        pass
+    yield application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client."""
+    return app.test_client()
+
+
+class Auth:
+    """Log demo users in and build headers."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self._tokens: dict[str, str] = {}
+
+    def token(self, username: str, password: str = DEMO_PASSWORD) -> str:
+        """A bearer token for the user (cached per test)."""
+        if username not in self._tokens:
+            resp = self.client.post("/api/v1/auth/token", json={"username": username, "password": password})
+            assert resp.status_code == 200, resp.get_json()
+            self._tokens[username] = resp.get_json()["access_token"]
+        return self._tokens[username]
+
+    def headers(self, username: str) -> dict[str, str]:
+        """Authorization header for the user."""
+        return {"Authorization": f"Bearer {self.token(username)}"}
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    """Log in as demo users: admin, designer, supervisor, worker, police."""
+    return Auth(client)
+
+
+@pytest.fixture(autouse=True)
+def _no_environment_leaks() -> Iterator[None]:
+    """Fail a test that leaves GRIDREG_* variables changed."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("GRIDREG_")}
+    yield
+    after = {k: v for k, v in os.environ.items() if k.startswith("GRIDREG_")}
+    assert before == after, "test changed GRIDREG_* environment variables"

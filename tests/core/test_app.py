@@ -1,0 +1,110 @@
+"""Health probes, the error map, request ids, OpenAPI and its local docs UI."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from server.app import create_app
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_checks_database(client):
+    body = client.get("/readyz").get_json()
+    assert body == {"status": "ok", "checks": {"database": "ok"}}
+
+
+def test_readyz_reports_unreachable_redis(settings, engine):
+    app = create_app(settings.with_(redis_url="redis://127.0.0.1:1/0"), engine=engine)
+    resp = app.test_client().get("/readyz")
+    assert resp.status_code == 503
+    assert resp.get_json()["checks"]["redis"].startswith("error")
+
+
+def test_readyz_with_real_redis(settings, engine):
+    app = create_app(settings.with_(redis_url="redis://127.0.0.1:6379/15"), engine=engine)
+    assert app.test_client().get("/readyz").get_json()["checks"]["redis"] == "ok"
+
+
+def test_request_id_is_echoed_or_made(client):
+    assert client.get("/healthz", headers={"X-Request-Id": "abc123"}).headers["X-Request-Id"] == "abc123"
+    assert re.fullmatch(r"[0-9a-f]{32}", client.get("/healthz").headers["X-Request-Id"])
+
+
+def test_unknown_route_is_json_404(client):
+    resp = client.get("/api/v1/nope")
+    assert resp.status_code == 404
+    assert resp.get_json()["error"] == "not_found"
+    assert set(resp.get_json()) == {"code", "status", "message", "errors", "error"}
+
+
+def test_wrong_method_is_405(client):
+    resp = client.put("/api/v1/me")
+    assert resp.status_code == 405 and resp.get_json()["error"] == "request.method_not_allowed"
+
+
+def test_malformed_json_is_400(client):
+    resp = client.post("/api/v1/auth/token", data="{nope", content_type="application/json")
+    assert resp.status_code == 400
+    assert resp.get_json()["error"] == "request.malformed_json"
+
+
+def test_invalid_fields_are_all_listed_with_422(client):
+    resp = client.post("/api/v1/auth/token", json={"username": "", "extra": 1})
+    assert resp.status_code == 422
+    assert set(resp.get_json()["errors"]) == {"username", "password", "extra"}
+
+
+def test_messages_follow_accept_language(client):
+    zh = client.get("/api/v1/me", headers={"Accept-Language": "zh-CN"}).get_json()["message"]
+    en = client.get("/api/v1/me", headers={"Accept-Language": "en-US"}).get_json()["message"]
+    assert zh == "需要登录" and en == "Authentication required"
+
+
+def test_openapi_document_validates(client):
+    spec = client.get("/api/openapi.json").get_json()
+    validate(spec)
+    assert "/api/v1/auth/token" in spec["paths"] and "/api/v1/geo/locate" in spec["paths"]
+
+
+def test_docs_ui_uses_only_local_assets(client):
+    html = client.get("/api/docs").get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and all(a.startswith("/static/swagger-ui/") for a in assets)
+    for asset in assets:
+        resp = client.get(asset)
+        assert resp.status_code == 200
+        resp.close()
+
+
+def _hostile_bodies():
+    rnd = random.Random(7)
+    yield b""
+    yield b"\xff\xfe\x00garbage"
+    yield b"[]"
+    yield b"null"
+    yield json.dumps({"username": ["a"], "password": {"x": 1}}).encode()
+    yield json.dumps({"username": "a" * 10000, "password": "b"}).encode()
+    for _ in range(10):
+        yield bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 200)))
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", "multipart/form-data"])
+def test_no_500_from_malformed_requests(client, auth, content_type):
+    headers = auth.headers("admin")
+    paths = ["/api/v1/auth/token", "/api/v1/me", "/api/v1/geo/units", "/api/v1/geo/units/%00",
+             "/api/v1/geo/locate?lon=1e999&lat=nan", "/api/v1/geo/units/" + "9" * 5000]
+    for body in _hostile_bodies():
+        for path in paths:
+            for method in ("GET", "POST", "DELETE", "PATCH"):
+                resp = client.open(path, method=method, data=body, headers={**headers, "Content-Type": content_type})
+                assert resp.status_code < 500, (method, path, body[:40], resp.get_data()[:200])
+                if resp.status_code >= 400:
+                    assert "error" in resp.get_json()

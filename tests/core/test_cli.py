@@ -1,0 +1,74 @@
+"""The gridreg command against a real database file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from server.cli import main
+from tests.conftest import TEST_KEY
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    values = {"GRIDREG_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "GRIDREG_MEDIA_ROOT": str(tmp_path),
+              "GRIDREG_SECRET_KEY": "s", "GRIDREG_ENCRYPTION_KEY": TEST_KEY, "GRIDREG_LOG_FORMAT": "text"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("GRIDREG_DEMO", raising=False)
+    monkeypatch.delenv("GRIDREG_REDIS_URL", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    return values
+
+
+def _run(*args, input=None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_demo_refused_outside_demo_mode(env):
+    result = _run("demo", "load")
+    assert result.exit_code != 0 and "GRIDREG_DEMO=1" in result.output
+
+
+def test_geo_import_and_users(env, tmp_path):
+    fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "410184", "name": "新郑市", "level": "city"},
+         "geometry": {"type": "Polygon", "coordinates": [[[113.6, 34.3], [113.9, 34.3], [113.9, 34.5],
+                                                          [113.6, 34.5], [113.6, 34.3]]]}}]}
+    path = tmp_path / "units.geojson"
+    path.write_text(json.dumps(fc), encoding="utf-8")
+    result = _run("geo", "import", str(path))
+    assert result.exit_code == 0, result.output
+    again = _run("geo", "import", str(path))
+    assert again.exit_code != 0 and "already exists" in again.output and "features[0]" in again.output
+
+    created = _run("users", "create", "zhang", "--role", "supervisor", "--unit", "410184",
+                   input="long-password\nlong-password\n")
+    assert created.exit_code == 0, created.output
+    assert "zhang\tsupervisor\t410184\tactive" in _run("users", "list").output
+    assert _run("users", "disable", "zhang").exit_code == 0
+    assert "zhang\tsupervisor\t410184\tdisabled" in _run("users", "list").output
+
+
+def test_geo_import_rejects_non_json(env, tmp_path):
+    path = tmp_path / "bad.geojson"
+    path.write_bytes(b"\x00\x01 not json")
+    result = _run("geo", "import", str(path))
+    assert result.exit_code != 0 and "geo.invalid_file" in result.output
+
+
+def test_department_token_command(env, tmp_path):
+    _run("users", "create", "police", "--role", "admin", input="long-password\nlong-password\n")
+    result = _run("users", "token", "police", "--label", "x")
+    assert result.exit_code != 0 and "department" in result.output
+
+
+def test_missing_settings_are_reported(monkeypatch):
+    for key in ("GRIDREG_DATABASE_URL", "GRIDREG_MEDIA_ROOT", "GRIDREG_SECRET_KEY", "GRIDREG_ENCRYPTION_KEY",
+                "GRIDREG_DEMO"):
+        monkeypatch.delenv(key, raising=False)
+    result = _run("db", "upgrade")
+    assert result.exit_code != 0 and "GRIDREG_DATABASE_URL is required" in result.output

@@ -1,0 +1,45 @@
+"""Settings come from GRIDREG_* variables, all problems reported at once."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from server.settings import SettingsError, load_settings
+
+KEY = base64.urlsafe_b64encode(b"x" * 32).decode()
+
+
+def test_every_missing_setting_is_named():
+    with pytest.raises(SettingsError) as err:
+        load_settings({})
+    for name in ("GRIDREG_DATABASE_URL", "GRIDREG_MEDIA_ROOT", "GRIDREG_SECRET_KEY", "GRIDREG_ENCRYPTION_KEY"):
+        assert name in str(err.value)
+
+
+def test_defaults_and_types(tmp_path):
+    settings = load_settings({
+        "GRIDREG_DATABASE_URL": "postgresql+psycopg://x/y", "GRIDREG_MEDIA_ROOT": str(tmp_path),
+        "GRIDREG_SECRET_KEY": "s", "GRIDREG_ENCRYPTION_KEY": KEY, "GRIDREG_REDIS_URL": "redis://h:6379/0",
+        "GRIDREG_PORT": "9000",
+    })
+    assert settings.port == 9000
+    assert settings.time_zone == "Asia/Shanghai"
+    assert settings.redis_url == "redis://h:6379/0"
+    assert settings.media_root == tmp_path.resolve()
+    assert not settings.is_sqlite
+
+
+def test_no_redis_means_inline_jobs(tmp_path):
+    settings = load_settings({"GRIDREG_DEMO": "1", "GRIDREG_MEDIA_ROOT": str(tmp_path)})
+    assert settings.redis_url is None and settings.is_sqlite and settings.demo
+
+
+def test_bad_values_are_all_reported():
+    with pytest.raises(SettingsError) as err:
+        load_settings({"GRIDREG_DEMO": "1", "GRIDREG_PORT": "eighty", "GRIDREG_TIME_ZONE": "Mars/Base",
+                       "GRIDREG_ENCRYPTION_KEY": "short", "GRIDREG_MAX_UPLOAD_BYTES": "-1"})
+    message = str(err.value)
+    for fragment in ("GRIDREG_PORT", "GRIDREG_TIME_ZONE", "GRIDREG_ENCRYPTION_KEY", "GRIDREG_MAX_UPLOAD_BYTES"):
+        assert fragment in message
