@@ -69,10 +69,10 @@ class Node:
             if isinstance(raw, dict):
                 base = self.order
                 for key, val in raw.items():
-                    if isinstance(val, list) and any(isinstance(v, dict) for v in val):
+                    if isinstance(val, list) and (not val or any(isinstance(v, dict) for v in val)):
                         for i, item in enumerate(val):
                             kids.append(Node(key, self, i + 1, item, base + (len(kids),)))
-                    else:
+                    else:  # leaf; a list of scalars is a select_multiple answer
                         kids.append(Node(key, self, 1, val, base + (len(kids),)))
             self._kids = kids
         return kids

@@ -14,7 +14,6 @@ from typing import Any
 from .coercion import NAN, to_string
 from .context import Frame
 from .dates import (
-    date_to_days,
     datetime_to_days,
     days_to_date,
     days_to_datetime,
@@ -94,7 +93,9 @@ def f_decimal_date_time(fr: Frame, v: Any) -> float:
     t = temporal(v, fr.c.tz, True)
     if t is None:
         return NAN
-    return datetime_to_days(t) if isinstance(t, datetime) else date_to_days(t)
+    if not isinstance(t, datetime):  # a date is local midnight, as in JavaRosa
+        t = datetime(t.year, t.month, t.day, tzinfo=fr.c.tz)
+    return datetime_to_days(t)
 
 
 @xfn("decimal-time", 1)
