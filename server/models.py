@@ -3,6 +3,7 @@
 from server.accounts.models import AccessToken, LoginThrottle, User, UserScope
 from server.audit.models import AuditEvent
 from server.db import Base
+from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
 
-__all__ = ["AccessToken", "AdminUnit", "AuditEvent", "Base", "LoginThrottle", "User", "UserScope"]
+__all__ = ["AccessToken", "AdminUnit", "AuditEvent", "Base", "Form", "FormVersion", "LoginThrottle", "User", "UserScope"]

@@ -1,0 +1,73 @@
+"""Forms and their versions: the uploaded workbook, compiled JSON and XForm."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, JsonType, UtcDateTime
+
+
+class VersionState(StrEnum):
+    """A version is a draft until published; publishing a newer one retires it."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class Form(Base):
+    """A form, identified by the XForm id that its workbook's settings give."""
+
+    __tablename__ = "forms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("form_versions.id", use_alter=True, name="fk_forms_current_version_id_form_versions"))
+
+    versions: Mapped[list[FormVersion]] = relationship(
+        back_populates="form", foreign_keys="FormVersion.form_pk", order_by="FormVersion.id")
+    current_version: Mapped[FormVersion | None] = relationship(foreign_keys=[current_version_id], post_update=True)
+
+    @property
+    def draft(self) -> FormVersion | None:
+        """The version waiting to be published, if any."""
+        return next((v for v in self.versions if v.state == VersionState.DRAFT), None)
+
+
+class FormVersion(Base):
+    """One compiled version of a form."""
+
+    __tablename__ = "form_versions"
+    __table_args__ = (UniqueConstraint("form_pk", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_pk: Mapped[int] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    xform_xml: Mapped[str] = mapped_column(Text)
+    xform_md5: Mapped[str] = mapped_column(String(32))
+    workbook: Mapped[bytes] = mapped_column(LargeBinary)
+    workbook_name: Mapped[str] = mapped_column(String(255))
+    workbook_sha256: Mapped[str] = mapped_column(String(64))
+    media_files: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    dataset: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    form: Mapped[Form] = relationship(back_populates="versions", foreign_keys=[form_pk])
+
+    @property
+    def form_id(self) -> str:
+        """The form's XForm id."""
+        return self.form.form_id
