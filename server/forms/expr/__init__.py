@@ -21,7 +21,7 @@ Public API
     ``.text``, ``.index``, ``.path()``).
 
 ``EvalContext(data=None, refs=None, context=None, root=None, tz="Asia/Shanghai",
-clock=None, choices=None, field_lists=None, repeats=())``
+clock=None, choices=None, field_lists=None, repeats=(), instances=None)``
     ``data``: the instance as nested JSON, e.g. ``{"data": {"age": "20",
     "children": [{"child_name": "Ali"}]}}`` (groups are dicts, repeats lists of
     dicts; native numbers/bools/lists are converted to their XML text).
@@ -34,6 +34,8 @@ clock=None, choices=None, field_lists=None, repeats=())``
     ``field_lists``: field name -> list_name, for ``jr:choice-name``.
     ``repeats``: absolute paths of repeat groups, so absent repeats count as 0
     instances while absent ordinary fields read as empty strings.
+    ``instances``: secondary instances for ``instance('id')/root/item[...]``: id ->
+    a tree ``{"root": {"item": [{"name": ..., "label": ...}]}}`` or a bare item list.
     ``ctx.at(context)`` returns a context for another field of the same submission
     sharing the document and caches: build one per submission, re-point per field.
 

@@ -56,11 +56,11 @@ class _Shared:
     """State shared by every context of one submission: document and settings."""
 
     __slots__ = ("doc", "root", "refs", "tz", "tz_name", "clock", "choices", "field_lists", "repeats",
-                 "virtual", "path_names")
+                 "virtual", "path_names", "instances", "instance_docs")
 
     def __init__(self, data: Any, refs: Mapping[str, str], root: str, tz: str | tzinfo, clock: Clock,
                  choices: Mapping[str, Mapping[str, Any]], field_lists: Mapping[str, str],
-                 repeats: Iterable[str]) -> None:
+                 repeats: Iterable[str], instances: Mapping[str, Any]) -> None:
         self.root = root
         if not (isinstance(data, dict) and len(data) == 1 and root in data):
             data = {root: data if isinstance(data, dict) else {}}
@@ -74,6 +74,8 @@ class _Shared:
         self.repeats = frozenset(tuple(n for n, _ in split_path(p)) for p in repeats)
         self.virtual: dict[tuple[int, str], Node] = {}
         self.path_names: dict[str, str] | None = None
+        self.instances = instances
+        self.instance_docs: dict[str, Node] = {}
 
 
 class EvalContext:
@@ -85,12 +87,12 @@ class EvalContext:
                  root: str | None = None, tz: str | tzinfo = DEFAULT_TZ_NAME, clock: Clock | None = None,
                  choices: Mapping[str, Mapping[str, Any]] | None = None,
                  field_lists: Mapping[str, str] | None = None, repeats: Iterable[str] = (),
-                 _shared: _Shared | None = None) -> None:
+                 instances: Mapping[str, Any] | None = None, _shared: _Shared | None = None) -> None:
         if _shared is None:
             if root is None:
                 root = _guess_root(data, refs)
             _shared = _Shared(data if data is not None else {}, refs or {}, root, tz, clock or system_clock,
-                              choices or {}, field_lists or {}, repeats)
+                              choices or {}, field_lists or {}, repeats, instances or {})
         self._s = _shared
         self.tz = _shared.tz
         self.steps = _normalise_context(context, _shared.root)
@@ -164,6 +166,19 @@ class EvalContext:
         if node is None:
             node = self._s.virtual[key] = missing_child(parent, name, idx)
         return node
+
+    def instance_document(self, instance_id: str) -> Node | None:
+        """Document node of a secondary instance (``instance('id')``), or None if not supplied."""
+        docs = self._s.instance_docs
+        doc = docs.get(instance_id)
+        if doc is None:
+            raw = self._s.instances.get(instance_id)
+            if raw is None:
+                return None
+            if isinstance(raw, list):  # a bare item list, as an entity list or CSV gives it
+                raw = {"root": {"item": raw}}
+            doc = docs[instance_id] = make_document(raw)
+        return doc
 
     def ref_path(self, name: str) -> tuple[str, ...]:
         """Absolute element names of a ${name} reference."""

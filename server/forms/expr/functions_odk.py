@@ -81,6 +81,13 @@ def f_once(fr: Frame, value: Callable[[Frame], Any]) -> Any:
     return current if current != "" else value(fr)
 
 
+@xfn("instance", 1)
+def f_instance(fr: Frame, instance_id: Any) -> NodeSet:
+    """instance('id'): the secondary instance's document; empty when the context lacks it."""
+    doc = fr.c.instance_document(to_string(instance_id))
+    return NodeSet() if doc is None else NodeSet([doc])
+
+
 # -- strings -------------------------------------------------------------------
 @lru_cache(maxsize=1024)
 def compiled_regex(pattern: str) -> re.Pattern[str]:

@@ -31,6 +31,7 @@ def context_for(case: dict[str, Any]) -> EvalContext:
         choices=case.get("choices"),
         field_lists=case.get("field_lists"),
         repeats=case.get("repeats", ()),
+        instances=case.get("instances"),
     )
 
 
