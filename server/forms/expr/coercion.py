@@ -39,13 +39,26 @@ def number_to_string(x: float) -> str:
     return text
 
 
+_NUMBER_CACHE: dict[tuple[str, tzinfo], float] = {}
+
+
 def string_to_number(s: str, tz: tzinfo = DEFAULT_TZ) -> float:
     """XPath number(string), extended so date and dateTime strings become (fractional) days."""
+    key = (s, tz)
+    hit = _NUMBER_CACHE.get(key)
+    if hit is not None:
+        return hit
     m = _NUMBER_RE.match(s)
     if m is not None:
-        return float(m.group(1))
-    days = string_to_days(s, tz)
-    return NAN if days is None else days
+        value = float(m.group(1))
+    else:
+        days = string_to_days(s, tz)
+        value = NAN if days is None else days
+    if len(s) <= 40:  # answers repeat a lot across submissions; keep the memo small and bounded
+        if len(_NUMBER_CACHE) >= 20000:
+            _NUMBER_CACHE.clear()
+        _NUMBER_CACHE[key] = value
+    return value
 
 
 def to_string(v: Value) -> str:
@@ -135,6 +148,8 @@ def compare(op: str, a: Value, b: Value, tz: tzinfo = DEFAULT_TZ) -> bool:
     """Evaluate a = != < <= > >= b with XPath 1.0 coercions (existential over nodesets)."""
     a_ns = isinstance(a, NodeSet)
     b_ns = isinstance(b, NodeSet)
+    if a_ns and b.__class__ is float and len(a) == 1:  # the common "${field} op number" case
+        return _cmp_numbers(op, string_to_number(a[0].text, tz), b)
     if not a_ns and not b_ns:
         return _cmp_atoms(op, a, b, tz)
     if a_ns and b_ns:

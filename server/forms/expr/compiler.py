@@ -9,11 +9,12 @@ validate thousands of submissions per second.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
-from .coercion import compare, to_boolean, to_number
-from .context import Frame
+from .coercion import compare, string_to_number, to_boolean, to_number
+from .context import Frame, RootFrame
 from .document import Node, NodeSet
 from .errors import ArityError, ExprError, ExprTypeError, UnknownFunctionError
 from .functions import FUNCTIONS
@@ -74,6 +75,8 @@ def _compile_binop(node: BinOp) -> Fn:
     if op == "and":
         return lambda fr: to_boolean(left(fr)) and to_boolean(right(fr))
     if op in ("=", "!=", "<", "<=", ">", ">="):
+        if isinstance(node.right, Num):
+            return _compile_compare_literal(op, left, node.right.value)
         return lambda fr: compare(op, left(fr), right(fr), fr.c.tz)
     if op == "|":
         def union(fr: Frame) -> NodeSet:
@@ -88,6 +91,24 @@ def _compile_binop(node: BinOp) -> Fn:
         return arith(to_number(left(fr), tz), to_number(right(fr), tz))
 
     return arithmetic
+
+
+_CMP: dict[str, Callable[[float, float], bool]] = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+def _compile_compare_literal(op: str, left: Fn, number: float) -> Fn:
+    """``${field} > 18``: skip the generic coercion dispatch for the commonest constraint shape."""
+    cmp = _CMP[op]
+
+    def compare_literal(fr: Frame) -> bool:
+        a = left(fr)
+        if a.__class__ is NodeSet and len(a) == 1:
+            return cmp(string_to_number(a[0].text, fr.c.tz), number)
+        return compare(op, a, number, fr.c.tz)
+
+    return compare_literal
 
 
 def union_nodes(a: list[Node], b: list[Node]) -> NodeSet:
@@ -305,7 +326,7 @@ def _compile_absolute_names(steps: tuple[Step, ...]) -> Fn:
 def evaluate_compiled(fn: Fn, c: Any) -> Any:
     """Run a compiled closure against an EvalContext, normalising ints to floats."""
     try:
-        value = fn(Frame(c, c.node, 0, 0))  # pos 0: not inside a predicate
+        value = fn(RootFrame(c))
     except ExprError:
         raise
     except RecursionError as exc:

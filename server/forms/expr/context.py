@@ -42,6 +42,11 @@ def split_path(path: str) -> tuple[tuple[str, int], ...]:
     return tuple(steps)
 
 
+@lru_cache(maxsize=4096)
+def _context_steps(context: str, root: str) -> tuple[tuple[str, int], ...]:
+    return _normalise_context(context, root)
+
+
 def _normalise_context(context: ContextPath, root: str) -> tuple[tuple[str, int], ...]:
     if context is None:
         return ((root, 1),)
@@ -56,7 +61,8 @@ class _Shared:
     """State shared by every context of one submission: document and settings."""
 
     __slots__ = ("doc", "root", "refs", "tz", "tz_name", "clock", "choices", "field_lists", "repeats",
-                 "virtual", "path_names", "instances", "instance_docs")
+                 "virtual", "path_names", "instances", "instance_docs", "ref_names", "resolved", "nodes",
+                 "by_context")
 
     def __init__(self, data: Any, refs: Mapping[str, str], root: str, tz: str | tzinfo, clock: Clock,
                  choices: Mapping[str, Mapping[str, Any]], field_lists: Mapping[str, str],
@@ -76,12 +82,16 @@ class _Shared:
         self.path_names: dict[str, str] | None = None
         self.instances = instances
         self.instance_docs: dict[str, Node] = {}
+        self.ref_names: dict[str, tuple[str, ...]] = {}
+        self.resolved: dict[tuple[str, tuple[int, ...]], NodeSet] = {}
+        self.nodes: dict[tuple[tuple[str, int], ...], Node] = {}
+        self.by_context: dict[tuple[str, tuple[tuple[str, int], ...]], NodeSet] = {}
 
 
 class EvalContext:
     """Where and with what an expression is evaluated; cheap to re-point with ``at()``."""
 
-    __slots__ = ("_s", "steps", "_node", "_refcache", "tz")
+    __slots__ = ("_s", "steps", "_node", "tz")
 
     def __init__(self, data: Any = None, refs: Mapping[str, str] | None = None, context: ContextPath = None,
                  root: str | None = None, tz: str | tzinfo = DEFAULT_TZ_NAME, clock: Clock | None = None,
@@ -97,11 +107,16 @@ class EvalContext:
         self.tz = _shared.tz
         self.steps = _normalise_context(context, _shared.root)
         self._node: Node | None = None
-        self._refcache: dict[str, NodeSet] = {}
 
     def at(self, context: ContextPath) -> EvalContext:
         """A context for another field of the same submission (shares document and settings)."""
-        return EvalContext(context=context, _shared=self._s)
+        new = object.__new__(EvalContext)
+        new._s = s = self._s
+        new.tz = s.tz
+        new.steps = _context_steps(context, s.root) if isinstance(context, str) else \
+            _normalise_context(context, s.root)
+        new._node = None
+        return new
 
     # -- settings ------------------------------------------------------
     @property
@@ -153,10 +168,14 @@ class EvalContext:
         """The context node (a detached empty node if the context path is absent from the data)."""
         node = self._node
         if node is None:
-            node = self._s.doc
-            for name, idx in self.steps:
-                found = node.named(name)
-                node = found[idx - 1] if idx <= len(found) else self._virtual(node, name, idx)
+            cache = self._s.nodes
+            node = cache.get(self.steps)
+            if node is None:
+                node = self._s.doc
+                for name, idx in self.steps:
+                    found = node.named(name)
+                    node = found[idx - 1] if idx <= len(found) else self._virtual(node, name, idx)
+                cache[self.steps] = node
             self._node = node
         return node
 
@@ -182,16 +201,31 @@ class EvalContext:
 
     def ref_path(self, name: str) -> tuple[str, ...]:
         """Absolute element names of a ${name} reference."""
-        path = self._s.refs.get(name)
-        if path is None:
-            raise UnknownReferenceError(f"unknown reference ${{{name}}}")
-        return tuple(n for n, _ in split_path(path))
+        names = self._s.ref_names.get(name)
+        if names is None:
+            path = self._s.refs.get(name)
+            if path is None:
+                raise UnknownReferenceError(f"unknown reference ${{{name}}}")
+            names = self._s.ref_names[name] = tuple(n for n, _ in split_path(path))
+        return names
 
     def resolve_ref(self, name: str) -> NodeSet:
-        """Nodes a ${name} denotes here: same-instance sibling inside a repeat, else all instances."""
-        hit = self._refcache.get(name)
+        """Nodes a ${name} denotes here: same-instance sibling inside a repeat, else all instances.
+
+        Results are cached per submission by (name, repeat binding), so a reference
+        outside repeats is resolved once however many fields use it.
+        """
+        s = self._s
+        fast_key = (name, self.steps)
+        hit = s.by_context.get(fast_key)
         if hit is None:
-            hit = self._refcache[name] = self.resolve_names(self.ref_path(name), virtual=True)
+            names = self.ref_path(name)
+            indices = self.contextual_indices(names)
+            key = (name, tuple(indices))
+            hit = s.resolved.get(key)
+            if hit is None:
+                hit = s.resolved[key] = self.resolve_names(names, indices, virtual=True)
+            s.by_context[fast_key] = hit
         return hit
 
     def contextual_indices(self, names: tuple[str, ...]) -> list[int]:
@@ -258,3 +292,21 @@ class Frame:
         self.node = node
         self.pos = pos
         self.size = size
+
+
+class RootFrame(Frame):
+    """The outermost frame: resolves the context node only if the expression asks for it."""
+
+    __slots__ = ()
+
+    def __init__(self, c: EvalContext) -> None:  # noqa: D107 - slots are filled lazily
+        self.c = c
+        self.pos = 0  # 0 = not inside a predicate
+        self.size = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "node":
+            node = self.c.node
+            self.node = node
+            return node
+        raise AttributeError(name)
