@@ -6,4 +6,14 @@ from server.db import Base
 from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
 
-__all__ = ["AccessToken", "AdminUnit", "AuditEvent", "Base", "Form", "FormVersion", "LoginThrottle", "User", "UserScope"]
+__all__ = [
+    "AccessToken",
+    "AdminUnit",
+    "AuditEvent",
+    "Base",
+    "Form",
+    "FormVersion",
+    "LoginThrottle",
+    "User",
+    "UserScope",
+]

@@ -13,3 +13,7 @@ def register_routes(app: Flask, api: Api) -> None:
 
     for blp in (accounts_blp, geo_blp):
         api.register_blueprint(blp)
+
+    from server.mobile import blp as mobile_blp
+
+    app.register_blueprint(mobile_blp)

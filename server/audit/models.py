@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, UtcDateTime, JsonType
+from server.db import Base, JsonType, UtcDateTime
 
 
 class AuditEvent(Base):

@@ -26,7 +26,11 @@ def _rect(west: float, south: float, east: float, north: float) -> dict[str, Any
     return {"type": "Polygon", "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]]}
 
 
-def _split(west: float, south: float, east: float, north: float, side: int) -> list[tuple[float, ...]]:
+Box = tuple[float, float, float, float]
+
+
+def _split(box: Box, side: int) -> list[Box]:
+    west, south, east, north = box
     dx, dy = (east - west) / side, (north - south) / side
     return [
         (west + c * dx, north - (r + 1) * dy, west + (c + 1) * dx, north - r * dy)
@@ -50,17 +54,16 @@ def demo_feature_collection() -> dict[str, Any]:
                                         "demo_geometry": True}})
 
     add(CITY_CODE, "新郑市", "city", None, _rect(WEST, SOUTH, EAST, NORTH))
-    cols = _split(WEST, SOUTH, EAST, NORTH, 1)[0]
-    dx = (cols[2] - cols[0]) / TOWNSHIP_COLS
-    dy = (cols[3] - cols[1]) / TOWNSHIP_ROWS
+    dx = (EAST - WEST) / TOWNSHIP_COLS
+    dy = (NORTH - SOUTH) / TOWNSHIP_ROWS
     for i, township in enumerate(townships()):
         r, c = divmod(i, TOWNSHIP_COLS)
-        t_box = (WEST + c * dx, NORTH - (r + 1) * dy, WEST + (c + 1) * dx, NORTH - r * dy)
+        t_box: Box = (WEST + c * dx, NORTH - (r + 1) * dy, WEST + (c + 1) * dx, NORTH - r * dy)
         add(township["code"], township["name_zh"], "township", CITY_CODE, _rect(*t_box))
-        for j, c_box in enumerate(_split(*t_box, COMMUNITY_SIDE), start=1):
+        for j, c_box in enumerate(_split(t_box, COMMUNITY_SIDE), start=1):
             community_code = f"{township['code']}{j:03d}"
             community_name = f"{township['name_zh']}第{CHINESE_NUMERALS[j - 1]}社区(演示)"
             add(community_code, community_name, "community", township["code"], _rect(*c_box))
-            for k, g_box in enumerate(_split(*c_box, GRID_SIDE), start=1):
+            for k, g_box in enumerate(_split(c_box, GRID_SIDE), start=1):
                 add(f"{community_code}{k:03d}", f"{community_name}第{k}网格", "grid", community_code, _rect(*g_box))
     return {"type": "FeatureCollection", "features": features}

@@ -30,6 +30,11 @@ class UnitDraft:
     geometry: MultiPolygon | None
 
 
+def _in_lon_lat(bounds: tuple[float, float, float, float]) -> bool:
+    west, south, east, north = bounds
+    return -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+
+
 def _check_feature(index: int, feature: Any, errors: dict[str, list[str]]) -> UnitDraft | None:
     where = f"features[{index}]"
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -61,7 +66,7 @@ def _check_feature(index: int, feature: Any, errors: dict[str, list[str]]) -> Un
                 problems.append(f"geometry must be a Polygon or MultiPolygon, not {geom.geom_type}")
             elif geom.is_empty or not geom.is_valid:
                 problems.append(f"geometry is invalid: {explain_validity(geom)}")
-            elif not (-180 <= geom.bounds[0] <= geom.bounds[2] <= 180 and -90 <= geom.bounds[1] <= geom.bounds[3] <= 90):
+            elif not _in_lon_lat(geom.bounds):
                 problems.append("geometry is outside lon/lat bounds (SRID 4326 expected)")
             else:
                 geometry = geom
@@ -103,8 +108,8 @@ def import_units(
             errors.setdefault(f"features[{index}]", []).append(f"code {draft.code} already exists")
         if draft.parent_code is None:
             continue
-        parent = in_file.get(draft.parent_code)
-        parent_level = parent.level if parent else (
+        parent_draft = in_file.get(draft.parent_code)
+        parent_level = parent_draft.level if parent_draft else (
             UnitLevel(existing[draft.parent_code].level) if draft.parent_code in existing else None)
         if parent_level is None:
             errors.setdefault(f"features[{index}]", []).append(f"unknown parent_code {draft.parent_code}")
