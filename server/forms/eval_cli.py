@@ -197,7 +197,7 @@ def run_batch(inp: IO[str], out: IO[str]) -> None:
         _emit(out, {"id": req.get("id"), **answer})
 
 
-@click.command("eval")
+@click.command("eval", context_settings={"ignore_unknown_options": True})  # so EXPR may start with '-'
 @click.argument("expr", required=False)
 @click.option("--form", "form", type=click.Path(dir_okay=False), help="XLSForm workbook for ${name} paths.")
 @click.option("--data", "data", type=click.Path(dir_okay=False), help="Submission instance as JSON.")
@@ -210,9 +210,9 @@ def run_batch(inp: IO[str], out: IO[str]) -> None:
 def eval_command(expr: str | None, form: str | None, data: str | None, context: str | None, tz: str,
                  now: str | None, instances: str | None, batch: bool) -> None:
     """Evaluate an XLSForm/ODK expression and print {"value", "type"} as one JSON line."""
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if batch:
-        run_batch(click.get_text_stream("stdin"), out)
+        run_batch(sys.stdin, out)
         return
     if expr is None:
         _emit(out, {"error": "missing EXPR (or use --batch)", "kind": "input"})
