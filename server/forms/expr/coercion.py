@@ -64,7 +64,7 @@ def string_to_number(s: str, tz: tzinfo = DEFAULT_TZ) -> float:
 def to_string(v: Value) -> str:
     """XPath string(): nodesets give the first node's string-value ('' if empty)."""
     if v.__class__ is str:
-        return v  # type: ignore[no-any-return]
+        return v
     if v.__class__ is float:
         return number_to_string(v)
     if v.__class__ is bool:
@@ -79,7 +79,7 @@ def to_string(v: Value) -> str:
 def to_number(v: Value, tz: tzinfo = DEFAULT_TZ) -> float:
     """XPath number(): '' and non-numeric strings are NaN; true is 1; dates are days."""
     if v.__class__ is float:
-        return v  # type: ignore[no-any-return]
+        return v
     if v.__class__ is str:
         return string_to_number(v, tz)
     if v.__class__ is bool:
@@ -94,7 +94,7 @@ def to_number(v: Value, tz: tzinfo = DEFAULT_TZ) -> float:
 def to_boolean(v: Value) -> bool:
     """XPath boolean(): non-empty strings and nodesets, non-zero non-NaN numbers are true."""
     if v.__class__ is bool:
-        return v  # type: ignore[no-any-return]
+        return v
     if v.__class__ is str:
         return v != ""
     if v.__class__ is float:
@@ -154,10 +154,10 @@ def compare(op: str, a: Value, b: Value, tz: tzinfo = DEFAULT_TZ) -> bool:
         return _cmp_atoms(op, a, b, tz)
     if a_ns and b_ns:
         if op in ("=", "!="):
-            right = {n.text for n in b}
+            texts = {n.text for n in b}
             if op == "=":
-                return any(n.text in right for n in a)
-            return any(n.text != r for n in a for r in right)
+                return any(n.text in texts for n in a)
+            return any(n.text != t for n in a for t in texts)
         rnums = [string_to_number(n.text, tz) for n in b]
         return any(_cmp_numbers(op, string_to_number(n.text, tz), r) for n in a for r in rnums)
     if b_ns:  # put the nodeset on the left, mirroring relational operators
@@ -168,8 +168,8 @@ def compare(op: str, a: Value, b: Value, tz: tzinfo = DEFAULT_TZ) -> bool:
             return (left == b) if op == "=" else (left != b)
         return _cmp_numbers(op, 1.0 if left else 0.0, 1.0 if b else 0.0)
     if b.__class__ is float or op not in ("=", "!="):
-        right = to_number(b, tz)
-        return any(_cmp_numbers(op, string_to_number(n.text, tz), right) for n in a)
+        number = to_number(b, tz)
+        return any(_cmp_numbers(op, string_to_number(n.text, tz), number) for n in a)
     right_s = to_string(b)
     if op == "=":
         return any(n.text == right_s for n in a)

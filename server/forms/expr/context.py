@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -25,7 +25,7 @@ _STEP_RE = re.compile(r"^([^\[\]]+)(?:\[(\d+)\])?$")
 
 def system_clock() -> datetime:
     """The real current time (UTC, aware)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @lru_cache(maxsize=4096)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 DEFAULT_TZ_NAME = "Asia/Shanghai"
 DEFAULT_TZ: tzinfo = ZoneInfo(DEFAULT_TZ_NAME)
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 
 _DATE_RE = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})\s*\Z")
 _DATETIME_RE = re.compile(
@@ -39,7 +39,7 @@ def _offset(text: str | None) -> tzinfo | None:
     if text is None:
         return None
     if text == "Z":
-        return timezone.utc
+        return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours = int(digits[:2])

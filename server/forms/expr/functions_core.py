@@ -353,7 +353,7 @@ def f_name(fr: Frame, v: Any = None) -> str:
     if v is None:
         return fr.node.name
     nodes = _nodes(v, "name")
-    return nodes[0].name if nodes else ""
+    return str(nodes[0].name) if nodes else ""
 
 
 @xfn("local-name", 0, 1)

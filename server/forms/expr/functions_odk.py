@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import geo
-from .coercion import NAN, to_boolean, to_number, to_string
+from .coercion import to_boolean, to_number, to_string
 from .context import EvalContext, Frame
 from .document import NodeSet
 from .errors import ExprError, ExprTypeError

@@ -7,7 +7,6 @@ shared between threads and requests without defensive copies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +81,7 @@ class Path:
     base: Node | None = None
 
 
-Node = Union[Num, Str, Ref, BinOp, Neg, Call, Filter, Path]
+Node = Num | Str | Ref | BinOp | Neg | Call | Filter | Path
 
 
 def walk(node: Node | Step) -> list[Node | Step]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 Impl = Callable[..., Any]
+F = TypeVar("F", bound=Impl)
 Special = Callable[[tuple[Any, ...], list[Callable[[Any], Any]]], Callable[[Any], Any]]
 
 
@@ -41,11 +42,11 @@ FUNCTIONS: dict[str, FuncSpec] = {}
 
 
 def xfn(name: str, min_args: int, max_args: int | None = -1, *, lazy: bool = False,
-        step: int = 1) -> Callable[[Impl], Impl]:
+        step: int = 1) -> Callable[[F], F]:
     """Register an implementation; max_args=-1 means 'same as min_args', None means unbounded."""
     top = min_args if max_args == -1 else max_args
 
-    def deco(impl: Impl) -> Impl:
+    def deco(impl: F) -> F:
         FUNCTIONS[name] = FuncSpec(name, impl, min_args, top, lazy, step)
         return impl
 

@@ -14,7 +14,8 @@ from server.forms.expr.coercion import compare
 @pytest.mark.parametrize(
     ("value", "text"),
     [(3.0, "3"), (-0.0, "0"), (0.5, "0.5"), (math.nan, "NaN"), (math.inf, "Infinity"), (-math.inf, "-Infinity"),
-     (1e21, "1000000000000000000000"), (1e-7, "0.0000001"), (123456789.125, "123456789.125"), (2.0**53, "9007199254740992")],
+     (1e21, "1000000000000000000000"), (1e-7, "0.0000001"), (123456789.125, "123456789.125"),
+     (2.0**53, "9007199254740992")],
 )
 def test_number_to_string(value: float, text: str) -> None:
     assert number_to_string(value) == text

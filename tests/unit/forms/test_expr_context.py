@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,7 +16,7 @@ REFS = {"age": "/data/age", "children": "/data/children", "child_name": "/data/c
 
 
 def fixed(y: int, mo: int, d: int, h: int, mi: int) -> datetime:
-    return datetime(y, mo, d, h, mi, tzinfo=timezone.utc)
+    return datetime(y, mo, d, h, mi, tzinfo=UTC)
 
 
 def test_at_repoints_and_shares_the_document() -> None:
