@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import functions_core, functions_odk, functions_time  # noqa: F401  (register implementations)
+from . import functions_core, functions_math, functions_odk, functions_time  # noqa: F401  (register them)
 from .nodes import Call, walk
 from .parser import Expr, parse
 from .registry import FUNCTIONS, FuncSpec

@@ -1,15 +1,13 @@
 """XPath 1.0 core functions with ODK's extensions: strings, numbers, booleans, node-sets.
 
-Definitions follow the ODK XForms spec and JavaRosa: int() truncates toward
-zero; round() is XPath 1.0 round (ties toward positive infinity, so -2.5 -> -2)
-with ODK's optional decimal places; sum() skips non-numeric nodes as JavaRosa
-does; concat() flattens node-sets; max()/min() accept node-sets or several values.
+Definitions follow the ODK XForms spec and JavaRosa: sum() skips non-numeric
+nodes as JavaRosa does; concat() flattens node-sets; max()/min() accept
+node-sets or several values. Number functions live in functions_math.
 """
 
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .coercion import NAN, string_to_number, to_boolean, to_number, to_string
@@ -39,36 +37,43 @@ def flatten(values: tuple[Any, ...]) -> list[str]:
 # -- strings -----------------------------------------------------------------
 @xfn("string", 0, 1)
 def f_string(fr: Frame, v: Any = None) -> str:
+    """string([x]): x as a string; the context node's value without an argument."""
     return fr.node.text if v is None else to_string(v)
 
 
 @xfn("concat", 0, None)
 def f_concat(fr: Frame, *vals: Any) -> str:
+    """concat(...): join all arguments; node-sets contribute every node (ODK)."""
     return "".join(flatten(vals))
 
 
 @xfn("join", 1, None)
 def f_join(fr: Frame, sep: Any, *vals: Any) -> str:
+    """join(sep, ...): the values (node-sets flattened) separated by sep."""
     return to_string(sep).join(flatten(vals))
 
 
 @xfn("contains", 2)
 def f_contains(fr: Frame, a: Any, b: Any) -> bool:
+    """contains(a, b): whether b occurs in a."""
     return to_string(b) in to_string(a)
 
 
 @xfn("starts-with", 2)
 def f_starts_with(fr: Frame, a: Any, b: Any) -> bool:
+    """starts-with(a, b): whether a begins with b."""
     return to_string(a).startswith(to_string(b))
 
 
 @xfn("ends-with", 2)
 def f_ends_with(fr: Frame, a: Any, b: Any) -> bool:
+    """ends-with(a, b): whether a ends with b."""
     return to_string(a).endswith(to_string(b))
 
 
 @xfn("substring-before", 2)
 def f_substring_before(fr: Frame, a: Any, b: Any) -> str:
+    """substring-before(a, b): the part of a before the first b ('' if absent)."""
     s, t = to_string(a), to_string(b)
     i = s.find(t)
     return s[:i] if i >= 0 else ""
@@ -76,6 +81,7 @@ def f_substring_before(fr: Frame, a: Any, b: Any) -> str:
 
 @xfn("substring-after", 2)
 def f_substring_after(fr: Frame, a: Any, b: Any) -> str:
+    """substring-after(a, b): the part of a after the first b ('' if absent)."""
     s, t = to_string(a), to_string(b)
     i = s.find(t)
     return s[i + len(t):] if i >= 0 else ""
@@ -114,16 +120,19 @@ def _xpath_round(x: float) -> float:
 
 @xfn("string-length", 0, 1)
 def f_string_length(fr: Frame, v: Any = None) -> float:
+    """string-length([s]): number of characters (context node without an argument)."""
     return float(len(fr.node.text if v is None else to_string(v)))
 
 
 @xfn("normalize-space", 0, 1)
 def f_normalize_space(fr: Frame, v: Any = None) -> str:
+    """normalize-space([s]): trim and collapse runs of whitespace."""
     return " ".join((fr.node.text if v is None else to_string(v)).split())
 
 
 @xfn("translate", 3)
 def f_translate(fr: Frame, a: Any, b: Any, c: Any) -> str:
+    """translate(s, from, to): map characters of from to to, deleting those without a partner."""
     src, frm, to = to_string(a), to_string(b), to_string(c)
     table: dict[int, int | None] = {}
     for i, ch in enumerate(frm):
@@ -132,176 +141,54 @@ def f_translate(fr: Frame, a: Any, b: Any, c: Any) -> str:
     return src.translate(table)
 
 
-# -- numbers -----------------------------------------------------------------
-@xfn("number", 0, 1)
-def f_number(fr: Frame, v: Any = None) -> float:
-    return string_to_number(fr.node.text, fr.c.tz) if v is None else to_number(v, fr.c.tz)
-
-
-@xfn("int", 1)
-def f_int(fr: Frame, v: Any) -> float:
-    x = to_number(v, fr.c.tz)
-    if x != x or math.isinf(x):
-        return x
-    return float(math.trunc(x))
-
-
-def round_half_up(x: float, digits: int = 0) -> float:
-    """XPath round(): nearest value with ``digits`` places, ties toward positive infinity."""
-    if x != x or math.isinf(x):
-        return x
-    if digits > 30 or digits < -30:
-        return NAN
-    mode = ROUND_HALF_UP if x >= 0 else ROUND_HALF_DOWN
-    try:
-        q = Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=mode)
-    except InvalidOperation:
-        return x
-    return float(q) + 0.0
-
-
-@xfn("round", 1, 2)
-def f_round(fr: Frame, v: Any, places: Any = None) -> float:
-    x = to_number(v, fr.c.tz)
-    if places is None:
-        return round_half_up(x)
-    p = to_number(places, fr.c.tz)
-    if p != p:
-        return NAN
-    return round_half_up(x, int(p))
-
-
-@xfn("floor", 1)
-def f_floor(fr: Frame, v: Any) -> float:
-    x = to_number(v, fr.c.tz)
-    return x if x != x or math.isinf(x) else float(math.floor(x))
-
-
-@xfn("ceiling", 1)
-def f_ceiling(fr: Frame, v: Any) -> float:
-    x = to_number(v, fr.c.tz)
-    return x if x != x or math.isinf(x) else float(math.ceil(x))
-
-
-@xfn("abs", 1)
-def f_abs(fr: Frame, v: Any) -> float:
-    return abs(to_number(v, fr.c.tz))
-
-
-def _safe(fn: Any, *xs: float) -> float:
-    try:
-        return float(fn(*xs))
-    except (ValueError, ZeroDivisionError):
-        return NAN
-    except OverflowError:
-        return math.inf
-
-
-def _pow(a: float, b: float) -> float:
-    if a == 0 and b < 0:
-        return math.inf
-    try:
-        r = a ** b
-    except OverflowError:
-        return math.inf
-    return NAN if isinstance(r, complex) else float(r)
-
-
-@xfn("pow", 2)
-def f_pow(fr: Frame, a: Any, b: Any) -> float:
-    return _pow(to_number(a, fr.c.tz), to_number(b, fr.c.tz))
-
-
-def _log(x: float) -> float:
-    if x == 0:
-        return -math.inf
-    return math.log(x) if x > 0 or x != x else NAN
-
-
-def _log10(x: float) -> float:
-    if x == 0:
-        return -math.inf
-    return math.log10(x) if x > 0 or x != x else NAN
-
-
-_UNARY_MATH = {
-    "sqrt": lambda x: math.sqrt(x) if x >= 0 or x != x else NAN,
-    "exp": math.exp,
-    "exp10": lambda x: _pow(10.0, x),
-    "log": _log,
-    "log10": _log10,
-    "sin": math.sin,
-    "cos": math.cos,
-    "tan": math.tan,
-    "asin": math.asin,
-    "acos": math.acos,
-    "atan": math.atan,
-}
-
-
-def _unary_math(fname: str) -> None:
-    op = _UNARY_MATH[fname]
-
-    def impl(fr: Frame, v: Any) -> float:
-        return _safe(op, to_number(v, fr.c.tz))
-
-    xfn(fname, 1)(impl)
-
-
-for _name in _UNARY_MATH:
-    _unary_math(_name)
-
-
-@xfn("atan2", 2)
-def f_atan2(fr: Frame, y: Any, x: Any) -> float:
-    return _safe(math.atan2, to_number(y, fr.c.tz), to_number(x, fr.c.tz))
-
-
-@xfn("pi", 0)
-def f_pi(fr: Frame) -> float:
-    return math.pi
-
-
 # -- booleans ----------------------------------------------------------------
 @xfn("boolean", 1)
 def f_boolean(fr: Frame, v: Any) -> bool:
+    """boolean(x): XPath truthiness."""
     return to_boolean(v)
 
 
 @xfn("boolean-from-string", 1)
 def f_boolean_from_string(fr: Frame, v: Any) -> bool:
+    """boolean-from-string(s): true only for 'true' (any case) or '1'."""
     text = to_string(v).strip()
     return text == "1" or text.lower() == "true"
 
 
 @xfn("not", 1)
 def f_not(fr: Frame, v: Any) -> bool:
+    """not(x): logical negation of boolean(x)."""
     return not to_boolean(v)
 
 
 @xfn("true", 0)
 def f_true(fr: Frame) -> bool:
+    """true(): the boolean true."""
     return True
 
 
 @xfn("false", 0)
 def f_false(fr: Frame) -> bool:
+    """false(): the boolean false."""
     return False
 
 
 # -- node-sets and aggregates --------------------------------------------------
 @xfn("count", 1)
 def f_count(fr: Frame, v: Any) -> float:
+    """count(nodes): number of nodes."""
     return float(len(_nodes(v, "count")))
 
 
 @xfn("count-non-empty", 1)
 def f_count_non_empty(fr: Frame, v: Any) -> float:
+    """count-non-empty(nodes): number of nodes whose value is not empty."""
     return float(sum(1 for n in _nodes(v, "count-non-empty") if n.text != ""))
 
 
 @xfn("sum", 1)
 def f_sum(fr: Frame, v: Any) -> float:
+    """sum(nodes): total of the nodes' numeric values, skipping non-numbers (JavaRosa)."""
     tz = fr.c.tz
     nums = (string_to_number(n.text, tz) for n in _nodes(v, "sum"))
     return float(sum(x for x in nums if x == x))
@@ -320,6 +207,7 @@ def _numbers(fr: Frame, vals: tuple[Any, ...]) -> list[float]:
 
 @xfn("max", 1, None)
 def f_max(fr: Frame, *vals: Any) -> float:
+    """max(nodes or values...): largest number; NaN if empty or any value is not a number."""
     nums = _numbers(fr, vals)
     if not nums or any(x != x for x in nums):
         return NAN
@@ -328,6 +216,7 @@ def f_max(fr: Frame, *vals: Any) -> float:
 
 @xfn("min", 1, None)
 def f_min(fr: Frame, *vals: Any) -> float:
+    """min(nodes or values...): smallest number; NaN if empty or any value is not a number."""
     nums = _numbers(fr, vals)
     if not nums or any(x != x for x in nums):
         return NAN
@@ -345,11 +234,13 @@ def f_position(fr: Frame, v: Any = None) -> float:
 
 @xfn("last", 0)
 def f_last(fr: Frame) -> float:
+    """last(): size of the node list a predicate is filtering."""
     return float(fr.size or 1)
 
 
 @xfn("name", 0, 1)
 def f_name(fr: Frame, v: Any = None) -> str:
+    """name([nodes]): element name of the first node (context node without an argument)."""
     if v is None:
         return fr.node.name
     nodes = _nodes(v, "name")
@@ -358,9 +249,11 @@ def f_name(fr: Frame, v: Any = None) -> str:
 
 @xfn("local-name", 0, 1)
 def f_local_name(fr: Frame, v: Any = None) -> str:
+    """local-name([nodes]): name() without any namespace prefix."""
     return f_name(fr, v).split(":")[-1]
 
 
 @xfn("current", 0)
 def f_current(fr: Frame) -> NodeSet:
+    """current(): the node the whole expression is evaluated for, even inside predicates."""
     return NodeSet([fr.c.node])

@@ -32,16 +32,19 @@ from .registry import special, xfn
 
 @xfn("selected", 2)
 def f_selected(fr: Frame, values: Any, choice: Any) -> bool:
+    """selected(list, value): whether value is one of the space-separated choices."""
     return to_string(choice).strip() in to_string(values).split()
 
 
 @xfn("count-selected", 1)
 def f_count_selected(fr: Frame, values: Any) -> float:
+    """count-selected(list): number of space-separated choices."""
     return float(len(to_string(values).split()))
 
 
 @xfn("selected-at", 2)
 def f_selected_at(fr: Frame, values: Any, index: Any) -> str:
+    """selected-at(list, i): the 0-based i-th choice ('' when out of range)."""
     items = to_string(values).split()
     i = to_number(index, fr.c.tz)
     if i != i or i != int(i) or not 0 <= i < len(items):
@@ -51,6 +54,7 @@ def f_selected_at(fr: Frame, values: Any, index: Any) -> str:
 
 @xfn("jr:choice-name", 2)
 def f_choice_name(fr: Frame, value: Any, field: Any) -> str:
+    """jr:choice-name(value, 'field'): the choice label of value in field's list."""
     ref = to_string(field).strip()
     if ref.startswith("${") and ref.endswith("}"):
         name: str | None = ref[2:-1].strip()
@@ -65,11 +69,13 @@ def f_choice_name(fr: Frame, value: Any, field: Any) -> str:
 @xfn("if", 3, lazy=True)
 def f_if(fr: Frame, cond: Callable[[Frame], Any], then: Callable[[Frame], Any],
          other: Callable[[Frame], Any]) -> Any:
+    """if(cond, a, b): a when cond is true, else b; only the chosen branch is evaluated."""
     return then(fr) if to_boolean(cond(fr)) else other(fr)
 
 
 @xfn("coalesce", 2)
 def f_coalesce(fr: Frame, a: Any, b: Any) -> str:
+    """coalesce(a, b): a's value unless empty, else b's."""
     first = to_string(a)
     return first if first != "" else to_string(b)
 
@@ -100,6 +106,7 @@ def compiled_regex(pattern: str) -> re.Pattern[str]:
 
 @xfn("regex", 2)
 def f_regex(fr: Frame, value: Any, pattern: Any) -> bool:
+    """regex(s, pattern): whether pattern matches anywhere in s."""
     return compiled_regex(to_string(pattern)).search(to_string(value)) is not None
 
 
@@ -109,6 +116,7 @@ _ALNUM = string.ascii_letters + string.digits
 
 @xfn("uuid", 0, 1)
 def f_uuid(fr: Frame, length: Any = None) -> str:
+    """uuid([n]): a random RFC 4122 v4 UUID, or n random letters and digits."""
     if length is None:
         return str(uuid.uuid4())
     n = to_number(length, fr.c.tz)
@@ -119,6 +127,7 @@ def f_uuid(fr: Frame, length: Any = None) -> str:
 
 @xfn("random", 0)
 def f_random(fr: Frame) -> float:
+    """random(): a uniform number in [0, 1)."""
     return random.random()
 
 
@@ -127,6 +136,7 @@ _DIGESTS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha3
 
 @xfn("digest", 2, 3)
 def f_digest(fr: Frame, message: Any, algorithm: Any, encoding: Any = "base64") -> str:
+    """digest(s, algorithm[, 'base64'|'hex']): MD5/SHA-1/SHA-256/SHA-384/SHA-512 of s's UTF-8 bytes."""
     alg = _DIGESTS.get(to_string(algorithm).strip().upper())
     if alg is None:
         raise ExprError(f"digest(): unsupported algorithm {to_string(algorithm)!r}")
@@ -149,16 +159,19 @@ def _points(vals: tuple[Any, ...]) -> list[tuple[float, float]]:
 
 @xfn("area", 1)
 def f_area(fr: Frame, shape: Any) -> float:
+    """area(shape): enclosed area in square metres of a geoshape or a node-set of geopoints."""
     return geo.polygon_area(_points((shape,)))
 
 
 @xfn("distance", 1, None)
 def f_distance(fr: Frame, *vals: Any) -> float:
+    """distance(trace or points...): length in metres along the points."""
     return geo.path_length(_points(vals))
 
 
 @xfn("geofence", 2)
 def f_geofence(fr: Frame, point: Any, shape: Any) -> bool:
+    """geofence(point, shape): whether the geopoint lies inside the geoshape."""
     text = to_string(point).strip()
     if text == "":
         return False

@@ -59,16 +59,19 @@ def temporal(v: Any, tz: tzinfo, as_datetime: bool) -> date | datetime | None:
 
 @xfn("today", 0)
 def f_today(fr: Frame) -> str:
+    """today(): the current date in the evaluation time zone."""
     return format_iso_date(fr.c.now().date())
 
 
 @xfn("now", 0)
 def f_now(fr: Frame) -> str:
+    """now(): the current dateTime in the evaluation time zone."""
     return format_iso_datetime(fr.c.now())
 
 
 @xfn("date", 1)
 def f_date(fr: Frame, v: Any) -> str:
+    """date(x): x (days, date or dateTime) as a 'YYYY-MM-DD' date."""
     t = temporal(v, fr.c.tz, False)
     if t is None:
         return ""
@@ -77,6 +80,7 @@ def f_date(fr: Frame, v: Any) -> str:
 
 @xfn("date-time", 1)
 def f_date_time(fr: Frame, v: Any) -> str:
+    """date-time(x): x (days, date or dateTime) as an ODK dateTime string."""
     tz = fr.c.tz
     t = temporal(v, tz, True)
     if t is None:
@@ -88,6 +92,7 @@ def f_date_time(fr: Frame, v: Any) -> str:
 
 @xfn("decimal-date-time", 1)
 def f_decimal_date_time(fr: Frame, v: Any) -> float:
+    """decimal-date-time(x): fractional days since 1970-01-01T00:00Z."""
     if isinstance(v, float):
         return v
     t = temporal(v, fr.c.tz, True)
@@ -100,6 +105,7 @@ def f_decimal_date_time(fr: Frame, v: Any) -> float:
 
 @xfn("decimal-time", 1)
 def f_decimal_time(fr: Frame, v: Any) -> float:
+    """decimal-time(t): the time as a fraction of a day in the evaluation time zone."""
     s = to_string(v).strip()
     if s == "":
         return NAN
@@ -124,9 +130,11 @@ def _format(fr: Frame, v: Any, fmt: Any, as_datetime: bool) -> str:
 
 @xfn("format-date", 2)
 def f_format_date(fr: Frame, v: Any, fmt: Any) -> str:
+    """format-date(d, fmt): d formatted with ODK's % tokens ('' for empty or invalid dates)."""
     return _format(fr, v, fmt, False)
 
 
 @xfn("format-date-time", 2)
 def f_format_date_time(fr: Frame, v: Any, fmt: Any) -> str:
+    """format-date-time(dt, fmt): dt formatted with ODK's % tokens."""
     return _format(fr, v, fmt, True)
