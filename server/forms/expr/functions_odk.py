@@ -94,6 +94,21 @@ def f_instance(fr: Frame, instance_id: Any) -> NodeSet:
     return NodeSet() if doc is None else NodeSet([doc])
 
 
+@xfn("pulldata", 4)
+def f_pulldata(fr: Frame, instance_id: Any, wanted: Any, key: Any, query: Any) -> str:
+    """pulldata(id, wanted, key, query): shortcut for instance(id)/root/item[key=query]/wanted."""
+    doc = fr.c.instance_document(to_string(instance_id))
+    if doc is None:
+        return ""
+    field, column, target = to_string(wanted), to_string(key), to_string(query)
+    for root in doc.named("root"):
+        for item in root.named("item"):
+            if any(k.text == target for k in item.named(column)):
+                found = item.named(field)
+                return found[0].text if found else ""
+    return ""
+
+
 # -- strings -------------------------------------------------------------------
 @lru_cache(maxsize=1024)
 def compiled_regex(pattern: str) -> re.Pattern[str]:
