@@ -1,0 +1,258 @@
+"""Per-form validation plans: parsed expressions, choice sets and choice-filter indexes, cached.
+
+A plan is built once per ``(form_id, version)`` and shared by every submission
+of that form version. Choice filters of the usual cascade shape
+(``province=${origin_province}``, conjunctions of ``column = ${ref}`` or
+``column = 'text'``) are answered from a precomputed column index; any other
+filter is evaluated over the list as a secondary instance
+(``instance('list')/root/item[filter]``), as ODK Collect does.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.forms.expr import EvalContext, Expr, ExprError, NodeSet, evaluate, parse, to_string
+from server.forms.expr.nodes import BinOp, Path, Ref, Str
+
+# Calculations that cannot be recomputed later to the same value.
+VOLATILE_FUNCTIONS = frozenset({"now", "today", "random", "uuid", "once", "instance", "pulldata", "randomize"})
+_PLAN_CACHE_SIZE = 64
+_PLANS: OrderedDict[tuple[str, str], FormPlan] = OrderedDict()
+
+
+@dataclass(frozen=True)
+class ChoiceFilter:
+    """How to find which choices a filtered select offers at one place in a submission."""
+
+    list_name: str
+    terms: tuple[tuple[str, Expr | None, str], ...] = ()  # (column, ${ref} expr or None, literal)
+    index: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # column -> choice -> value
+    general: Expr | None = None  # instance('list')/root/item[filter]/name
+
+    def offered(self, ctx: EvalContext, tokens: Sequence[str]) -> set[str]:
+        """The subset of the chosen tokens that the filter offers in this context."""
+        if self.general is not None:
+            try:
+                result = evaluate(self.general, ctx)
+            except ExprError:
+                return set(tokens)
+            return {n.text for n in result} if isinstance(result, NodeSet) else set()
+        ok = set(tokens)
+        for column, ref, literal in self.terms:
+            if ref is not None:
+                try:
+                    value = evaluate(ref, ctx)
+                except ExprError:
+                    return set(tokens)
+                allowed = {n.text for n in value} if isinstance(value, NodeSet) else {to_string(value)}
+            else:
+                allowed = {literal}
+            values = self.index.get(column, {})
+            ok = {t for t in ok if values.get(t, "") in allowed}
+        return ok
+
+
+@dataclass
+class FieldPlan:
+    """One field (or group/repeat) with its expressions parsed."""
+
+    name: str
+    path: str
+    type: str
+    kind: str  # leaf, group, repeat
+    relevant: Expr | None = None
+    required: bool | Expr = False
+    constraint: Expr | None = None
+    calculation: Expr | None = None
+    repeat_count: Expr | None = None
+    choices: frozenset[str] | None = None
+    multiple: bool = False
+    choice_filter: ChoiceFilter | None = None
+    resident_id: bool = False
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    required_message: Mapping[str, str] = field(default_factory=dict)
+    constraint_message: Mapping[str, str] = field(default_factory=dict)
+    is_meta: bool = False
+    children: dict[str, FieldPlan] = field(default_factory=dict)
+
+
+@dataclass
+class FormPlan:
+    """Everything the validator needs about one form version."""
+
+    root: str
+    default_language: str
+    refs: Mapping[str, str]
+    repeats: tuple[str, ...]
+    children: dict[str, FieldPlan]
+    choice_labels: Mapping[str, Mapping[str, Any]]
+    field_lists: Mapping[str, str]
+    instances: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+
+def plan_for(definition: Mapping[str, Any]) -> FormPlan:
+    """The cached plan of a compiled definition, keyed by (form_id, version)."""
+    key = (str(definition.get("form_id")), str(definition.get("version")))
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = build_plan(definition)
+        _PLANS[key] = plan
+        while len(_PLANS) > _PLAN_CACHE_SIZE:
+            _PLANS.popitem(last=False)
+    return plan
+
+
+def clear_plans() -> None:
+    """Forget every cached plan (tests, or after a definition was replaced)."""
+    _PLANS.clear()
+
+
+def _messages(value: Any, default_language: str) -> dict[str, str]:
+    if not value:
+        return {}
+    out = dict(value)
+    if default_language in out:
+        for lang in ("zh", "en"):
+            out.setdefault(lang, out[default_language])
+    return out
+
+
+def _label_text(label: Any, default_language: str) -> str:
+    if isinstance(label, Mapping):
+        return str(label.get(default_language) or next(iter(label.values()), ""))
+    return str(label or "")
+
+
+class _PlanBuilder:
+    def __init__(self, definition: Mapping[str, Any]) -> None:
+        self.d = definition
+        self.lang = str(definition.get("default_language") or "default")
+        self.choices: Mapping[str, list[Mapping[str, Any]]] = definition.get("choices") or {}
+        self.instances: dict[str, list[dict[str, str]]] = {}
+        self.calcs: dict[str, FieldPlan] = {}
+        self.calc_refs: dict[str, frozenset[str]] = {}
+
+    def fields(self, fields: Sequence[Mapping[str, Any]], depth: int) -> dict[str, FieldPlan]:
+        return {str(f["name"]): self.field(f, depth) for f in fields}
+
+    def field(self, f: Mapping[str, Any], depth: int) -> FieldPlan:
+        ftype = str(f["type"])
+        kind = ftype if ftype in ("group", "repeat") else "leaf"
+        required = f.get("required") or False
+        fp = FieldPlan(
+            name=str(f["name"]), path=str(f["path"]), type=ftype, kind=kind,
+            relevant=_expr(f.get("relevant")),
+            required=required if isinstance(required, bool) else parse(str(required)),
+            constraint=_expr(f.get("constraint")),
+            repeat_count=_expr(f.get("repeat_count")),
+            resident_id=f.get("datatype") == "cn_resident_id",
+            parameters=dict(f.get("parameters") or {}),
+            required_message=_messages(f.get("required_message"), self.lang),
+            constraint_message=_messages(f.get("constraint_message"), self.lang),
+            is_meta=depth == 0 and fp_name(f) == "meta" and kind == "group",
+        )
+        calculation = _expr(f.get("calculation"))
+        if calculation is not None:
+            fp.calculation = calculation
+            self.calcs[fp.name] = fp
+            self.calc_refs[fp.name] = calculation.refs
+        list_name = f.get("list_name")
+        if ftype in ("select_one", "select_multiple", "rank") and list_name in self.choices:
+            items = self.choices[str(list_name)]
+            fp.choices = frozenset(str(c["name"]) for c in items)
+            fp.multiple = ftype != "select_one"
+            if f.get("choice_filter"):
+                fp.choice_filter = self.choice_filter(str(list_name), str(f["choice_filter"]), items)
+        if kind != "leaf":
+            fp.children = self.fields(f.get("children") or [], depth + 1)
+        return fp
+
+    def choice_filter(self, list_name: str, text: str, items: list[Mapping[str, Any]]) -> ChoiceFilter:
+        terms = _simple_terms(parse(text).ast)
+        if terms is not None:
+            index = {column: {str(c["name"]): _label_text(c.get(column), self.lang) for c in items}
+                     for column, _, _ in terms}
+            compiled = tuple((column, parse("${" + ref + "}") if ref else None, literal)
+                             for column, ref, literal in terms)
+            return ChoiceFilter(list_name, terms=compiled, index=index)
+        if list_name not in self.instances:
+            self.instances[list_name] = [
+                {**{str(k): _label_text(v, self.lang) for k, v in c.items() if k != "media"}} for c in items
+            ]
+        return ChoiceFilter(list_name, general=parse(f"instance('{list_name}')/root/item[{text}]/name"))
+
+    def skip_volatile(self) -> None:
+        """Drop calculations that cannot be recomputed, directly or through other calculations."""
+        volatile = {name for name, fp in self.calcs.items()
+                    if fp.calculation is not None and fp.calculation.functions & VOLATILE_FUNCTIONS}
+        changed = True
+        while changed:
+            changed = False
+            for name, refs in self.calc_refs.items():
+                if name not in volatile and refs & volatile:
+                    volatile.add(name)
+                    changed = True
+        for name in volatile:
+            self.calcs[name].calculation = None
+
+
+def fp_name(f: Mapping[str, Any]) -> str:
+    """A field's name."""
+    return str(f.get("name"))
+
+
+def _expr(text: Any) -> Expr | None:
+    return parse(str(text)) if text not in (None, "") else None
+
+
+def _simple_terms(node: Any) -> list[tuple[str, str | None, str]] | None:
+    """Conjunctions of `column = ${ref}` / `column = 'text'` as (column, ref, literal), else None."""
+    if isinstance(node, BinOp) and node.op == "and":
+        left, right = _simple_terms(node.left), _simple_terms(node.right)
+        return None if left is None or right is None else left + right
+    if not (isinstance(node, BinOp) and node.op == "="):
+        return None
+    for col, other in ((node.left, node.right), (node.right, node.left)):
+        if (isinstance(col, Path) and not col.absolute and col.base is None and len(col.steps) == 1
+                and col.steps[0].axis == "child" and not col.steps[0].predicates
+                and col.steps[0].name not in ("*", "node()", "text()")):
+            if isinstance(other, Ref):
+                return [(col.steps[0].name, other.name, "")]
+            if isinstance(other, Str):
+                return [(col.steps[0].name, None, other.value)]
+    return None
+
+
+def build_plan(definition: Mapping[str, Any]) -> FormPlan:
+    """Build the validation plan of a compiled definition (uncached)."""
+    builder = _PlanBuilder(definition)
+    children = builder.fields(definition.get("fields") or [], 0)
+    builder.skip_volatile()
+    lang = builder.lang
+    choice_labels = {name: {str(c["name"]): c.get("label") for c in items} for name, items in builder.choices.items()}
+    field_lists = {}
+    for fp_def in _iter(definition.get("fields") or []):
+        if fp_def.get("list_name"):
+            field_lists[str(fp_def["name"])] = str(fp_def["list_name"])
+    return FormPlan(
+        root=str(definition.get("root") or "data"),
+        default_language=lang,
+        refs=dict(definition.get("refs") or {}),
+        repeats=tuple(definition.get("repeats") or ()),
+        children=children,
+        choice_labels=choice_labels,
+        field_lists=field_lists,
+        instances=builder.instances,
+    )
+
+
+def _iter(fields: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    out: list[Mapping[str, Any]] = []
+    for f in fields:
+        out.append(f)
+        out.extend(_iter(f.get("children") or []))
+    return out
