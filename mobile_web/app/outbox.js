@@ -1,0 +1,162 @@
+// The outbox: filled forms (and their photos, as Blobs) keyed by instanceID, and flush(),
+// which sends them one at a time, oldest first. It knows storage and the send function it
+// is given, never the DOM; screens listen to its events (STYLE.md 2.2 rule 14, 2.3 ex. 8).
+//
+// States: draft -> queued -> sending -> sent | needs_attention (back to queued on retry).
+// An item leaves the pending set only when the server answered 201 or 200 (a replay).
+// 401: 'auth-required', items stay queued. 408/429/5xx or no network: 'retry-later' with
+// exponential backoff. Any other 4xx (409 payload mismatch, 400 validation…): needs_attention
+// with the server's message. Events (CustomEvent, detail = item or {reason}): change, sent,
+// needs-attention, auth-required, retry-later, drained.
+
+export const STATES = ['draft', 'queued', 'sending', 'sent', 'needs_attention']
+const PENDING = new Set(['queued', 'sending'])
+const TRANSIENT = new Set([408, 425, 429])
+
+/** Delay before the nth retry: base * 2^(n-1), capped, with +-jitter. */
+export function backoffDelay (attempts, { base = 5000, max = 15 * 60 * 1000, jitter = 0.2, random = Math.random } = {}) {
+  const d = Math.min(max, base * Math.pow(2, Math.max(0, attempts - 1)))
+  return Math.round(d * (1 + jitter * (2 * random() - 1)))
+}
+
+export class Outbox extends EventTarget {
+  /** store: {get, put, delete, all}; now: () => ms; backoff: options for backoffDelay. */
+  constructor (store, { now = () => Date.now(), backoff = {} } = {}) {
+    super()
+    this.store = store
+    this.now = now
+    this.backoff = backoff
+    this._flushing = null
+  }
+
+  emit (type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })) }
+
+  /** Every item, oldest first. */
+  async list () {
+    const items = await this.store.all()
+    return items.sort((a, b) => (a.createdAt - b.createdAt) || (a.instanceID < b.instanceID ? -1 : 1))
+  }
+
+  get (instanceID) { return this.store.get(instanceID) }
+
+  async _put (item) {
+    item.updatedAt = this.now()
+    await this.store.put(item)
+    this.emit('change', item)
+    return item
+  }
+
+  /** Create or update a draft: {instanceID, formId, formVersion, title, data, meta, files}. */
+  async saveDraft (fields) {
+    const old = await this.store.get(fields.instanceID)
+    if (old && old.state !== 'draft' && old.state !== 'needs_attention') {
+      throw new Error(`submission ${fields.instanceID} is already ${old.state}`)
+    }
+    const item = Object.assign({ createdAt: this.now(), files: {}, attempts: 0, message: null, status: null },
+      old || {}, fields, { state: old ? old.state : 'draft' })
+    return this._put(item)
+  }
+
+  /** Mark a draft (or a returned item) ready to send. */
+  async enqueue (instanceID) {
+    const item = await this.store.get(instanceID)
+    if (!item) throw new Error(`no submission ${instanceID}`)
+    if (item.state === 'sent' || PENDING.has(item.state)) return item
+    Object.assign(item, { state: 'queued', queuedAt: this.now(), attempts: 0, nextAttemptAt: 0, message: null })
+    return this._put(item)
+  }
+
+  /** Throw away a draft or a needs_attention item (never one being sent). */
+  async discard (instanceID) {
+    const item = await this.store.get(instanceID)
+    if (item && PENDING.has(item.state)) throw new Error('cannot discard a queued submission')
+    await this.store.delete(instanceID)
+    this.emit('change', { instanceID, deleted: true })
+  }
+
+  /** Remove sent items older than maxAgeMs (their photos are already gone). */
+  async pruneSent (maxAgeMs = 7 * 86400000) {
+    for (const item of await this.store.all()) {
+      if (item.state === 'sent' && this.now() - (item.sentAt || 0) > maxAgeMs) await this.store.delete(item.instanceID)
+    }
+  }
+
+  /** Items waiting to be sent (queued, or interrupted while sending), oldest first. */
+  async pending () {
+    return (await this.list()).filter((i) => PENDING.has(i.state))
+      .sort((a, b) => ((a.queuedAt || a.createdAt) - (b.queuedAt || b.createdAt)))
+  }
+
+  /**
+   * Send pending items one at a time with send(item) -> Promise<{status, body}> (rejects when
+   * offline). force ignores backoff (the 'send now' button, the 'online' event).
+   * Concurrent calls share one run. Resolves to a summary {sent, failed, stopped}.
+   */
+  flush (send, { force = false } = {}) {
+    if (!this._flushing) {
+      this._flushing = this._flush(send, force).finally(() => { this._flushing = null })
+    }
+    return this._flushing
+  }
+
+  async _flush (send, force) {
+    const summary = { sent: 0, failed: 0, stopped: null }
+    for (const item of await this.pending()) {
+      if (!force && item.nextAttemptAt && item.nextAttemptAt > this.now()) continue
+      item.state = 'sending'
+      await this._put(item)
+      let res = null
+      try {
+        res = await send(item)
+      } catch (e) {
+        res = null
+      }
+      const status = res ? res.status : 0
+      if (status === 200 || status === 201) {
+        Object.assign(item, { state: 'sent', status, sentAt: this.now(), files: {}, message: null })
+        await this._put(item)
+        this.emit('sent', item)
+        summary.sent++
+        continue
+      }
+      if (status === 401) {
+        Object.assign(item, { state: 'queued', status })
+        await this._put(item)
+        this.emit('auth-required', item)
+        summary.stopped = 'auth'
+        return summary
+      }
+      if (status >= 400 && status < 500 && !TRANSIENT.has(status)) {
+        Object.assign(item, { state: 'needs_attention', status, message: serverMessage(res), errors: (res.body && res.body.errors) || null })
+        await this._put(item)
+        this.emit('needs-attention', item)
+        summary.failed++
+        continue
+      }
+      item.attempts = (item.attempts || 0) + 1
+      Object.assign(item, {
+        state: 'queued',
+        status: status || null,
+        nextAttemptAt: this.now() + backoffDelay(item.attempts, this.backoff),
+        message: status ? serverMessage(res) : null
+      })
+      await this._put(item)
+      this.emit('retry-later', { item, status })
+      summary.stopped = status ? 'server' : 'offline'
+      return summary
+    }
+    if (!(await this.pending()).length) this.emit('drained', summary)
+    return summary
+  }
+}
+
+/** The message to show for a failed send: the server's text, else its status. */
+export function serverMessage (res) {
+  const body = res && res.body
+  if (body && typeof body === 'object') {
+    if (body.message) return String(body.message)
+    if (body.error) return String(body.error)
+  }
+  if (typeof body === 'string' && body.trim()) return body.trim().slice(0, 300)
+  return res && res.status ? `HTTP ${res.status}` : null
+}
