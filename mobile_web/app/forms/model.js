@@ -1,0 +1,278 @@
+// The form being filled, without the DOM: instance data, calculations, relevance, required,
+// read-only, constraints, choice filters, repeat counts and pages, all evaluated with the
+// same expression engine and rules the server re-checks (server/forms/validator.py).
+import { EvalContext, evaluate, ExprError, toBoolean, toString } from './expr.js'
+import { clone, emptyContent, getValue, GROUPS, META_TYPES, repeatEntries, setValue, walk } from './instance.js'
+import { formatValue } from './values.js'
+
+const VOLATILE = new Set(['now', 'today', 'uuid', 'random', 'once'])
+const HIDDEN = new Set(['calculate', ...META_TYPES, 'hidden', 'xml-external', 'csv-external'])
+const INT_RE = /^[+-]?\d+$/
+const DEC_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+
+export const isHidden = (f) => HIDDEN.has(f.type) || (f.name === 'meta' && f.type === 'group')
+
+function labelText (label, lang) {
+  if (label && typeof label === 'object') return String(label[lang] || Object.values(label)[0] || '')
+  return String(label || '')
+}
+
+export class FormModel {
+  /** def: compiled form; opts: {data, instanceID, lang, now() -> ms, tz, deviceId, username}. */
+  constructor (def, opts = {}) {
+    this.def = def
+    this.root = def.root || 'data'
+    this.tz = opts.tz || 'Asia/Shanghai'
+    this.now = opts.now || (() => Date.now())
+    this.opts = opts
+    this.errors = {}
+    const lang = def.default_language || 'default'
+    this.choiceLabels = {}
+    this.instances = {}
+    for (const [list, rows] of Object.entries(def.choices || {})) {
+      this.choiceLabels[list] = Object.fromEntries(rows.map((r) => [r.name, r.label || {}]))
+      this.instances[list] = rows.map((r) => Object.fromEntries(Object.entries(r)
+        .filter(([k]) => k !== 'media').map(([k, v]) => [k, labelText(v, lang)])))
+    }
+    this.fieldLists = {}
+    for (const { field } of walk(def.fields, {}, '/' + this.root)) if (field.list_name) this.fieldLists[field.name] = field.list_name
+    this.data = opts.data ? clone(opts.data) : this.initialData()
+    this.refresh()
+  }
+
+  /** Fresh content: defaults, meta values and one entry per repeat without repeat_count. */
+  initialData () {
+    const data = emptyContent(this.def.fields, (f) => this.initialValue(f), 0)
+    const meta = this.def.fields.find((f) => f.name === 'meta' && f.type === 'group')
+    if (meta && this.opts.instanceID && (meta.children || []).some((c) => c.name === 'instanceID')) {
+      data.meta.instanceID = 'uuid:' + this.opts.instanceID
+    }
+    return data
+  }
+
+  initialValue (f) {
+    switch (f.type) {
+      case 'start': return formatValue('dateTime', this.now(), this.tz)
+      case 'today': return formatValue('date', this.now(), this.tz)
+      case 'deviceid': return this.opts.deviceId || ''
+      case 'username': return this.opts.username || ''
+    }
+    const d = f.default
+    if (d === null || d === undefined || d === '') return ''
+    return String(d)
+  }
+
+  /** An EvalContext over the current data, rebuilt after every change (nodes cache their text). */
+  context () {
+    if (!this._ctx) {
+      this._ctx = new EvalContext({
+        data: { [this.root]: this.data },
+        refs: this.def.refs || {},
+        root: this.root,
+        repeats: this.def.repeats || [],
+        tz: this.tz,
+        clock: this.now,
+        choices: this.choiceLabels,
+        field_lists: this.fieldLists,
+        instances: this.instances
+      })
+    }
+    return this._ctx
+  }
+
+  changed () { this._ctx = null }
+
+  /** Evaluate expression text at a concrete path; an expression error counts as fallback. */
+  eval (text, path, fallback = null) {
+    try {
+      return evaluate(text, this.context().at(path))
+    } catch (e) {
+      if (!(e instanceof ExprError)) throw e
+      if (typeof console !== 'undefined') console.warn(`expression failed at ${path}: ${text}: ${e.message}`)
+      return fallback
+    }
+  }
+
+  get (path) { return getValue(this.data, path) }
+
+  /** Set an answer and recompute everything that may depend on it. */
+  set (path, value) {
+    setValue(this.data, path, value)
+    this.changed()
+    delete this.errors[path]
+    this.refresh()
+  }
+
+  addRepeat (field, path) {
+    repeatEntries(this.data, path).push(emptyContent(field.children || [], (f) => this.initialValue(f), 0))
+    this.changed()
+    this.refresh()
+  }
+
+  removeRepeat (path, index) {
+    repeatEntries(this.data, path).splice(index - 1, 1)
+    this.errors = {}
+    this.changed()
+    this.refresh()
+  }
+
+  /** Recompute calculations, repeat counts and filtered selects, then relevance and flags. */
+  refresh () {
+    for (let pass = 0; pass < 4; pass++) {
+      if (!this.applyRules()) break
+    }
+    const state = {}
+    for (const { field, path, parent } of walk(this.def.fields, this.data, '/' + this.root)) {
+      const parentState = parent ? state[parent] : null
+      const inherited = parentState ? parentState.relevant : true
+      const relevant = inherited && (!field.relevant || toBoolean(this.eval(field.relevant, path, true)))
+      state[path] = {
+        relevant,
+        required: relevant && this.flag(field.required, path),
+        readOnly: (parentState && parentState.readOnly) || this.flag(field.read_only, path) || !!field.calculation
+      }
+    }
+    this.state = state
+  }
+
+  flag (value, path) {
+    if (value === true || value === false || value === null || value === undefined) return !!value
+    return toBoolean(this.eval(String(value), path, false))
+  }
+
+  /** One pass of value rules; true when something changed. */
+  applyRules () {
+    let changed = false
+    for (const { field, path } of walk(this.def.fields, this.data, '/' + this.root)) {
+      if (field.type === 'repeat' && field.repeat_count) {
+        const n = Math.max(0, Math.min(100, Math.trunc(Number(toString(this.eval(field.repeat_count, path.replace(/\/[^/]+$/, ''), '0')))) || 0))
+        const entries = repeatEntries(this.data, path)
+        if (entries.length !== n) {
+          while (entries.length < n) entries.push(emptyContent(field.children || [], (f) => this.initialValue(f), 0))
+          entries.length = n
+          this.changed()
+          changed = true
+        }
+      }
+      if (field.calculation && !GROUPS.has(field.type)) {
+        const current = this.get(path)
+        const expr = field.calculation
+        if (current !== '' && isVolatileOnly(expr)) continue
+        const value = this.eval(expr, path, '')
+        const text = value === null ? '' : toString(value)
+        if (text !== current) { setValue(this.data, path, text); this.changed(); changed = true }
+      }
+      if (field.choice_filter && (field.type === 'select_one' || field.type === 'select_multiple')) {
+        const current = this.get(path)
+        if (current === '') continue
+        const allowed = new Set(this.choices(field, path).map((c) => c.name))
+        const kept = current.split(/\s+/).filter((v) => allowed.has(v)).join(' ')
+        if (kept !== current) { setValue(this.data, path, kept); this.changed(); changed = true }
+      }
+    }
+    return changed
+  }
+
+  /** The choices a select offers at path, after its choice_filter. */
+  choices (field, path) {
+    const rows = (this.def.choices || {})[field.list_name] || []
+    if (!field.choice_filter) return rows
+    const terms = simpleTerms(field.choice_filter)
+    if (terms) { // column = ${ref} [and …]: compare directly, as the server's plan does
+      const want = terms.map(([col, ref, lit]) => [col, ref ? toString(this.eval('${' + ref + '}', path, '')) : lit])
+      const lang = this.def.default_language || 'default'
+      return rows.filter((r) => want.every(([col, v]) => labelText(r[col], lang) === v))
+    }
+    const result = this.eval(`instance('${field.list_name}')/root/item[${field.choice_filter}]/name`, path, null)
+    if (!result || !result.nodes) return []
+    const names = new Set(result.nodes.map((n) => n.text))
+    return rows.filter((r) => names.has(String(r.name)))
+  }
+
+  /** Check relevant, visible fields (all, or those under a set of top-level fields); returns errors. */
+  validate (fields = this.def.fields) {
+    const top = new Set(fields.map((f) => f.name))
+    const errors = {}
+    for (const { field, path } of walk(this.def.fields, this.data, '/' + this.root)) {
+      const st = this.state[path]
+      const topName = path.split('/')[2].replace(/\[\d+\]$/, '')
+      if (!top.has(topName) || !st || !st.relevant || GROUPS.has(field.type) || isHidden(field)) continue
+      const msg = this.check(field, path, st)
+      if (msg) errors[path] = msg
+    }
+    this.errors = Object.assign({}, this.errors, errors)
+    for (const key of Object.keys(this.errors)) if (!errors[key] && isUnder(key, fields, this.root)) delete this.errors[key]
+    return errors
+  }
+
+  /** The problem with one answer: a message object {key, text} or null. */
+  check (field, path, st = this.state[path]) {
+    const value = String(this.get(path)).trim()
+    if (value === '') return st.required ? { key: 'required', text: field.required_message } : null
+    if (field.type === 'integer' && !INT_RE.test(value)) return { key: 'badInteger' }
+    if (field.type === 'decimal' && !DEC_RE.test(value)) return { key: 'badDecimal' }
+    if (field.constraint && !toBoolean(this.eval(field.constraint, path, true))) {
+      return { key: 'invalid', text: field.constraint_message }
+    }
+    return null
+  }
+
+  /** Pages: each top-level group or repeat, and each run of plain questions between them. */
+  pages () {
+    const pages = []
+    let run = []
+    for (const f of this.def.fields) {
+      if (isHidden(f)) continue
+      if (GROUPS.has(f.type)) {
+        if (run.length) pages.push(run)
+        run = []
+        pages.push([f])
+      } else run.push(f)
+    }
+    if (run.length) pages.push(run)
+    return pages
+  }
+
+  /** A page is shown when one of its fields is relevant. */
+  pageRelevant (fields) {
+    return fields.some((f) => { const st = this.state['/' + this.root + '/' + f.name]; return !st || st.relevant })
+  }
+
+  /** The data to submit: non-relevant answers emptied, end time stamped. */
+  finalData () {
+    const out = clone(this.data)
+    for (const { field, path } of walk(this.def.fields, out, '/' + this.root)) {
+      const st = this.state[path]
+      if (field.type === 'end') setValue(out, path, formatValue('dateTime', this.now(), this.tz))
+      else if (st && !st.relevant && !GROUPS.has(field.type)) setValue(out, path, '')
+      else if (st && !st.relevant && field.type === 'repeat') repeatEntries(out, path).length = 0
+    }
+    return out
+  }
+}
+
+const TERM = /^\s*([A-Za-z_][\w.-]*)\s*=\s*(?:\$\{\s*([\w.-]+)\s*\}|'([^']*)'|"([^"]*)")\s*$/
+
+/** 'col = ${ref} and col2 = 'x'' -> [[col, ref, null], [col2, null, 'x']], or null if not that simple. */
+export function simpleTerms (text) {
+  const parts = text.split(/\s+and\s+/)
+  const out = []
+  for (const part of parts) {
+    const m = TERM.exec(part)
+    if (!m) return null
+    out.push([m[1], m[2] || null, m[2] ? null : (m[3] !== undefined ? m[3] : m[4])])
+  }
+  return out
+}
+
+const VOLATILE_CALL = new RegExp(`(^|[^\\w-])(${[...VOLATILE].join('|')})\\s*\\(`)
+
+/** A calculation with no ${refs} that calls now()/uuid()/…: computed once, then kept. */
+function isVolatileOnly (text) {
+  return VOLATILE_CALL.test(text) && !text.includes('${')
+}
+
+function isUnder (path, fields, root) {
+  const name = path.split('/')[2] ? path.split('/')[2].replace(/\[\d+\]$/, '') : ''
+  return fields.some((f) => f.name === name) && path.startsWith('/' + root + '/')
+}

@@ -1,0 +1,123 @@
+// The DOM-free form model: calculations, relevance, required, constraints, cascades,
+// repeats and the data it submits, on a small form shaped like the compiled JSON contract.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { FormModel, simpleTerms } from '../../mobile_web/app/forms/model.js'
+import { formatValue, fromInput } from '../../mobile_web/app/forms/values.js'
+
+const f = (name, type, extra = {}) => Object.assign({
+  name, path: null, type, label: { zh: name, en: name }, hint: null, required: false, relevant: null,
+  constraint: null, constraint_message: null, calculation: null, default: null, read_only: false,
+  appearance: null, parameters: {}, list_name: null, choice_filter: null, repeat_count: null
+}, extra)
+
+const DEF = {
+  form_id: 'demo',
+  version: '1',
+  title: { zh: '演示' },
+  default_language: 'zh',
+  languages: ['zh', 'en'],
+  root: 'data',
+  fields: [
+    f('start', 'start'),
+    f('person', 'group', {
+      children: [
+        f('name', 'text', { required: true, constraint: 'string-length(.) <= 4', constraint_message: { zh: '太长' } }),
+        f('age', 'integer', { required: true }),
+        f('adult', 'calculate', { calculation: "if(${age} >= 18, 'yes', 'no')" }),
+        f('job', 'text', { relevant: "${adult} = 'yes'", required: true }),
+        f('province', 'select_one', { list_name: 'province' }),
+        f('city', 'select_one', { list_name: 'city', choice_filter: 'province=${province}' })
+      ]
+    }),
+    f('n', 'integer', { default: '2' }),
+    f('kids', 'repeat', {
+      repeat_count: '${n}',
+      children: [f('kid', 'text', { required: true }), f('kid_no', 'calculate', { calculation: 'position(..)' })]
+    }),
+    f('total', 'calculate', { calculation: 'count(${kid})' }),
+    f('meta', 'group', { children: [f('instanceID', 'calculate', { read_only: true })] })
+  ],
+  choices: {
+    province: [{ name: '41', label: { zh: '河南' } }, { name: '65', label: { zh: '新疆' } }],
+    city: [{ name: '4101', label: { zh: '郑州' }, province: '41' }, { name: '6501', label: { zh: '乌鲁木齐' }, province: '65' }]
+  },
+  refs: {
+    start: '/data/start', person: '/data/person', name: '/data/person/name', age: '/data/person/age', adult: '/data/person/adult',
+    job: '/data/person/job', province: '/data/person/province', city: '/data/person/city', n: '/data/n', kids: '/data/kids',
+    kid: '/data/kids/kid', kid_no: '/data/kids/kid_no', total: '/data/total', meta: '/data/meta', instanceID: '/data/meta/instanceID'
+  },
+  repeats: ['/data/kids']
+}
+
+const NOW = Date.parse('2026-11-28T10:30:00+08:00')
+const model = () => new FormModel(DEF, { instanceID: 'abc', now: () => NOW })
+
+test('initial data: defaults, meta, repeat_count entries and calculations', () => {
+  const m = model()
+  assert.equal(m.data.start, '2026-11-28T10:30:00.000+08:00')
+  assert.equal(m.data.meta.instanceID, 'uuid:abc')
+  assert.equal(m.data.n, '2')
+  assert.equal(m.data.kids.length, 2)
+  assert.equal(m.data.kids[1].kid_no, '2')
+  assert.equal(m.data.total, '2')
+  assert.equal(m.data.person.adult, 'no')
+})
+
+test('calculations and relevance follow answers', () => {
+  const m = model()
+  assert.equal(m.state['/data/person/job'].relevant, false)
+  m.set('/data/person/age', '30')
+  assert.equal(m.data.person.adult, 'yes')
+  assert.equal(m.state['/data/person/job'].relevant, true)
+  assert.equal(m.state['/data/person/job'].required, true)
+  assert.equal(m.state['/data/person/adult'].readOnly, true)
+})
+
+test('required, type and constraint errors with the form message', () => {
+  const m = model()
+  m.set('/data/person/name', '太长的名字啊')
+  m.set('/data/person/age', '1.5')
+  const errors = m.validate(DEF.fields.filter((x) => x.name === 'person'))
+  assert.deepEqual(errors['/data/person/name'], { key: 'invalid', text: { zh: '太长' } })
+  assert.deepEqual(errors['/data/person/age'], { key: 'badInteger' })
+  assert.equal(errors['/data/person/job'], undefined) // not relevant
+  m.set('/data/person/name', '阿里')
+  m.set('/data/person/age', '40')
+  const again = m.validate(DEF.fields.filter((x) => x.name === 'person'))
+  assert.deepEqual(Object.keys(again), ['/data/person/job'])
+  assert.equal(again['/data/person/job'].key, 'required')
+})
+
+test('choice_filter cascades and clears an answer no longer offered', () => {
+  const m = model()
+  m.set('/data/person/province', '41')
+  const field = DEF.fields[1].children[5]
+  assert.deepEqual(m.choices(field, '/data/person/city').map((c) => c.name), ['4101'])
+  m.set('/data/person/city', '4101')
+  m.set('/data/person/province', '65')
+  assert.equal(m.data.person.city, '')
+  assert.deepEqual(simpleTerms("a = ${b} and c='x'"), [['a', 'b', null], ['c', null, 'x']])
+  assert.equal(simpleTerms('a > 1'), null)
+})
+
+test('repeat_count resizes; finalData empties non-relevant answers and stamps end', () => {
+  const m = model()
+  m.set('/data/n', '3')
+  assert.equal(m.data.kids.length, 3)
+  m.set('/data/kids[3]/kid', 'c')
+  m.set('/data/n', '1')
+  assert.equal(m.data.kids.length, 1)
+  m.set('/data/person/age', '30')
+  m.set('/data/person/job', 'driver')
+  m.set('/data/person/age', '10')
+  const out = m.finalData()
+  assert.equal(out.person.job, '')
+  assert.equal(m.data.person.job, 'driver') // kept while filling, in case the age is corrected
+})
+
+test('time and dateTime answers carry the city offset', () => {
+  assert.equal(formatValue('time', NOW, 'Asia/Shanghai'), '10:30:00.000+08:00')
+  assert.equal(fromInput('dateTime', '2026-11-28T09:05', 'Asia/Shanghai'), '2026-11-28T09:05:00.000+08:00')
+  assert.match(fromInput('time', '07:45', 'Asia/Shanghai'), /^07:45:00\.000\+08:00$/)
+})
