@@ -5,6 +5,8 @@ from server.audit.models import AuditEvent
 from server.db import Base
 from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
+from server.registry.models import AppliedSource, Dataset, DuplicateCandidate, Entity, EntityVersion, RegistryEvent  # noqa: F401
+from server.submissions.models import Submission, SubmissionAttachment
 
 __all__ = [
     "AccessToken",
@@ -14,6 +16,8 @@ __all__ = [
     "Form",
     "FormVersion",
     "LoginThrottle",
+    "Submission",
+    "SubmissionAttachment",
     "User",
     "UserScope",
 ]

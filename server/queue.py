@@ -87,7 +87,9 @@ def enqueue_after_commit(session: Session, settings: Settings, queue: str, dotte
 # Functions (by import path) that find rows whose job should have finished by
 # now and ring its bell again; each takes (session, settings, older_than_seconds)
 # and returns how many it re-enqueued. Contexts with background jobs add theirs.
-STUCK_FINDERS: tuple[str, ...] = ()
+STUCK_FINDERS: tuple[str, ...] = (
+    "server.submissions.jobs.find_stuck",
+)
 
 
 def requeue_stuck(session: Session, settings: Settings, older_than_seconds: int) -> dict[str, int]:

@@ -17,3 +17,9 @@ def register_routes(app: Flask, api: Api) -> None:
     from server.mobile import blp as mobile_blp
 
     app.register_blueprint(mobile_blp)
+
+    from server.media.api import blp as media_blp
+    from server.submissions.api import blp as submissions_blp
+
+    for blp in (submissions_blp, media_blp):
+        api.register_blueprint(blp)

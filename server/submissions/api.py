@@ -1,0 +1,92 @@
+"""Submission intake (multipart JSON) and the supervisor's list and detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from server.accounts.auth import current_user
+from server.api import API_PREFIX, BaseView
+from server.db import get_session
+from server.errors import BadRequestError
+from server.submissions import service
+from server.submissions.models import Submission
+from server.submissions.schemas import (
+    SubmissionDetailSchema,
+    SubmissionIn,
+    SubmissionPageSchema,
+    SubmissionQueryArgsSchema,
+    load_submission_part,
+)
+
+blp = Blueprint("submissions", __name__, url_prefix=API_PREFIX, description="提交 (submissions)")
+SUBMISSION_PART = "submission"
+
+
+def read_intake_request() -> tuple[SubmissionIn, dict[str, service.IncomingFile]]:
+    """The ``submission`` JSON part and the file parts of a multipart POST (or a bare JSON body)."""
+    if request.mimetype == "application/json":
+        return load_submission_part(request.get_data()), {}
+    if not request.mimetype.startswith("multipart/"):
+        raise BadRequestError("send multipart/form-data with a 'submission' part",
+                              code="submission.missing_part", message_zh="缺少 submission 部分")
+    part = request.files.get(SUBMISSION_PART)
+    raw = part.read() if part is not None else request.form.get(SUBMISSION_PART, "").encode("utf-8")
+    if not raw:
+        raise BadRequestError("the multipart body has no 'submission' part", code="submission.missing_part",
+                              message_zh="缺少 submission 部分")
+    files: dict[str, service.IncomingFile] = {}
+    for name, upload in request.files.items(multi=True):
+        if name == SUBMISSION_PART:
+            continue
+        if name in files:
+            raise BadRequestError(f"attachment {name} sent twice", code="submission.duplicate_attachment",
+                                  message_zh="同一附件上传了两次", errors={name: ["sent twice"]})
+        files[name] = service.IncomingFile(name, upload.read(), upload.mimetype or None)
+    for name, value in request.form.items(multi=True):  # a file part sent without a filename
+        if name != SUBMISSION_PART:
+            if name in files:
+                raise BadRequestError(f"attachment {name} sent twice", code="submission.duplicate_attachment",
+                                      message_zh="同一附件上传了两次", errors={name: ["sent twice"]})
+            files[name] = service.IncomingFile(name, value.encode("utf-8"), None)
+    return load_submission_part(raw), files
+
+
+@blp.route("/forms/<string:form_id>/submissions")
+class FormSubmissions(BaseView):
+    """A form's submissions."""
+
+    @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
+        "submission": {"type": "string", "description": "JSON: instance_id, form_version, data, meta, deprecated_id"}},
+        "additionalProperties": {"type": "string", "format": "binary"}}}}})
+    @blp.response(201, SubmissionDetailSchema)
+    @blp.alt_response(200, schema=SubmissionDetailSchema, description="a replay of a stored submission")
+    def post(self, form_id: str) -> tuple[Submission, int]:
+        """Submit a filled form with its files; a replay of the same instance_id answers 200."""
+        user = current_user()
+        payload, files = read_intake_request()
+        session = get_session()
+        version = service.resolve_form_version(session, form_id, payload.form_version)
+        result = service.submit(
+            session, current_app.extensions["gridreg"].settings, user, form_version=version,
+            instance_id=payload.instance_id, data=payload.data, raw=payload.raw, raw_format="json",
+            attachments=files, deprecated_id=payload.deprecated_id, meta=payload.meta)
+        return result.submission, 201 if result.created else 200
+
+    @blp.arguments(SubmissionQueryArgsSchema, location="query")
+    @blp.response(200, SubmissionPageSchema)
+    def get(self, args: dict[str, Any], form_id: str) -> service.Page:
+        """Submissions in the caller's scope, filtered, newest first (keyset pagination)."""
+        return service.list_submissions(get_session(), current_user(), form_id, args)
+
+
+@blp.route("/submissions/<string:instance_id>")
+class SubmissionDetail(BaseView):
+    """One submission."""
+
+    @blp.response(200, SubmissionDetailSchema)
+    def get(self, instance_id: str) -> Submission:
+        """Status, problems, flags, attachments and the edit chain of a submission in scope."""
+        return service.get_submission(get_session(), current_user(), instance_id)

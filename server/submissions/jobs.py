@@ -1,0 +1,78 @@
+"""Background jobs of intake: validation, and finding rows whose job never ran.
+
+``validate_submission`` re-runs every rule of the form on the stored data
+(received → validated | invalid) under a row lock, so a second run, a retry or
+a concurrent duplicate changes nothing. A submission whose attachments have not
+all arrived yet (ODK Collect splits big uploads over several POSTs) waits until
+the last one is in, or until ``ATTACHMENT_GRACE_SECONDS`` have passed; the
+replay that completes it, or ``find_stuck``, rings the bell again. Once a
+submission is validated, the jobs listed in ``AFTER_VALIDATED`` are enqueued
+after commit (the registry adds its merge job there).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server import worker
+from server.queue import enqueue_after_commit
+from server.settings import Settings
+from server.submissions.models import Submission, SubmissionAttachment, SubmissionStatus
+
+ATTACHMENT_GRACE_SECONDS = 3600
+VALIDATION_JOB = "server.submissions.jobs.validate_submission"
+MEDIA_JOB = "server.media.jobs.make_derivatives"
+
+# Follow-up jobs once a submission is validated: (queue, dotted path), each called with the submission id.
+AFTER_VALIDATED: list[tuple[str, str]] = []
+
+
+def _issue(item: Any) -> dict[str, str]:
+    get = item.get if isinstance(item, dict) else lambda k: getattr(item, k, None)
+    return {"path": str(get("path") or ""), "code": str(get("code") or ""), "message": str(get("message") or "")}
+
+
+def validate_submission(submission_id: int) -> str:
+    """Run the form's validator on a received submission; a no-op for any other state."""
+    from server.forms.validator import validate_submission as run_validator
+
+    settings = worker.settings()
+    with worker.job_session() as session:
+        submission = session.scalar(select(Submission).where(Submission.id == submission_id)
+                                     .with_for_update(of=Submission))
+        if submission is None or submission.status != SubmissionStatus.RECEIVED:
+            return "skipped"
+        now = datetime.now(UTC)
+        received = [a.name for a in submission.attachments if a.received]
+        waiting = len(received) < len(submission.attachments)
+        if waiting and now - submission.received_at < timedelta(seconds=ATTACHMENT_GRACE_SECONDS):
+            return "waiting"
+        issues = run_validator(submission.form_version.definition, submission.data, attachments=tuple(received),
+                               tz=settings.time_zone)
+        submission.errors = [_issue(i) for i in issues]
+        submission.status = (SubmissionStatus.INVALID if issues else SubmissionStatus.VALIDATED).value
+        submission.validated_at = now
+        if submission.status == SubmissionStatus.VALIDATED:
+            for queue, dotted in AFTER_VALIDATED:
+                enqueue_after_commit(session, settings, queue, dotted, submission.id)
+        return submission.status
+
+
+def find_stuck(session: Session, settings: Settings, older_than_seconds: int) -> int:
+    """Re-enqueue validation of received rows, and derivatives still pending, older than the timeout."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+    ids = list(session.scalars(select(Submission.id).where(
+        Submission.status == SubmissionStatus.RECEIVED.value, Submission.received_at < cutoff)
+        .order_by(Submission.id)))
+    for submission_id in ids:
+        enqueue_after_commit(session, settings, "validation", VALIDATION_JOB, submission_id)
+    attachment_ids = list(session.scalars(select(SubmissionAttachment.id).where(
+        SubmissionAttachment.derivatives == "pending", SubmissionAttachment.received_at < cutoff)
+        .order_by(SubmissionAttachment.id)))
+    for attachment_id in attachment_ids:
+        enqueue_after_commit(session, settings, "media", MEDIA_JOB, attachment_id)
+    return len(ids) + len(attachment_ids)

@@ -1,0 +1,206 @@
+"""Schemas: the JSON ``submission`` part in, submissions and pages out, list query arguments."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+
+from server.errors import BadRequestError, RuleViolation
+from server.submissions.models import Flag, SubmissionStatus
+
+
+@dataclass(frozen=True)
+class SubmissionIn:
+    """A parsed JSON submission part; ``raw`` keeps the bytes exactly as sent."""
+
+    instance_id: str
+    form_version: str
+    data: dict[str, Any]
+    meta: dict[str, Any]
+    deprecated_id: str | None
+    raw: bytes = field(repr=False)
+
+
+class LocationSchema(Schema):
+    """Where the device was: WGS 84 degrees, metres."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
+    altitude = fields.Float(load_default=None, allow_none=True, allow_nan=False)
+    accuracy = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0), allow_nan=False)
+
+
+class MetaSchema(Schema):
+    """Device facts recorded with the form."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    start = fields.AwareDateTime(load_default=None, allow_none=True)
+    end = fields.AwareDateTime(load_default=None, allow_none=True)
+    location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
+
+
+class SubmissionCreateSchema(Schema):
+    """The ``submission`` part: what a client may set, and nothing else."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    instance_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    form_version = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    data = fields.Dict(keys=fields.String(), required=True)
+    meta = fields.Nested(MetaSchema, load_default=dict)
+    deprecated_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+    @post_load
+    def _meta_as_dict(self, item: dict[str, Any], **_: Any) -> dict[str, Any]:
+        meta = dict(item.get("meta") or {})
+        item["meta"] = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in meta.items() if v is not None}
+        return item
+
+
+def load_submission_part(raw: bytes) -> SubmissionIn:
+    """Parse and check the JSON ``submission`` part, or raise a 4xx with a stable code."""
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequestError(f"the submission part is not valid JSON: {exc}", code="submission.bad_json",
+                              message_zh="submission 部分不是有效的 JSON") from exc
+    if not isinstance(payload, dict):
+        raise BadRequestError("the submission part must be a JSON object", code="submission.bad_json",
+                              message_zh="submission 部分必须是 JSON 对象")
+    try:
+        item = SubmissionCreateSchema().load(payload)
+    except ValidationError as exc:
+        errors = exc.messages if isinstance(exc.messages, dict) else {"submission": exc.messages}
+        raise RuleViolation("the submission part is incomplete or malformed", code="submission.invalid",
+                            message_zh="提交内容不完整或格式有误", errors=errors) from exc
+    return SubmissionIn(item["instance_id"], item["form_version"], item["data"], item["meta"],
+                        item["deprecated_id"], raw)
+
+
+class SubmissionQueryArgsSchema(Schema):
+    """Filters and keyset pagination of the supervisor list."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    instance_id = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in SubmissionStatus]))
+    flag = fields.String(load_default=None, validate=validate.OneOf([f.value for f in Flag]))
+    grid = fields.String(load_default=None, metadata={"description": "admin unit code; its whole subtree"})
+    submitter = fields.String(load_default=None, metadata={"description": "username"})
+    received_from = fields.DateTime(load_default=None)
+    received_to = fields.DateTime(load_default=None)
+    all_versions = fields.Boolean(load_default=False, metadata={"description": "include superseded versions"})
+    cursor = fields.String(load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class AttachmentSchema(Schema):
+    """An attachment with its download links."""
+
+    name = fields.String()
+    field = fields.String()
+    kind = fields.String()
+    received = fields.Boolean()
+    sha256 = fields.String(allow_none=True)
+    size = fields.Integer(allow_none=True)
+    content_type = fields.String(allow_none=True)
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    taken_at = fields.String(allow_none=True)
+    gps_lon = fields.Float(allow_none=True)
+    gps_lat = fields.Float(allow_none=True)
+    derivatives = fields.String()
+    urls = fields.Method("_urls")
+
+    def _urls(self, att: Any) -> dict[str, str]:
+        if not att.received:
+            return {}
+        base = f"/api/v1/submissions/{att.submission.instance_id}/attachments/{att.name}"
+        urls = {"original": base}
+        if att.display_sha256:
+            urls["display"] = base + "?size=display"
+        if att.thumb_sha256:
+            urls["thumb"] = base + "?size=thumb"
+        return urls
+
+
+class IssueSchema(Schema):
+    """One validation problem."""
+
+    path = fields.String()
+    code = fields.String()
+    message = fields.String()
+
+
+class VersionSchema(Schema):
+    """One version in an edit chain."""
+
+    instance_id = fields.String()
+    deprecated_id = fields.String(allow_none=True)
+    status = fields.String()
+    received_at = fields.DateTime()
+
+
+class SubmissionSchema(Schema):
+    """A submission as the list shows it."""
+
+    instance_id = fields.String()
+    root_id = fields.String()
+    deprecated_id = fields.String(allow_none=True)
+    form_id = fields.Function(lambda s: s.form_version.form.form_id)
+    form_version = fields.Function(lambda s: s.form_version.version)
+    status = fields.String()
+    submitter = fields.Function(lambda s: s.submitter.username)
+    received_at = fields.DateTime()
+    device_id = fields.String(allow_none=True)
+    started_at = fields.DateTime(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)
+    grid = fields.Function(lambda s: s.unit.code if s.unit is not None else None)
+    grid_name = fields.Function(lambda s: s.unit.name if s.unit is not None else None)
+    location = fields.Method("_location")
+    flags = fields.Dict()
+    attachments_expected = fields.Function(lambda s: len(s.attachments))
+    attachments_received = fields.Function(lambda s: sum(1 for a in s.attachments if a.received))
+
+    def _location(self, sub: Any) -> dict[str, Any] | None:
+        from server.submissions.service import point_of
+
+        point = point_of(sub)
+        if point is None:
+            return None
+        return {"lon": point[0], "lat": point[1], "altitude": sub.altitude_m, "accuracy": sub.accuracy_m}
+
+
+class SubmissionDetailSchema(SubmissionSchema):
+    """A submission with its data, problems, attachments and edit chain."""
+
+    data = fields.Dict()
+    meta = fields.Dict()
+    errors = fields.List(fields.Nested(IssueSchema))
+    validated_at = fields.DateTime(allow_none=True)
+    attachments = fields.List(fields.Nested(AttachmentSchema))
+    versions = fields.Method("_versions")
+
+    def _versions(self, sub: Any) -> list[dict[str, Any]]:
+        from server.submissions.service import versions_of
+
+        return VersionSchema(many=True).dump(versions_of(sub))
+
+
+class SubmissionPageSchema(Schema):
+    """One page of the list."""
+
+    items = fields.List(fields.Nested(SubmissionSchema))
+    next_cursor = fields.String(allow_none=True)

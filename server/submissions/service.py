@@ -1,0 +1,477 @@
+"""Submission intake and reads.
+
+``submit`` is the one way in, for the JSON API and for OpenRosa alike. In one
+transaction it checks who submits and to which version, parses the data once
+(point, grid, flags), verifies every attached file, writes the raw payload and
+the files durably to the media store, and inserts the row. The caller's unit of
+work commits, and only then are the validation and media jobs rung.
+
+Idempotency is by instance id: the same id with the same content is a replay
+(it may add attachments that did not arrive before); with other content it is
+a 409. An edit names the version it replaces in ``deprecated_id``; versions of
+one logical submission share ``root_id``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from geoalchemy2.elements import WKTElement
+from geoalchemy2.shape import to_shape
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, object_session
+
+from server.accounts.models import Role, User
+from server.errors import (
+    AppError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RuleViolation,
+)
+from server.forms.models import Form, FormVersion, VersionState
+from server.geo.models import SRID, AdminUnit
+from server.geo.service import distance_to_unit_m, grid_at
+from server.media.images import inspect_image
+from server.media.storage import media_store, sha256_hex
+from server.queue import enqueue_after_commit
+from server.scope import path_in_scope, scope_clause, sees_everything
+from server.settings import Settings
+from server.submissions import rules
+from server.submissions.models import Flag, Submission, SubmissionAttachment, SubmissionStatus, flag_names
+
+SUBMITTER_ROLES = frozenset({Role.GRID_WORKER.value, Role.SUPERVISOR.value, Role.ADMIN.value})
+READER_ROLES = SUBMITTER_ROLES
+VALIDATION_JOB = "server.submissions.jobs.validate_submission"
+MEDIA_JOB = "server.media.jobs.make_derivatives"
+_FILE_TYPE = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """One uploaded file part; ``name`` is how the submission's data refers to it."""
+
+    name: str
+    data: bytes = field(repr=False)
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The stored submission; ``created`` is False for a replay."""
+
+    submission: Submission
+    created: bool
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An attachment that passed its checks, ready to store."""
+
+    ref: rules.FileRef
+    incoming: IncomingFile
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+    taken_at: str | None = None
+    gps_lon: float | None = None
+    gps_lat: float | None = None
+    exif: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a keyset-paginated list."""
+
+    items: list[Submission]
+    next_cursor: str | None
+
+
+# --------------------------------------------------------------------------- intake
+
+
+def incoming_files(attachments: Mapping[str, IncomingFile] | Iterable[Any]) -> dict[str, IncomingFile]:
+    """Attachments as {name: IncomingFile}; a name given twice is a 400."""
+    if isinstance(attachments, Mapping):
+        return {str(k): v if isinstance(v, IncomingFile) else _as_incoming(v, str(k)) for k, v in attachments.items()}
+    files: dict[str, IncomingFile] = {}
+    for item in attachments:
+        incoming = _as_incoming(item, str(item.name))
+        if incoming.name in files:
+            raise BadRequestError(f"attachment {incoming.name} sent twice", code="submission.duplicate_attachment",
+                                  message_zh="同一附件上传了两次", errors={incoming.name: ["sent twice"]})
+        files[incoming.name] = incoming
+    return files
+
+
+def _as_incoming(item: Any, name: str) -> IncomingFile:
+    if isinstance(item, IncomingFile):
+        return item
+    if isinstance(item, bytes):
+        return IncomingFile(name, item)
+    content = getattr(item, "data", None)
+    if content is None:
+        content = getattr(item, "content", b"")
+    return IncomingFile(name, bytes(content), getattr(item, "content_type", None))
+
+
+def resolve_form_version(session: Session, form_id: str, version: str) -> FormVersion:
+    """The version a submission names: 404 when unknown; drafts refused, retired versions accepted."""
+    found = session.scalar(
+        select(FormVersion).join(Form, FormVersion.form_pk == Form.id)
+        .where(Form.form_id == form_id, FormVersion.version == version))
+    if found is None:
+        if session.scalar(select(Form.id).where(Form.form_id == form_id)) is None:
+            raise NotFoundError(f"no form {form_id}", code="form.not_found", message_zh="表单不存在")
+        raise NotFoundError(f"no version {version} of {form_id}", code="form.version_not_found",
+                            message_zh="表单版本不存在")
+    _check_version_open(found)
+    return found
+
+
+def _check_version_open(version: FormVersion) -> None:
+    if version.state == VersionState.DRAFT:
+        raise ConflictError(f"version {version.version} of {version.form.form_id} is a draft and takes no submissions",
+                            code="submission.form_version_draft", message_zh="该表单版本尚未发布，不能提交")
+
+
+def submit(
+    session: Session,
+    settings: Settings,
+    user: User,
+    *,
+    form_version: FormVersion,
+    instance_id: str,
+    data: dict[str, Any],
+    raw: bytes,
+    raw_format: str,
+    attachments: Mapping[str, IncomingFile] | Iterable[Any],
+    deprecated_id: str | None,
+    meta: dict[str, Any],
+) -> SubmitResult:
+    """Store a submission durably (new, replay or edit) and ring its jobs after commit.
+
+    ``attachments`` maps names to ``IncomingFile``s; a list of objects with ``name`` and
+    ``data`` (or ``content``) and ``content_type`` is accepted too.
+    """
+    attachments = incoming_files(attachments)
+    if user.role not in SUBMITTER_ROLES:
+        raise PermissionDeniedError("only grid workers, supervisors and admins submit forms",
+                                    code="submission.forbidden", message_zh="您的角色不能提交表单")
+    if raw_format not in ("json", "xml"):
+        raise ValueError(f"raw_format must be json or xml, not {raw_format!r}")
+    if not isinstance(data, dict):
+        raise BadRequestError("data must be an object", code="submission.invalid", errors={"data": ["not an object"]})
+    _check_version_open(form_version)
+    instance_id = rules.normalize_instance_id(instance_id)
+    deprecated = rules.normalize_instance_id(deprecated_id, "deprecated_id") if deprecated_id else None
+    if deprecated == instance_id:
+        raise BadRequestError("a submission cannot replace itself", code="submission.bad_instance_id",
+                              errors={"deprecated_id": ["equals instance_id"]})
+    digest = rules.content_digest(raw_format, raw, form_version.version, data)
+    existing = session.scalar(select(Submission).where(Submission.instance_id == instance_id))
+    if existing is not None:
+        return _replay(session, settings, user, existing, digest, attachments)
+
+    definition = form_version.definition
+    refs = rules.referenced_files(definition, data)
+    checked = _check_files(settings, refs, attachments)
+    root_id = instance_id
+    if deprecated is not None:
+        root_id = _edit_root(session, user, form_version, deprecated)
+    location = rules.find_location(definition, data, meta)
+    unit, flags = _geotag(session, user, definition, location)
+
+    store = media_store(settings)
+    raw_blob = store.put(raw)
+    blobs = {c.ref.name: store.put(c.incoming.data) for c in checked.values()}
+
+    now = datetime.now(UTC)
+    submission = Submission(
+        instance_id=instance_id, root_id=root_id, deprecated_id=deprecated, form_pk=form_version.form_pk,
+        form_version_id=form_version.id, submitter_id=user.id, status=SubmissionStatus.RECEIVED.value,
+        raw_format=raw_format, raw_sha256=raw_blob.sha256, raw_size=raw_blob.size, content_sha256=digest,
+        data=data, meta=_jsonable(meta), device_id=_text(meta.get("device_id"), 128),
+        started_at=_when(meta.get("start"), settings), ended_at=_when(meta.get("end"), settings),
+        received_at=now,
+        location=WKTElement(f"POINT({location.lon!r} {location.lat!r})", srid=SRID) if location else None,
+        altitude_m=location.altitude_m if location else None, accuracy_m=location.accuracy_m if location else None,
+        unit_id=unit.id if unit else None, unit_path=unit.path if unit else "/",
+        flags=flags, flag_names=flag_names(flags), errors=[])
+    for ref in refs.values():
+        submission.attachments.append(_attachment_row(ref, checked.get(ref.name), blobs.get(ref.name), now))
+    try:
+        with session.begin_nested():
+            session.add(submission)
+            session.flush()
+    except IntegrityError:
+        # Lost a race: the same instance id (a concurrent retry) or another edit of the same version.
+        raced = session.scalar(select(Submission).where(Submission.instance_id == instance_id))
+        if raced is not None:
+            return _replay(session, settings, user, raced, digest, attachments)
+        raise ConflictError("that version has already been edited", code="submission.edit_conflict",
+                            message_zh="该提交已被修改过，请基于最新版本编辑") from None
+    _ring_jobs(session, settings, submission, submission.attachments, validate=True)
+    return SubmitResult(submission, True)
+
+
+def _replay(session: Session, settings: Settings, user: User, existing: Submission, digest: str,
+            attachments: Mapping[str, IncomingFile]) -> SubmitResult:
+    """Same instance id again: identical content adds missing attachments; anything else is a 409."""
+    if existing.submitter_id != user.id or existing.content_sha256 != digest:
+        raise ConflictError(f"submission {existing.instance_id} was already received with other content",
+                            code="submission.payload_mismatch",
+                            message_zh="该实例编号已提交过不同的内容", errors={"instance_id": [existing.instance_id]})
+    rows = {a.name: a for a in existing.attachments}
+    refs = {name: rules.FileRef(a.name, a.field, a.kind) for name, a in rows.items()}
+    checked = _check_files(settings, refs, attachments)
+    store = media_store(settings)
+    now = datetime.now(UTC)
+    added = []
+    for name, item in checked.items():
+        row = rows[name]
+        sha = sha256_hex(item.incoming.data)
+        if row.sha256 is not None:
+            if row.sha256 != sha:
+                raise ConflictError(f"attachment {name} was already received with other content",
+                                    code="submission.attachment_mismatch",
+                                    message_zh="该附件已上传过不同的内容", errors={name: ["different content"]})
+            continue
+        blob = store.put(item.incoming.data)
+        _fill_attachment(row, item, blob.sha256, blob.size, now)
+        added.append(row)
+    if added:
+        session.flush()
+        all_in = all(a.received for a in existing.attachments)
+        _ring_jobs(session, settings, existing, added,
+                   validate=all_in and existing.status == SubmissionStatus.RECEIVED)
+    return SubmitResult(existing, False)
+
+
+def _ring_jobs(session: Session, settings: Settings, submission: Submission,
+               attachments: list[SubmissionAttachment], *, validate: bool) -> None:
+    if validate:
+        enqueue_after_commit(session, settings, "validation", VALIDATION_JOB, submission.id)
+    for att in attachments:
+        if att.received and att.kind == "image":
+            enqueue_after_commit(session, settings, "media", MEDIA_JOB, att.id)
+
+
+def _check_files(settings: Settings, refs: Mapping[str, rules.FileRef],
+                 attachments: Mapping[str, IncomingFile]) -> dict[str, CheckedFile]:
+    """Refuse files the data does not declare; verify images with Pillow. Nothing is written here."""
+    undeclared = sorted(name for name in attachments if name not in refs)
+    if undeclared:
+        raise RuleViolation(f"attachments not named by any file question of the form: {', '.join(undeclared)}",
+                            code="submission.attachment_not_declared", message_zh="上传了表单未声明的附件",
+                            errors={name: ["not declared"] for name in undeclared})
+    checked: dict[str, CheckedFile] = {}
+    for name, incoming in attachments.items():
+        ref = refs[name]
+        try:
+            if ref.kind == "image":
+                info = inspect_image(incoming.data, max_bytes=settings.max_photo_bytes,
+                                     max_pixels=settings.max_photo_pixels)
+                checked[name] = CheckedFile(ref, incoming, info.content_type, info.width, info.height,
+                                            info.taken_at, info.gps_lon, info.gps_lat, info.exif)
+            else:
+                if len(incoming.data) > settings.max_upload_bytes:
+                    raise AppError(f"{name} is too large", status=413, code="media.too_large")
+                checked[name] = CheckedFile(ref, incoming, _FILE_TYPE)
+        except AppError as exc:
+            exc.errors = {name: [exc.message], **exc.errors}
+            raise
+    return checked
+
+
+def _attachment_row(ref: rules.FileRef, item: CheckedFile | None, blob: Any, now: datetime) -> SubmissionAttachment:
+    row = SubmissionAttachment(name=ref.name[:255], field=ref.field[:255], kind=ref.kind, derivatives="none")
+    if item is not None and blob is not None:
+        _fill_attachment(row, item, blob.sha256, blob.size, now)
+    return row
+
+
+def _fill_attachment(row: SubmissionAttachment, item: CheckedFile, sha: str, size: int, now: datetime) -> None:
+    row.sha256, row.size, row.content_type, row.received_at = sha, size, item.content_type, now
+    row.width, row.height, row.taken_at = item.width, item.height, item.taken_at
+    row.gps_lon, row.gps_lat, row.exif = item.gps_lon, item.gps_lat, item.exif
+    row.derivatives = "pending" if row.kind == "image" else "none"
+
+
+def _edit_root(session: Session, user: User, form_version: FormVersion, deprecated: str) -> str:
+    """The logical submission an edit belongs to; the replaced version must be the latest."""
+    old = session.scalar(select(Submission).where(Submission.instance_id == deprecated, _visible(user)))
+    if old is None:
+        raise NotFoundError(f"no submission {deprecated} to replace", code="submission.deprecated_not_found",
+                            message_zh="要修改的提交不存在", errors={"deprecated_id": [deprecated]})
+    if old.form_pk != form_version.form_pk:
+        raise ConflictError("an edit must be of the same form", code="submission.edit_form_mismatch",
+                            message_zh="修改必须针对同一表单")
+    if session.scalar(select(Submission.id).where(Submission.deprecated_id == deprecated)) is not None:
+        raise ConflictError("that version has already been edited", code="submission.edit_conflict",
+                            message_zh="该提交已被修改过，请基于最新版本编辑")
+    return old.root_id
+
+
+def _geotag(session: Session, user: User, definition: Mapping[str, Any],
+            location: rules.Location | None) -> tuple[AdminUnit | None, dict[str, Any]]:
+    """The unit the submission belongs to, and its location flags."""
+    own = user.scope_units[0] if user.scope_units else None
+    if location is None:
+        return own, {Flag.NO_LOCATION.value: {}}
+    flags: dict[str, Any] = {}
+    grid = grid_at(session, location.lon, location.lat)
+    unit = grid if grid is not None else own
+    if not sees_everything(user) and (grid is None or not path_in_scope(user, grid.path)):
+        distances = [d for d in (distance_to_unit_m(u, location.lon, location.lat) for u in user.scope_units)
+                     if d == d]
+        flags[Flag.OUTSIDE_SCOPE.value] = {
+            "distance_m": round(min(distances), 1) if distances else None,
+            "grid": grid.code if grid is not None else None,
+        }
+    threshold = rules.warning_accuracy(definition, location.field)
+    if location.accuracy_m is not None and location.accuracy_m > threshold:
+        flags[Flag.LOW_ACCURACY.value] = {"accuracy_m": location.accuracy_m, "threshold_m": threshold}
+    return unit, flags
+
+
+def _text(value: Any, limit: int) -> str | None:
+    return str(value)[:limit] if value not in (None, "") else None
+
+
+def _when(value: Any, settings: Settings) -> datetime | None:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=settings.tz)
+
+
+def _jsonable(meta: Mapping[str, Any]) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(rules.canonical_json(dict(meta))))
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def _visible(user: User) -> ColumnElement[bool]:
+    """Rows in the user's scope, plus the user's own submissions wherever they were placed."""
+    return or_(scope_clause(user, Submission.unit_path), Submission.submitter_id == user.id)
+
+
+def _check_reader(user: User) -> None:
+    if user.role not in READER_ROLES:
+        raise PermissionDeniedError("your role does not read submissions", code="submission.forbidden",
+                                    message_zh="您的角色不能查看提交")
+
+
+def get_submission(session: Session, user: User, instance_id: str) -> Submission:
+    """One submission in the user's scope; 404 alike for missing and out of scope."""
+    _check_reader(user)
+    try:
+        key = rules.normalize_instance_id(instance_id)
+    except AppError:
+        key = None
+    row = None if key is None else session.scalar(
+        select(Submission).where(Submission.instance_id == key, _visible(user)))
+    if row is None:
+        raise NotFoundError(f"no submission {instance_id}", code="submission.not_found", message_zh="提交不存在")
+    return row
+
+
+def versions_of(submission: Submission) -> list[Submission]:
+    """Every version of the submission's logical submission, oldest first."""
+    session = object_session(submission)
+    if session is None:
+        return [submission]
+    return list(session.scalars(
+        select(Submission).where(Submission.root_id == submission.root_id).order_by(Submission.id)))
+
+
+def point_of(submission: Submission) -> tuple[float, float] | None:
+    """The stored point as (lon, lat)."""
+    if submission.location is None:
+        return None
+    if isinstance(submission.location, WKTElement):
+        text = str(submission.location.data)
+        lon, lat = text[text.index("(") + 1:text.index(")")].split()
+        return float(lon), float(lat)
+    point = to_shape(submission.location)
+    return float(point.x), float(point.y)
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        value = int(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)).decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadRequestError("cursor is not one this API gave out", code="request.bad_cursor",
+                              message_zh="分页游标无效") from None
+    return value
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+
+
+def list_submissions(session: Session, user: User, form_id: str, args: Mapping[str, Any]) -> Page:
+    """A page of the form's submissions in the user's scope, newest first, by keyset on id."""
+    _check_reader(user)
+    form = session.scalar(select(Form).where(Form.form_id == form_id))
+    if form is None:
+        raise NotFoundError(f"no form {form_id}", code="form.not_found", message_zh="表单不存在")
+    limit = int(args.get("limit") or 50)
+    conditions: list[ColumnElement[bool]] = [Submission.form_pk == form.id, _visible(user)]
+    if args.get("instance_id"):
+        try:
+            conditions.append(Submission.instance_id == rules.normalize_instance_id(args["instance_id"]))
+        except AppError:
+            return Page([], None)
+    if args.get("status"):
+        conditions.append(Submission.status == args["status"])
+    if args.get("flag"):
+        conditions.append(Submission.flag_names.contains(f",{args['flag']},", autoescape=True))
+    if args.get("grid"):
+        unit = session.scalar(select(AdminUnit).where(AdminUnit.code == args["grid"]))
+        if unit is None:
+            return Page([], None)
+        conditions.append(Submission.unit_path.startswith(unit.path, autoescape=True))
+    if args.get("submitter"):
+        conditions.append(Submission.submitter_id.in_(select(User.id).where(User.username == args["submitter"])))
+    for key, op in (("received_from", "ge"), ("received_to", "lt")):
+        when = args.get(key)
+        if when is not None:
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+            conditions.append(Submission.received_at >= when if op == "ge" else Submission.received_at < when)
+    if not args.get("all_versions"):
+        newer = aliased(Submission)
+        conditions.append(~exists().where(newer.deprecated_id == Submission.instance_id))
+    if args.get("cursor"):
+        conditions.append(Submission.id < _decode_cursor(args["cursor"]))
+    rows = list(session.scalars(select(Submission).where(and_(*conditions))
+                                .order_by(Submission.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, _encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def get_attachment(session: Session, user: User, instance_id: str, name: str) -> SubmissionAttachment:
+    """A received attachment of a submission in the user's scope, or 404."""
+    submission = get_submission(session, user, instance_id)
+    found = next((a for a in submission.attachments if a.name == name and a.received), None)
+    if found is None:
+        raise NotFoundError(f"no attachment {name}", code="attachment.not_found", message_zh="附件不存在")
+    return found
