@@ -1,0 +1,165 @@
+// Filling one form: pages, navigation with per-page checks, drafts saved while typing, and
+// finishing into the outbox. New records get a fresh instanceID; drafts and returned items
+// reopen with their saved answers and photos.
+import { html, useState, useEffect, useRef, useMemo } from '../ui.js'
+import { T, pick, initialLanguage, isRtl } from '../i18n.js'
+import { FormModel } from '../forms/model.js'
+import { uuid4, evaluate, toString } from '../forms/expr.js'
+import { formatValue } from '../forms/values.js'
+import { parseGeopoint } from '../geo.js'
+import { Fields } from './GroupView.js'
+import { LanguageSwitch } from './LanguageSwitch.js'
+import { idFor } from './FieldFrame.js'
+
+const DRAFT_DELAY_MS = 800
+
+export function FormScreen ({ app, formId, instanceID }) {
+  const [loaded, setLoaded] = useState(null) // {def, item}
+  const [problem, setProblem] = useState('')
+  useEffect(() => {
+    let live = true
+    ;(async () => {
+      const item = instanceID ? await app.outbox.get(instanceID) : null
+      const def = await app.forms.definition(formId, item && item.formVersion)
+      if (live) setLoaded({ def, item })
+    })().catch((e) => live && setProblem(T.loadFailed + e.message))
+    return () => { live = false }
+  }, [formId, instanceID])
+  if (problem) return html`<p class="warn" role="alert">${problem}</p>`
+  if (!loaded) return html`<p aria-live="polite">…</p>`
+  if (!loaded.def) return html`<p class="warn" role="alert">${T.formNotCached}</p>`
+  return html`<${Filler} app=${app} def=${loaded.def} item=${loaded.item} key=${instanceID || 'new'} />`
+}
+
+function Filler ({ app, def, item }) {
+  const id = useMemo(() => (item && item.instanceID) || uuid4(), [])
+  const startedAt = useMemo(() => (item && item.meta && item.meta.start) || formatValue('dateTime', Date.now(), 'Asia/Shanghai'), [])
+  const model = useMemo(() => new FormModel(def, {
+    data: item && item.data, instanceID: id, deviceId: app.session.deviceId, username: app.session.username
+  }), [])
+  const files = useRef(Object.assign({}, (item && item.files) || {}))
+  const [lang, setLang] = useState((item && item.lang) || initialLanguage(def))
+  const [pageNo, setPageNo] = useState(0)
+  const [, setTick] = useState(0)
+  const [notice, setNotice] = useState('')
+  const timer = useRef(null)
+  const rerender = () => setTick((t) => t + 1)
+  const tr = (texts) => pick(texts, lang, def.default_language)
+  const text = (texts, path) => tr(texts).replace(/\$\{([^}\s]+)\}/g, (_, name) => {
+    try { return toString(evaluate('${' + name + '}', model.context().at(path))) } catch (e) { return '' }
+  })
+  const title = tr(def.title) || def.form_id
+
+  const record = (extra = {}) => Object.assign({
+    instanceID: id, formId: def.form_id, formVersion: def.version, title,
+    label: model.data.meta && model.data.meta.instanceName ? model.data.meta.instanceName : '',
+    data: model.data, files: files.current, lang, meta: { start: startedAt }
+  }, extra)
+  const saveSoon = () => {
+    clearTimeout(timer.current)
+    timer.current = setTimeout(() => app.outbox.saveDraft(record()).catch(() => {}), DRAFT_DELAY_MS)
+  }
+  useEffect(() => () => clearTimeout(timer.current), [])
+
+  const ctx = {
+    model, tr, text, files: files.current,
+    setValue: (path, v) => { model.set(path, v); rerender(); saveSoon() },
+    setFile: (name, blob, old) => {
+      if (old) delete files.current[old]
+      if (name) files.current[name] = blob
+      saveSoon()
+    },
+    addRepeat: (field, path) => { model.addRepeat(field, path); rerender(); saveSoon() },
+    removeRepeat: (path, i) => { model.removeRepeat(path, i); rerender(); saveSoon() }
+  }
+
+  const pages = model.pages()
+  const visible = pages.map((p, i) => i).filter((i) => model.pageRelevant(pages[i]))
+  const at = Math.max(0, visible.indexOf(pageNo) >= 0 ? visible.indexOf(pageNo) : 0)
+  const current = visible[at]
+  const fields = pages[current] || []
+
+  const focusFirstError = (errors) => {
+    const first = Object.keys(errors)[0]
+    setTimeout(() => { const el = first && document.getElementById(idFor(first)); if (el) el.focus() }, 0)
+  }
+  const go = (delta) => {
+    if (delta > 0) {
+      const errors = model.validate(fields)
+      if (Object.keys(errors).length) { setNotice(T.fixErrors(Object.keys(errors).length)); rerender(); focusFirstError(errors); return }
+    }
+    setNotice('')
+    setPageNo(visible[Math.min(visible.length - 1, Math.max(0, at + delta))])
+    window.scrollTo(0, 0)
+  }
+  const saveDraft = async () => {
+    clearTimeout(timer.current)
+    await app.outbox.saveDraft(record())
+    setNotice(T.saved)
+  }
+  const finish = async () => {
+    clearTimeout(timer.current)
+    for (const i of visible) {
+      const errors = model.validate(pages[i])
+      if (Object.keys(errors).length) {
+        setPageNo(i)
+        setNotice(T.fixErrors(Object.keys(errors).length))
+        rerender()
+        focusFirstError(errors)
+        return
+      }
+    }
+    const data = model.finalData()
+    const used = new Set(Object.values(collectLeaves(data)))
+    const kept = {}
+    for (const [name, blob] of Object.entries(files.current)) if (used.has(name)) kept[name] = blob
+    const meta = { device_id: app.session.deviceId, start: startedAt, end: formatValue('dateTime', Date.now(), 'Asia/Shanghai'), location: firstLocation(def.fields, data) }
+    await app.outbox.saveDraft(record({ data, files: kept, meta }))
+    await app.outbox.enqueue(id)
+    app.flush(true)
+    app.toast(T.queuedOk)
+    location.hash = '#/outbox'
+  }
+  const last = at === visible.length - 1
+  return html`<form class="filler" dir=${isRtl(lang) ? 'rtl' : 'ltr'} lang=${lang} onSubmit=${(e) => { e.preventDefault(); last ? finish() : go(1) }} novalidate>
+    <div class="form-head">
+      <h1>${title}</h1>
+      <${LanguageSwitch} languages=${def.languages} value=${lang} onChange=${(l) => { setLang(l); saveSoon() }} />
+    </div>
+    <p class="progress">${T.page(at + 1, visible.length)}</p>
+    <div class="notice" role="status" aria-live="polite">${notice}</div>
+    <${Fields} fields=${fields} parentPath=${'/' + model.root} ctx=${ctx} />
+    <div class="nav">
+      <button type="button" class="btn secondary" disabled=${at === 0} onClick=${() => go(-1)}>${T.prev}</button>
+      <button type="button" class="btn secondary" onClick=${saveDraft}>${T.saveDraft}</button>
+      ${last ? html`<button type="submit" class="btn primary">${T.finish}</button>`
+        : html`<button type="submit" class="btn primary">${T.next}</button>`}
+    </div>
+  </form>`
+}
+
+/** Every leaf answer of the data, keyed by a running index. */
+function collectLeaves (data, out = {}) {
+  for (const v of Object.values(data)) {
+    if (Array.isArray(v)) v.forEach((e) => collectLeaves(e, out))
+    else if (v && typeof v === 'object') collectLeaves(v, out)
+    else out[Object.keys(out).length] = v
+  }
+  return out
+}
+
+/** meta.location from the first answered geopoint: {lat, lon, altitude, accuracy}. */
+function firstLocation (fields, data) {
+  for (const f of fields) {
+    const v = data[f.name]
+    if ((f.type === 'geopoint' || f.type === 'start-geopoint') && v) {
+      const p = parseGeopoint(v)
+      if (p) return p
+    }
+    if (f.type === 'group' && v && typeof v === 'object') {
+      const p = firstLocation(f.children || [], v)
+      if (p) return p
+    }
+  }
+  return null
+}

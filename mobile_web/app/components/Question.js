@@ -1,0 +1,43 @@
+// One question: picks the control for the field type inside the shared frame.
+import { html } from '../ui.js'
+import { T } from '../i18n.js'
+import { errorText, FieldFrame, idFor } from './FieldFrame.js'
+import { InputField } from './InputField.js'
+import { SelectField } from './SelectField.js'
+import { GeopointField } from './GeopointField.js'
+import { ImageField } from './ImageField.js'
+
+const INPUTS = new Set(['text', 'integer', 'decimal', 'date', 'time', 'dateTime', 'range', 'barcode'])
+const SELECTS = new Set(['select_one', 'select_multiple'])
+
+export function Question ({ field, path, ctx }) {
+  const { model, tr, text, setValue } = ctx
+  const st = model.state[path] || { relevant: true }
+  const value = String(model.get(path) || '')
+  const label = text(field.label, path) || field.name
+  const hint = text(field.hint, path)
+  const error = errorText(model.errors[path], tr)
+  const props = {
+    field, path, value, readOnly: st.readOnly, tz: model.tz, tr, hint, error,
+    onChange: (v) => setValue(path, v)
+  }
+  if (field.type === 'note') {
+    return html`<div class="q note" id=${idFor(path)}><div class="q-label">${label}</div>
+      ${hint ? html`<div class="q-hint">${hint}</div>` : null}${value ? html`<output>${value}</output>` : null}</div>`
+  }
+  let control
+  let group = false
+  if (INPUTS.has(field.type)) control = html`<${InputField} ...${props} />`
+  else if (SELECTS.has(field.type)) {
+    group = true
+    control = html`<${SelectField} ...${props} choices=${model.choices(field, path)} />`
+  } else if (field.type === 'geopoint') control = html`<${GeopointField} ...${props} />`
+  else if (field.type === 'image') control = html`<${ImageField} ...${props} files=${ctx.files} setFile=${ctx.setFile} />`
+  else if (field.type === 'acknowledge') {
+    control = html`<label class="choice"><input id=${idFor(path)} type="checkbox" checked=${value === 'OK'}
+      disabled=${st.readOnly} onChange=${(e) => setValue(path, e.target.checked ? 'OK' : '')} /><span>${T.acknowledge}</span></label>`
+  } else control = html`<p class="warn" id=${idFor(path)}>${T.unsupported}</p>`
+  if (group && field.appearance && /minimal/.test(field.appearance) && field.type === 'select_one') group = false
+  return html`<${FieldFrame} path=${path} label=${label} hint=${hint} required=${st.required} error=${error}
+    group=${group}>${control}<//>`
+}

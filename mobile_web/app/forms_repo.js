@@ -1,0 +1,53 @@
+// Forms for offline use: the list and every compiled form are kept in the kv store after
+// each successful download, and read from there when the network is away.
+
+export class FormsRepo {
+  constructor (api, kv) {
+    this.api = api
+    this.kv = kv
+  }
+
+  /** The form list: {forms, offline}; online answers refresh the cache and prefetch definitions. */
+  async list () {
+    try {
+      const forms = await this.api.forms()
+      await this.kv.put(forms, 'forms')
+      this.prefetch(forms).catch(() => {})
+      return { forms, offline: false }
+    } catch (e) {
+      const cached = await this.kv.get('forms')
+      if (cached) return { forms: cached, offline: true, error: e }
+      throw e
+    }
+  }
+
+  async prefetch (forms) {
+    for (const f of forms) {
+      if (!f.version) continue
+      const have = await this.kv.get(`form:${f.form_id}:${f.version}`)
+      if (!have) await this.fetch(f.form_id)
+    }
+  }
+
+  async fetch (formId) {
+    const answer = await this.api.form(formId)
+    const def = answer.definition || answer
+    await this.kv.put(def, `form:${formId}:${def.version}`)
+    await this.kv.put(def.version, `form:${formId}`)
+    return def
+  }
+
+  /** A compiled definition: the given version from the cache, else the latest (cache, then network). */
+  async definition (formId, version = null) {
+    if (version) {
+      const exact = await this.kv.get(`form:${formId}:${version}`)
+      if (exact) return exact
+    }
+    try {
+      return await this.fetch(formId)
+    } catch (e) {
+      const latest = await this.kv.get(`form:${formId}`)
+      return latest ? this.kv.get(`form:${formId}:${latest}`) : null
+    }
+  }
+}

@@ -1,0 +1,40 @@
+// The service worker's cache version: a hash of every shell file. After changing a file
+// under mobile_web/, run `node tests/mobile_web/shell_version.mjs --write` to update sw.js.
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('../../mobile_web/', import.meta.url))
+const SHELL_EXT = /\.(js|css|html|webmanifest|png|svg)$/
+
+/** Every file under mobile_web/, as sorted '/'-separated relative paths. */
+export function files (dir = ROOT) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name)
+    return statSync(p).isDirectory() ? files(p) : [relative(ROOT, p).split(sep).join('/')]
+  }).sort()
+}
+
+export const shellFiles = () => files().filter((f) => SHELL_EXT.test(f) && f !== 'sw.js')
+
+export function shellVersion () {
+  const h = createHash('sha256')
+  for (const f of shellFiles()) h.update(f + '\0').update(readFileSync(join(ROOT, f)))
+  return 'sha-' + h.digest('hex').slice(0, 12)
+}
+
+/** Rewrite sw.js with the current version and shell list. */
+export function writeServiceWorker () {
+  const path = join(ROOT, 'sw.js')
+  const list = ["  './',", ...shellFiles().map((f) => `  './${f}',`)].join('\n').replace(/,$/, '')
+  const text = readFileSync(path, 'utf8')
+    .replace(/const VERSION = '[^']*'/, `const VERSION = '${shellVersion()}'`)
+    .replace(/const SHELL = \[\n[\s\S]*?\n\]/, `const SHELL = [\n${list}\n]`)
+  writeFileSync(path, text)
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (process.argv.includes('--write')) writeServiceWorker()
+  console.log(shellVersion())
+}
