@@ -64,6 +64,9 @@ export function createApi ({ base = '/api/v1', getToken = () => null, fetch: fet
     me: () => request('GET', '/me'),
     forms: () => request('GET', '/forms'),
     form: (formId) => request('GET', `/forms/${encodeURIComponent(formId)}`),
+    /** One page of an entity list's changes since cursor: {items, next_cursor, has_more}. */
+    sync: (dataset, cursor, limit = 5000) => request('GET', `/registry/${encodeURIComponent(dataset)}/sync?limit=${limit}` +
+      (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '')),
     /** POST an outbox item as multipart; resolves {status, body} for any HTTP answer, rejects offline. */
     submit: (item) => raw('POST', `/forms/${encodeURIComponent(item.formId)}/submissions`, { body: submissionBody(item) })
   }

@@ -1,10 +1,14 @@
 // Forms for offline use: the list and every compiled form are kept in the kv store after
 // each successful download, and read from there when the network is away.
 
+import { datasetOf } from './entities.js'
+
 export class FormsRepo {
-  constructor (api, kv) {
+  /** entities: an EntityLists, so prefetching a form also pulls the entity lists it uses. */
+  constructor (api, kv, entities = null) {
     this.api = api
     this.kv = kv
+    this.entities = entities
   }
 
   /** The form list: {forms, offline}; online answers refresh the cache and prefetch definitions. */
@@ -22,11 +26,13 @@ export class FormsRepo {
   }
 
   async prefetch (forms) {
+    const lists = new Set()
     for (const f of forms) {
       if (!f.version) continue
-      const have = await this.kv.get(`form:${f.form_id}:${f.version}`)
-      if (!have) await this.fetch(f.form_id)
+      const def = (await this.kv.get(`form:${f.form_id}:${f.version}`)) || await this.fetch(f.form_id)
+      for (const file of def.media_files || []) if (/\.csv$/i.test(file)) lists.add(datasetOf(file))
     }
+    if (this.entities) for (const ds of lists) await this.entities.sync(ds).catch(() => {})
   }
 
   async fetch (formId) {

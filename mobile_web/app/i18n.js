@@ -40,6 +40,7 @@ export const T = {
   language: '语言',
   choose: '请选择…',
   search: '输入文字筛选',
+  more: (n) => `还有 ${n} 项未显示，请输入文字筛选`,
   geoGet: '获取位置',
   geoRetry: '重新定位',
   geoWaiting: '正在定位…',

@@ -7,6 +7,7 @@ import { Outbox } from './outbox.js'
 import { createApi } from './api.js'
 import { Session } from './session.js'
 import { FormsRepo } from './forms_repo.js'
+import { EntityLists } from './entities.js'
 import { App } from './components/App.js'
 
 const FLUSH_EVERY_MS = 60000
@@ -30,7 +31,8 @@ export async function boot (root = document.getElementById('app')) {
     api,
     session,
     outbox,
-    forms: new FormsRepo(api, kv),
+    entities: new EntityLists(api, kv),
+    forms: null,
     toast: () => {},
     /** Send what is queued; force skips backoff (button, coming online). */
     flush (force = false) {
@@ -40,6 +42,8 @@ export async function boot (root = document.getElementById('app')) {
       return outbox.flush((item) => api.submit(item), { force }).catch((e) => console.warn('flush failed', e))
     }
   }
+  app.forms = new FormsRepo(api, kv, app.entities)
+  root.textContent = '' // drop the boot message
   render(html`<${App} app=${app} />`, root)
   persistStorage()
   outbox.pruneSent().catch(() => {})

@@ -121,3 +121,25 @@ test('time and dateTime answers carry the city offset', () => {
   assert.equal(fromInput('dateTime', '2026-11-28T09:05', 'Asia/Shanghai'), '2026-11-28T09:05:00.000+08:00')
   assert.match(fromInput('time', '07:45', 'Asia/Shanghai'), /^07:45:00\.000\+08:00$/)
 })
+
+test('dynamic defaults and select_one_from_file lists with instance() lookups', () => {
+  const def = Object.assign({}, DEF, {
+    fields: [
+      f('person', 'select_one_from_file', { list_name: 'persons.csv' }),
+      f('person_name', 'calculate', { calculation: "instance('persons')/root/item[name=${person}]/label" }),
+      f('visit_date', 'date', { default: 'today()' }),
+      f('visits', 'repeat', { children: [f('when', 'date', { default: '${visit_date}' })] })
+    ],
+    refs: { person: '/data/person', person_name: '/data/person_name', visit_date: '/data/visit_date', visits: '/data/visits', when: '/data/visits/when' },
+    repeats: ['/data/visits']
+  })
+  const m = new FormModel(def, { now: () => NOW, external: { 'persons.csv': [{ name: 'u1', label: '阿里', __version: '2' }] } })
+  assert.equal(m.data.visit_date, '2026-11-28')
+  assert.deepEqual(m.data.visits, [])
+  m.set('/data/person', 'u1')
+  assert.equal(m.data.person_name, '阿里')
+  assert.deepEqual(m.choices(def.fields[0], '/data/person').map((c) => c.label), ['阿里'])
+  m.set('/data/visit_date', '2026-11-20')
+  m.addRepeat(def.fields[3], '/data/visits')
+  assert.equal(m.data.visits[0].when, '2026-11-20')
+})

@@ -7,6 +7,7 @@ import { FormModel } from '../forms/model.js'
 import { uuid4, evaluate, toString } from '../forms/expr.js'
 import { formatValue } from '../forms/values.js'
 import { parseGeopoint } from '../geo.js'
+import { datasetOf } from '../entities.js'
 import { Fields } from './GroupView.js'
 import { LanguageSwitch } from './LanguageSwitch.js'
 import { idFor } from './FieldFrame.js'
@@ -21,21 +22,54 @@ export function FormScreen ({ app, formId, instanceID }) {
     ;(async () => {
       const item = instanceID ? await app.outbox.get(instanceID) : null
       const def = await app.forms.definition(formId, item && item.formVersion)
-      if (live) setLoaded({ def, item })
+      const external = def ? await externalLists(app, def) : {}
+      if (live) setLoaded({ def, item, external })
     })().catch((e) => live && setProblem(T.loadFailed + e.message))
     return () => { live = false }
   }, [formId, instanceID])
   if (problem) return html`<p class="warn" role="alert">${problem}</p>`
   if (!loaded) return html`<p aria-live="polite">…</p>`
   if (!loaded.def) return html`<p class="warn" role="alert">${T.formNotCached}</p>`
-  return html`<${Filler} app=${app} def=${loaded.def} item=${loaded.item} key=${instanceID || 'new'} />`
+  return html`<${Filler} app=${app} def=${loaded.def} item=${loaded.item} external=${loaded.external} key=${instanceID || 'new'} />`
 }
 
-function Filler ({ app, def, item }) {
+/** Rows of the form's select_one_from_file entity lists: synced when online, else cached. */
+async function externalLists (app, def) {
+  const out = {}
+  const names = new Set()
+  const visit = (fields) => fields.forEach((f) => {
+    if (/_from_file$/.test(f.type) && /\.csv$/i.test(f.list_name || '')) names.add(f.list_name)
+    visit(f.children || [])
+  })
+  visit(def.fields || [])
+  for (const name of names) {
+    if (navigator.onLine !== false) {
+      await Promise.race([app.entities.sync(datasetOf(name)), new Promise((resolve) => setTimeout(resolve, 8000))]).catch(() => {})
+    }
+    out[name] = await app.entities.rows(name)
+  }
+  return out
+}
+
+/** meta/entity for forms that update a registry record: which one, and the version we saw. */
+function entityMeta (def, model, external) {
+  const block = def.entities
+  if (!block || !block.entity_id || !(block.actions || []).includes('update')) return null
+  const m = /^\$\{([^}]+)\}$/.exec(String(block.entity_id).trim())
+  const id = m ? String(model.get((def.refs || {})[m[1]] || '')) : ''
+  if (!id) return null
+  const rows = Object.values(external).find((list) => list.some((r) => r.name === id)) || []
+  const row = rows.find((r) => r.name === id)
+  const meta = { '@dataset': block.dataset, '@id': id, '@update': '1' }
+  if (row && row.__version) meta['@baseVersion'] = row.__version
+  return meta
+}
+
+function Filler ({ app, def, item, external }) {
   const id = useMemo(() => (item && item.instanceID) || uuid4(), [])
   const startedAt = useMemo(() => (item && item.meta && item.meta.start) || formatValue('dateTime', Date.now(), 'Asia/Shanghai'), [])
   const model = useMemo(() => new FormModel(def, {
-    data: item && item.data, instanceID: id, deviceId: app.session.deviceId, username: app.session.username
+    data: item && item.data, instanceID: id, deviceId: app.session.deviceId, username: app.session.username, external
   }), [])
   const files = useRef(Object.assign({}, (item && item.files) || {}))
   const [lang, setLang] = useState((item && item.lang) || initialLanguage(def))
@@ -110,6 +144,8 @@ function Filler ({ app, def, item }) {
       }
     }
     const data = model.finalData()
+    const entity = entityMeta(def, model, external)
+    if (entity) data.meta = Object.assign({}, data.meta, { entity })
     const used = new Set(Object.values(collectLeaves(data)))
     const kept = {}
     for (const [name, blob] of Object.entries(files.current)) if (used.has(name)) kept[name] = blob

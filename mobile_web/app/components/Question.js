@@ -8,7 +8,7 @@ import { GeopointField } from './GeopointField.js'
 import { ImageField } from './ImageField.js'
 
 const INPUTS = new Set(['text', 'integer', 'decimal', 'date', 'time', 'dateTime', 'range', 'barcode'])
-const SELECTS = new Set(['select_one', 'select_multiple'])
+const SELECTS = new Set(['select_one', 'select_multiple', 'select_one_from_file', 'select_multiple_from_file'])
 
 export function Question ({ field, path, ctx }) {
   const { model, tr, text, setValue } = ctx
@@ -37,7 +37,7 @@ export function Question ({ field, path, ctx }) {
     control = html`<label class="choice"><input id=${idFor(path)} type="checkbox" checked=${value === 'OK'}
       disabled=${st.readOnly} onChange=${(e) => setValue(path, e.target.checked ? 'OK' : '')} /><span>${T.acknowledge}</span></label>`
   } else control = html`<p class="warn" id=${idFor(path)}>${T.unsupported}</p>`
-  if (group && field.appearance && /minimal/.test(field.appearance) && field.type === 'select_one') group = false
+  if (group && field.appearance && /minimal/.test(field.appearance) && !field.type.startsWith('select_multiple')) group = false
   return html`<${FieldFrame} path=${path} label=${label} hint=${hint} required=${st.required} error=${error}
     group=${group}>${control}<//>`
 }

@@ -4,10 +4,12 @@ import { html, useState } from '../ui.js'
 import { T } from '../i18n.js'
 import { described, idFor } from './FieldFrame.js'
 
+const MAX_SHOWN = 50 // long lists (persons of a grid) show the first matches; typing narrows them
+
 export function SelectField ({ field, path, value, readOnly, onChange, choices, tr, hint, error }) {
   const [filter, setFilter] = useState('')
   const id = idFor(path)
-  const multiple = field.type === 'select_multiple'
+  const multiple = field.type.startsWith('select_multiple')
   const app = field.appearance || ''
   const aria = described(path, hint, error)
   const selected = new Set(String(value || '').split(/\s+/).filter(Boolean))
@@ -23,6 +25,8 @@ export function SelectField ({ field, path, value, readOnly, onChange, choices, 
     const q = filter.trim().toLowerCase()
     shown = choices.filter((c) => selected.has(String(c.name)) || (tr(c.label) || '').toLowerCase().includes(q) || String(c.name).includes(q))
   }
+  const more = search && shown.length > MAX_SHOWN ? shown.length - MAX_SHOWN : 0
+  if (more) shown = shown.filter((c, i) => i < MAX_SHOWN || selected.has(String(c.name)))
   const toggle = (name, on) => {
     if (!multiple) return onChange(on ? name : '')
     const next = choices.map((c) => String(c.name)).filter((n) => n === name ? on : selected.has(n))
@@ -42,5 +46,6 @@ export function SelectField ({ field, path, value, readOnly, onChange, choices, 
             checked=${selected.has(name)} onChange=${(e) => toggle(name, e.target.checked)} />
           <span>${tr(c.label) || name}</span></label>`
       })}
-    </div>`
+    </div>
+    ${more ? html`<p class="q-hint">${T.more(more)}</p>` : null}`
 }

@@ -18,7 +18,10 @@ function labelText (label, lang) {
 }
 
 export class FormModel {
-  /** def: compiled form; opts: {data, instanceID, lang, now() -> ms, tz, deviceId, username}. */
+  /**
+   * def: compiled form; opts: {data, instanceID, now() -> ms, tz, deviceId, username,
+   * external: {list_name: rows}} (rows of select_one_from_file lists such as 'persons.csv').
+   */
   constructor (def, opts = {}) {
     this.def = def
     this.root = def.root || 'data'
@@ -29,14 +32,16 @@ export class FormModel {
     const lang = def.default_language || 'default'
     this.choiceLabels = {}
     this.instances = {}
-    for (const [list, rows] of Object.entries(def.choices || {})) {
+    this.lists = Object.assign({}, def.choices || {}, opts.external || {})
+    for (const [list, rows] of Object.entries(this.lists)) {
       this.choiceLabels[list] = Object.fromEntries(rows.map((r) => [r.name, r.label || {}]))
-      this.instances[list] = rows.map((r) => Object.fromEntries(Object.entries(r)
+      this.instances[list.replace(/\.csv$/i, '')] = this.instances[list] = rows.map((r) => Object.fromEntries(Object.entries(r)
         .filter(([k]) => k !== 'media').map(([k, v]) => [k, labelText(v, lang)])))
     }
     this.fieldLists = {}
     for (const { field } of walk(def.fields, {}, '/' + this.root)) if (field.list_name) this.fieldLists[field.name] = field.list_name
     this.data = opts.data ? clone(opts.data) : this.initialData()
+    if (!opts.data) this.fillDynamicDefaults('')
     this.refresh()
   }
 
@@ -58,8 +63,19 @@ export class FormModel {
       case 'username': return this.opts.username || ''
     }
     const d = f.default
-    if (d === null || d === undefined || d === '') return ''
+    if (d === null || d === undefined || d === '' || isDynamic(d)) return ''
     return String(d)
+  }
+
+  /** Evaluate defaults such as today() or ${other} for new, still empty answers under prefix. */
+  fillDynamicDefaults (prefix) {
+    for (const { field, path } of walk(this.def.fields, this.data, '/' + this.root)) {
+      if (!path.startsWith(prefix) || !field.default || !isDynamic(field.default) || GROUPS.has(field.type)) continue
+      if (this.get(path) !== '') continue
+      const v = this.eval(String(field.default), path, '')
+      setValue(this.data, path, v === null ? '' : toString(v))
+      this.changed()
+    }
   }
 
   /** An EvalContext over the current data, rebuilt after every change (nodes cache their text). */
@@ -104,8 +120,10 @@ export class FormModel {
   }
 
   addRepeat (field, path) {
-    repeatEntries(this.data, path).push(emptyContent(field.children || [], (f) => this.initialValue(f), 0))
+    const entries = repeatEntries(this.data, path)
+    entries.push(emptyContent(field.children || [], (f) => this.initialValue(f), 0))
     this.changed()
+    this.fillDynamicDefaults(`${path}[${entries.length}]/`)
     this.refresh()
   }
 
@@ -148,8 +166,11 @@ export class FormModel {
         const n = Math.max(0, Math.min(100, Math.trunc(Number(toString(this.eval(field.repeat_count, path.replace(/\/[^/]+$/, ''), '0')))) || 0))
         const entries = repeatEntries(this.data, path)
         if (entries.length !== n) {
+          const before = entries.length
           while (entries.length < n) entries.push(emptyContent(field.children || [], (f) => this.initialValue(f), 0))
           entries.length = n
+          this.changed()
+          for (let i = before + 1; i <= n; i++) this.fillDynamicDefaults(`${path}[${i}]/`)
           this.changed()
           changed = true
         }
@@ -162,7 +183,7 @@ export class FormModel {
         const text = value === null ? '' : toString(value)
         if (text !== current) { setValue(this.data, path, text); this.changed(); changed = true }
       }
-      if (field.choice_filter && (field.type === 'select_one' || field.type === 'select_multiple')) {
+      if (field.choice_filter && /^select_(one|multiple)/.test(field.type)) {
         const current = this.get(path)
         if (current === '') continue
         const allowed = new Set(this.choices(field, path).map((c) => c.name))
@@ -175,7 +196,7 @@ export class FormModel {
 
   /** The choices a select offers at path, after its choice_filter. */
   choices (field, path) {
-    const rows = (this.def.choices || {})[field.list_name] || []
+    const rows = this.lists[field.list_name] || []
     if (!field.choice_filter) return rows
     const terms = simpleTerms(field.choice_filter)
     if (terms) { // column = ${ref} [and …]: compare directly, as the server's plan does
@@ -264,6 +285,9 @@ export function simpleTerms (text) {
   }
   return out
 }
+
+/** A default that is an expression (today(), ${name}…) rather than a literal answer. */
+const isDynamic = (d) => /[(]|\$\{/.test(String(d))
 
 const VOLATILE_CALL = new RegExp(`(^|[^\\w-])(${[...VOLATILE].join('|')})\\s*\\(`)
 

@@ -1,0 +1,23 @@
+// Entity lists on the phone: snapshot then delta by cursor, removals, and ODK-style rows.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { EntityLists, datasetOf } from '../../mobile_web/app/entities.js'
+import { memStore } from '../../mobile_web/app/memstore.js'
+
+test('sync pages through a snapshot, then applies upserts and removals from the cursor', async () => {
+  const pages = {
+    '': { items: [{ op: 'upsert', uuid: 'u1', label: '阿里', version: 1, properties: { phone: '138' } }], next_cursor: 's1', has_more: true },
+    s1: { items: [{ op: 'upsert', uuid: 'u2', label: '艾古丽', version: 3, properties: {} }], next_cursor: 'd1', has_more: false },
+    d1: { items: [{ op: 'remove', uuid: 'u1' }, { op: 'upsert', uuid: 'u2', label: '艾古丽', version: 4, properties: { phone: null } }], next_cursor: 'd2', has_more: false }
+  }
+  const asked = []
+  const api = { sync: async (ds, cursor) => { asked.push([ds, cursor]); return pages[cursor || ''] } }
+  const lists = new EntityLists(api, memStore())
+  assert.equal(await lists.sync('persons'), 2)
+  assert.deepEqual((await lists.rows('persons.csv')).map((r) => r.name), ['u1', 'u2'])
+  assert.deepEqual((await lists.rows('persons.csv'))[0], { name: 'u1', label: '阿里', __version: '1', phone: '138' })
+  await lists.sync('persons')
+  assert.deepEqual(asked, [['persons', null], ['persons', 's1'], ['persons', 'd1']])
+  assert.deepEqual(await lists.rows('persons'), [{ name: 'u2', label: '艾古丽', __version: '4', phone: '' }])
+  assert.equal(datasetOf('households.CSV'), 'households')
+})
