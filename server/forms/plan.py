@@ -17,6 +17,7 @@ from typing import Any
 
 from server.forms.expr import EvalContext, Expr, ExprError, NodeSet, evaluate, parse, to_string
 from server.forms.expr.nodes import BinOp, Path, Ref, Str
+from server.forms.validator_types import ATTACHMENT_TYPES, CHECKS
 
 # Calculations that cannot be recomputed later to the same value.
 VOLATILE_FUNCTIONS = frozenset({"now", "today", "random", "uuid", "once", "instance", "pulldata", "randomize"})
@@ -77,6 +78,8 @@ class FieldPlan:
     required_message: Mapping[str, str] = field(default_factory=dict)
     constraint_message: Mapping[str, str] = field(default_factory=dict)
     is_meta: bool = False
+    check_type: bool = False
+    attachment: bool = False
     children: dict[str, FieldPlan] = field(default_factory=dict)
 
 
@@ -155,6 +158,8 @@ class _PlanBuilder:
             constraint_message=_messages(f.get("constraint_message"), self.lang),
             is_meta=depth == 0 and fp_name(f) == "meta" and kind == "group",
         )
+        fp.check_type = ftype in CHECKS
+        fp.attachment = ftype in ATTACHMENT_TYPES
         calculation = _expr(f.get("calculation"))
         if calculation is not None:
             fp.calculation = calculation

@@ -32,7 +32,6 @@ from server.forms.compiled import CompiledForm
 from server.forms.expr import EvalContext, ExprError, NodeSet, evaluate, to_boolean, to_number, to_string
 from server.forms.plan import FieldPlan, FormPlan, plan_for
 from server.forms.validator_types import (
-    ATTACHMENT_TYPES,
     ValidationIssue,
     message,
     numbers_equal,
@@ -115,7 +114,7 @@ class _Run:
             elif fp.kind == "group":
                 if raw is _ABSENT or raw is None or raw == "":
                     raw = {}
-                elif not isinstance(raw, Mapping):
+                elif not isinstance(raw, dict) and not isinstance(raw, Mapping):
                     self.add(path, "value.type", message("value.type", self.lang,
                                                          detail=type_detail("group", self.lang)))
                     continue
@@ -153,44 +152,59 @@ class _Run:
 
     # -- leaves --------------------------------------------------------------
     def leaf(self, fp: FieldPlan, raw: Any, path: str, parent_relevant: bool) -> None:
-        present = raw is not _ABSENT
-        if not present or raw is None:
-            text = ""
+        present = True
+        if raw.__class__ is str:
+            text = raw
+        elif raw is _ABSENT or raw is None:
+            text, present = "", raw is not _ABSENT
         elif isinstance(raw, Mapping) or (isinstance(raw, list) and any(isinstance(x, (Mapping, list)) for x in raw)):
             self.add(path, "value.type", message("value.type", self.lang, detail=type_detail("leaf", self.lang)))
             return
         else:
-            text = raw if raw.__class__ is str else xml_text(raw)
+            text = xml_text(raw)
         stripped = text.strip()
-        if not (parent_relevant and self.is_relevant(fp, path)):
+        ctx = None
+        if parent_relevant and fp.relevant is not None:
+            assert self.ctx is not None
+            ctx = self.ctx.at(path)
+            try:
+                parent_relevant = to_boolean(evaluate(fp.relevant, ctx))
+            except ExprError:
+                pass
+        if not parent_relevant:
             if stripped:
                 self.add(path, "value.not_relevant", message("value.not_relevant", self.lang))
             return
         if fp.calculation is not None and present:
-            self.check_calculation(fp, text, path)
+            ctx = ctx or self.at(path)
+            self.check_calculation(fp, text, ctx, path)
         if not stripped:
             if fp.required is not False and fp.type not in _NOT_REQUIRED_TYPES and self.is_required(fp, path):
                 self.add(path, "value.required", fp.required_message.get(self.lang)
                          or message("value.required", self.lang))
             return
-        if not type_ok(fp.type, stripped, fp.parameters):
+        if fp.check_type and not type_ok(fp.type, stripped, fp.parameters):
             self.add(path, "value.type", message("value.type", self.lang, detail=type_detail(fp.type, self.lang)))
             return
-        if fp.choices is not None and not self.check_choices(fp, stripped, path):
+        if fp.choices is not None and not self.check_choices(fp, stripped, ctx, path):
             return
-        if fp.type in ATTACHMENT_TYPES and stripped not in self.attachments:
+        if fp.attachment and stripped not in self.attachments:
             self.add(path, "value.attachment_missing", message("value.attachment_missing", self.lang, value=stripped))
         if fp.resident_id:
             self.check_resident_id(stripped, path)
         if fp.constraint is not None:
             try:
-                ok = to_boolean(self.evaluate_at(fp.constraint, path))
+                ok = to_boolean(evaluate(fp.constraint, ctx or self.at(path)))
             except ExprError as exc:
                 self.add(path, "value.constraint", message("value.expression_error", self.lang, detail=exc.message))
                 return
             if not ok:
                 self.add(path, "value.constraint", fp.constraint_message.get(self.lang)
                          or message("value.constraint", self.lang))
+
+    def at(self, path: str) -> EvalContext:
+        assert self.ctx is not None
+        return self.ctx.at(path)
 
     def is_required(self, fp: FieldPlan, path: str) -> bool:
         if fp.required is True:
@@ -200,16 +214,17 @@ class _Run:
         except ExprError:
             return False
 
-    def check_calculation(self, fp: FieldPlan, text: str, path: str) -> None:
+    def check_calculation(self, fp: FieldPlan, text: str, ctx: EvalContext, path: str) -> None:
+        assert fp.calculation is not None
         try:
-            expected = to_string(self.evaluate_at(fp.calculation, path))
+            expected = to_string(evaluate(fp.calculation, ctx))
         except ExprError:
             return
         if text != expected and text.strip() != expected and not numbers_equal(text.strip(), expected):
             self.add(path, "value.calculation_mismatch",
                      message("value.calculation_mismatch", self.lang, expected=expected))
 
-    def check_choices(self, fp: FieldPlan, text: str, path: str) -> bool:
+    def check_choices(self, fp: FieldPlan, text: str, ctx: EvalContext | None, path: str) -> bool:
         assert fp.choices is not None
         tokens = text.split() if fp.multiple else [text]
         unknown = [t for t in tokens if t not in fp.choices]
@@ -217,8 +232,7 @@ class _Run:
             self.add(path, "value.choice_unknown", message("value.choice_unknown", self.lang, value=" ".join(unknown)))
             return False
         if fp.choice_filter is not None:
-            assert self.ctx is not None
-            offered = fp.choice_filter.offered(self.ctx.at(path), tokens)
+            offered = fp.choice_filter.offered(ctx or self.at(path), tokens)
             hidden = [t for t in tokens if t not in offered]
             if hidden:
                 self.add(path, "value.choice_filtered",
