@@ -7,8 +7,9 @@ import binascii
 
 from flask import g, request
 
+from server.accounts.basic_cache import cached_user_for_password
 from server.accounts.models import Role, User
-from server.accounts.service import user_for_password, user_for_token
+from server.accounts.service import user_for_token
 from server.db import get_session
 from server.errors import AuthenticationError, PermissionDeniedError
 
@@ -42,7 +43,7 @@ def optional_user(*, allow_basic: bool = False) -> User | None:
     if token := bearer_token():
         user = user_for_token(session, token)
     elif allow_basic and (creds := _basic_credentials()):
-        user = user_for_password(session, *creds)
+        user = cached_user_for_password(session, *creds)
     g.current_user = user
     return user
 

@@ -1,0 +1,120 @@
+"""A short-lived, in-process cache of verified HTTP Basic credentials.
+
+ODK Collect sends Basic credentials with every request, and argon2 is slow on
+purpose (tens of milliseconds of CPU), so verifying them each time would bound
+submission intake by password hashing. A successful verification is remembered
+for a few minutes, keyed by the username and a keyed SHA-256 of the password
+(the key is random per process, so the cache holds no reusable hash).
+
+A hit is only trusted after reloading the user: the entry is dropped as soon as
+the user is disabled or the stored password hash differs from the one the
+password was verified against, so a password change or a disable takes effect
+on the next request, in every process, without any cross-process signal.
+Failed verifications are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from server.accounts.models import User
+from server.accounts.service import user_for_password
+
+DEFAULT_TTL_SECONDS = 300.0
+DEFAULT_MAX_ENTRIES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    user_id: int
+    password_hash: str
+    expires_at: float
+
+
+class BasicCredentialCache:
+    """Verified (username, password) pairs -> user id, for ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = DEFAULT_TTL_SECONDS, max_entries: int = DEFAULT_MAX_ENTRIES,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._key = secrets.token_bytes(32)
+        self._entries: OrderedDict[tuple[str, bytes], _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _cache_key(self, username: str, password: str) -> tuple[str, bytes]:
+        return username, hmac.new(self._key, password.encode("utf-8"), hashlib.sha256).digest()
+
+    def lookup(self, username: str, password: str) -> _Entry | None:
+        """The unexpired entry for these credentials, if any."""
+        key = self._cache_key(username, password)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.expires_at <= self._clock():
+                del self._entries[key]
+                return None
+            return entry
+
+    def remember(self, username: str, password: str, user: User) -> None:
+        """Record that these credentials verified against the user's current hash."""
+        key = self._cache_key(username, password)
+        with self._lock:
+            self._entries.pop(key, None)
+            self._entries[key] = _Entry(user.id, user.password_hash, self._clock() + self.ttl)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def forget(self, username: str, password: str | None = None) -> None:
+        """Drop one pair, or every entry of the username when no password is given."""
+        with self._lock:
+            if password is not None:
+                self._entries.pop(self._cache_key(username, password), None)
+                return
+            for key in [k for k in self._entries if k[0] == username]:
+                del self._entries[key]
+
+    def clear(self) -> None:
+        """Drop everything."""
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+_cache = BasicCredentialCache()
+
+
+def basic_cache() -> BasicCredentialCache:
+    """The process's cache."""
+    return _cache
+
+
+def cached_user_for_password(session: Session, username: str, password: str,
+                             cache: BasicCredentialCache | None = None) -> User | None:
+    """``user_for_password`` that skips argon2 for credentials verified a moment ago."""
+    cache = cache or _cache
+    entry = cache.lookup(username, password)
+    if entry is not None:
+        user = session.get(User, entry.user_id)
+        if (user is not None and user.is_active and user.username == username
+                and hmac.compare_digest(user.password_hash, entry.password_hash)):
+            return user
+        cache.forget(username, password)
+    user = user_for_password(session, username, password)
+    if user is not None:
+        cache.remember(username, password, user)
+    return user
