@@ -59,8 +59,8 @@ export const T = {
   formNotCached: '此表单尚未下载，请联网后打开表单列表',
   queuedOk: '已放入发送箱，联网后自动发送',
   lastSync: '上次发送',
-  updateReady: '有新版本，点击刷新',
-  storageWarn: '存储空间不足，请尽快联网发送数据'
+  storageWarn: '手机存储空间不足，请尽快联网发送数据',
+  confirmLogout: '退出后需联网重新登录；未发送的数据会保留在本机。确定退出吗？'
 }
 
 const RTL = new Set(['ug', 'ar', 'fa', 'he', 'ur', 'ps', 'ckb', 'dv', 'yi'])

@@ -22,5 +22,12 @@ export function FormList ({ app }) {
           <span class="card-title">${f.title || f.form_id}</span>
           <span class="card-sub">${T.newRecord} · v${f.version}</span></a></li>`)}
     </ul>
+    <p class="footer">${app.session.username}
+      <button type="button" class="btn secondary" onClick=${async () => {
+        if (!window.confirm(T.confirmLogout)) return
+        await app.api.logout().catch(() => {})
+        await app.session.clear()
+        location.hash = '#/login'
+      }}>${T.logout}</button></p>
   </section>`
 }

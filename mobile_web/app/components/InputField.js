@@ -20,6 +20,10 @@ export function InputField ({ field, path, value, readOnly, onChange, tz, hint, 
     return html`<textarea id=${id} rows="4" value=${value} readonly=${readOnly} ...${aria}
       onInput=${(e) => onChange(e.target.value)}></textarea>`
   }
+  if (field.type === 'date' && /month-year/.test(app)) { // answers stay full dates: the 1st of the month
+    return html`<input id=${id} type="month" value=${value.slice(0, 7)} readonly=${readOnly} ...${aria}
+      onInput=${(e) => onChange(e.target.value ? e.target.value + '-01' : '')} />`
+  }
   const kind = KINDS[field.type] || (/numbers/.test(app) ? { type: 'text', inputmode: 'tel' } : { type: 'text' })
   return html`<input id=${id} type=${kind.type} inputmode=${kind.inputmode} pattern=${kind.pattern}
     value=${toInput(field.type, value)} readonly=${readOnly} autocomplete="off" ...${aria}

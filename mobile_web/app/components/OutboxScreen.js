@@ -15,6 +15,12 @@ function when (ms) {
 export function OutboxScreen ({ app }) {
   const [items, setItems] = useState(null)
   const [busy, setBusy] = useState(false)
+  const [lowSpace, setLowSpace] = useState(false)
+  useEffect(() => {
+    if (navigator.storage && navigator.storage.estimate) {
+      navigator.storage.estimate().then((e) => setLowSpace(e.quota - e.usage < 50 * 1024 * 1024)).catch(() => {})
+    }
+  }, [])
   useEffect(() => {
     const load = () => app.outbox.list().then(setItems)
     load()
@@ -35,6 +41,7 @@ export function OutboxScreen ({ app }) {
     <div class="row"><h1 id="outbox-h">${T.outbox}</h1>
       <button type="button" class="btn primary" disabled=${busy || !waiting} onClick=${sendNow}>
         ${busy ? T.sending : T.sendNow}${waiting ? `（${waiting}）` : ''}</button></div>
+    ${lowSpace ? html`<p class="warn" role="alert">${T.storageWarn}</p>` : null}
     ${items && !items.length ? html`<p>${T.empty}</p>` : null}
     <ul class="list" aria-live="polite">
       ${sorted.map((i) => html`<li key=${i.instanceID} class=${'item state-' + i.state}>
