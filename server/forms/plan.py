@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.forms.expr import EvalContext, Expr, ExprError, NodeSet, evaluate, parse, to_string
-from server.forms.expr.nodes import BinOp, Path, Ref, Str
+from server.forms.expr.nodes import BinOp, Path, Ref, Str, walk
 from server.forms.validator_types import ATTACHMENT_TYPES, CHECKS
 
 # Calculations that cannot be recomputed later to the same value.
 VOLATILE_FUNCTIONS = frozenset({"now", "today", "random", "uuid", "once", "instance", "pulldata", "randomize"})
+_CONTEXT_FUNCTIONS = frozenset({"current", "position", "once"})
 _PLAN_CACHE_SIZE = 64
 _PLANS: OrderedDict[tuple[str, str], FormPlan] = OrderedDict()
 
@@ -78,6 +79,7 @@ class FieldPlan:
     required_message: Mapping[str, str] = field(default_factory=dict)
     constraint_message: Mapping[str, str] = field(default_factory=dict)
     is_meta: bool = False
+    context_free: bool = False  # its expressions never read the context node: share the root context
     check_type: bool = False
     attachment: bool = False
     children: dict[str, FieldPlan] = field(default_factory=dict)
@@ -138,6 +140,7 @@ class _PlanBuilder:
         self.instances: dict[str, list[dict[str, str]]] = {}
         self.calcs: dict[str, FieldPlan] = {}
         self.calc_refs: dict[str, frozenset[str]] = {}
+        self.in_repeat = False
 
     def fields(self, fields: Sequence[Mapping[str, Any]], depth: int) -> dict[str, FieldPlan]:
         return {str(f["name"]): self.field(f, depth) for f in fields}
@@ -172,8 +175,13 @@ class _PlanBuilder:
             fp.multiple = ftype != "select_one"
             if f.get("choice_filter"):
                 fp.choice_filter = self.choice_filter(str(list_name), str(f["choice_filter"]), items)
+        fp.context_free = kind == "leaf" and not self.in_repeat and _context_free(
+            [e for e in (fp.relevant, fp.constraint, fp.calculation, fp.required) if isinstance(e, Expr)])
         if kind != "leaf":
+            outer = self.in_repeat
+            self.in_repeat = outer or kind == "repeat"
             fp.children = self.fields(f.get("children") or [], depth + 1)
+            self.in_repeat = outer
         return fp
 
     def choice_filter(self, list_name: str, text: str, items: list[Mapping[str, Any]]) -> ChoiceFilter:
@@ -208,6 +216,16 @@ class _PlanBuilder:
 def fp_name(f: Mapping[str, Any]) -> str:
     """A field's name."""
     return str(f.get("name"))
+
+
+def _context_free(exprs: Sequence[Expr]) -> bool:
+    """True when no expression uses a relative path, current(), position() or once()."""
+    for expr in exprs:
+        if expr.functions & _CONTEXT_FUNCTIONS:
+            return False
+        if any(isinstance(node, Path) and not node.absolute for node in walk(expr.ast)):
+            return False
+    return True
 
 
 def _expr(text: Any) -> Expr | None:

@@ -163,10 +163,9 @@ class _Run:
         else:
             text = xml_text(raw)
         stripped = text.strip()
-        ctx = None
+        ctx = self.ctx if fp.context_free else None
         if parent_relevant and fp.relevant is not None:
-            assert self.ctx is not None
-            ctx = self.ctx.at(path)
+            ctx = ctx or self.at(path)
             try:
                 parent_relevant = to_boolean(evaluate(fp.relevant, ctx))
             except ExprError:
