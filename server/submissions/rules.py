@@ -153,12 +153,18 @@ def find_location(definition: Mapping[str, Any], data: Mapping[str, Any],
 
 
 def warning_accuracy(definition: Mapping[str, Any], field: str | None) -> float:
-    """Accuracy (m) beyond which a fix is flagged: the question's, the form's, else 50 m."""
-    for node in geopoint_fields(definition):
-        if field is not None and node.get("path") == field:
-            value = _number((node.get("parameters") or {}).get("warning-accuracy"))
-            if value is not None and value > 0:
-                return value
+    """Accuracy (m) beyond which a fix is flagged.
+
+    The answering geopoint question's ``warning-accuracy``; for a device fix (no question), the
+    first geopoint question's; else the form settings' ``warning_accuracy``; else 50 m.
+    """
+    candidates = geopoint_fields(definition)
+    if field is not None:
+        candidates = [n for n in candidates if n.get("path") == field]
+    for node in candidates:
+        value = _number((node.get("parameters") or {}).get("warning-accuracy"))
+        if value is not None and value > 0:
+            return value
     settings = definition.get("settings") or {}
     for key in ("warning_accuracy", "warning-accuracy", "gps_warning_accuracy"):
         value = _number(settings.get(key))

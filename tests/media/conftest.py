@@ -13,16 +13,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from server import worker
 from server.forms.models import FormVersion
 from server.settings import Settings
+from server.submissions import jobs as submission_jobs
 from tests.submissions.support import publish_registration
 
 
 @pytest.fixture(autouse=True)
-def jobs_in_test_transaction(app: Flask, settings: Settings, engine: Engine,
-                             maker: sessionmaker[Session]) -> Iterator[None]:
+def jobs_in_test_transaction(app: Flask, settings: Settings, engine: Engine, maker: sessionmaker[Session],
+                             monkeypatch: Any) -> Iterator[None]:
     """Inline jobs open their sessions on the test's connection, so they see (and roll back with) the test.
 
     Depends on ``app`` because create_app configures the job context with the engine's own sessions.
+    Follow-up jobs (the registry's merge) are unhooked: these tests stop at validated.
     """
+    monkeypatch.setattr(submission_jobs, "AFTER_VALIDATED", [])
     before = worker._context
     worker.configure(settings, engine, maker)
     yield

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from server.accounts.service import create_user
+from server.demo import DEMO_PASSWORD
+from server.geo.models import AdminUnit
+from server.submissions.models import Submission
 from tests.submissions.support import (
     FORM_ID,
     jpeg,
@@ -25,6 +30,20 @@ def post(client, auth, part, files=None, user="worker"):
                        content_type="multipart/form-data")
 
 
+def detail(client, auth, instance_id, user="supervisor"):
+    return client.get(f"/api/v1/submissions/{instance_id}", headers=auth.headers(user))
+
+
+@pytest.fixture
+def outsider(db):
+    """A supervisor of another township."""
+    other = db.scalar(select(AdminUnit).where(AdminUnit.level == "township", AdminUnit.code != "410184105")
+                      .order_by(AdminUnit.code))
+    create_user(db, username="outsider", password=DEMO_PASSWORD, role="supervisor", unit_codes=[other.code])
+    db.commit()
+    return "outsider"
+
+
 def test_new_submission_201_then_validated_inline(client, auth, registration):
     iid = new_id()
     resp = post(client, auth, submission_part(iid, registration_data()), {"photo.jpg": jpeg()})
@@ -32,13 +51,206 @@ def test_new_submission_201_then_validated_inline(client, auth, registration):
     body = resp.get_json()
     assert body["instance_id"] == f"uuid:{iid}"
     assert body["grid"] == "410184105005004"
-    detail = client.get(f"/api/v1/submissions/{iid}", headers=auth.headers("supervisor")).get_json()
-    assert detail["status"] == "validated", detail["errors"]
-    assert detail["flags"] == {}
-    [att] = detail["attachments"]
+    got = detail(client, auth, iid).get_json()
+    assert got["status"] == "validated", got["errors"]
+    assert got["flags"] == {} and got["errors"] == []
+    assert got["location"] == {"lon": 113.74, "lat": 34.4, "altitude": 0.0, "accuracy": 5.0}
+    [att] = got["attachments"]
     assert att["name"] == "photo.jpg" and att["content_type"] == "image/jpeg" and att["received"]
-    assert att["derivatives"] == "ready"
-    assert set(att["urls"]) == {"original", "display", "thumb"}
-    assert detail["versions"] == [{"instance_id": f"uuid:{iid}", "deprecated_id": None, "status": "validated",
-                                   "received_at": detail["received_at"]}]
+    assert att["derivatives"] == "ready" and len(att["sha256"]) == 64 and att["size"] > 0
+    assert att["urls"] == {"original": f"/api/v1/submissions/uuid:{iid}/attachments/photo.jpg",
+                           "display": f"/api/v1/submissions/uuid:{iid}/attachments/photo.jpg?size=display",
+                           "thumb": f"/api/v1/submissions/uuid:{iid}/attachments/photo.jpg?size=thumb"}
+    assert got["versions"] == [{"instance_id": f"uuid:{iid}", "deprecated_id": None, "status": "validated",
+                                "received_at": got["received_at"]}]
 
+
+def test_string_and_native_values_validate_the_same(client, auth, registration):
+    for data in (registration_data(native=True), registration_data()):
+        iid = new_id()
+        assert post(client, auth, submission_part(iid, data), {"photo.jpg": jpeg()}).status_code == 201
+        assert detail(client, auth, iid).get_json()["status"] == "validated"
+
+
+def test_invalid_data_is_stored_then_marked_invalid_with_issues(client, auth, registration):
+    data = registration_data()
+    data["identity"]["phone"] = "12345"
+    data["identity"]["sex"] = "7"
+    iid = new_id()
+    assert post(client, auth, submission_part(iid, data), {"photo.jpg": jpeg()}).status_code == 201
+    got = detail(client, auth, iid).get_json()
+    assert got["status"] == "invalid"
+    paths = {(e["path"], e["code"]) for e in got["errors"]}
+    assert ("/data/identity/phone", "value.constraint") in paths
+    assert all(set(e) == {"path", "code", "message"} for e in got["errors"])
+
+
+def test_replay_200_and_mismatch_409(client, auth, registration):
+    iid = new_id()
+    part = submission_part(iid, registration_data())
+    first = post(client, auth, part)  # the photo comes later
+    assert first.status_code == 201
+    assert first.get_json()["attachments"][0]["received"] is False
+    assert detail(client, auth, iid).get_json()["status"] == "received"  # waits for its photo
+    again = post(client, auth, part, {"photo.jpg": jpeg()})
+    assert again.status_code == 200
+    assert again.get_json()["attachments"][0]["received"] is True
+    assert detail(client, auth, iid).get_json()["status"] == "validated"
+    other = registration_data()
+    other["identity"]["full_name"] = "别人"
+    clash = post(client, auth, submission_part(iid, other))
+    assert clash.status_code == 409 and clash.get_json()["error"] == "submission.payload_mismatch"
+
+
+def test_edit_via_deprecated_id(client, auth, registration):
+    first, second = new_id(), new_id()
+    assert post(client, auth, submission_part(first, registration_data(photo=None))).status_code == 201
+    resp = post(client, auth, submission_part(second, registration_data(photo=None), deprecated_id=first))
+    assert resp.status_code == 201
+    body = resp.get_json()
+    assert body["root_id"] == f"uuid:{first}" and body["deprecated_id"] == f"uuid:{first}"
+    assert [v["instance_id"] for v in body["versions"]] == [f"uuid:{first}", f"uuid:{second}"]
+    assert [v["instance_id"] for v in detail(client, auth, first).get_json()["versions"]] == \
+        [f"uuid:{first}", f"uuid:{second}"]
+
+
+@pytest.mark.parametrize("make, status, code", [
+    (lambda: {"other": (json.dumps({}).encode(), "x.json")}, 400, "submission.missing_part"),
+    (lambda: {"submission": b"{not json"}, 400, "submission.bad_json"),
+    (lambda: {"submission": b"[1, 2]"}, 400, "submission.bad_json"),
+    (lambda: {"submission": b"\xff\xfe"}, 400, "submission.bad_json"),
+    (lambda: {"submission": json.dumps({"instance_id": "x"}).encode()}, 422, "submission.invalid"),
+    (lambda: {"submission": submission_part("not-a-uuid", registration_data())}, 400,
+     "submission.bad_instance_id"),
+    (lambda: {"submission": submission_part(new_id(), registration_data(), version="1999")}, 404,
+     "form.version_not_found"),
+    (lambda: {"submission": submission_part(new_id(), registration_data()), "photo.jpg": b"GIF89a nope"}, 422,
+     "media.bad_image"),
+    (lambda: {"submission": submission_part(new_id(), registration_data()), "evil.sh": b"#!/bin/sh"}, 422,
+     "submission.attachment_not_declared"),
+    (lambda: {"submission": submission_part(new_id(), registration_data()), "photo.jpg": png_bomb()}, 413,
+     "media.too_large"),
+])
+def test_hostile_input_gets_a_clear_4xx(client, auth, registration, db, make, status, code):
+    import io
+
+    body = {}
+    for name, value in make().items():
+        content, filename = value if isinstance(value, tuple) else (value, name)
+        body[name] = (io.BytesIO(content), filename)
+    resp = client.post(URL, data=body, headers=auth.headers("worker"), content_type="multipart/form-data")
+    assert resp.status_code == status, resp.get_json()
+    assert resp.get_json()["error"] == code
+    assert db.scalar(select(Submission.id)) is None
+
+
+def test_unknown_form_404(client, auth, registration):
+    resp = client.post("/api/v1/forms/nope/submissions", data=multipart(submission_part(new_id(), {})),
+                       headers=auth.headers("worker"), content_type="multipart/form-data")
+    assert resp.status_code == 404 and resp.get_json()["error"] == "form.not_found"
+
+
+def test_too_large_request_is_413_json(app, client, auth, registration):
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    resp = post(client, auth, submission_part(new_id(), registration_data()), {"photo.jpg": jpeg(1600, 1200)})
+    assert resp.status_code == 413
+    assert resp.get_json()["error"] == "request.too_large"
+
+
+def test_anonymous_and_department_users_may_not_submit(client, auth, registration):
+    part = submission_part(new_id(), registration_data(photo=None))
+    assert client.post(URL, data=multipart(part), content_type="multipart/form-data").status_code == 401
+    resp = post(client, auth, part, user="police")
+    assert resp.status_code == 403 and resp.get_json()["error"] == "submission.forbidden"
+
+
+def test_bare_json_body_is_accepted_without_files(client, auth, registration):
+    iid = new_id()
+    resp = client.post(URL, data=submission_part(iid, registration_data(photo=None)),
+                       headers=auth.headers("worker"), content_type="application/json")
+    assert resp.status_code == 201
+
+
+def _seed(client, auth):
+    """Four submissions: in grid, in a neighbouring grid (flagged), low accuracy, invalid."""
+    ids = {}
+    for key, location in (("home", "34.4 113.74 0 5"), ("away", "34.4 113.76 0 5"), ("fuzzy", "34.4 113.74 0 90")):
+        ids[key] = new_id()
+        resp = post(client, auth, submission_part(ids[key], registration_data(photo=None, location=location)))
+        assert resp.status_code == 201
+    bad = registration_data(photo=None)
+    bad["identity"]["phone"] = "1"
+    ids["bad"] = new_id()
+    assert post(client, auth, submission_part(ids["bad"], bad)).status_code == 201
+    return ids
+
+
+def _list(client, auth, user="supervisor", **params):
+    resp = client.get(URL, query_string=params, headers=auth.headers(user))
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def test_list_filters(client, auth, registration):
+    ids = _seed(client, auth)
+    every = _list(client, auth)
+    assert [i["instance_id"] for i in every["items"]] == [f"uuid:{ids[k]}" for k in ("bad", "fuzzy", "away", "home")]
+    assert every["next_cursor"] is None
+    assert [i["instance_id"] for i in _list(client, auth, status="invalid")["items"]] == [f"uuid:{ids['bad']}"]
+    assert [i["instance_id"] for i in _list(client, auth, flag="outside_scope")["items"]] == [f"uuid:{ids['away']}"]
+    assert [i["instance_id"] for i in _list(client, auth, flag="low_accuracy")["items"]] == [f"uuid:{ids['fuzzy']}"]
+    assert len(_list(client, auth, grid="410184105005004")["items"]) == 3
+    assert len(_list(client, auth, grid="410184105")["items"]) == 4
+    assert len(_list(client, auth, grid="999")["items"]) == 0
+    assert len(_list(client, auth, submitter="worker")["items"]) == 4
+    assert len(_list(client, auth, submitter="supervisor")["items"]) == 0
+    assert [i["instance_id"] for i in _list(client, auth, instance_id=ids["home"])["items"]] == [f"uuid:{ids['home']}"]
+    now = datetime.now(UTC)
+    assert len(_list(client, auth, received_from=(now - timedelta(hours=1)).isoformat())["items"]) == 4
+    assert len(_list(client, auth, received_to=(now - timedelta(hours=1)).isoformat())["items"]) == 0
+    bad = client.get(URL, query_string={"status": "nope"}, headers=auth.headers("supervisor"))
+    assert bad.status_code == 422
+
+
+def test_list_pages_by_keyset_cursor(client, auth, registration):
+    ids = _seed(client, auth)
+    seen, cursor = [], None
+    while True:
+        page = _list(client, auth, limit=3, **({"cursor": cursor} if cursor else {}))
+        seen += [i["instance_id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"uuid:{ids[k]}" for k in ("bad", "fuzzy", "away", "home")]
+    resp = client.get(URL, query_string={"cursor": "!!!"}, headers=auth.headers("supervisor"))
+    assert resp.status_code == 400 and resp.get_json()["error"] == "request.bad_cursor"
+
+
+def test_list_shows_latest_versions_unless_asked(client, auth, registration):
+    first, second = new_id(), new_id()
+    post(client, auth, submission_part(first, registration_data(photo=None)))
+    post(client, auth, submission_part(second, registration_data(photo=None), deprecated_id=first))
+    assert [i["instance_id"] for i in _list(client, auth)["items"]] == [f"uuid:{second}"]
+    assert len(_list(client, auth, all_versions="true")["items"]) == 2
+
+
+def test_out_of_scope_is_404_like_missing(client, auth, registration, outsider):
+    ids = _seed(client, auth)
+    assert _list(client, auth, user=outsider)["items"] == []
+    hidden = detail(client, auth, ids["home"], user=outsider)
+    missing = detail(client, auth, new_id(), user=outsider)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.get_json()["error"] == missing.get_json()["error"] == "submission.not_found"
+    assert detail(client, auth, "garbage", user="supervisor").status_code == 404
+    assert detail(client, auth, ids["home"], user="admin").status_code == 200
+    assert detail(client, auth, ids["home"], user="police").status_code == 403
+
+
+def test_the_worker_sees_an_own_submission_placed_in_another_grid(client, auth, registration):
+    ids = _seed(client, auth)
+    assert detail(client, auth, ids["away"], user="worker").status_code == 200
+
+
+def test_unknown_form_list_is_404(client, auth, registration):
+    resp = client.get("/api/v1/forms/nope/submissions", headers=auth.headers("supervisor"))
+    assert resp.status_code == 404
