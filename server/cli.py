@@ -146,6 +146,24 @@ def users_token(username: str, label: str) -> None:
 
 
 @main.group()
+def forms() -> None:
+    """XLSForm forms."""
+
+
+@forms.command("load")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--draft", is_flag=True, help="leave new versions as drafts instead of publishing them")
+def forms_load(directory: Path, draft: bool) -> None:
+    """Upload every .xlsx workbook in DIRECTORY and publish new versions."""
+    from server.forms.service import load_directory
+
+    with cli_session() as (session, _):
+        results = load_directory(session, directory, publish_drafts=not draft)
+    for result in results:
+        click.echo(f"{result.form_id}\t{result.version}\t{result.state}\t{'new' if result.created else 'unchanged'}")
+
+
+@main.group()
 def demo() -> None:
     """The Xinzheng demo."""
 

@@ -1,0 +1,52 @@
+"""Schemas for form upload, listing and compiled definitions."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class UploadFileSchema(Schema):
+    """An XLSForm workbook sent as multipart field ``file``."""
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class UploadResultSchema(Schema):
+    """The form and version an upload created."""
+
+    form_id = fields.String()
+    version = fields.String()
+    state = fields.String()
+
+
+class FormVersionBriefSchema(Schema):
+    """A version without its definition."""
+
+    version = fields.String()
+    state = fields.String()
+    title = fields.String()
+    xform_md5 = fields.String()
+    media_files = fields.List(fields.String())
+    dataset = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+
+
+class FormSummarySchema(Schema):
+    """A form in the list."""
+
+    form_id = fields.String()
+    title = fields.String()
+    version = fields.String(attribute="current_version.version", allow_none=True)
+    has_draft = fields.Function(lambda form: form.draft is not None)
+    dataset = fields.String(attribute="current_version.dataset", allow_none=True)
+
+
+class CompiledFormSchema(Schema):
+    """A form version with its compiled definition (see server/forms/compiled_form.schema.json)."""
+
+    form_id = fields.String()
+    version = fields.String()
+    state = fields.String()
+    title = fields.String()
+    definition = fields.Dict()
