@@ -17,6 +17,19 @@ function labelText (label, lang) {
   return String(label || '')
 }
 
+/** Define obj[key] computed by make() on first read (then kept). */
+function lazy (obj, key, make) {
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get () {
+      const value = make()
+      Object.defineProperty(obj, key, { value, enumerable: true })
+      return value
+    }
+  })
+}
+
 export class FormModel {
   /**
    * def: compiled form; opts: {data, instanceID, now() -> ms, tz, deviceId, username,
@@ -33,10 +46,12 @@ export class FormModel {
     this.choiceLabels = {}
     this.instances = {}
     this.lists = Object.assign({}, def.choices || {}, opts.external || {})
-    for (const [list, rows] of Object.entries(this.lists)) {
-      this.choiceLabels[list] = Object.fromEntries(rows.map((r) => [r.name, r.label || {}]))
-      this.instances[list.replace(/\.csv$/i, '')] = this.instances[list] = rows.map((r) => Object.fromEntries(Object.entries(r)
+    for (const [list, rows] of Object.entries(this.lists)) { // built on first use: lists can be long
+      lazy(this.choiceLabels, list, () => Object.fromEntries(rows.map((r) => [r.name, r.label || {}])))
+      const items = () => rows.map((r) => Object.fromEntries(Object.entries(r)
         .filter(([k]) => k !== 'media').map(([k, v]) => [k, labelText(v, lang)])))
+      lazy(this.instances, list, items)
+      if (/\.csv$/i.test(list)) lazy(this.instances, list.replace(/\.csv$/i, ''), items)
     }
     this.fieldLists = {}
     for (const { field } of walk(def.fields, {}, '/' + this.root)) if (field.list_name) this.fieldLists[field.name] = field.list_name
