@@ -173,12 +173,16 @@ def demo_load() -> None:
     """Load demo geography and accounts (GRIDREG_DEMO=1 only)."""
     from server.demo import DemoRefused, load_demo
 
+    from server.forms.service import CITY_FORMS, load_directory
+
     try:
         with cli_session() as (session, settings):
             summary = load_demo(session, settings)
+            forms_loaded = load_directory(session, CITY_FORMS)
     except DemoRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"demo: {summary.units_created} units, users created: {', '.join(summary.users_created) or 'none'}")
+    click.echo(f"demo: {summary.units_created} units, users created: {', '.join(summary.users_created) or 'none'}, "
+               f"forms: {', '.join(f'{r.form_id}@{r.version}' for r in forms_loaded)}")
 
 
 @main.command("serve")

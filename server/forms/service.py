@@ -24,6 +24,8 @@ from server.forms.compiler import CompiledForm, compile_workbook
 from server.forms.models import Form, FormVersion, VersionState
 
 MANAGERS = {Role.ADMIN.value, Role.FORM_DESIGNER.value}
+# The city's own workbooks, shipped with the code.
+CITY_FORMS = Path(__file__).resolve().parents[2] / "forms"
 
 
 @dataclass(frozen=True)
