@@ -5,7 +5,9 @@ runs these checks on the rows pyxform read (``DefinitionData``: one dict per she
 row, header on row 1, so list index ``i`` is sheet row ``i + 2``) and reports all
 of them at once. Each problem is a ``WorkbookProblem`` dict:
 ``{"sheet", "row", "column", "code", "message"}`` (row/column ``None`` when the
-problem concerns a whole sheet or file).
+problem concerns a whole sheet or file). Names must be unique in the whole
+form, not only within their group as pyxform requires, because ``${name}``
+references and the compiled ``refs`` map name fields without their groups.
 """
 
 from __future__ import annotations
