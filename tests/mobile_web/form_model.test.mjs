@@ -143,3 +143,22 @@ test('dynamic defaults and select_one_from_file lists with instance() lookups', 
   m.addRepeat(def.fields[3], '/data/visits')
   assert.equal(m.data.visits[0].when, '2026-11-20')
 })
+
+test('cn_resident_id answers are checked like the server does; trigger calculations wait for a change', async () => {
+  const { residentIdProblem } = await import('../../mobile_web/app/forms/resident_id.js')
+  assert.equal(residentIdProblem('11010519491231002X'), null)
+  assert.equal(residentIdProblem('110105194912310021'), 'check_char')
+  assert.equal(residentIdProblem('110105194902300021'), 'birth_date')
+  assert.equal(residentIdProblem('1101051949'), 'length')
+  assert.equal(residentIdProblem('110105491231002'), null)
+  const def = Object.assign({}, DEF, {
+    fields: [f('rid', 'text', { datatype: 'cn_resident_id' }), f('seen', 'calculate', { calculation: "concat('at-', ${rid})", trigger: ['rid'] })],
+    refs: { rid: '/data/rid', seen: '/data/seen' },
+    repeats: []
+  })
+  const m = new FormModel(def, { now: () => NOW })
+  assert.equal(m.data.seen, '')
+  m.set('/data/rid', '110105194912310021')
+  assert.equal(m.data.seen, 'at-110105194912310021')
+  assert.deepEqual(m.validate(def.fields), { '/data/rid': { key: 'residentId_check_char' } })
+})

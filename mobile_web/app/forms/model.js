@@ -4,6 +4,7 @@
 import { EvalContext, evaluate, ExprError, toBoolean, toString } from './expr.js'
 import { clone, emptyContent, getValue, GROUPS, META_TYPES, repeatEntries, setValue, walk } from './instance.js'
 import { formatValue } from './values.js'
+import { residentIdProblem } from './resident_id.js'
 
 const VOLATILE = new Set(['now', 'today', 'uuid', 'random', 'once'])
 const HIDDEN = new Set(['calculate', ...META_TYPES, 'hidden', 'xml-external', 'csv-external'])
@@ -194,6 +195,7 @@ export class FormModel {
         const current = this.get(path)
         const expr = field.calculation
         if (current !== '' && isVolatileOnly(expr)) continue
+        if (field.trigger && field.trigger.length && !this.triggered(field, path)) continue
         const value = this.eval(expr, path, '')
         const text = value === null ? '' : toString(value)
         if (text !== current) { setValue(this.data, path, text); this.changed(); changed = true }
@@ -207,6 +209,15 @@ export class FormModel {
       }
     }
     return changed
+  }
+
+  /** For calculations with a trigger: true when a trigger field changed since last seen. */
+  triggered (field, path) {
+    this.triggerSeen = this.triggerSeen || {}
+    const key = field.trigger.map((name) => toString(this.eval('${' + name + '}', path, ''))).join('\u0000')
+    const seen = this.triggerSeen[path]
+    this.triggerSeen[path] = key
+    return seen !== undefined && seen !== key
   }
 
   /** The choices a select offers at path, after its choice_filter. */
@@ -247,6 +258,10 @@ export class FormModel {
     if (value === '') return st.required ? { key: 'required', text: field.required_message } : null
     if (field.type === 'integer' && !INT_RE.test(value)) return { key: 'badInteger' }
     if (field.type === 'decimal' && !DEC_RE.test(value)) return { key: 'badDecimal' }
+    if (field.datatype === 'cn_resident_id') {
+      const problem = residentIdProblem(value)
+      if (problem) return { key: 'residentId_' + problem }
+    }
     if (field.constraint && !toBoolean(this.eval(field.constraint, path, true))) {
       return { key: 'invalid', text: field.constraint_message }
     }
