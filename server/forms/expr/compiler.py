@@ -190,8 +190,10 @@ def _compile_predicate(pred: Ast) -> Pred:
         want = pred.value
 
         def by_index(fr: Frame, nodes: list[Node]) -> list[Node]:
+            if not 1 <= want <= len(nodes):
+                return []
             i = int(want)
-            return [nodes[i - 1]] if i == want and 1 <= i <= len(nodes) else []
+            return [nodes[i - 1]] if i == want else []
 
         return by_index
     test = compile_node(pred)

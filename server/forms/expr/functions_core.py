@@ -96,8 +96,8 @@ def f_substr(fr: Frame, a: Any, start: Any, end: Any = None) -> str:
     e = float(n) if end is None else to_number(end, fr.c.tz)
     if b != b or e != e:
         return ""
-    bi = max(0, min(n, int(b)))
-    ei = max(0, min(n, int(e)))
+    bi = int(max(0.0, min(float(n), b)))
+    ei = int(max(0.0, min(float(n), e)))
     return s[bi:ei] if bi < ei else ""
 
 

@@ -54,7 +54,7 @@ def f_round(fr: Frame, v: Any, places: Any = None) -> float:
     if places is None:
         return round_half_up(x)
     p = to_number(places, fr.c.tz)
-    if p != p:
+    if p != p or math.isinf(p):
         return NAN
     return round_half_up(x, int(p))
 

@@ -47,9 +47,10 @@ def f_selected_at(fr: Frame, values: Any, index: Any) -> str:
     """selected-at(list, i): the 0-based i-th choice ('' when out of range)."""
     items = to_string(values).split()
     i = to_number(index, fr.c.tz)
-    if i != i or i != int(i) or not 0 <= i < len(items):
+    if i != i or math.isinf(i):
         return ""
-    return items[int(i)]
+    k = int(i)  # truncated, as JavaRosa's toInt
+    return items[k] if 0 <= k < len(items) else ""
 
 
 @xfn("jr:choice-name", 2)
@@ -135,8 +136,8 @@ def f_uuid(fr: Frame, length: Any = None) -> str:
     if length is None:
         return str(uuid.uuid4())
     n = to_number(length, fr.c.tz)
-    if n != n or n < 0:
-        raise ExprTypeError("uuid() length must be a non-negative number")
+    if n != n or n < 0 or n > 10_000:
+        raise ExprTypeError("uuid() length must be a number from 0 to 10000")
     return "".join(secrets.choice(_ALNUM) for _ in range(int(n)))
 
 

@@ -29,6 +29,7 @@ from .errors import ExprTypeError
 from .registry import xfn
 
 _NUMBER_CHARS = frozenset("0123456789.- ")
+_MAX_DAYS = 2_900_000.0  # about year 9900 either side of 1970; Python dates end at 9999
 
 
 def temporal(v: Any, tz: tzinfo, as_datetime: bool) -> date | datetime | None:
@@ -36,8 +37,10 @@ def temporal(v: Any, tz: tzinfo, as_datetime: bool) -> date | datetime | None:
     if isinstance(v, bool):
         raise ExprTypeError(f"cannot convert boolean {v} to a date")
     if isinstance(v, float):
-        if v != v or math.isinf(v):
+        if v != v:
             return None
+        if not -_MAX_DAYS < v < _MAX_DAYS:
+            raise ExprTypeError(f"{v} days is out of range for a date")
         return days_to_datetime(v, tz) if as_datetime else days_to_date(v)
     s = v[0].text if isinstance(v, NodeSet) and v else ("" if isinstance(v, NodeSet) else to_string(v))
     s = s.strip()

@@ -230,7 +230,12 @@ def parse(text: str) -> Expr:
 
     if not isinstance(text, str):
         raise TypeError("expression text must be a str")
-    ast = parse_ast(text)
-    refs = frozenset(n.name for n in walk(ast) if isinstance(n, Ref))
-    funcs = frozenset(n.name for n in walk(ast) if isinstance(n, Call))
-    return Expr(text, ast, refs, funcs, compile_node(ast))
+    try:
+        ast = parse_ast(text)
+        fn = compile_node(ast)
+    except RecursionError:
+        raise ExprSyntaxError("expression nested too deeply", 0) from None
+    nodes = walk(ast)
+    refs = frozenset(n.name for n in nodes if isinstance(n, Ref))
+    funcs = frozenset(n.name for n in nodes if isinstance(n, Call))
+    return Expr(text, ast, refs, funcs, fn)

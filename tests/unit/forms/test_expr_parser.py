@@ -116,3 +116,8 @@ def test_parse_rejects_non_strings() -> None:
 def test_expr_is_public_type() -> None:
     assert isinstance(parse("1"), Expr)
     assert str(parse("1 + 1")) == "1 + 1"
+
+
+def test_absurd_nesting_is_a_syntax_error_not_a_crash() -> None:
+    with pytest.raises(ExprSyntaxError):
+        parse("(" * 5000 + "1" + ")" * 5000)
