@@ -7,7 +7,6 @@ gives empty output, so expressions over unanswered fields stay quiet.
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, tzinfo
 from typing import Any
 
