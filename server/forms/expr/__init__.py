@@ -39,9 +39,23 @@ clock=None, choices=None, field_lists=None, repeats=(), instances=None)``
     ``ctx.at(context)`` returns a context for another field of the same submission
     sharing the document and caches: build one per submission, re-point per field.
 
+    The data tree must not be mutated while contexts built on it are in use
+    (resolved references are cached per submission).
+
 Reference semantics: ``${name}`` (and unpredicated absolute paths) inside a
 repeat bind the repeat steps they share with the context path to the context's
 instance (a sibling in the same instance); elsewhere they denote all instances.
+Node-set comparisons are existential and ``boolean(node-set)`` is non-emptiness
+(XPath 1.0). Where ODK Collect's JavaRosa departs from the spec text we follow it
+so server re-validation agrees with devices: ``sum()`` skips non-numbers,
+``boolean-from-string()`` is case-insensitive, ``indexed-repeat()`` reads an
+index <= 0 as 1. ``tests/vectors/expressions.json`` ("doc") lists the rest.
+
+Example::
+
+    ctx = EvalContext(submission, form_refs, tz="Asia/Shanghai")
+    for field, constraint in constraints:          # parse() results are cached
+        ok = to_boolean(evaluate(constraint, ctx.at(field_paths[field])))
 
 ``to_string(v) -> str``, ``to_number(v, tz=DEFAULT_TZ) -> float``, ``to_boolean(v) -> bool``,
 ``type_name(v) -> "string"|"number"|"boolean"|"nodeset"``, ``number_to_string(x) -> str``:
