@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .coercion import compare, string_to_number, to_boolean, to_number
@@ -224,7 +224,7 @@ def _axis(node: Node, step: Step) -> list[Node]:
         if name in ("*", "node()"):
             return node.children
         if name == "text()":
-            return [] if isinstance(node.raw, dict) else [node]
+            return [] if isinstance(node.raw, Mapping) else [node]
         return node.named(name)
     if axis == "self":
         return [node] if _name_ok(node, name) else []

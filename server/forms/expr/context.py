@@ -68,8 +68,8 @@ class _Shared:
                  choices: Mapping[str, Mapping[str, Any]], field_lists: Mapping[str, str],
                  repeats: Iterable[str], instances: Mapping[str, Any]) -> None:
         self.root = root
-        if not (isinstance(data, dict) and len(data) == 1 and root in data):
-            data = {root: data if isinstance(data, dict) else {}}
+        if not (isinstance(data, Mapping) and len(data) == 1 and root in data):
+            data = {root: data if isinstance(data, Mapping) else {}}
         self.doc = make_document(data)
         self.refs = refs
         self.tz = get_tz(tz) if isinstance(tz, str) else tz
@@ -267,7 +267,7 @@ class EvalContext:
         if names in self._s.repeats:
             return True
         raw = parent.raw
-        return isinstance(raw, dict) and isinstance(raw.get(names[-1]), list)
+        return isinstance(raw, Mapping) and isinstance(raw.get(names[-1]), (list, tuple))
 
 
 def _guess_root(data: Any, refs: Mapping[str, str] | None) -> str:
@@ -275,9 +275,9 @@ def _guess_root(data: Any, refs: Mapping[str, str] | None) -> str:
         steps = split_path(path)
         if steps:
             return steps[0][0]
-    if isinstance(data, dict) and len(data) == 1:
+    if isinstance(data, Mapping) and len(data) == 1:
         key = next(iter(data))
-        if isinstance(data[key], dict):
+        if isinstance(data[key], Mapping):
             return str(key)
     return "data"
 

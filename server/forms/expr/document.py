@@ -10,6 +10,7 @@ keeps constructing a context for a 50-field submission nearly free.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -66,10 +67,10 @@ class Node:
         if kids is None:
             kids = []
             raw = self.raw
-            if isinstance(raw, dict):
+            if isinstance(raw, Mapping):
                 base = self.order
                 for key, val in raw.items():
-                    if isinstance(val, list) and (not val or any(isinstance(v, dict) for v in val)):
+                    if isinstance(val, (list, tuple)) and (not val or any(isinstance(v, Mapping) for v in val)):
                         for i, item in enumerate(val):
                             kids.append(Node(key, self, i + 1, item, base + (len(kids),)))
                     else:  # leaf; a list of scalars is a select_multiple answer
@@ -93,7 +94,7 @@ class Node:
         t = self._text
         if t is None:
             raw = self.raw
-            if isinstance(raw, dict):
+            if isinstance(raw, Mapping):
                 t = "".join(k.text for k in self.children)
             else:
                 t = xml_text(raw)
@@ -124,7 +125,7 @@ class NodeSet(list[Node]):
 
 def make_document(data: Any) -> Node:
     """Wrap a JSON instance tree ({root_name: {...}}) in a document node."""
-    return Node("#document", None, 1, data if isinstance(data, dict) else {}, ())
+    return Node("#document", None, 1, data if isinstance(data, Mapping) else {}, ())
 
 
 def missing_child(parent: Node, name: str, index: int) -> Node:
