@@ -27,6 +27,7 @@ export function FormList ({ app }) {
         if (!window.confirm(T.confirmLogout)) return
         await app.api.logout().catch(() => {})
         await app.session.clear()
+        if (window.caches) await caches.delete('gridreg-api-v1').catch(() => {}) // the next user must not see these answers
         location.hash = '#/login'
       }}>${T.logout}</button></p>
   </section>`
