@@ -10,6 +10,7 @@
 import { compileNode, evaluateCompiled } from './expr/compiler.js'
 import { parseAst, walk } from './expr/parser.js'
 import { arityProblem, FUNCTIONS } from './expr/registry.js'
+import { ExprSyntaxError } from './expr/errors.js'
 import './expr/functions_core.js'
 import './expr/functions_math.js'
 import './expr/functions_odk.js'
@@ -34,14 +35,21 @@ export function parse (text) {
   if (typeof text !== 'string') throw new TypeError('expression text must be a string')
   let expr = cache.get(text)
   if (expr) return expr
-  const ast = parseAst(text)
+  let ast, fn
+  try {
+    ast = parseAst(text)
+    fn = compileNode(ast)
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw new ExprSyntaxError('expression nested too deeply', 0)
+    throw e
+  }
   const nodes = walk(ast)
   expr = Object.freeze({
     text,
     ast,
     refs: new Set(nodes.filter((n) => n.t === 'ref').map((n) => n.name)),
     functions: new Set(nodes.filter((n) => n.t === 'call').map((n) => n.name)),
-    fn: compileNode(ast),
+    fn,
     toString () { return text }
   })
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value)

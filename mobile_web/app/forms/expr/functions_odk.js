@@ -16,8 +16,9 @@ xfn('count-selected', 1, 1, (fr, values) => pySplit(toString(values)).length)
 xfn('selected-at', 2, 2, (fr, values, index) => {
   const items = pySplit(toString(values))
   const i = toNumber(index, fr.c.tz)
-  if (i !== i || i !== Math.trunc(i) || !(i >= 0 && i < items.length)) return ''
-  return items[i]
+  if (i !== i || !isFinite(i)) return ''
+  const k = Math.trunc(i) // truncated, as JavaRosa's toInt
+  return k >= 0 && k < items.length ? items[k] : ''
 })
 xfn('jr:choice-name', 2, 2, (fr, value, field) => {
   const ref = toString(field).trim()
@@ -101,7 +102,7 @@ export function uuid4 () {
 xfn('uuid', 0, 1, (fr, length) => {
   if (length === undefined) return uuid4()
   const n = toNumber(length, fr.c.tz)
-  if (n !== n || n < 0) throw new ExprTypeError('uuid() length must be a non-negative number')
+  if (n !== n || n < 0 || n > 10000) throw new ExprTypeError('uuid() length must be a number from 0 to 10000')
   let out = ''
   while (out.length < Math.trunc(n)) {
     for (const x of randomBytes(64)) if (x < 248 && out.length < Math.trunc(n)) out += ALNUM[x % 62]

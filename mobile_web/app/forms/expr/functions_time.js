@@ -10,12 +10,14 @@ import { ExprTypeError } from './errors.js'
 import { xfn } from './registry.js'
 
 const NUMBER_CHARS = /^[0-9.\- ]+$/
+const MAX_DAYS = 2900000 // about year 9900 either side of 1970; Python dates end at 9999
 
 /** A value as a date {y,m,d} or dateTime (numbers are days); null for '' or NaN. */
 export function temporal (v, tz, asDatetime) {
   if (typeof v === 'boolean') throw new ExprTypeError(`cannot convert boolean ${v ? 'True' : 'False'} to a date`)
   if (typeof v === 'number') {
-    if (v !== v || !isFinite(v)) return null
+    if (v !== v) return null
+    if (!(v > -MAX_DAYS && v < MAX_DAYS)) throw new ExprTypeError(`${v} days is out of range for a date`)
     return asDatetime ? daysToDatetime(v, tz) : daysToDate(v)
   }
   let s = v instanceof NodeSet ? (v.nodes.length ? v.nodes[0].text : '') : toString(v)
