@@ -51,7 +51,7 @@ class CompiledForm:
     title: str
     default_language: str
     languages: tuple[str, ...]
-    definition: Mapping[str, Any] = field(repr=False)
+    definition: Mapping[str, Any] = field(repr=False, hash=False)
     xform_xml: str = field(repr=False)
     media_files: tuple[str, ...] = ()
     entities: FormEntities | None = None
