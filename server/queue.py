@@ -10,6 +10,7 @@ queues per workload keep one backlog from starving another.
 from __future__ import annotations
 
 import importlib
+import re
 import logging
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -56,8 +57,11 @@ def resolve(dotted: str) -> Callable[..., Any]:
 
 
 def _job_id(dotted: str, args: Sequence[object]) -> str:
-    """A deterministic id, so ringing the same bell twice queues one job."""
-    return dotted.rsplit(".", 1)[-1] + ":" + ":".join(str(a) for a in args)
+    """A deterministic id, so ringing the same bell twice queues one job.
+
+    RQ 3 accepts only letters, digits, '_' and '-' in job ids: ``validate_submission-42``.
+    """
+    return "-".join([dotted.rsplit(".", 1)[-1], *(re.sub(r"[^A-Za-z0-9_]", "_", str(a)) for a in args)])
 
 
 def enqueue_now(settings: Settings, queue: str, dotted: str, *args: object, retries: int = 3) -> None:

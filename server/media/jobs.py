@@ -18,8 +18,8 @@ def make_derivatives(attachment_id: int) -> str:
     """Write the display (1280 px) and thumbnail (256 px) JPEGs; a no-op once they exist."""
     settings = worker.settings()
     with worker.job_session() as session:
-        att = session.scalar(
-            select(SubmissionAttachment).where(SubmissionAttachment.id == attachment_id).with_for_update(of=SubmissionAttachment))
+        att = session.scalar(select(SubmissionAttachment).where(SubmissionAttachment.id == attachment_id)
+                             .with_for_update(of=SubmissionAttachment))
         if att is None or att.sha256 is None or att.kind != "image" or att.derivatives == "ready":
             return "skipped"
         store = media_store(settings)

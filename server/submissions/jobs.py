@@ -32,8 +32,12 @@ AFTER_VALIDATED: list[tuple[str, str]] = []
 
 
 def _issue(item: Any) -> dict[str, str]:
-    get = item.get if isinstance(item, dict) else lambda k: getattr(item, k, None)
-    return {"path": str(get("path") or ""), "code": str(get("code") or ""), "message": str(get("message") or "")}
+    """A validator issue (object or dict) as the stored {path, code, message}."""
+    def get(key: str) -> str:
+        value = item.get(key) if isinstance(item, dict) else getattr(item, key, None)
+        return str(value or "")
+
+    return {"path": get("path"), "code": get("code"), "message": get("message")}
 
 
 def validate_submission(submission_id: int) -> str:

@@ -16,8 +16,10 @@ from geoalchemy2 import Geometry
 from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.accounts.models import User
 from server.db import Base, JsonType, UtcDateTime
-from server.geo.models import SRID
+from server.forms.models import FormVersion
+from server.geo.models import SRID, AdminUnit
 
 
 class SubmissionStatus(StrEnum):
@@ -76,9 +78,9 @@ class Submission(Base):
     attachments: Mapped[list[SubmissionAttachment]] = relationship(
         back_populates="submission", order_by="SubmissionAttachment.id", lazy="selectin")
     # Loaded on access, not joined: the jobs lock the row with SELECT ... FOR UPDATE.
-    form_version: Mapped[Any] = relationship("FormVersion")
-    submitter: Mapped[Any] = relationship("User")
-    unit: Mapped[Any] = relationship("AdminUnit")
+    form_version: Mapped[FormVersion] = relationship()
+    submitter: Mapped[User] = relationship()
+    unit: Mapped[AdminUnit | None] = relationship()
 
     def set_flag(self, name: str, detail: dict[str, Any] | None = None) -> None:
         """Raise a flag (flags and status are the only things that change on a submission)."""

@@ -196,7 +196,8 @@ class SubmissionDetailSchema(SubmissionSchema):
     def _versions(self, sub: Any) -> list[dict[str, Any]]:
         from server.submissions.service import versions_of
 
-        return VersionSchema(many=True).dump(versions_of(sub))
+        dumped: list[dict[str, Any]] = VersionSchema(many=True).dump(versions_of(sub))
+        return dumped
 
 
 class SubmissionPageSchema(Schema):

@@ -102,6 +102,7 @@ def incoming_files(attachments: Mapping[str, IncomingFile] | Iterable[Any]) -> d
     if isinstance(attachments, Mapping):
         return {str(k): v if isinstance(v, IncomingFile) else _as_incoming(v, str(k)) for k, v in attachments.items()}
     files: dict[str, IncomingFile] = {}
+    item: Any
     for item in attachments:
         incoming = _as_incoming(item, str(item.name))
         if incoming.name in files:
@@ -116,7 +117,7 @@ def _as_incoming(item: Any, name: str) -> IncomingFile:
         return item
     if isinstance(item, bytes):
         return IncomingFile(name, item)
-    content = getattr(item, "data", None)
+    content: Any = getattr(item, "data", None)
     if content is None:
         content = getattr(item, "content", b"")
     return IncomingFile(name, bytes(content), getattr(item, "content_type", None))

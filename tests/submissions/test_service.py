@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from server.db import run_after_commit
 from server.errors import ConflictError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, RuleViolation
-from server.forms import service as forms
 from server.forms.models import VersionState
 from server.media.storage import media_store, sha256_hex
 from server.submissions import service
