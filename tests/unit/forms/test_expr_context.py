@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
 
-from server.forms.expr import EvalContext, UnknownReferenceError, evaluate, parse
+from server.forms.expr import EvalContext, UnknownReferenceError, evaluate
 
 DATA = {"data": {"age": "20", "children": [{"child_name": "A", "child_age": "3"},
                                           {"child_name": "B", "child_age": "5"}]}}
@@ -65,19 +64,3 @@ def test_choice_labels_may_be_multilingual() -> None:
     ctx = EvalContext({"data": {"c": "y"}}, {"c": "/data/c"}, choices={"yn": {"y": {"default": "Yes", "zh": "是"}}},
                       field_lists={"c": "yn"})
     assert evaluate("jr:choice-name(${c}, '${c}')", ctx) == "Yes"
-
-
-def test_evaluation_is_fast_enough_for_bulk_validation() -> None:
-    """A 50-field submission re-evaluated many times must stay far below 0.5 ms per submission."""
-    fields = {f"f{i}": str(i) for i in range(50)}
-    refs = {name: f"/data/{name}" for name in fields}
-    exprs = [parse(f"${{f{i}}} >= 0 and ${{f{i}}} < 100 and string-length(${{f{(i + 1) % 50}}}) > 0")
-             for i in range(50)]
-    rounds = 200
-    start = time.perf_counter()
-    for _ in range(rounds):
-        ctx = EvalContext({"data": fields}, refs)
-        for i, expr in enumerate(exprs):
-            assert evaluate(expr, ctx.at(f"/data/f{i}")) is True
-    per_submission = (time.perf_counter() - start) / rounds
-    assert per_submission < 0.01  # generous for slow CI; typically ~0.2 ms
