@@ -27,6 +27,7 @@ run: system-run venv
 
 test: system-test dev-venv check-services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	node --test tests/mobile_web/
 
 # --- Python environment -------------------------------------------------------
 
@@ -59,6 +60,10 @@ system-run:
 	@ls /usr/lib/*/mod_spatialite.so >/dev/null 2>&1 || { echo "installing SpatiaLite"; $(MAKE) --no-print-directory _apt PKGS=libsqlite3-mod-spatialite; }
 
 system-test: system-run
+	@command -v node >/dev/null || { echo "installing Node.js"; $(MAKE) --no-print-directory _apt PKGS=nodejs; }
+	@[ -x /usr/bin/chromium ] && dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { \
+		echo "installing Chromium and Chinese fonts for the browser tests"; \
+		$(MAKE) --no-print-directory _apt PKGS="chromium fonts-noto-cjk"; }
 	@pg_ver=$$(psql -h $(PG_HOST) -p $(PG_PORT) -U $(PG_USER) -tAc "SHOW server_version_num" postgres 2>/dev/null | cut -c1-2); \
 	if [ -z "$$pg_ver" ]; then echo "PostgreSQL is not reachable at $(PG_HOST):$(PG_PORT) as $(PG_USER): the tests need it" >&2; exit 1; fi; \
 	have=$$(psql -h $(PG_HOST) -p $(PG_PORT) -U $(PG_USER) -tAc "SELECT 1 FROM pg_available_extensions WHERE name='postgis'" postgres); \
