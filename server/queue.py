@@ -10,8 +10,8 @@ queues per workload keep one backlog from starving another.
 from __future__ import annotations
 
 import importlib
-import re
 import logging
+import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
