@@ -121,6 +121,7 @@ def compile_workbook(data: bytes, filename: str, *, max_bytes: int = 10_000_000,
     form_id = str(pyx.get("id_string") or defn.fallback_form_name)
     definition = build_definition(pyx, form_id=form_id, version=version, settings_row=settings_row,
                                   entity_rows=defn.entities, datasets=datasets)
+    definition["digest"] = definition_digest(definition)
     entities = definition["entities"]
     return CompiledForm(
         form_id=form_id,
@@ -135,6 +136,13 @@ def compile_workbook(data: bytes, filename: str, *, max_bytes: int = 10_000_000,
         version_derived=derived,
         warnings=tuple(warnings),
     )
+
+
+def definition_digest(definition: Mapping[str, Any]) -> str:
+    """'sha256:' + hex digest of the canonical JSON of a definition (its own digest left out)."""
+    content = {k: v for k, v in definition.items() if k != "digest"}
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def derive_version(defn: DefinitionData) -> str:

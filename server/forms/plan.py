@@ -1,7 +1,9 @@
 """Per-form validation plans: parsed expressions, choice sets and choice-filter indexes, cached.
 
-A plan is built once per ``(form_id, version)`` and shared by every submission
-of that form version. Choice filters of the usual cascade shape
+A plan is built once per ``(form_id, version, digest)`` — the digest being the
+compiled definition's content hash, so a re-uploaded draft with an unchanged
+version number gets a fresh plan — and shared by every submission of that form
+version. Choice filters of the usual cascade shape
 (``province=${origin_province}``, conjunctions of ``column = ${ref}`` or
 ``column = 'text'``) are answered from a precomputed column index; any other
 filter is evaluated over the list as a secondary instance
@@ -23,7 +25,7 @@ from server.forms.validator_types import ATTACHMENT_TYPES, CHECKS
 VOLATILE_FUNCTIONS = frozenset({"now", "today", "random", "uuid", "once", "instance", "pulldata", "randomize"})
 _CONTEXT_FUNCTIONS = frozenset({"current", "position", "once"})
 _PLAN_CACHE_SIZE = 64
-_PLANS: OrderedDict[tuple[str, str], FormPlan] = OrderedDict()
+_PLANS: OrderedDict[tuple[str, str, str], FormPlan] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,8 @@ class FormPlan:
 
 
 def plan_for(definition: Mapping[str, Any]) -> FormPlan:
-    """The cached plan of a compiled definition, keyed by (form_id, version)."""
-    key = (str(definition.get("form_id")), str(definition.get("version")))
+    """The cached plan of a compiled definition, keyed by (form_id, version, digest)."""
+    key = (str(definition.get("form_id")), str(definition.get("version")), str(definition.get("digest", "")))
     plan = _PLANS.get(key)
     if plan is None:
         plan = build_plan(definition)

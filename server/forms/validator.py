@@ -1,8 +1,9 @@
 """Server-side submission validator: re-evaluates every rule of a compiled form on submitted data.
 
 A form is turned once into a ``FormPlan`` (parsed expressions, choice sets,
-choice-filter indexes), cached by ``(form_id, version)`` — a pair that must
-identify one definition, as published form versions are immutable. Validating
+choice-filter indexes), cached by ``(form_id, version, digest)`` (``digest``
+is the compiled definition's content hash; a hand-built definition without one
+is keyed by form_id and version alone). Validating
 a submission then walks the data beside the plan with one ``EvalContext`` that
 is re-pointed per field (``ctx.at(path)``); nothing is parsed per submission.
 

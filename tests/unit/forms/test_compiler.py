@@ -144,3 +144,13 @@ def test_csv_xlsform_is_read_by_pyxform() -> None:
     form = compile_workbook(csv.encode(), "form.csv")
     assert (form.form_id, form.version) == ("csv_form", "7")
     assert by_name(form)["age"]["type"] == "integer"
+
+
+@pytest.mark.parametrize("filename", CITY_WORKBOOKS)
+def test_digest_is_the_hash_of_the_rest_of_the_definition(filename: str) -> None:
+    import hashlib
+
+    definition = dict(compiled(filename).definition)
+    digest = definition.pop("digest")
+    text = json.dumps(definition, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert digest == "sha256:" + hashlib.sha256(text.encode()).hexdigest()

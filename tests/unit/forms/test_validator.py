@@ -306,3 +306,14 @@ def test_repeat_given_as_a_single_dict_counts_as_one_entry() -> None:
     data, files = next((copy.deepcopy(d), set(f)) for d, f in samples() if len(d["data"]["family"]["children"]) == 1)
     data["data"]["family"]["children"] = data["data"]["family"]["children"][0]
     assert check(data, files) == []
+
+
+def test_a_changed_definition_with_the_same_version_gets_a_fresh_plan() -> None:
+    first = small({"type": "integer", "name": "n", "label": "N", "constraint": ". < 10"})
+    changed = compile_workbook(simple_form({"type": "integer", "name": "n", "label": "N", "constraint": ". < 5"},
+                                           version=first.version), "small.xlsx")
+    assert (first.form_id, first.version) == (changed.form_id, changed.version)
+    assert first.definition["digest"] != changed.definition["digest"]
+    data = {"data": {"n": "7"}}
+    assert validate_submission(first, data) == []
+    assert codes(validate_submission(changed, data)) == {("/data/n", "value.constraint")}
