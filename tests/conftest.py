@@ -29,7 +29,8 @@ from server.settings import Settings
 
 BACKENDS = ("sqlite", "postgresql")
 PG_ADMIN_URL = os.environ.get("GRIDREG_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PG_TEST_DB = os.environ.get("GRIDREG_TEST_PG_DB", "gridreg_test")
+# One database per test process, so parallel runs on one machine never share one.
+PG_TEST_DB = os.environ.get("GRIDREG_TEST_PG_DB", f"gridreg_test_{os.getpid()}")
 REDIS_URL = os.environ.get("GRIDREG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 
@@ -49,17 +50,26 @@ def _pg_url(database: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
 
 
-def _fresh_pg_database() -> str:
+def fresh_pg_database(name: str) -> str:
+    """Create an empty PostgreSQL database (dropping any leftover of that name); its URL."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{PG_TEST_DB}"'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # the whole PostgreSQL half cannot run: say so loudly
         pytest.exit(f"PostgreSQL is required for the tests ({PG_ADMIN_URL}): {exc}", returncode=3)
     finally:
         admin.dispose()
-    return _pg_url(PG_TEST_DB)
+    return _pg_url(name)
+
+
+def drop_pg_database(name: str) -> None:
+    """Drop a database made by ``fresh_pg_database``."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def make_settings(database_url: str, media_root: Path, **overrides: Any) -> Settings:
@@ -78,7 +88,7 @@ def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Settings
     if backend == "sqlite":
         url = f"sqlite:///{root / 'test.sqlite'}"
     else:
-        url = _fresh_pg_database()
+        url = fresh_pg_database(PG_TEST_DB)
     return make_settings(url, root / "media")
 
 
@@ -92,6 +102,8 @@ def engine(settings: Settings) -> Iterator[Engine]:
         session.commit()
     yield engine
     engine.dispose()
+    if engine.dialect.name == "postgresql":
+        drop_pg_database(PG_TEST_DB)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
@@ -10,7 +12,7 @@ from sqlalchemy import inspect
 from server import migrate
 from server.db import make_engine
 from server.models import Base
-from tests.conftest import make_settings
+from tests.conftest import drop_pg_database, fresh_pg_database, make_settings
 
 
 def test_upgrade_downgrade_upgrade(backend, tmp_path, engine):
@@ -32,20 +34,11 @@ def _roundtrip(fresh):
 
 
 def _roundtrip_pg(tmp_path):
-    from sqlalchemy import create_engine, text
-
-    from tests.conftest import PG_ADMIN_URL, _pg_url
-
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "gridreg_migrations" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "gridreg_migrations"'))
+    name = f"gridreg_migrations_{os.getpid()}"
     try:
-        _roundtrip(make_engine(make_settings(_pg_url("gridreg_migrations"), tmp_path)))
+        _roundtrip(make_engine(make_settings(fresh_pg_database(name), tmp_path)))
     finally:
-        with admin.connect() as conn:
-            conn.execute(text('DROP DATABASE IF EXISTS "gridreg_migrations" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(name)
 
 
 def test_models_match_migrations(engine):
