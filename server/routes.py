@@ -19,6 +19,10 @@ def register_routes(app: Flask, api: Api) -> None:
 
     app.register_blueprint(mobile_blp)
 
+    from server.openrosa import register as register_openrosa
+
+    register_openrosa(app, api)
+
     from server.media.api import blp as media_blp
     from server.submissions.api import blp as submissions_blp
 
