@@ -1,0 +1,109 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against the real service.
+
+One ``gridreg serve`` runs for the whole session on a fresh demo database (see
+live_server.py); each test gets a fresh browser context (its own IndexedDB, caches and
+service worker) sized like a 360x740 phone, in zh-CN and Asia/Shanghai, with a mocked
+GPS fix near Xinzheng. These tests never use the ``backend`` parametrisation nor the
+``db``/``app`` fixtures, and they fail (never skip) when Chromium is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.client import login
+from tests.browser.live_server import LiveServer, ServiceError
+
+CHROMIUM = os.environ.get("GRIDREG_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+VIEWPORT = {"width": 360, "height": 740}
+XINZHENG_FIX = {"latitude": 34.40, "longitude": 113.74, "accuracy": 8}
+
+
+def context_options(base_url: str) -> dict[str, Any]:
+    """A mid-range Android phone in Xinzheng (shared with benchmarks/render.py)."""
+    return dict(base_url=base_url, viewport=VIEWPORT, device_scale_factor=1, is_mobile=True, has_touch=True,
+                locale="zh-CN", timezone_id="Asia/Shanghai", permissions=["geolocation"], geolocation=XINZHENG_FIX)
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Debian's Chromium (Playwright's own browser download cannot work here)."""
+    if not Path(CHROMIUM).is_file() or not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: the browser tests need Debian's chromium and "
+                    "fonts-noto-cjk (`make test` installs them; or apt-get install chromium fonts-noto-cjk; "
+                    "GRIDREG_TEST_CHROMIUM=/path overrides the path)", pytrace=False)
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real service (gunicorn, one worker) on a free port with the Xinzheng demo loaded."""
+    server = LiveServer(tmp_path_factory.mktemp("browser-service"))
+    try:
+        server.start()
+    except ServiceError as exc:
+        pytest.fail(f"could not start the service for the browser tests: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the session."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        pytest.fail(f"the browser tests need the playwright package (pip install -e '.[dev]'): {exc}", pytrace=False)
+    pw = sync_playwright().start()
+    try:
+        chromium = launch_chromium(pw)
+        yield chromium
+        chromium.close()
+    finally:
+        pw.stop()
+
+
+@pytest.fixture
+def context(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    """A fresh phone profile: empty IndexedDB, caches and service worker registrations."""
+    ctx = browser.new_context(**context_options(live_server.url))
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Iterator[Any]:
+    """A page that fails the test on any uncaught script error."""
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def worker_page(page: Any) -> Any:
+    """The client logged in as the demo grid worker, showing the form list."""
+    login(page, "worker")
+    return page
+
+
+@pytest.fixture(scope="session")
+def screenshot() -> Callable[[Any, str], Path]:
+    """Save a screenshot of the page to tests/artifacts/screenshots/<name>.png (git-ignored)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Any, name: str, full_page: bool = False) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page, animations="disabled", caret="hide")
+        return path
+
+    return take
