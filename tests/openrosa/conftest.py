@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import io
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +26,6 @@ from server.accounts import basic_cache as basic_cache_module
 from server.accounts.basic_cache import basic_cache
 from server.demo import DEMO_PASSWORD
 from server.forms import compiler
-from server.forms.compiled import FormEntities
 from server.settings import Settings
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
@@ -40,20 +38,9 @@ NS = {
 }
 
 
-class _Entities(FormEntities):
-    """FormEntities that also answers ``.get`` (older forms.service reads it as a mapping)."""
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
-
-
 @cache
 def _compiled(data: bytes, filename: str) -> compiler.CompiledForm:
-    compiled = compiler.compile_workbook(data, filename)
-    if compiled.entities is not None:
-        compiled = dataclasses.replace(compiled, entities=_Entities(compiled.entities.dataset,
-                                                                    compiled.entities.actions))
-    return compiled
+    return compiler.compile_workbook(data, filename)
 
 
 @pytest.fixture
