@@ -97,6 +97,7 @@ def make_submission(
         "identity": {
             "full_name": full_name,
             "id_number": id_number,
+            "id_remainder": str(resident_id.check_remainder(id_number[:17])),
             "id_check_char": id_number[-1],
             "id_birth_date": born.isoformat(),
             "id_sex": sex,

@@ -374,10 +374,15 @@ ID_REGEX = "^([0-9]{17}[0-9Xx]|[0-9]{15})$"
 ID18 = "string-length(${id_number}) = 18"
 
 
-def id_checksum_expression(field_ref: str = "${id_number}") -> str:
-    """XPath for the expected MOD 11-2 check character of an 18-character ID (ODK substr is 0-based)."""
+def id_remainder_expression(field_ref: str = "${id_number}") -> str:
+    """XPath for the MOD 11-2 remainder of the first 17 digits (ODK substr is 0-based)."""
     terms = " + ".join(f"number(substr({field_ref}, {i}, {i + 1})) * {w}" for i, w in enumerate(WEIGHTS))
-    return f"substr('{CHECK_CHARS}', ({terms}) mod 11, (({terms}) mod 11) + 1)"
+    return f"({terms}) mod 11"
+
+
+def id_checksum_expression(remainder_ref: str = "${id_remainder}") -> str:
+    """XPath for the expected check character, from the remainder computed once in its own field."""
+    return f"substr('{CHECK_CHARS}', {remainder_ref}, {remainder_ref} + 1)"
 
 
 def _id_date(year: int, month: int, day: int, end: int, *, century: str = "") -> str:
@@ -419,10 +424,15 @@ def id_rows() -> list[Row]:
         ),
         q(
             "calculate",
-            "id_check_char",
+            "id_remainder",
             calculation=(
-                f"if({ID18} and regex(${{id_number}}, '^[0-9]{{17}}'), {id_checksum_expression()}, '')"
+                f"if({ID18} and regex(${{id_number}}, '^[0-9]{{17}}'), {id_remainder_expression()}, '')"
             ),
+        ),
+        q(
+            "calculate",
+            "id_check_char",
+            calculation=f"if(string-length(${{id_remainder}}) > 0, {id_checksum_expression()}, '')",
         ),
         q(
             "calculate",

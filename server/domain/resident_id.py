@@ -83,12 +83,16 @@ def normalize(text: str) -> str:
     return _SPACES.sub("", text.translate(_FULLWIDTH)).upper()
 
 
-def check_char(first17: str) -> str:
-    """ISO 7064 MOD 11-2 check character for the first 17 digits."""
+def check_remainder(first17: str) -> int:
+    """ISO 7064 MOD 11-2 remainder of the weighted sum of the first 17 digits."""
     if len(first17) != 17 or not first17.isdigit():
         raise ValueError("check_char needs exactly 17 digits")
-    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
-    return CHECK_CHARS[total % 11]
+    return sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11
+
+
+def check_char(first17: str) -> str:
+    """ISO 7064 MOD 11-2 check character for the first 17 digits."""
+    return CHECK_CHARS[check_remainder(first17)]
 
 
 def convert_15_to_18(legacy: str) -> str:

@@ -160,7 +160,7 @@ def registration_xml(instance_id: str, *, version: str = "2026112801", photo: st
         f'<data xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms" '
         f'id="{form_id}" version="{version}">'
         f"<identity><full_name>{name}</full_name><former_name/><id_number>650102199001011234</id_number>"
-        f"<id_check_char/><id_birth_date/><id_sex/><sex>2</sex><ethnicity>05</ethnicity>"
+        f"<id_remainder/><id_check_char/><id_birth_date/><id_sex/><sex>2</sex><ethnicity>05</ethnicity>"
         f"<birth_date>1990-01-01</birth_date><phone>13800138000</phone>{photo_xml}</identity>"
         f"<origin><origin_province>65</origin_province><origin_prefecture>6501</origin_prefecture>"
         f"<origin_county>650102</origin_county><origin_division/><origin_address>乌鲁木齐市天山区</origin_address></origin>"

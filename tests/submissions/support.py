@@ -63,7 +63,7 @@ def registration_data(*, photo: str | None = "photo.jpg", location: str | None =
                       native: bool = False) -> dict[str, Any]:
     """A registration that passes every rule; ``native`` uses JSON numbers where OpenRosa has strings."""
     identity: dict[str, Any] = {
-        "full_name": "阿依古丽", "id_number": "650102199003072318", "id_check_char": "8",
+        "full_name": "阿依古丽", "id_number": "650102199003072318", "id_remainder": "4", "id_check_char": "8",
         "id_birth_date": "1990-03-07", "id_sex": "1", "sex": "1", "ethnicity": "05",
         "birth_date": "1990-03-07", "phone": "13812345678"}
     if photo:
