@@ -145,10 +145,16 @@ def new_instance_id() -> str:
     return f"uuid:{uuid.uuid4()}"
 
 
-def registration_xml(instance_id: str, *, version: str = "2026112801", photo: str | None = "1764356400123.jpg",
+def registration_version() -> str:
+    """The version forms/registration.xlsx carries now."""
+    return _compiled((FORMS_DIR / "registration.xlsx").read_bytes(), "registration.xlsx").version
+
+
+def registration_xml(instance_id: str, *, version: str | None = None, photo: str | None = "1764356400123.jpg",
                      name: str = "阿依古丽", deprecated_id: str | None = None, form_id: str = "person_registration",
                      extra_children: int = 0) -> bytes:
     """A finalized person_registration instance as Collect writes it."""
+    version = version or registration_version()
     photo_xml = f"<photo>{photo}</photo>" if photo else "<photo/>"
     deprecated = f"<deprecatedID>{deprecated_id}</deprecatedID>" if deprecated_id else ""
     children = "".join(

@@ -187,11 +187,11 @@ def test_retired_versions_still_take_submissions(collect: Collect, db: Session) 
 
 @pytest.mark.parametrize(("xml", "code"), [
     (b"this is not xml", "submission.xml_invalid"),
-    (b'<data id="person_registration" version="2026112801"><meta/></data>', "submission.no_instance_id"),
-    (b'<data id="person_registration" version="2026112801"><meta><instanceID>not-a-uuid</instanceID></meta></data>',
-     None),
+    (b'<data id="person_registration" version="{v}"><meta/></data>', "submission.no_instance_id"),
+    (b'<data id="person_registration" version="{v}"><meta><instanceID>not-a-uuid</instanceID></meta></data>', None),
 ])
 def test_malformed_xml_is_400(collect: Collect, db: Session, registration: Any, xml: bytes, code: str | None) -> None:
+    xml = xml.replace(b"{v}", registration.version.encode())
     assert_error(collect.post_submission(xml), 400, code)
     assert _count(db) == 0
 

@@ -6,12 +6,12 @@ import pytest
 
 from server.errors import BadRequestError
 from server.openrosa.envelope import read_envelope
-from tests.openrosa.conftest import registration_xml
+from tests.openrosa.conftest import registration_version, registration_xml
 
 
 def test_reads_form_version_and_ids() -> None:
     envelope = read_envelope(registration_xml("uuid:1", deprecated_id="uuid:0"))
-    assert (envelope.form_id, envelope.version) == ("person_registration", "2026112801")
+    assert (envelope.form_id, envelope.version) == ("person_registration", registration_version())
     assert (envelope.instance_id, envelope.deprecated_id) == ("uuid:1", "uuid:0")
 
 
