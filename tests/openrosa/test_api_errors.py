@@ -91,6 +91,15 @@ def test_too_large_is_413_before_reading(settings: Settings, client: FlaskClient
     assert_error(response, 413, "request.too_large")
 
 
+def test_a_post_as_large_as_advertised_is_read(client: FlaskClient) -> None:
+    """Collect fills a POST up to X-OpenRosa-Accept-Content-Length; multipart framing on top is allowed."""
+    body = b"--b\r\nContent-Disposition: form-data; name=\"pad\"; filename=\"pad.bin\"\r\n\r\n"
+    body += b"x" * (10 * 1024 * 1024) + b"\r\n--b--\r\n"
+    response = client.post("/openrosa/submission", headers=collect_headers("worker"), data=body,
+                           content_type="multipart/form-data; boundary=b")
+    assert_error(response, 400, "submission.no_xml")
+
+
 def test_the_json_api_keeps_json_errors(client: FlaskClient) -> None:
     response = client.get("/api/v1/me")
     assert response.status_code == 401 and response.get_json()["error"] == "auth.required"
