@@ -48,6 +48,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = LiveServer(tmp_path_factory.mktemp("browser-service"))
     try:
         server.start()
+        for user in ("admin", "worker"):  # log in before the browser writes (see live_server.token)
+            server.token(user)
     except ServiceError as exc:
         pytest.fail(f"could not start the service for the browser tests: {exc}", pytrace=False)
     yield server

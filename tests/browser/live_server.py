@@ -122,7 +122,12 @@ class LiveServer:
             return status, raw.decode(errors="replace")
 
     def token(self, user: str) -> str:
-        """A bearer token for a demo user (cached)."""
+        """A bearer token for a demo user (cached).
+
+        Logging in writes a token row; on SQLite a write that overlaps another request's
+        write fails with 500 "database is locked" (deferred BEGIN in WAL mode), so tests
+        log in before the browser starts sending.
+        """
         if user not in self._tokens:
             status, answer = self.request("POST", "/api/v1/auth/token",
                                           body={"username": user, "password": DEMO_PASSWORD})
