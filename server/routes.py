@@ -28,3 +28,7 @@ def register_routes(app: Flask, api: Api) -> None:
 
     for blp in (submissions_blp, media_blp):
         api.register_blueprint(blp)
+
+    from server.registry.api import blp as registry_blp
+
+    api.register_blueprint(registry_blp)

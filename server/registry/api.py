@@ -1,0 +1,173 @@
+"""Registry API: search, detail, conflicts, duplicate candidates and delta sync, all scoped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+
+from server.accounts.auth import current_user
+from server.api import API_PREFIX, BaseView
+from server.db import get_session
+from server.registry import decisions, register_jobs, service, store, sync
+from server.registry.schemas import (
+    CandidateArgsSchema,
+    DatasetSchema,
+    DictPageSchema,
+    EntityDetailSchema,
+    EntityPageSchema,
+    MergeSchema,
+    PageArgsSchema,
+    ResolveSchema,
+    SearchArgsSchema,
+    SyncArgsSchema,
+    SyncPageSchema,
+)
+
+blp = Blueprint(
+    "registry",
+    __name__,
+    url_prefix=f"{API_PREFIX}/registry",
+    description="登记库：人员与住户 (registry: persons and households)",
+)
+
+Headers = dict[str, str]
+
+
+@blp.route("/datasets")
+class Datasets(BaseView):
+    """The declared datasets."""
+
+    @blp.response(200, DatasetSchema(many=True))
+    def get(self) -> list[Any]:
+        """Datasets with their typed properties, identity keys and placement."""
+        service.require_reader(current_user())
+        return list(store.ensure_datasets(get_session()).values())
+
+
+@blp.route("/<string:dataset>/entities")
+class Entities(BaseView):
+    """Search a dataset."""
+
+    @blp.arguments(SearchArgsSchema, location="query")
+    @blp.response(200, EntityPageSchema)
+    def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
+        """Records in the caller's scope by name (characters or pinyin), ID number, phone, grid, status…"""
+        return service.search(get_session(), current_user(), dataset, args)
+
+
+@blp.route("/<string:dataset>/entities/<string:uuid>")
+class EntityDetail(BaseView):
+    """One record."""
+
+    @blp.response(200, EntityDetailSchema)
+    def get(self, dataset: str, uuid: str) -> tuple[dict[str, Any], int, Headers]:
+        """A record with its versions, events and submissions; ETag for conflict resolution."""
+        data = service.detail(get_session(), current_user(), dataset, uuid)
+        return data, 200, {"ETag": data["etag"]}
+
+
+@blp.route("/<string:dataset>/entities/<string:uuid>/resolution")
+class ConflictResolution(BaseView):
+    """Settle a record's conflicts."""
+
+    @blp.arguments(ResolveSchema)
+    @blp.response(200, EntityDetailSchema)
+    def post(self, body: dict[str, Any], dataset: str, uuid: str) -> tuple[dict[str, Any], int, Headers]:
+        """New version with the chosen values (If-Match: the record's ETag; 412 when stale)."""
+        data = decisions.resolve_conflict(
+            get_session(), current_user(), dataset, uuid, request.headers.get("If-Match"), body["properties"]
+        )
+        return data, 200, {"ETag": data["etag"]}
+
+
+@blp.route("/<string:dataset>/conflicts")
+class Conflicts(BaseView):
+    """The conflict queue."""
+
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, DictPageSchema)
+    def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
+        """Unresolved conflicting versions in the caller's scope, with base, current and incoming values."""
+        return service.list_conflicts(get_session(), current_user(), dataset, args.get("cursor"), args["limit"])
+
+
+@blp.route("/<string:dataset>/duplicates")
+class Duplicates(BaseView):
+    """The duplicate-candidate queue."""
+
+    @blp.arguments(CandidateArgsSchema, location="query")
+    @blp.response(200, DictPageSchema)
+    def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
+        """Candidates touching the caller's scope, with scores and reasons."""
+        return decisions.list_candidates(
+            get_session(), current_user(), dataset, args.get("status"), args.get("cursor"), args["limit"]
+        )
+
+
+def _decided(data: dict[str, Any]) -> tuple[dict[str, Any], int, Headers]:
+    return data, 200, {"ETag": data["etag"]}
+
+
+@blp.route("/<string:dataset>/duplicates/<int:candidate_id>/merge")
+class MergeCandidate(BaseView):
+    """Merge a candidate pair."""
+
+    @blp.arguments(MergeSchema)
+    @blp.response(200)
+    def post(self, body: dict[str, Any], dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
+        """One survivor; the other keeps its history and points to it (If-Match: candidate ETag)."""
+        return _decided(
+            decisions.merge_candidate(
+                get_session(),
+                current_user(),
+                dataset,
+                candidate_id,
+                request.headers.get("If-Match"),
+                body.get("survivor"),
+            )
+        )
+
+
+@blp.route("/<string:dataset>/duplicates/<int:candidate_id>/distinct")
+class DistinctCandidate(BaseView):
+    """Mark a candidate pair as two people."""
+
+    @blp.response(200)
+    def post(self, dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
+        """Close the candidate as distinct (If-Match: candidate ETag)."""
+        return _decided(
+            decisions.mark_distinct(
+                get_session(), current_user(), dataset, candidate_id, request.headers.get("If-Match")
+            )
+        )
+
+
+@blp.route("/<string:dataset>/duplicates/<int:candidate_id>/unmerge")
+class UnmergeCandidate(BaseView):
+    """Undo a merge."""
+
+    @blp.response(200)
+    def post(self, dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
+        """Restore the merged record (If-Match: candidate ETag)."""
+        return _decided(
+            decisions.unmerge_candidate(
+                get_session(), current_user(), dataset, candidate_id, request.headers.get("If-Match")
+            )
+        )
+
+
+@blp.route("/<string:dataset>/sync")
+class Sync(BaseView):
+    """Delta sync for devices."""
+
+    @blp.arguments(SyncArgsSchema, location="query")
+    @blp.response(200, SyncPageSchema)
+    def get(self, args: dict[str, Any], dataset: str) -> Response:
+        """The caller's scoped changes since ``cursor`` (a snapshot without one) and the next cursor."""
+        page = sync.sync(get_session(), current_user(), dataset, args.get("cursor"), args.get("limit"))
+        return current_app.response_class(sync.dumps(page), mimetype="application/json")
+
+
+register_jobs()

@@ -1,0 +1,109 @@
+"""Encryption at rest and keyed hashes for sensitive registry values.
+
+ID numbers and phone numbers are stored only as AES-GCM ciphertext
+(``"<key id>:<base64 nonce+ciphertext>"``, the property name bound as
+associated data) and, for exact lookup, as an HMAC-SHA256 "blind index".
+Both keys are derived with HKDF from ``settings.encryption_key``; the key id
+is a short digest of the derived key, so tokens sealed under an older key stay
+readable while ``previous_encryption_keys`` (``settings.extra``,
+comma-separated) lists it. The blind index has no key id: rotating the key
+means re-indexing, which ``Sealer.needs_reseal`` helps find.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from server.settings import Settings
+
+_AEAD_INFO = b"gridreg/registry/aes-gcm/v1"
+_INDEX_INFO = b"gridreg/registry/blind-index/v1"
+_NONCE = 12
+
+
+class SealError(ValueError):
+    """A token could not be opened (unknown key id, tampering, wrong property)."""
+
+
+def _decode_key(key: str) -> bytes:
+    raw = base64.urlsafe_b64decode(key.encode() + b"=" * (-len(key) % 4))
+    if len(raw) != 32:
+        raise ValueError("encryption key must be 32 bytes, url-safe base64")
+    return raw
+
+
+def _derive(master: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
+
+
+@dataclass(frozen=True)
+class _Key:
+    kid: str
+    aead: AESGCM
+
+
+def _make_key(master_b64: str) -> tuple[_Key, bytes]:
+    master = _decode_key(master_b64)
+    aead_key = _derive(master, _AEAD_INFO)
+    kid = hashlib.sha256(aead_key).hexdigest()[:8]
+    return _Key(kid, AESGCM(aead_key)), _derive(master, _INDEX_INFO)
+
+
+class Sealer:
+    """Seals and opens sensitive values; computes their keyed hashes."""
+
+    def __init__(self, current_key: str, previous_keys: tuple[str, ...] = ()) -> None:
+        current, self._index_key = _make_key(current_key)
+        self.kid = current.kid
+        self._current = current
+        self._keys = {current.kid: current}
+        for old in previous_keys:
+            key, _ = _make_key(old)
+            self._keys.setdefault(key.kid, key)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Sealer:
+        """The sealer for the process's settings (cached per key set)."""
+        previous = tuple(k.strip() for k in settings.extra.get("previous_encryption_keys", "").split(",") if k.strip())
+        return _cached_sealer(settings.encryption_key, previous)
+
+    def seal(self, prop: str, value: str) -> str:
+        """Encrypt ``value`` for property ``prop`` under the current key."""
+        nonce = os.urandom(_NONCE)
+        ct = self._current.aead.encrypt(nonce, value.encode("utf-8"), prop.encode("utf-8"))
+        return f"{self.kid}:{base64.b64encode(nonce + ct).decode('ascii')}"
+
+    def open(self, prop: str, token: str) -> str:
+        """Decrypt a token sealed for ``prop`` by this or a previous key."""
+        kid, _, body = token.partition(":")
+        key = self._keys.get(kid)
+        if key is None:
+            raise SealError(f"unknown key id {kid!r}")
+        try:
+            raw = base64.b64decode(body.encode("ascii"))
+            return key.aead.decrypt(raw[:_NONCE], raw[_NONCE:], prop.encode("utf-8")).decode("utf-8")
+        except Exception as exc:  # noqa: BLE001 - InvalidTag, binascii errors: one meaning
+            raise SealError("token cannot be opened") from exc
+
+    def needs_reseal(self, token: str) -> bool:
+        """True when the token was sealed under an older key."""
+        return not token.startswith(self.kid + ":")
+
+    def digest(self, kind: str, value: str) -> str:
+        """The keyed hash (HMAC-SHA256, hex) of a normalised value, namespaced by ``kind``."""
+        message = kind.encode("utf-8") + b"\x00" + value.encode("utf-8")
+        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _cached_sealer(current: str, previous: tuple[str, ...]) -> Sealer:
+    return Sealer(current, previous)

@@ -1,0 +1,100 @@
+"""Registry jobs: fold validated submissions into the registry.
+
+``merge_submission`` (the job intake rings after validation) locks the
+submission row, re-checks that it is still ``validated`` (so a second run, a
+retry or a concurrent duplicate changes nothing), merges its entities blocks
+(merge.py; the registry's own claim per instance id makes even a run racing
+past the status check harmless) and moves it to ``merged``, or to
+``rejected`` with the reason when the registry cannot take it (an update
+naming an unknown record, a record that cannot be placed). ``merge_validated``
+drains a backlog in batches, one transaction and a savepoint per submission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server import worker
+from server.errors import AppError
+from server.registry.crypto import Sealer
+from server.registry.merge import SubmissionEssentials, merge_submission_data
+from server.registry.store import current_sealer, lock_feed
+
+MERGE_JOB = ("merge", "server.registry.jobs.merge_submission")
+
+
+def _point(location: Any) -> tuple[float, float] | None:
+    if location is None:
+        return None
+    shape = to_shape(location)
+    return float(shape.x), float(shape.y)
+
+
+def _merge_one(session: Session, submission: Any, sealer: Sealer) -> str:
+    """Merge one locked, validated submission inside a savepoint; set its new status."""
+    from server.submissions.models import SubmissionStatus
+
+    entities = (submission.form_version.definition or {}).get("entities")
+    if entities:
+        essentials = SubmissionEssentials(
+            instance_id=submission.instance_id,
+            entities=entities,
+            data=submission.data,
+            submitter_id=submission.submitter_id,
+            received_at=submission.received_at,
+            point=_point(submission.location),
+            unit_path=submission.unit_path,
+        )
+        try:
+            with session.begin_nested():
+                merge_submission_data(session, essentials, sealer)
+        except AppError as exc:
+            submission.errors = [*(submission.errors or []), {"path": "", "code": exc.code, "message": exc.message}]
+            submission.status = SubmissionStatus.REJECTED.value
+            return str(submission.status)
+    submission.status = SubmissionStatus.MERGED.value
+    return str(submission.status)
+
+
+def merge_submission(submission_id: int) -> str:
+    """Merge one validated submission; a no-op for any other state."""
+    from server.submissions.models import Submission, SubmissionStatus
+
+    with worker.job_session() as session:
+        submission = session.scalar(
+            select(Submission).where(Submission.id == submission_id).with_for_update(of=Submission)
+        )
+        if submission is None or submission.status != SubmissionStatus.VALIDATED:
+            return "skipped"
+        return _merge_one(session, submission, current_sealer(worker.settings()))
+
+
+def merge_validated(limit: int = 200) -> int:
+    """Drain a backlog: merge up to ``limit`` validated submissions in one transaction.
+
+    Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several workers share a
+    backlog without waiting on each other; a submission the registry refuses is
+    rejected without undoing the others. Returns how many it handled.
+    """
+    from server.submissions.models import Submission, SubmissionStatus
+
+    with worker.job_session() as session:
+        rows = list(
+            session.scalars(
+                select(Submission)
+                .where(Submission.status == SubmissionStatus.VALIDATED.value)
+                .order_by(Submission.id)
+                .limit(limit)
+                .with_for_update(of=Submission, skip_locked=True)
+            )
+        )
+        sealer = current_sealer(worker.settings())
+        if rows:
+            lock_feed(session)  # held by the outer transaction, not by a savepoint
+        for submission in rows:
+            _merge_one(session, submission, sealer)
+        return len(rows)

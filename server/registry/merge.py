@@ -1,0 +1,380 @@
+"""Folding a validated submission into the registry.
+
+A form's ``entities`` block says which dataset it writes, and its ``save_to``
+map which answers become which properties. For each block the merge:
+
+1. claims the source (``registry_sources``, unique by instance id and
+   dataset): a second run of the same submission finds the claim and changes
+   nothing, and two concurrent runs collide on the unique key;
+2. decides create or update (ODK rules: an ``entity_id`` means update, none
+   means create; ``meta/entity`` attributes or explicit flags override);
+3. on create, looks the strong key up by keyed hash city-wide: an exact match
+   *updates* that record instead of making a second one; otherwise it creates
+   the record and puts near matches in the duplicate queue;
+4. on update, locks the record (``SELECT … FOR UPDATE`` on PostgreSQL), and if
+   the submission's base version is older than the current one applies it
+   anyway, as ODK Central does, but flags the version soft (the unseen versions
+   changed other properties) or hard (they changed the same ones), keeping
+   base, current and incoming values for the supervisor;
+5. writes the version, the ``created``/``updated`` event and the residence
+   events (moves.py), all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy import update as sql_update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from server.accounts.models import User
+from server.errors import NotFoundError, RuleViolation
+from server.registry import candidates, moves, rules, store
+from server.registry.crypto import Sealer
+from server.registry.models import AppliedSource, Entity, EntityStatus, EntityVersion, EventKind, SourceType
+
+
+@dataclass(frozen=True)
+class SubmissionEssentials:
+    """What the merge needs from a submission (the intake's row, or a test)."""
+
+    instance_id: str
+    entities: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+    data: Mapping[str, Any]
+    submitter_id: int | None
+    received_at: datetime
+    point: tuple[float, float] | None = None  # (lon, lat)
+    unit_path: str | None = None
+    base_version: int | None = None
+    create: bool | None = None
+    update: bool | None = None
+
+
+@dataclass
+class MergeOutcome:
+    """What merging one entities block did."""
+
+    dataset: str
+    action: str  # created | updated | deduplicated | skipped | already_merged
+    entity_uuid: str | None = None
+    version: int | None = None
+    conflict: str | None = None
+    candidates: list[int] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- data tree
+
+
+def lookup(data: Mapping[str, Any], path: str) -> Any:
+    """An answer by field path: '/form/group/field', 'group/field', '${field}' or a bare name."""
+    path = path.strip()
+    if path.startswith("${") and path.endswith("}"):
+        path = path[2:-1]
+    parts = [p for p in path.split("/") if p]
+    for candidate in (parts, parts[1:]):
+        node: Any = data
+        for part in candidate:
+            node = node.get(part) if isinstance(node, Mapping) else None
+            if node is None:
+                break
+        if candidate and node is not None:
+            return node
+    return _find(data, parts[-1]) if parts else None
+
+
+def _find(node: Any, key: str) -> Any:
+    if not isinstance(node, Mapping):
+        return None
+    if key in node and not isinstance(node[key], list):
+        return node[key]
+    for value in node.values():
+        if isinstance(value, Mapping) and (found := _find(value, key)) is not None:
+            return found
+    return None
+
+
+def _entity_meta(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = lookup(data, "meta/entity")
+    if not isinstance(meta, Mapping):
+        return {}
+    return {str(k).lstrip("@"): v for k, v in meta.items()}
+
+
+def _truthy(value: Any) -> bool | None:
+    if value is None:
+        return None
+    return str(value).strip().lower() in ("1", "true", "true()", "yes")
+
+
+def _resolve(data: Mapping[str, Any], expr: Any) -> Any:
+    """A block attribute: a ${field} reference or a path is looked up; anything else is literal."""
+    if not isinstance(expr, str) or not expr.strip():
+        return None
+    text = expr.strip()
+    if text.startswith("${") or text.startswith("/"):
+        return lookup(data, text)
+    return text
+
+
+# --------------------------------------------------------------------------- merge
+
+
+def merge_submission_data(
+    session: Session, essentials: SubmissionEssentials, sealer: Sealer | None = None
+) -> list[MergeOutcome]:
+    """Fold one submission into the registry: one outcome per entities block."""
+    sealer = sealer or store.current_sealer()
+    blocks = [essentials.entities] if isinstance(essentials.entities, Mapping) else list(essentials.entities)
+    return [_merge_block(session, essentials, block, sealer) for block in blocks if block]
+
+
+def _claim(session: Session, key: str) -> int | None:
+    """Record that this source is being applied (one statement); None if it already was.
+
+    A concurrent run of the same submission blocks on the unique key until the
+    first commits, then finds the row and does nothing.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(AppliedSource).values(source_key=key, outcome="pending")
+    claim_id: int | None = session.scalar(
+        stmt.on_conflict_do_nothing(index_elements=["source_key"]).returning(AppliedSource.id)
+    )
+    return claim_id
+
+
+def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str, Any], sealer: Sealer) -> MergeOutcome:
+    name = str(block.get("dataset") or block.get("list_name") or "")
+    ds = store.get_dataset(session, name)
+    key = f"submission:{ess.instance_id}:{name}"
+    claim_id = _claim(session, key)
+    if claim_id is None:
+        return MergeOutcome(name, "already_merged")
+    meta = _entity_meta(ess.data)
+    save_to: Mapping[str, str] = block.get("save_to") or {}
+    raw = {prop: lookup(ess.data, path) for path, prop in save_to.items()}
+    props = rules.normalise(ds.spec, raw)
+    entity_id = _resolve(ess.data, block.get("entity_id")) or meta.get("id")
+    update = ess.update if ess.update is not None else _truthy(meta.get("update"))
+    create = ess.create if ess.create is not None else _truthy(meta.get("create"))
+    if update is None and create is None:
+        update, create = bool(block.get("entity_id")), not block.get("entity_id")
+    base = ess.base_version if ess.base_version is not None else _int(meta.get("baseVersion"))
+    label = _resolve(ess.data, block.get("label")) or meta.get("label")
+    if label and not props.get(ds.spec.label_property):
+        props[ds.spec.label_property] = str(label)
+    ctx = _Context(session, ds, sealer, ess, props)
+    entity = _find_entity(session, str(entity_id)) if entity_id and update else None
+    if entity is not None:
+        outcome = ctx.update(entity, base, "updated")
+    elif create:
+        outcome = ctx.create(str(entity_id) if entity_id else None)
+    elif update:
+        raise NotFoundError(
+            f"entity {entity_id} not found", code="registry.entity_not_found", message_zh="要更新的登记对象不存在"
+        )
+    else:
+        outcome = MergeOutcome(name, "skipped")
+    session.execute(
+        sql_update(AppliedSource)
+        .where(AppliedSource.id == claim_id)
+        .values(outcome=outcome.action, entity_id=ctx.entity_id)
+    )
+    return outcome
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _find_entity(session: Session, entity_uuid: str) -> Entity | None:
+    """The live record for a uuid, following merges to the survivor, locked for update."""
+    entity = session.scalar(select(Entity).where(Entity.uuid == entity_uuid).with_for_update())
+    seen = set()
+    while entity is not None and entity.merged_into_id is not None and entity.id not in seen:
+        seen.add(entity.id)
+        entity = session.scalar(select(Entity).where(Entity.id == entity.merged_into_id).with_for_update())
+    return entity
+
+
+class _Context:
+    """One block's merge: the dataset, the sealer, who submitted, and the normalised properties."""
+
+    def __init__(
+        self, session: Session, ds: store.DatasetRef, sealer: Sealer, ess: SubmissionEssentials, props: dict[str, Any]
+    ) -> None:
+        self.session, self.ds, self.sealer, self.ess = session, ds, sealer, ess
+        self.props = props
+        self.actor = ess.submitter_id
+        self.entity_id: int | None = None
+        self.placement = moves.place(
+            session,
+            ds.spec,
+            props,
+            ess.point,
+            ess.unit_path,
+            lambda: session.get(User, ess.submitter_id) if ess.submitter_id else None,
+        )
+        self.today = ess.received_at.date().isoformat()
+
+    def _source(self) -> dict[str, Any]:
+        return {"actor_id": self.actor, "source_type": SourceType.SUBMISSION.value, "source_id": self.ess.instance_id}
+
+    def create(self, entity_uuid: str | None) -> MergeOutcome:
+        """Create a record, unless its strong key already names one (then update that one)."""
+        id_prop = store.id_property(self.ds.spec)
+        id_number = self.props.get(id_prop) if id_prop else None
+        if id_number:
+            id_hash = self.sealer.digest("resident_id", id_number)
+            store.lock_key(self.session, f"{self.ds.id}:{id_hash}")
+            same = self.session.scalar(
+                select(Entity)
+                .where(
+                    Entity.dataset_id == self.ds.id,
+                    Entity.id_hash == id_hash,
+                    Entity.status != EntityStatus.MERGED.value,
+                )
+                .order_by(Entity.id)
+                .limit(1)
+                .with_for_update()
+            )
+            if same is not None:
+                return self.update(same, None, "deduplicated")
+        if not self.props.get(self.ds.spec.label_property):
+            raise RuleViolation(
+                "the record has no label",
+                code="registry.label_missing",
+                errors={self.ds.spec.label_property: ["required"]},
+            )
+        if self.placement.unit_path is None:
+            raise RuleViolation(
+                "the record cannot be placed in a grid", code="registry.unplaced", message_zh="无法确定登记对象所属网格"
+            )
+        entity = Entity(
+            uuid=entity_uuid or str(uuidlib.uuid4()),
+            dataset_id=self.ds.id,
+            version=1,
+            status=EntityStatus.ACTIVE.value,
+            unit_path=self.placement.unit_path,
+            grid_code=self.placement.grid_code,
+            created_by=self.actor,
+            label="",
+        )
+        store.set_properties(entity, self.ds.spec, self.props, self.sealer)
+        moves.set_point(entity, self.placement.point)
+        self.session.add(entity)
+        self.session.flush()
+        store.write_version(self.session, entity, base_version=None, changed=sorted(self.props), **self._author())
+        store.emit(
+            self.session,
+            entity,
+            EventKind.CREATED,
+            event_date=self.props.get("arrival_date") or self.today,
+            detail={"arrival": True, "grid": entity.grid_code},
+            **self._source(),
+        )
+        found = candidates.find_for(self.session, self.ds, entity)
+        self.entity_id = entity.id
+        return MergeOutcome(self.ds.row.name, "created", entity.uuid, entity.version, candidates=found)
+
+    def _author(self) -> dict[str, Any]:
+        return {"author_id": self.actor, "source_type": SourceType.SUBMISSION.value, "source_id": self.ess.instance_id}
+
+    def update(self, entity: Entity, base: int | None, action: str) -> MergeOutcome:
+        """Apply the submission to an existing record, flagging a stale base version."""
+        spec = self.ds.spec
+        current = store.full_properties(entity, self.sealer)
+        changed = rules.changed_properties(current, self.props)
+        check = rules.classify_conflict(base, entity.version, self._changed_since(entity, base), changed)
+        detail = self._conflict_detail(entity, base, current, check) if check.kind else None
+        departing = rules.is_departure(self.props)
+        new_props = rules.apply_changes(current, self.props)
+        if not departing and entity.status == EntityStatus.DEPARTED.value and self.placement.located:
+            new_props["residence_status"] = "resident" if "residence_status" in spec.properties else None
+        old_keys = (entity.id_hash, entity.name_key, entity.birth_date, entity.phone_hash)
+        entity.version += 1
+        store.set_properties(entity, spec, {k: v for k, v in new_props.items() if v is not None}, self.sealer)
+        if check.kind:
+            entity.conflict = "hard" if "hard" in (check.kind, entity.conflict) else "soft"
+        kinds = moves.follow(
+            self.session,
+            entity,
+            self.placement,
+            self.props,
+            departing=departing,
+            fallback_date=self.today,
+            **self._source(),
+        )
+        if self.placement.located and not departing and EventKind.MOVED not in kinds:
+            moves.set_point(entity, self.placement.point)
+        entity.updated_at = self.ess.received_at
+        self.session.flush()
+        store.write_version(
+            self.session,
+            entity,
+            base_version=base if base is not None else entity.version - 1,
+            changed=changed,
+            conflict=check.kind,
+            conflict_detail=detail,
+            **self._author(),
+        )
+        if changed and EventKind.DEPARTED not in kinds or not kinds:
+            store.emit(
+                self.session, entity, EventKind.UPDATED, detail=self._event_detail(changed, check), **self._source()
+            )
+        found: list[int] = []
+        if old_keys != (entity.id_hash, entity.name_key, entity.birth_date, entity.phone_hash):
+            found = candidates.find_for(self.session, self.ds, entity)
+        self.entity_id = entity.id
+        return MergeOutcome(self.ds.row.name, action, entity.uuid, entity.version, check.kind, found)
+
+    @staticmethod
+    def _event_detail(changed: list[str], check: rules.ConflictCheck) -> dict[str, Any]:
+        detail: dict[str, Any] = {"changed": changed}
+        if check.kind:
+            detail["conflict"] = check.kind
+        return detail
+
+    def _changed_since(self, entity: Entity, base: int | None) -> set[str]:
+        if base is None or base >= entity.version:
+            return set()
+        rows = self.session.scalars(
+            select(EntityVersion.changed).where(EntityVersion.entity_id == entity.id, EntityVersion.version > base)
+        )
+        return {name for changed in rows for name in changed}
+
+    def _conflict_detail(
+        self, entity: Entity, base: int | None, current: Mapping[str, Any], check: rules.ConflictCheck
+    ) -> dict[str, Any]:
+        """Base, current and incoming values of each property in conflict (sensitive ones sealed)."""
+        base_row = self.session.scalar(
+            select(EntityVersion).where(EntityVersion.entity_id == entity.id, EntityVersion.version == base)
+        )
+        base_props = store.full_properties(base_row, self.sealer) if base_row else {}
+        names = check.overlapping or tuple(
+            sorted(set(check.unseen) | {k for k, v in self.props.items() if v is not None and current.get(k) != v})
+        )
+        values: dict[str, Any] = {}
+        for name in names:
+            triple = {"base": base_props.get(name), "current": current.get(name), "incoming": self.props.get(name)}
+            if name in self.ds.spec.properties and self.ds.spec.properties[name].type in rules.SEALED_TYPES:
+                triple = {k: (self.sealer.seal(name, str(v)) if v is not None else None) for k, v in triple.items()}
+                triple["sealed"] = True
+            values[name] = triple
+        return {
+            "base_version": base,
+            "current_version": entity.version,
+            "overlapping": list(check.overlapping),
+            "unseen": list(check.unseen),
+            "values": values,
+        }

@@ -1,0 +1,230 @@
+"""Registry tables: datasets, entities, their append-only versions and events, duplicate candidates.
+
+An entity row is the current state and carries the search columns (name keys,
+blocking keys, keyed hashes, placement); every change also appends an
+``EntityVersion`` and a ``RegistryEvent`` whose ``cursor`` orders the change
+feed. Sensitive values (ID and phone numbers) live only sealed in ``sealed``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, JsonType, UtcDateTime
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class EntityStatus(StrEnum):
+    """Where a registry record stands."""
+
+    ACTIVE = "active"
+    DEPARTED = "departed"
+    MERGED = "merged"
+
+
+class EventKind(StrEnum):
+    """What happened to an entity (the change feed's vocabulary)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    MOVED = "moved"
+    DEPARTED = "departed"
+    RETURNED = "returned"
+    MERGED = "merged"
+    UNMERGED = "unmerged"
+
+
+class SourceType(StrEnum):
+    """What caused a version."""
+
+    SUBMISSION = "submission"
+    IMPORT = "import"
+    SUPERVISOR = "supervisor"
+
+
+class ConflictKind(StrEnum):
+    """An update made against an older version: disjoint properties (soft) or the same ones (hard)."""
+
+    SOFT = "soft"
+    HARD = "hard"
+
+
+class CandidateStatus(StrEnum):
+    """A duplicate candidate's state."""
+
+    OPEN = "open"
+    MERGED = "merged"
+    DISTINCT = "distinct"
+    UNMERGED = "unmerged"
+
+
+class Dataset(Base):
+    """A dataset declared in forms/datasets.yaml, as loaded into the database."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    label_zh: Mapped[str] = mapped_column(String(100))
+    label_en: Mapped[str] = mapped_column(String(100))
+    label_property: Mapped[str] = mapped_column(String(64))
+    properties: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
+    identity: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    placement: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    merge_requires_approval: Mapped[bool] = mapped_column(Boolean, default=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class Entity(Base):
+    """The current state of one registry record (a person, a household)."""
+
+    __tablename__ = "entities"
+    __table_args__ = (
+        Index("ix_entities_unit_path", "unit_path", "id", postgresql_ops={"unit_path": "varchar_pattern_ops"}),
+        Index(
+            "ix_entities_name_pinyin",
+            "dataset_id",
+            "name_pinyin",
+            postgresql_ops={"name_pinyin": "varchar_pattern_ops"},
+        ),
+        Index(
+            "ix_entities_name_initials",
+            "dataset_id",
+            "name_initials",
+            postgresql_ops={"name_initials": "varchar_pattern_ops"},
+        ),
+        Index("ix_entities_name_key", "dataset_id", "name_key"),
+        Index("ix_entities_block_key", "dataset_id", "block_key"),
+        Index("ix_entities_id_hash", "dataset_id", "id_hash"),
+        Index("ix_entities_phone_hash", "dataset_id", "phone_hash"),
+        Index("ix_entities_birth_origin", "dataset_id", "birth_date", "origin_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    label: Mapped[str] = mapped_column(String(200))
+    properties: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    sealed: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default=EntityStatus.ACTIVE.value)
+    unit_path: Mapped[str] = mapped_column(String(512))
+    grid_code: Mapped[str | None] = mapped_column(String(32))
+    geometry: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
+    conflict: Mapped[str | None] = mapped_column(String(8))
+    name_key: Mapped[str | None] = mapped_column(String(100))
+    name_pinyin: Mapped[str | None] = mapped_column(String(200))
+    name_initials: Mapped[str | None] = mapped_column(String(50))
+    block_key: Mapped[str | None] = mapped_column(String(64))
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    origin_code: Mapped[str | None] = mapped_column(String(12))
+    ethnicity: Mapped[str | None] = mapped_column(String(4), index=True)
+    arrival_date: Mapped[str | None] = mapped_column(String(10), index=True)
+    id_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class EntityVersion(Base):
+    """One immutable version of an entity: its full properties and where the change came from."""
+
+    __tablename__ = "entity_versions"
+    __table_args__ = (UniqueConstraint("entity_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200))
+    properties: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    sealed: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
+    changed: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    unit_path: Mapped[str] = mapped_column(String(512))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source_type: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    conflict: Mapped[str | None] = mapped_column(String(8), index=True)
+    conflict_detail: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class RegistryEvent(Base):
+    """One registry event; ``cursor`` is the monotonic position in the change feed."""
+
+    __tablename__ = "registry_events"
+    __table_args__ = (Index("ix_registry_events_dataset_id", "dataset_id", "cursor"),)
+
+    cursor: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    unit_path: Mapped[str] = mapped_column(String(512))
+    previous_unit_path: Mapped[str | None] = mapped_column(String(512))
+    event_date: Mapped[str | None] = mapped_column(String(10))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source_type: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class DuplicateCandidate(Base):
+    """Two entities that may be one person, scored with reasons, waiting for a supervisor."""
+
+    __tablename__ = "duplicate_candidates"
+    __table_args__ = (UniqueConstraint("entity_a_id", "entity_b_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    entity_a_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    entity_b_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    status: Mapped[str] = mapped_column(String(16), default=CandidateStatus.OPEN.value, index=True)
+    path_a: Mapped[str] = mapped_column(String(512))
+    path_b: Mapped[str] = mapped_column(String(512))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    survivor_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+    entity_a: Mapped[Entity] = relationship(foreign_keys=[entity_a_id], lazy="joined")
+    entity_b: Mapped[Entity] = relationship(foreign_keys=[entity_b_id], lazy="joined")
+
+
+class AppliedSource(Base):
+    """A submission (or import row) already folded into the registry: merging it again is a no-op."""
+
+    __tablename__ = "registry_sources"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(200), unique=True)
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
+    outcome: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())

@@ -1,0 +1,183 @@
+"""Where a person lives: placement from located submissions, and dated residence events.
+
+A record's grid follows its latest *located* submission (a point inside a
+grid). Arrival is the first registration (the ``created`` event, dated by the
+arrival date); a later located submission in another grid is a transfer
+(``moved``); a move-out is a ``departed`` event dated by the departure date
+(it never relocates the record: the person left from where they lived); a
+departed person seen again is ``returned``. Submissions keep the grid they
+were made in; only the registry record moves. Open follow-ups that belong to
+the person move with them: contexts that keep them list a function in
+``MOVE_LISTENERS``, called in the same transaction with the entity and its old
+and new unit paths.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from geoalchemy2.elements import WKTElement
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import User
+from server.domain.datasets import DatasetSpec
+from server.geo.models import AdminUnit
+from server.geo.service import grid_at
+from server.registry import store
+from server.registry.models import Entity, EntityStatus, EventKind
+from server.registry.rules import Move, grid_code_of, residence_transition
+
+# Dotted paths of functions (session, entity, old_path, new_path) -> None run when a record moves.
+MOVE_LISTENERS: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a submission places a record; ``located`` when a point fell inside a grid."""
+
+    unit_path: str | None
+    grid_code: str | None
+    point: tuple[float, float] | None
+    located: bool
+
+
+def parse_geopoint(value: Any) -> tuple[float, float] | None:
+    """(lon, lat) from an ODK geopoint ("lat lon alt acc"), a (lon, lat) pair or GeoJSON."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping) and value.get("type") == "Point":
+        lon, lat = value["coordinates"][:2]
+        return float(lon), float(lat)
+    if isinstance(value, (tuple, list)) and len(value) >= 2:
+        return float(value[0]), float(value[1])
+    parts = str(value).split()
+    if len(parts) >= 2:
+        try:
+            lat, lon = float(parts[0]), float(parts[1])
+        except ValueError:
+            return None
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            return lon, lat
+    return None
+
+
+def place(
+    session: Session,
+    spec: DatasetSpec,
+    props: Mapping[str, Any],
+    point: tuple[float, float] | None,
+    unit_path: str | None,
+    submitter: Callable[[], User | None],
+) -> Placement:
+    """The grid a submission's point falls in; else its own unit, else the submitter's (on_missing)."""
+    point = point or parse_geopoint(props.get(spec.placement.geopoint))
+    if point is not None:
+        grid = grid_at(session, *point)
+        if grid is not None:
+            return Placement(grid.path, grid.code, point, True)
+    if unit_path:
+        return Placement(unit_path, grid_code_of(unit_path), point, False)
+    user = submitter() if spec.placement.on_missing == "submitter_grid" else None
+    if user is not None and user.scopes:
+        path = user.scopes[0].unit.path
+        return Placement(path, grid_code_of(path), point, False)
+    return Placement(None, None, point, False)
+
+
+def set_point(entity: Entity, point: tuple[float, float] | None) -> None:
+    """Store the record's last known point."""
+    if point is not None:
+        entity.geometry = WKTElement(f"POINT({point[0]:.8f} {point[1]:.8f})", srid=4326)
+
+
+def follow(
+    session: Session,
+    entity: Entity,
+    placement: Placement,
+    props: Mapping[str, Any],
+    *,
+    departing: bool,
+    actor_id: int | None,
+    source_type: str,
+    source_id: str | None,
+    fallback_date: str,
+) -> list[EventKind]:
+    """Apply a submission's residence meaning to the record and emit the dated events.
+
+    Returns the kinds emitted (departed / returned / moved), so the caller
+    knows whether a plain ``updated`` event is still needed.
+    """
+    new_path = placement.unit_path if placement.located else None
+    move = residence_transition(entity.status, entity.unit_path, new_path, departing)
+    old_path = entity.unit_path
+    emitted: list[EventKind] = []
+    if move is Move.DEPART:
+        entity.status = EntityStatus.DEPARTED.value
+        store.emit(
+            session,
+            entity,
+            EventKind.DEPARTED,
+            actor_id=actor_id,
+            source_type=source_type,
+            source_id=source_id,
+            event_date=props.get("departure_date") or fallback_date,
+            detail={
+                k: props[k] for k in ("destination_county", "destination_address", "move_out_reason") if props.get(k)
+            },
+        )
+        return [EventKind.DEPARTED]
+    if move is Move.RETURN:
+        entity.status = EntityStatus.ACTIVE.value
+        if new_path is not None:
+            _relocate(session, entity, placement)
+        store.emit(
+            session,
+            entity,
+            EventKind.RETURNED,
+            actor_id=actor_id,
+            source_type=source_type,
+            source_id=source_id,
+            previous_path=old_path,
+            event_date=fallback_date,
+        )
+        emitted.append(EventKind.RETURNED)
+    elif move is Move.TRANSFER and new_path is not None:
+        _relocate(session, entity, placement)
+    if entity.unit_path != old_path:
+        store.emit(
+            session,
+            entity,
+            EventKind.MOVED,
+            actor_id=actor_id,
+            source_type=source_type,
+            source_id=source_id,
+            previous_path=old_path,
+            event_date=fallback_date,
+            detail={"from_grid": grid_code_of(old_path), "to_grid": entity.grid_code},
+        )
+        _notify(session, entity, old_path, entity.unit_path)
+        emitted.append(EventKind.MOVED)
+    return emitted
+
+
+def _relocate(session: Session, entity: Entity, placement: Placement) -> None:
+    assert placement.unit_path is not None
+    entity.unit_path = placement.unit_path
+    entity.grid_code = placement.grid_code
+    set_point(entity, placement.point)
+
+
+def _notify(session: Session, entity: Entity, old_path: str, new_path: str) -> None:
+    for dotted in MOVE_LISTENERS:
+        module, _, name = dotted.rpartition(".")
+        getattr(importlib.import_module(module), name)(session, entity, old_path, new_path)
+
+
+def unit_for_path(session: Session, path: str) -> AdminUnit | None:
+    """The admin unit at the end of a path."""
+    code = grid_code_of(path)
+    return session.scalar(select(AdminUnit).where(AdminUnit.code == code)) if code else None

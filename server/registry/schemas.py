@@ -1,0 +1,114 @@
+"""Schemas for the registry API: query arguments in, pages and records out."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+STATUSES = ("active", "departed", "merged")
+
+
+class SearchArgsSchema(Schema):
+    """Filters for a registry search; every one is optional."""
+
+    q = fields.String(metadata={"description": "name in characters (prefix) or pinyin / initials prefix"})
+    id_number = fields.String(metadata={"description": "exact resident ID number (matched by keyed hash)"})
+    phone = fields.String(metadata={"description": "exact phone number (matched by keyed hash)"})
+    grid = fields.String(metadata={"description": "grid code"})
+    ethnicity = fields.String(metadata={"description": "GB/T 3304 code"})
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    arrived_from = fields.Date()
+    arrived_to = fields.Date()
+    cursor = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class PageArgsSchema(Schema):
+    """Keyset paging."""
+
+    cursor = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class CandidateArgsSchema(PageArgsSchema):
+    """Candidates by status (open by default)."""
+
+    status = fields.String(validate=validate.OneOf(("open", "merged", "distinct", "unmerged")))
+
+
+class SyncArgsSchema(Schema):
+    """Delta sync position."""
+
+    cursor = fields.String()
+    limit = fields.Integer(validate=validate.Range(1, 100_000))
+
+
+class EntitySummarySchema(Schema):
+    """A record in a list (sensitive values masked unless the role needs them)."""
+
+    uuid = fields.String()
+    label = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    grid_code = fields.String(allow_none=True)
+    unit_path = fields.String()
+    conflict = fields.String(allow_none=True)
+    updated_at = fields.String(metadata={"format": "date-time"})
+    properties = fields.Dict()
+
+
+class EntityPageSchema(Schema):
+    """A page of records."""
+
+    items = fields.List(fields.Nested(EntitySummarySchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class EntityDetailSchema(EntitySummarySchema):
+    """A record with its versions, events, submissions and merge links."""
+
+    etag = fields.String()
+    merged_into = fields.String(allow_none=True)
+    merged_from = fields.List(fields.String())
+    versions = fields.List(fields.Dict())
+    events = fields.List(fields.Dict())
+    submissions = fields.List(fields.Dict())
+
+
+class DictPageSchema(Schema):
+    """A page of conflicts or candidates."""
+
+    items = fields.List(fields.Dict())
+    next_cursor = fields.String(allow_none=True)
+
+
+class SyncPageSchema(Schema):
+    """A page of the caller's changes."""
+
+    items = fields.List(fields.Dict())
+    next_cursor = fields.String()
+    has_more = fields.Boolean()
+
+
+class ResolveSchema(Schema):
+    """The supervisor's chosen values for the properties in conflict."""
+
+    properties = fields.Dict(keys=fields.String(), required=True)
+
+
+class MergeSchema(Schema):
+    """Which record survives (default: the older one)."""
+
+    survivor = fields.String(load_default=None, allow_none=True)
+
+
+class DatasetSchema(Schema):
+    """A dataset declaration as loaded."""
+
+    name = fields.String()
+    label_zh = fields.String()
+    label_en = fields.String()
+    label_property = fields.String()
+    properties = fields.List(fields.Dict())
+    identity = fields.Dict()
+    placement = fields.Dict()
+    merge_requires_approval = fields.Boolean()

@@ -1,0 +1,138 @@
+"""Registry test helpers: the city's form entities blocks and a merge driver that needs no intake."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import User
+from server.registry.crypto import Sealer
+from server.registry.merge import MergeOutcome, SubmissionEssentials, merge_submission_data
+from server.settings import Settings
+
+WORKER_POINT = (113.74, 34.40)  # inside the demo worker's grid (township 410184105)
+FAR_POINT = (113.60, 34.30)  # another township, outside the demo supervisor's scope
+
+REGISTRATION = {
+    "dataset": "persons",
+    "label": "${full_name}",
+    "save_to": {
+        "/person_registration/full_name": "full_name",
+        "/person_registration/id_number": "resident_id",
+        "/person_registration/sex": "sex",
+        "/person_registration/ethnicity": "ethnicity",
+        "/person_registration/birth_date": "birth_date",
+        "/person_registration/phone": "phone",
+        "/person_registration/origin/county": "origin_county",
+        "/person_registration/arrival_date": "arrival_date",
+        "/person_registration/current_address": "current_address",
+        "/person_registration/location": "geometry",
+    },
+}
+VISIT = {
+    "dataset": "persons",
+    "entity_id": "${person}",
+    "save_to": {"/household_visit/visit_date": "last_visit_date", "/household_visit/visit_type": "last_visit_type"},
+}
+MOVE_OUT = {
+    "dataset": "persons",
+    "entity_id": "${person}",
+    "save_to": {
+        "/move_out/departure_date": "departure_date",
+        "/move_out/destination/county": "destination_county",
+        "/move_out/move_reason": "move_out_reason",
+        "/move_out/residence_status": "residence_status",
+    },
+}
+
+ID_A = "640104198506120218"
+ID_B = "62292119920815026X"
+
+
+def geopoint(point: tuple[float, float]) -> str:
+    """An ODK geopoint string for (lon, lat)."""
+    return f"{point[1]} {point[0]} 100 5"
+
+
+def registration(
+    name: str = "马小红",
+    id_number: str | None = ID_A,
+    *,
+    point: tuple[float, float] = WORKER_POINT,
+    birth: str = "1985-06-12",
+    phone: str = "13812345678",
+    origin: str = "640104",
+    address: str = "和庄镇幸福路8号",
+) -> dict[str, Any]:
+    """The data tree of a registration submission."""
+    data: dict[str, Any] = {
+        "full_name": name,
+        "sex": "2",
+        "ethnicity": "03",
+        "birth_date": birth,
+        "phone": phone,
+        "origin": {"county": origin},
+        "arrival_date": "2026-03-01",
+        "current_address": address,
+        "location": geopoint(point),
+        "meta": {"instanceID": f"uuid:{uuid.uuid4()}"},
+    }
+    if id_number:
+        data["id_number"] = id_number
+    return data
+
+
+@pytest.fixture
+def sealer(settings: Settings) -> Sealer:
+    """The sealer for the test settings."""
+    return Sealer.from_settings(settings)
+
+
+@pytest.fixture
+def user_named(db: Session) -> Callable[[str], User]:
+    """Demo users by name."""
+
+    def get(username: str) -> User:
+        user = db.scalar(select(User).where(User.username == username))
+        assert user is not None
+        return user
+
+    return get
+
+
+Merge = Callable[..., MergeOutcome]
+
+
+@pytest.fixture
+def merge(db: Session, sealer: Sealer, user_named: Callable[[str], User]) -> Merge:
+    """Merge a submission's essentials as the given user; returns the (single) outcome."""
+
+    def run(
+        block: dict[str, Any],
+        data: dict[str, Any],
+        *,
+        username: str = "worker",
+        point: tuple[float, float] | None = None,
+        instance_id: str | None = None,
+        base_version: int | None = None,
+    ) -> MergeOutcome:
+        ess = SubmissionEssentials(
+            instance_id=instance_id or data.get("meta", {}).get("instanceID") or f"uuid:{uuid.uuid4()}",
+            entities=block,
+            data=data,
+            submitter_id=user_named(username).id,
+            received_at=datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+            point=point,
+            base_version=base_version,
+        )
+        outcomes = merge_submission_data(db, ess, sealer)
+        db.flush()
+        return outcomes[0]
+
+    return run
