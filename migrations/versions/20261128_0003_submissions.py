@@ -20,6 +20,10 @@ depends_on = None
 
 TZ = sa.DateTime(timezone=True)
 
+# What a submission was when it arrived; only status, flags, errors and validated_at change later.
+IMMUTABLE = ("instance_id", "root_id", "deprecated_id", "form_pk", "form_version_id", "submitter_id", "raw_format",
+             "raw_sha256", "raw_size", "content_sha256", "data", "meta", "received_at")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -83,10 +87,40 @@ def upgrade() -> None:
     )
     op.create_index("ix_submission_attachments_submission_id", "submission_attachments", ["submission_id"])
     op.create_index("ix_submission_attachments_sha256", "submission_attachments", ["sha256"])
+    _create_immutability_trigger()
+
+
+def _create_immutability_trigger() -> None:
+    """Refuse any UPDATE that changes what was received: edits are new rows."""
+    if op.get_bind().dialect.name == "postgresql":
+        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in IMMUTABLE)
+        op.execute(
+            f"""
+            CREATE FUNCTION submissions_immutable() RETURNS trigger AS $$
+            BEGIN
+                IF {changed} THEN
+                    RAISE EXCEPTION 'submissions are never changed in place';
+                END IF;
+                RETURN NEW;
+            END;
+            $$ LANGUAGE plpgsql
+            """
+        )
+        op.execute("CREATE TRIGGER submissions_immutable BEFORE UPDATE ON submissions "
+                   "FOR EACH ROW EXECUTE FUNCTION submissions_immutable()")
+    else:
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in IMMUTABLE)
+        op.execute(f"CREATE TRIGGER submissions_immutable BEFORE UPDATE ON submissions WHEN {changed} "
+                   "BEGIN SELECT RAISE(ABORT, 'submissions are never changed in place'); END")
 
 
 def downgrade() -> None:
     op.drop_table("submission_attachments")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS submissions_immutable ON submissions")
+        op.execute("DROP FUNCTION IF EXISTS submissions_immutable()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS submissions_immutable")
     if op.get_bind().dialect.name == "sqlite":
         # SpatiaLite keeps the spatial index and geometry registration apart from the table.
         op.execute("SELECT DisableSpatialIndex('submissions', 'location')")

@@ -60,6 +60,9 @@ class ImageTooLargeError(PayloadTooLargeError):
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     """Open with our own pixel limit checked before Pillow decodes anything."""
+    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+        # Pillow's guard must not refuse what our (larger) limit allows; only ever raised, never lowered.
+        Image.MAX_IMAGE_PIXELS = max_pixels
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

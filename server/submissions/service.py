@@ -179,7 +179,7 @@ def submit(
     digest = rules.content_digest(raw_format, raw, form_version.version, data)
     existing = session.scalar(select(Submission).where(Submission.instance_id == instance_id))
     if existing is not None:
-        return _replay(session, settings, user, existing, digest, attachments)
+        return _replay(session, settings, user, existing, form_version, digest, attachments)
 
     definition = form_version.definition
     refs = rules.referenced_files(definition, data)
@@ -216,17 +216,18 @@ def submit(
         # Lost a race: the same instance id (a concurrent retry) or another edit of the same version.
         raced = session.scalar(select(Submission).where(Submission.instance_id == instance_id))
         if raced is not None:
-            return _replay(session, settings, user, raced, digest, attachments)
+            return _replay(session, settings, user, raced, form_version, digest, attachments)
         raise ConflictError("that version has already been edited", code="submission.edit_conflict",
                             message_zh="该提交已被修改过，请基于最新版本编辑") from None
     _ring_jobs(session, settings, submission, submission.attachments, validate=True)
     return SubmitResult(submission, True)
 
 
-def _replay(session: Session, settings: Settings, user: User, existing: Submission, digest: str,
-            attachments: Mapping[str, IncomingFile]) -> SubmitResult:
+def _replay(session: Session, settings: Settings, user: User, existing: Submission, form_version: FormVersion,
+            digest: str, attachments: Mapping[str, IncomingFile]) -> SubmitResult:
     """Same instance id again: identical content adds missing attachments; anything else is a 409."""
-    if existing.submitter_id != user.id or existing.content_sha256 != digest:
+    if (existing.submitter_id != user.id or existing.form_version_id != form_version.id
+            or existing.content_sha256 != digest):
         raise ConflictError(f"submission {existing.instance_id} was already received with other content",
                             code="submission.payload_mismatch",
                             message_zh="该实例编号已提交过不同的内容", errors={"instance_id": [existing.instance_id]})

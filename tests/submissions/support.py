@@ -29,13 +29,7 @@ WORKER_LON, WORKER_LAT = 113.74, 34.40
 def _compiled(data: bytes, filename: str) -> Any:
     from server.forms.compiler import compile_workbook
 
-    compiled = compile_workbook(data, filename)
-    if compiled.entities is not None and not hasattr(compiled.entities, "get"):
-        # forms.service still reads entities as a dict in this tree; the dataset is not needed here.
-        import dataclasses
-
-        compiled = dataclasses.replace(compiled, entities=None)
-    return compiled
+    return compile_workbook(data, filename)
 
 
 def publish_registration(session: Session, monkeypatch: Any) -> FormVersion:

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,14 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from server import migrate, queue, worker
 from server.app import create_app
 from server.db import discard_after_commit, make_engine, run_after_commit, session_factory
 from server.demo import load_demo
 from server.submissions import jobs, service
-from server.submissions.models import Submission, SubmissionAttachment
+from server.submissions.models import Submission
 from server.submissions.service import IncomingFile
 from tests.conftest import REDIS_URL, make_settings
 from tests.submissions.support import (
@@ -93,21 +92,16 @@ def test_follow_up_jobs_are_enqueued_after_validation(db, settings, registration
 
 
 def test_find_stuck_rings_again_for_old_received_rows(db, settings, registration):
-    old = _submit(db, settings, registration)
-    fresh = _submit(db, settings, registration)
-    db.execute(update(Submission).where(Submission.id == old.id)
-               .values(received_at=datetime.now(UTC) - timedelta(hours=2)))
-    db.execute(update(SubmissionAttachment).where(SubmissionAttachment.submission_id == old.id)
-               .values(received_at=datetime.now(UTC) - timedelta(hours=2)))
-    counts = queue.requeue_stuck(db, settings, 600)
+    sub = _submit(db, settings, registration)
+    assert queue.requeue_stuck(db, settings, 3600)["server.submissions.jobs.find_stuck"] == 0  # not old yet
+    counts = queue.requeue_stuck(db, settings, -60)  # a cutoff in the future: every received row is overdue
     assert counts["server.submissions.jobs.find_stuck"] == 2  # the validation and the photo's derivatives
     db.commit()
     run_after_commit(db)  # inline mode: the bells ring now
-    db.refresh(old)
-    db.refresh(fresh)
-    assert old.status == "validated" and fresh.status == "received"
-    assert old.attachments[0].derivatives == "ready"
-    assert jobs.find_stuck(db, settings, 600) == 0
+    db.refresh(sub)
+    db.refresh(sub.attachments[0])
+    assert sub.status == "validated" and sub.attachments[0].derivatives == "ready"
+    assert jobs.find_stuck(db, settings, -60) == 0
 
 
 # --------------------------------------------------------------------------- RQ against a real Redis

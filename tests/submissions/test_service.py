@@ -249,3 +249,20 @@ def test_openrosa_style_attachment_lists_are_accepted(db, settings, registration
         service.submit(db, settings, user(db, "worker"), form_version=registration, instance_id=instance_id,
                        data={"data": data}, raw=b"<data>x</data>", raw_format="xml", attachments=[],
                        deprecated_id=None, meta={})
+
+
+def test_received_content_cannot_be_changed_in_place(db, settings, registration):
+    from sqlalchemy import update
+    from sqlalchemy.exc import DBAPIError
+
+    sub = submit(db, settings, registration).submission
+    db.commit()
+    sub.set_flag("reviewed", {"by": "supervisor"})  # flags and status may change
+    sub.status = SubmissionStatus.VALIDATED.value
+    db.commit()
+    for values in ({"data": {"identity": {}}}, {"instance_id": "uuid:other"}, {"raw_sha256": "0" * 64}):
+        with pytest.raises(DBAPIError, match="never changed in place"):
+            with db.begin_nested():
+                db.execute(update(Submission).where(Submission.id == sub.id).values(**values))
+    db.refresh(sub)
+    assert sub.data["identity"]["full_name"] == "阿依古丽" and sub.flag_names == ",reviewed,"
