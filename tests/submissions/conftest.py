@@ -17,7 +17,7 @@ from server.submissions import jobs as submission_jobs
 from tests.submissions.support import publish_registration
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def jobs_in_test_transaction(app: Flask, settings: Settings, engine: Engine, maker: sessionmaker[Session],
                              monkeypatch: Any) -> Iterator[None]:
     """Inline jobs open their sessions on the test's connection, so they see (and roll back with) the test.

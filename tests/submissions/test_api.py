@@ -22,6 +22,8 @@ from tests.submissions.support import (
     submission_part,
 )
 
+pytestmark = pytest.mark.usefixtures("jobs_in_test_transaction")
+
 URL = f"/api/v1/forms/{FORM_ID}/submissions"
 
 

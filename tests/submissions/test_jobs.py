@@ -19,10 +19,11 @@ from server import migrate, queue, worker
 from server.app import create_app
 from server.db import discard_after_commit, make_engine, run_after_commit, session_factory
 from server.demo import load_demo
+from server.settings import Settings
 from server.submissions import jobs, service
 from server.submissions.models import Submission
 from server.submissions.service import IncomingFile
-from tests.conftest import REDIS_URL, make_settings
+from tests.conftest import REDIS_URL, drop_pg_database, fresh_pg_database, make_settings
 from tests.submissions.support import (
     FORM_ID,
     jpeg,
@@ -33,6 +34,8 @@ from tests.submissions.support import (
     submission_part,
     user,
 )
+
+pytestmark = pytest.mark.usefixtures("jobs_in_test_transaction")
 
 
 def _submit(db, settings, version, *, data=None, files=None, commit=True):
@@ -192,10 +195,20 @@ def _version(db):
 # --------------------------------------------------------------------------- a forked worker process
 
 
+@pytest.fixture
+def committed_settings(backend, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for a separate, really committed database of the backend under test (not the rollback one)."""
+    name = f"gridreg_worker_{os.getpid()}"
+    url = f"sqlite:///{tmp_path / 'worker.sqlite'}" if backend == "sqlite" else fresh_pg_database(name)
+    yield make_settings(url, tmp_path / "media", redis_url=REDIS_URL)
+    if backend == "postgresql":
+        drop_pg_database(name)
+
+
 @pytest.mark.slow
-def test_gridreg_worker_burst_subprocess(tmp_path: Path, redis_conn, monkeypatch):
-    """A committed SQLite database, a real submission, then `gridreg worker --burst` forks and runs the jobs."""
-    settings = make_settings(f"sqlite:///{tmp_path / 'worker.sqlite'}", tmp_path / "media", redis_url=REDIS_URL)
+def test_gridreg_worker_burst_subprocess(committed_settings, redis_conn, monkeypatch):
+    """A committed database, a real submission, then `gridreg worker --burst` forks and runs the jobs."""
+    settings = committed_settings
     engine = make_engine(settings)
     try:
         migrate.upgrade(engine)

@@ -16,6 +16,8 @@ from server.submissions.models import Submission, SubmissionStatus
 from server.submissions.service import IncomingFile
 from tests.submissions.support import jpeg, new_id, png_bomb, registration_data, submission_part, user
 
+pytestmark = pytest.mark.usefixtures("jobs_in_test_transaction")
+
 
 def submit(db, settings, version, *, username="worker", instance_id=None, data=None, files=None,
            deprecated_id=None, meta=None, raw=None):
@@ -266,3 +268,21 @@ def test_received_content_cannot_be_changed_in_place(db, settings, registration)
                 db.execute(update(Submission).where(Submission.id == sub.id).values(**values))
     db.refresh(sub)
     assert sub.data["identity"]["full_name"] == "阿依古丽" and sub.flag_names == ",reviewed,"
+
+
+def test_a_concurrent_duplicate_becomes_a_replay(db, settings, registration, monkeypatch):
+    """The insert loses the race on the unique instance id: the savepoint rolls back and the winner is replayed."""
+    instance_id = new_id()
+    real_geotag = service._geotag
+    winner = []
+
+    def geotag_after_a_racing_insert(*args, **kwargs):
+        monkeypatch.setattr(service, "_geotag", real_geotag)
+        winner.append(submit(db, settings, registration, instance_id=instance_id).submission)
+        return real_geotag(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_geotag", geotag_after_a_racing_insert)
+    result = submit(db, settings, registration, instance_id=instance_id)
+    assert not result.created and result.submission.id == winner[0].id
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(Submission)) == 1
