@@ -89,4 +89,4 @@ class SubmissionDetail(BaseView):
     @blp.response(200, SubmissionDetailSchema)
     def get(self, instance_id: str) -> Submission:
         """Status, problems, flags, attachments and the edit chain of a submission in scope."""
-        return service.get_submission(get_session(), current_user(), instance_id)
+        return service.read_submission(get_session(), current_user(), instance_id)

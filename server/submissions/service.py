@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, object_session
 
 from server.accounts.models import Role, User
+from server.audit.service import record
 from server.errors import (
     AppError,
     BadRequestError,
@@ -395,6 +396,13 @@ def get_submission(session: Session, user: User, instance_id: str) -> Submission
     return row
 
 
+def read_submission(session: Session, user: User, instance_id: str) -> Submission:
+    """``get_submission`` for showing its data: the read is audited (the data holds personal information)."""
+    submission = get_submission(session, user, instance_id)
+    record(session, user.id, "submission.read", target_type="submission", target_id=submission.instance_id)
+    return submission
+
+
 def versions_of(submission: Submission) -> list[Submission]:
     """Every version of the submission's logical submission, oldest first."""
     session = object_session(submission)
@@ -476,4 +484,6 @@ def get_attachment(session: Session, user: User, instance_id: str, name: str) ->
     found = next((a for a in submission.attachments if a.name == name and a.received), None)
     if found is None:
         raise NotFoundError(f"no attachment {name}", code="attachment.not_found", message_zh="附件不存在")
+    record(session, user.id, "attachment.read", target_type="submission", target_id=submission.instance_id,
+           detail={"name": name})
     return found

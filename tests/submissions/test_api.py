@@ -256,3 +256,13 @@ def test_the_worker_sees_an_own_submission_placed_in_another_grid(client, auth, 
 def test_unknown_form_list_is_404(client, auth, registration):
     resp = client.get("/api/v1/forms/nope/submissions", headers=auth.headers("supervisor"))
     assert resp.status_code == 404
+
+
+def test_reading_a_submission_is_audited(client, auth, registration, db):
+    from server.audit.models import AuditEvent
+
+    iid = new_id()
+    post(client, auth, submission_part(iid, registration_data(photo=None)))
+    assert detail(client, auth, iid).status_code == 200
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "submission.read"))
+    assert event is not None and event.target_id == f"uuid:{iid}"
