@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import g, request
+from flask import current_app, g, request
 
 from server.accounts.basic_cache import cached_user_for_password
 from server.accounts.models import Role, User
-from server.accounts.service import user_for_token
+from server.accounts.service import check_not_locked, note_failure, user_for_token
 from server.db import get_session
 from server.errors import AuthenticationError, PermissionDeniedError
 
@@ -43,7 +43,11 @@ def optional_user(*, allow_basic: bool = False) -> User | None:
     if token := bearer_token():
         user = user_for_token(session, token)
     elif allow_basic and (creds := _basic_credentials()):
+        # Basic credentials come with every OpenRosa request: the same lockout as the login form.
+        throttle = check_not_locked(session, creds[0])
         user = cached_user_for_password(session, *creds)
+        if user is None:
+            raise note_failure(session, current_app.extensions["gridreg"].settings, creds[0], throttle, None)
     g.current_user = user
     return user
 

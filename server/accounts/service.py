@@ -127,24 +127,37 @@ def _issue(session: Session, user: User, kind: TokenKind, ttl: timedelta, label:
     return IssuedToken(raw, expires_at, user)
 
 
-def login(session: Session, settings: Settings, username: str, password: str) -> IssuedToken:
-    """Exchange a username and password for a session token, throttling failures."""
-    now = _now()
+def check_not_locked(session: Session, username: str) -> LoginThrottle | None:
+    """Refuse a username locked out by recent failures; its throttle row, if any."""
     throttle = session.get(LoginThrottle, username[:64])
+    now = _now()
     if throttle and throttle.locked_until and throttle.locked_until > now:
         raise LoginLocked(int((throttle.locked_until - now).total_seconds()) + 1)
+    return throttle
+
+
+def note_failure(session: Session, settings: Settings, username: str, throttle: LoginThrottle | None,
+                 user: User | None) -> LoginFailed:
+    """Count a failed login (locking the name after too many) and the error to raise."""
+    now = _now()
+    throttle = throttle or LoginThrottle(username=username[:64], failures=0)
+    throttle.failures = (throttle.failures or 0) + 1
+    throttle.last_failure_at = now
+    if throttle.failures >= settings.login_max_failures:
+        throttle.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
+        throttle.failures = 0
+    session.add(throttle)
+    record(session, user.id if user else None, "auth.login_failed", detail={"username": username[:64]})
+    return LoginFailed("Invalid username or password")
+
+
+def login(session: Session, settings: Settings, username: str, password: str) -> IssuedToken:
+    """Exchange a username and password for a session token, throttling failures."""
+    throttle = check_not_locked(session, username)
     user = session.scalar(select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        throttle = throttle or LoginThrottle(username=username[:64], failures=0)
-        throttle.failures = (throttle.failures or 0) + 1
-        throttle.last_failure_at = now
-        if throttle.failures >= settings.login_max_failures:
-            throttle.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
-            throttle.failures = 0
-        session.add(throttle)
-        record(session, user.id if user else None, "auth.login_failed", detail={"username": username[:64]})
-        raise LoginFailed("Invalid username or password")
+        raise note_failure(session, settings, username, throttle, user)
     if throttle:
         session.delete(throttle)
     record(session, user.id, "auth.login", target_type="user", target_id=user.id)

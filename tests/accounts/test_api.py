@@ -76,3 +76,17 @@ def test_missing_or_garbage_authorization(client):
                    {"Authorization": "Basic !!!"}, {"Authorization": "Token abc"}):
         resp = client.get("/api/v1/me", headers=header)
         assert resp.status_code == 401, header
+
+
+def test_basic_auth_failures_count_towards_lockout(client):
+    import base64
+
+    def basic(password):
+        return {"Authorization": "Basic " + base64.b64encode(f"worker:{password}".encode()).decode()}
+
+    for _ in range(5):
+        assert client.head("/openrosa/submission", headers=basic("wrong-one")).status_code == 401
+    locked = client.head("/openrosa/submission", headers=basic("gridreg-demo"))
+    assert locked.status_code == 429
+    resp = client.post("/api/v1/auth/token", json={"username": "worker", "password": "gridreg-demo"})
+    assert resp.status_code == 429
