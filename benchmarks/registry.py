@@ -19,6 +19,7 @@ import argparse
 import base64
 import csv
 import json
+import os
 import random
 import statistics
 import sys
@@ -53,9 +54,7 @@ KEY = base64.urlsafe_b64encode(b"bench-key-bench-key-bench-key-32").decode()
 
 HUI_SURNAMES = "马 马 马 马 白 白 海 丁 穆 哈 沙 纳 米 李 王 张 刘 杨 金 铁 喇 冶 撒".split()
 HAN_SURNAMES = "王 李 张 刘 陈 杨 赵 黄 周 吴 徐 孙 胡 朱 高 林 何 郭 罗 梁".split()
-GIVEN_CHARS = (
-    "小晓红明华建国军伟芳娜敏静丽强磊洋勇艳杰娟涛超秀英海兰梅福贵平学文志成玉凤霞荣德"
-)
+GIVEN_CHARS = "小晓红明华建国军伟芳娜敏静丽强磊洋勇艳杰娟涛超秀英海兰梅福贵平学文志成玉凤霞荣德"
 UYGHUR_GIVEN = (
     "买买提 艾力 阿卜杜拉 吐尔逊 阿依古丽 古丽娜尔 热依拉 努尔 阿不都 依明 帕提古丽 艾尔肯 "
     "迪丽拜尔 克里木 麦麦提 吾买尔 祖丽皮亚 阿迪力"
@@ -394,11 +393,12 @@ def merge_throughput(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=1_000_000)
-    parser.add_argument("--merges", type=int, default=3000)
+    parser.add_argument("--merges", type=int, default=2000)
+    parser.add_argument("--reuse", action="store_true", help=f"measure on the existing {DB} (no reload)")
     parser.add_argument("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
 
-    url = fresh_database(args.pg_admin_url)
+    url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + DB if args.reuse else fresh_database(args.pg_admin_url)
     settings = Settings(
         database_url=url,
         media_root=Path("/tmp/gridreg-bench-media"),
@@ -408,7 +408,8 @@ def main() -> None:
         log_json=False,
     )
     engine = make_engine(settings)
-    migrate.upgrade(engine)
+    if not args.reuse:
+        migrate.upgrade(engine)
     maker = session_factory(engine)
     sealer = Sealer.from_settings(settings)
     from server import worker as job_worker
@@ -419,10 +420,16 @@ def main() -> None:
         session.commit()
         grids = list(session.scalars(select(AdminUnit).where(AdminUnit.level == "grid").order_by(AdminUnit.code)))
     print(f"gridreg registry benchmark: {args.persons:,} persons over {len(grids)} demo grids (PostgreSQL)")
-    t0 = time.perf_counter()
-    with maker() as session:
-        load_persons(session, sealer, args.persons, grids)
-    print(f"generation and load: {time.perf_counter() - t0:.1f} s")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    if args.reuse:
+        with maker() as session:
+            args.persons = session.scalar(text("SELECT count(*) FROM entities")) or 0
+        print(f"reusing {DB}: {args.persons:,} entities")
+    else:
+        t0 = time.perf_counter()
+        with maker() as session:
+            load_persons(session, sealer, args.persons, grids)
+        print(f"generation and load: {time.perf_counter() - t0:.1f} s")
 
     with maker() as session:
         users = {u.username: u for u in session.scalars(select(User))}
@@ -528,7 +535,7 @@ def main() -> None:
         changes = len(json.loads(page)["items"])
         session.rollback()
     results.append(goal(f"delta sync of {changes} changes (p95)", p95(deltas), 50, "ms"))
-    print(f"{sum(results)}/{len(results)} goals met")
+    print(f"{sum(results)}/{len(results)} goals met (load average {os.getloadavg()[0]:.1f} at the end)")
     engine.dispose()
 
 

@@ -20,6 +20,8 @@ depends_on = None
 
 TZ = sa.DateTime(timezone=True)
 BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+# Byte-wise comparison on PostgreSQL: the (unit_path, id) index serves prefix LIKE and ORDER BY.
+PathType = sa.String(512).with_variant(sa.String(512, collation="C"), "postgresql")
 
 
 def upgrade() -> None:
@@ -48,7 +50,7 @@ def upgrade() -> None:
         sa.Column("sealed", JsonType, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("unit_path", sa.String(512), nullable=False),
+        sa.Column("unit_path", PathType, nullable=False),
         sa.Column("grid_code", sa.String(32), nullable=True),
         sa.Column("geometry", Geometry("POINT", srid=4326, spatial_index=False), nullable=True),
         sa.Column("merged_into_id", BigId, sa.ForeignKey("entities.id"), nullable=True),
@@ -68,9 +70,7 @@ def upgrade() -> None:
         sa.Column("updated_at", TZ, nullable=False, server_default=sa.func.now()),
         sa.UniqueConstraint("uuid", name="uq_entities_uuid"),
     )
-    op.create_index(
-        "ix_entities_unit_path", "entities", ["unit_path", "id"], postgresql_ops={"unit_path": "varchar_pattern_ops"}
-    )
+    op.create_index("ix_entities_unit_path", "entities", ["unit_path", "id"])
     op.create_index(
         "ix_entities_name_pinyin",
         "entities",

@@ -98,3 +98,23 @@ def merge_validated(limit: int = 200) -> int:
         for submission in rows:
             _merge_one(session, submission, sealer)
         return len(rows)
+
+
+def find_stuck(session: Session, settings: Any, older_than_seconds: int) -> int:
+    """Ring the merge bell again for submissions validated longer ago than the timeout."""
+    from datetime import UTC, datetime, timedelta
+
+    from server.queue import enqueue_after_commit
+    from server.submissions.models import Submission, SubmissionStatus
+
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+    ids = list(
+        session.scalars(
+            select(Submission.id)
+            .where(Submission.status == SubmissionStatus.VALIDATED.value, Submission.validated_at < cutoff)
+            .order_by(Submission.id)
+        )
+    )
+    for submission_id in ids:
+        enqueue_after_commit(session, settings, MERGE_JOB[0], MERGE_JOB[1], submission_id)
+    return len(ids)

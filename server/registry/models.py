@@ -29,6 +29,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.db import Base, JsonType, UtcDateTime
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
+# Unit paths compare byte-wise on PostgreSQL ("C"), so one btree on (unit_path, id) serves both the
+# scope's prefix LIKE and the snapshot's ORDER BY unit_path, id (SQLite compares bytes already).
+PathType = String(512).with_variant(String(512, collation="C"), "postgresql")
 
 
 class EntityStatus(StrEnum):
@@ -98,7 +101,7 @@ class Entity(Base):
 
     __tablename__ = "entities"
     __table_args__ = (
-        Index("ix_entities_unit_path", "unit_path", "id", postgresql_ops={"unit_path": "varchar_pattern_ops"}),
+        Index("ix_entities_unit_path", "unit_path", "id"),
         Index(
             "ix_entities_name_pinyin",
             "dataset_id",
@@ -126,7 +129,7 @@ class Entity(Base):
     sealed: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(16), default=EntityStatus.ACTIVE.value)
-    unit_path: Mapped[str] = mapped_column(String(512))
+    unit_path: Mapped[str] = mapped_column(PathType)
     grid_code: Mapped[str | None] = mapped_column(String(32))
     geometry: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)

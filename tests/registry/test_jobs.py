@@ -1,0 +1,67 @@
+"""The merge job behind intake: a submitted registration becomes a registry person, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from server import worker
+from server.registry.jobs import MERGE_JOB, merge_submission, merge_validated
+from server.submissions import jobs as submission_jobs
+from server.submissions.models import Submission
+from tests.submissions.support import jpeg, multipart, new_id, publish_registration, registration_data, submission_part
+
+
+@pytest.fixture(autouse=True)
+def jobs_on_the_test_connection(app: Any, settings: Any, engine: Any, maker: Any, monkeypatch: Any) -> Any:
+    """Inline jobs see (and roll back with) the test; validation rings the merge job."""
+    monkeypatch.setattr(submission_jobs, "AFTER_VALIDATED", [MERGE_JOB])
+    before = worker._context
+    worker.configure(settings, engine, maker)
+    yield
+    worker._context = before
+
+
+def _submit(client: Any, auth: Any, data: dict[str, Any]) -> str:
+    iid = new_id()
+    resp = client.post(
+        "/api/v1/forms/person_registration/submissions",
+        data=multipart(submission_part(iid, data), {"photo.jpg": jpeg()}),
+        headers=auth.headers("worker"),
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 201, resp.get_json()
+    return iid
+
+
+def test_validated_registration_is_merged_into_the_registry(client, auth, db, monkeypatch):
+    publish_registration(db, monkeypatch)
+    iid = _submit(client, auth, registration_data())
+    submission = db.scalar(select(Submission).where(Submission.instance_id == f"uuid:{iid}"))
+    db.refresh(submission)
+    assert submission.status == "merged", submission.errors
+    found = client.get(
+        "/api/v1/registry/persons/entities",
+        query_string={"id_number": "650102199003072318"},
+        headers=auth.headers("worker"),
+    ).get_json()["items"]
+    assert len(found) == 1 and found[0]["label"] == "阿依古丽" and found[0]["grid_code"] == "410184105005004"
+    assert found[0]["properties"]["origin_county"] == "650102"
+    person = client.get(f"/api/v1/registry/persons/entities/{found[0]['uuid']}", headers=auth.headers("worker"))
+    assert person.get_json()["submissions"][0]["instance_id"] == f"uuid:{iid}"
+    assert merge_submission(submission.id) == "skipped"  # already merged: a second ring changes nothing
+    assert merge_validated() == 0
+
+
+def test_resubmitted_registration_with_same_id_updates_the_person(client, auth, db, monkeypatch):
+    publish_registration(db, monkeypatch)
+    _submit(client, auth, registration_data())
+    data = registration_data()
+    data["identity"]["phone"] = "13900001111"
+    _submit(client, auth, data)
+    found = client.get(
+        "/api/v1/registry/persons/entities", query_string={"q": "ayiguli"}, headers=auth.headers("worker")
+    ).get_json()["items"]
+    assert len(found) == 1 and found[0]["version"] == 2 and found[0]["properties"]["phone"] == "139****1111"
