@@ -175,7 +175,7 @@ class SubmissionSchema(Schema):
     attachments_received = fields.Function(lambda s: sum(1 for a in s.attachments if a.received))
 
     def _location(self, sub: Any) -> dict[str, Any] | None:
-        from server.submissions.service import point_of
+        from server.submissions.queries import point_of
 
         point = point_of(sub)
         if point is None:
@@ -194,7 +194,7 @@ class SubmissionDetailSchema(SubmissionSchema):
     versions = fields.Method("_versions")
 
     def _versions(self, sub: Any) -> list[dict[str, Any]]:
-        from server.submissions.service import versions_of
+        from server.submissions.queries import versions_of
 
         dumped: list[dict[str, Any]] = VersionSchema(many=True).dump(versions_of(sub))
         return dumped

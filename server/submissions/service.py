@@ -14,21 +14,17 @@ one logical submission share ``root_id``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from geoalchemy2.elements import WKTElement
-from geoalchemy2.shape import to_shape
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, object_session
+from sqlalchemy.orm import Session
 
 from server.accounts.models import Role, User
-from server.audit.service import record
 from server.errors import (
     AppError,
     BadRequestError,
@@ -43,13 +39,27 @@ from server.geo.service import distance_to_unit_m, grid_at
 from server.media.images import inspect_image
 from server.media.storage import media_store, sha256_hex
 from server.queue import enqueue_after_commit
-from server.scope import path_in_scope, scope_clause, sees_everything
+from server.scope import path_in_scope, sees_everything
 from server.settings import Settings
 from server.submissions import rules
 from server.submissions.models import Flag, Submission, SubmissionAttachment, SubmissionStatus, flag_names
+from server.submissions.queries import (  # the reads, re-exported: other contexts use this module
+    Page,
+    get_attachment,
+    get_submission,
+    list_submissions,
+    point_of,
+    read_submission,
+    versions_of,
+    visible,
+)
+
+__all__ = [
+    "CheckedFile", "IncomingFile", "Page", "SubmitResult", "get_attachment", "get_submission", "incoming_files",
+    "list_submissions", "point_of", "read_submission", "resolve_form_version", "submit", "versions_of",
+]
 
 SUBMITTER_ROLES = frozenset({Role.GRID_WORKER.value, Role.SUPERVISOR.value, Role.ADMIN.value})
-READER_ROLES = SUBMITTER_ROLES
 VALIDATION_JOB = "server.submissions.jobs.validate_submission"
 MEDIA_JOB = "server.media.jobs.make_derivatives"
 _FILE_TYPE = "application/octet-stream"
@@ -85,14 +95,6 @@ class CheckedFile:
     gps_lon: float | None = None
     gps_lat: float | None = None
     exif: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a keyset-paginated list."""
-
-    items: list[Submission]
-    next_cursor: str | None
 
 
 # --------------------------------------------------------------------------- intake
@@ -310,7 +312,7 @@ def _fill_attachment(row: SubmissionAttachment, item: CheckedFile, sha: str, siz
 
 def _edit_root(session: Session, user: User, form_version: FormVersion, deprecated: str) -> str:
     """The logical submission an edit belongs to; the replaced version must be the latest."""
-    old = session.scalar(select(Submission).where(Submission.instance_id == deprecated, _visible(user)))
+    old = session.scalar(select(Submission).where(Submission.instance_id == deprecated, visible(user)))
     if old is None:
         raise NotFoundError(f"no submission {deprecated} to replace", code="submission.deprecated_not_found",
                             message_zh="要修改的提交不存在", errors={"deprecated_id": [deprecated]})
@@ -365,125 +367,8 @@ def _when(value: Any, settings: Settings) -> datetime | None:
 def _jsonable(meta: Mapping[str, Any]) -> dict[str, Any]:
     import json
 
-    return dict(json.loads(rules.canonical_json(dict(meta))))
-
-
-# --------------------------------------------------------------------------- reads
-
-
-def _visible(user: User) -> ColumnElement[bool]:
-    """Rows in the user's scope, plus the user's own submissions wherever they were placed."""
-    return or_(scope_clause(user, Submission.unit_path), Submission.submitter_id == user.id)
-
-
-def _check_reader(user: User) -> None:
-    if user.role not in READER_ROLES:
-        raise PermissionDeniedError("your role does not read submissions", code="submission.forbidden",
-                                    message_zh="您的角色不能查看提交")
-
-
-def get_submission(session: Session, user: User, instance_id: str) -> Submission:
-    """One submission in the user's scope; 404 alike for missing and out of scope."""
-    _check_reader(user)
     try:
-        key = rules.normalize_instance_id(instance_id)
-    except AppError:
-        key = None
-    row = None if key is None else session.scalar(
-        select(Submission).where(Submission.instance_id == key, _visible(user)))
-    if row is None:
-        raise NotFoundError(f"no submission {instance_id}", code="submission.not_found", message_zh="提交不存在")
-    return row
-
-
-def read_submission(session: Session, user: User, instance_id: str) -> Submission:
-    """``get_submission`` for showing its data: the read is audited (the data holds personal information)."""
-    submission = get_submission(session, user, instance_id)
-    record(session, user.id, "submission.read", target_type="submission", target_id=submission.instance_id)
-    return submission
-
-
-def versions_of(submission: Submission) -> list[Submission]:
-    """Every version of the submission's logical submission, oldest first."""
-    session = object_session(submission)
-    if session is None:
-        return [submission]
-    return list(session.scalars(
-        select(Submission).where(Submission.root_id == submission.root_id).order_by(Submission.id)))
-
-
-def point_of(submission: Submission) -> tuple[float, float] | None:
-    """The stored point as (lon, lat)."""
-    if submission.location is None:
-        return None
-    if isinstance(submission.location, WKTElement):
-        text = str(submission.location.data)
-        lon, lat = text[text.index("(") + 1:text.index(")")].split()
-        return float(lon), float(lat)
-    point = to_shape(submission.location)
-    return float(point.x), float(point.y)
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        value = int(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise BadRequestError("cursor is not one this API gave out", code="request.bad_cursor",
-                              message_zh="分页游标无效") from None
-    return value
-
-
-def _encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
-
-
-def list_submissions(session: Session, user: User, form_id: str, args: Mapping[str, Any]) -> Page:
-    """A page of the form's submissions in the user's scope, newest first, by keyset on id."""
-    _check_reader(user)
-    form = session.scalar(select(Form).where(Form.form_id == form_id))
-    if form is None:
-        raise NotFoundError(f"no form {form_id}", code="form.not_found", message_zh="表单不存在")
-    limit = int(args.get("limit") or 50)
-    conditions: list[ColumnElement[bool]] = [Submission.form_pk == form.id, _visible(user)]
-    if args.get("instance_id"):
-        try:
-            conditions.append(Submission.instance_id == rules.normalize_instance_id(args["instance_id"]))
-        except AppError:
-            return Page([], None)
-    if args.get("status"):
-        conditions.append(Submission.status == args["status"])
-    if args.get("flag"):
-        conditions.append(Submission.flag_names.contains(f",{args['flag']},", autoescape=True))
-    if args.get("grid"):
-        unit = session.scalar(select(AdminUnit).where(AdminUnit.code == args["grid"]))
-        if unit is None:
-            return Page([], None)
-        conditions.append(Submission.unit_path.startswith(unit.path, autoescape=True))
-    if args.get("submitter"):
-        conditions.append(Submission.submitter_id.in_(select(User.id).where(User.username == args["submitter"])))
-    for key, op in (("received_from", "ge"), ("received_to", "lt")):
-        when = args.get(key)
-        if when is not None:
-            when = when if when.tzinfo else when.replace(tzinfo=UTC)
-            conditions.append(Submission.received_at >= when if op == "ge" else Submission.received_at < when)
-    if not args.get("all_versions"):
-        newer = aliased(Submission)
-        conditions.append(~exists().where(newer.deprecated_id == Submission.instance_id))
-    if args.get("cursor"):
-        conditions.append(Submission.id < _decode_cursor(args["cursor"]))
-    rows = list(session.scalars(select(Submission).where(and_(*conditions))
-                                .order_by(Submission.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, _encode_cursor(rows[-1].id) if more and rows else None)
-
-
-def get_attachment(session: Session, user: User, instance_id: str, name: str) -> SubmissionAttachment:
-    """A received attachment of a submission in the user's scope, or 404."""
-    submission = get_submission(session, user, instance_id)
-    found = next((a for a in submission.attachments if a.name == name and a.received), None)
-    if found is None:
-        raise NotFoundError(f"no attachment {name}", code="attachment.not_found", message_zh="附件不存在")
-    record(session, user.id, "attachment.read", target_type="submission", target_id=submission.instance_id,
-           detail={"name": name})
-    return found
+        return dict(json.loads(rules.canonical_json(dict(meta))))
+    except (TypeError, ValueError) as exc:
+        raise BadRequestError(f"meta is not plain JSON: {exc}", code="submission.invalid",
+                              errors={"meta": [str(exc)]}) from exc
