@@ -11,7 +11,6 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 from geoalchemy2.elements import WKTElement
@@ -132,7 +131,6 @@ def list_submissions(session: Session, user: User, form_id: str, args: Mapping[s
     for key, op in (("received_from", "ge"), ("received_to", "lt")):
         when = args.get(key)
         if when is not None:
-            when = when if when.tzinfo else when.replace(tzinfo=UTC)
             conditions.append(Submission.received_at >= when if op == "ge" else Submission.received_at < when)
     if not args.get("all_versions"):
         newer = aliased(Submission)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
@@ -88,6 +90,35 @@ def load_submission_part(raw: bytes) -> SubmissionIn:
                         item["deprecated_id"], raw)
 
 
+class ReceivedBound(fields.Field[datetime]):
+    """A date-time bound of the list; a bare date means the start (or, for ``to``, the end) of that day."""
+
+    def __init__(self, *, end_of_day: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.end_of_day = end_of_day
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        text = str(value).strip()
+        try:
+            if len(text) == 10:
+                day = date.fromisoformat(text)
+                start = datetime.combine(day + timedelta(days=1 if self.end_of_day else 0), time(), _city_tz())
+                return start
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValidationError("expected an ISO 8601 date or date-time") from exc
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=_city_tz())
+
+
+def _city_tz() -> tzinfo:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        tz: tzinfo = current_app.extensions["gridreg"].settings.tz
+        return tz
+    return ZoneInfo("Asia/Shanghai")
+
+
 class SubmissionQueryArgsSchema(Schema):
     """Filters and keyset pagination of the supervisor list."""
 
@@ -99,8 +130,10 @@ class SubmissionQueryArgsSchema(Schema):
     flag = fields.String(load_default=None, validate=validate.OneOf([f.value for f in Flag]))
     grid = fields.String(load_default=None, metadata={"description": "admin unit code; its whole subtree"})
     submitter = fields.String(load_default=None, metadata={"description": "username"})
-    received_from = fields.DateTime(load_default=None)
-    received_to = fields.DateTime(load_default=None)
+    received_from = ReceivedBound(load_default=None, metadata={
+        "description": "received at or after: ISO date-time, or a date (from its start, city time)"})
+    received_to = ReceivedBound(end_of_day=True, load_default=None, metadata={
+        "description": "received before: ISO date-time, or a date (up to its end, city time)"})
     all_versions = fields.Boolean(load_default=False, metadata={"description": "include superseded versions"})
     cursor = fields.String(load_default=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
@@ -127,7 +160,7 @@ class AttachmentSchema(Schema):
     def _urls(self, att: Any) -> dict[str, str]:
         if not att.received:
             return {}
-        base = f"/api/v1/submissions/{att.submission.instance_id}/attachments/{att.name}"
+        base = f"/api/v1/submissions/{att.submission.instance_id}/attachments/{quote(att.name, safe='')}"
         urls = {"original": base}
         if att.display_sha256:
             urls["display"] = base + "?size=display"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -210,6 +211,11 @@ def test_list_filters(client, auth, registration):
     now = datetime.now(UTC)
     assert len(_list(client, auth, received_from=(now - timedelta(hours=1)).isoformat())["items"]) == 4
     assert len(_list(client, auth, received_to=(now - timedelta(hours=1)).isoformat())["items"]) == 0
+    today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert len(_list(client, auth, received_from=today.isoformat(), received_to=today.isoformat())["items"]) == 4
+    assert len(_list(client, auth, received_to=(today - timedelta(days=1)).isoformat())["items"]) == 0
+    assert client.get(URL, query_string={"received_from": "yesterday"}, headers=auth.headers("supervisor")
+                      ).status_code == 422
     bad = client.get(URL, query_string={"status": "nope"}, headers=auth.headers("supervisor"))
     assert bad.status_code == 422
 
