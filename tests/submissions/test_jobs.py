@@ -151,10 +151,11 @@ def test_real_rq_queue_runs_validation_and_media(rq_app, redis_conn, db):
                        content_type="multipart/form-data")
     assert resp.status_code == 201
     assert resp.get_json()["status"] == "received"
-    validation, media = Queue("validation", connection=redis_conn), Queue("media", connection=redis_conn)
-    assert validation.count == 1 and media.count == 1  # rung after commit, by id
-    _burst(redis_conn, "validation", "media")
     sub = db.scalar(select(Submission).where(Submission.instance_id == f"uuid:{iid}"))
+    validation, media = Queue("validation", connection=redis_conn), Queue("media", connection=redis_conn)
+    assert f"validate_submission-{sub.id}" in validation.job_ids  # rung after commit, by id
+    assert f"make_derivatives-{sub.attachments[0].id}" in media.job_ids
+    _burst(redis_conn, "validation", "media")
     db.refresh(sub)
     assert sub.status == "validated"
     db.refresh(sub.attachments[0])
