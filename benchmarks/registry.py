@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, event, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from server import migrate  # noqa: E402
@@ -367,6 +367,14 @@ def merge_throughput(
     """Submissions merged per second in one process: ``batch`` per transaction, a savepoint each when > 1."""
     now = datetime.now(UTC)
     path = worker.scopes[0].unit.path
+    statements = [0]
+
+    def count(*_: Any) -> None:
+        statements[0] += 1
+
+    engine = maker.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count)
+    cpu = time.process_time()
     started = time.perf_counter()
     for start in range(0, len(jobs), batch):
         with maker() as session:
@@ -387,7 +395,11 @@ def merge_throughput(
                     with session.begin_nested():
                         merge_submission_data(session, ess, sealer)
             session.commit()
-    return len(jobs) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    event.remove(engine, "before_cursor_execute", count)
+    print(f"  {len(jobs)} submissions, batch {batch}: {statements[0] / len(jobs):.1f} SQL statements and "
+          f"{(time.process_time() - cpu) * 1000 / len(jobs):.2f} ms of client CPU per submission")
+    return len(jobs) / elapsed
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.registry import dedup, store
@@ -19,7 +19,10 @@ _COLUMNS = (
     Entity.phone_hash,
     Entity.id_hash,
     Entity.unit_path,
-    Entity.properties,
+    # Only the address is compared: extract it in SQL rather than decoding every record's properties.
+    func.coalesce(Entity.properties["current_address"].as_string(), Entity.properties["address"].as_string()).label(
+        "address"
+    ),
 )
 
 
@@ -28,8 +31,6 @@ def blocking_query(dataset_id: int, cols: dict[str, Any], exclude_id: int | None
     keys = []
     if cols.get("block_key"):
         keys.append(Entity.block_key == cols["block_key"])
-    if cols.get("name_pinyin"):
-        keys.append(Entity.name_pinyin == cols["name_pinyin"])
     if cols.get("phone_hash"):
         keys.append(Entity.phone_hash == cols["phone_hash"])
     if cols.get("birth_date") and cols.get("origin_code"):
@@ -61,10 +62,7 @@ def search(
     )
     scored = []
     for row in session.execute(query):
-        other_address = next(
-            (row.properties.get(k) for k in ("current_address", "address") if row.properties.get(k)), None
-        )
-        result = dedup.score(me, dedup.profile_from(row._mapping, other_address))
+        result = dedup.score(me, dedup.profile_from(row._mapping, row.address))
         if cols.get("id_hash") and row.id_hash and row.id_hash != cols["id_hash"]:
             result = dedup.Score(round(result.total * 0.8, 4), result.reasons)  # different ID numbers: less likely
         if result.is_candidate:

@@ -4,7 +4,8 @@ An exact strong key (the resident ID number, compared by keyed hash) is not
 scored here: the merge treats it as the same person. Everything else is a
 near match that only ever becomes a *candidate* for a supervisor. Candidates
 are found city-wide through blocking keys kept in indexed columns (pinyin
-initials + birth year, full pinyin, phone hash, birth date + origin county),
+initials + birth year, phone hash, birth date + origin county; a name alone is
+too common a key, and a pair matching on nothing else scores at most 0.6),
 so a search touches a handful of rows even at a million persons; each one
 found is then scored by ``score`` with rapidfuzz:
 
@@ -102,7 +103,8 @@ def blocking_keys(name: str | None, birth_date: str | None) -> BlockingKeys:
 
 
 def _name_similarity(a: str, b: str) -> float:
-    return fuzz.ratio(pinyin.clean_name(a), pinyin.clean_name(b)) / 100.0
+    # Profiles carry cleaned names (the name_key column): no per-pair normalisation in the hot loop.
+    return fuzz.ratio(a, b) / 100.0
 
 
 def _birth_similarity(a: str, b: str) -> float:

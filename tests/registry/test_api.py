@@ -208,3 +208,32 @@ def test_datasets_are_listed(client, auth):
     assert {"name": "resident_id", "sensitive": True}.items() <= next(
         p for p in persons["properties"] if p["name"] == "resident_id"
     ).items()
+
+
+def test_queues_and_sync_are_scoped_too(client, auth, merge, db):
+    from server.accounts.service import create_user
+    from server.demo import DEMO_PASSWORD
+    from server.geo.models import AdminUnit
+
+    other = db.scalar(
+        select(AdminUnit).where(AdminUnit.level == "township", AdminUnit.code != "410184105").order_by(AdminUnit.code)
+    )
+    create_user(db, username="outsider", password=DEMO_PASSWORD, role="supervisor", unit_codes=[other.code])
+    db.flush()
+    person = merge(REGISTRATION, registration())
+    merge(VISIT, {"person": person.entity_uuid, "visit_date": "2026-11-20", "visit_type": "home"}, base_version=1)
+    merge(VISIT, {"person": person.entity_uuid, "visit_date": "2026-11-21", "visit_type": "phone"}, base_version=1)
+    merge(REGISTRATION, registration("马晓红", None, phone="13900001111"))
+    for path in ("conflicts", "duplicates"):
+        assert client.get(f"{BASE}/{path}", headers=auth.headers("supervisor")).get_json()["items"], path
+        assert client.get(f"{BASE}/{path}", headers=auth.headers("outsider")).get_json()["items"] == [], path
+    assert client.get(f"{BASE}/sync", headers=auth.headers("outsider")).get_json()["items"] == []
+    assert client.get(f"{BASE}/entities", headers=auth.headers("outsider")).get_json()["items"] == []
+    url = f"{BASE}/entities/{person.entity_uuid}"
+    assert client.get(url, headers=auth.headers("outsider")).status_code == 404
+    resolve = client.post(
+        f"{url}/resolution",
+        json={"properties": {}},
+        headers={**auth.headers("outsider"), "If-Match": f'"{person.entity_uuid}.3"'},
+    )
+    assert resolve.status_code == 404
