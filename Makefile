@@ -61,6 +61,8 @@ system-run:
 
 system-test: system-run
 	@command -v node >/dev/null || { echo "installing Node.js"; $(MAKE) --no-print-directory _apt PKGS=nodejs; }
+	@command -v java >/dev/null || { echo "installing Java for ODK Validate"; \
+		$(MAKE) --no-print-directory _apt PKGS=default-jre-headless; }
 	@[ -x /usr/bin/chromium ] && dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { \
 		echo "installing Chromium and Chinese fonts for the browser tests"; \
 		$(MAKE) --no-print-directory _apt PKGS="chromium fonts-noto-cjk"; }
