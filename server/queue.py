@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Retry
 from sqlalchemy.orm import Session
 
@@ -85,7 +86,16 @@ def run_inline(dotted: str, *args: object) -> None:
 
 def enqueue_after_commit(session: Session, settings: Settings, queue: str, dotted: str, *args: object) -> None:
     """Ring the job's bell once the session's transaction has committed."""
-    after_commit(session, lambda: enqueue_now(settings, queue, dotted, *args))
+    after_commit(session, lambda: _ring_committed(settings, queue, dotted, *args))
+
+
+def _ring_committed(settings: Settings, queue: str, dotted: str, *args: object) -> None:
+    """Enqueue for a committed row: Redis being down must not fail the request; requeue-stuck rings again."""
+    try:
+        enqueue_now(settings, queue, dotted, *args)
+    except RedisError:
+        log.warning("enqueue failed after commit; the row waits for requeue-stuck",
+                    extra={"path": dotted}, exc_info=True)
 
 
 # Functions (by import path) that find rows whose job should have finished by
