@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -231,7 +232,27 @@ def outbox_states(page: Page) -> dict[str, str]:
     return {i["instanceID"]: i["state"] for i in outbox(page)}
 
 
+HAS_KV = """(key) => new Promise((resolve) => {
+  const req = indexedDB.open('gridreg')
+  req.onerror = () => resolve(false)
+  req.onsuccess = () => {
+    const db = req.result
+    const get = db.transaction('kv', 'readonly').objectStore('kv').get(key)
+    get.onsuccess = () => { db.close(); resolve(get.result !== undefined && get.result !== null) }
+    get.onerror = () => { db.close(); resolve(false) }
+  }
+})"""
+
+
+def wait_for_form_cached(page: Page, form_id: str = FORM_ID, timeout_s: float = 20) -> None:
+    """Until the form list's prefetch has stored the form's definition for offline use."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(HAS_KV, f"form:{form_id}"):  # evaluate awaits the promise; wait_for_function does not
+        assert time.monotonic() < deadline, f"form {form_id} was not stored for offline use within {timeout_s:.0f} s"
+        page.wait_for_timeout(100)
+
+
 def wait_for_service_worker(page: Page) -> None:
     """Until the service worker has precached the shell and controls the page."""
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
-    page.evaluate("navigator.serviceWorker.ready")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
