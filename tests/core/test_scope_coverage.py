@@ -1,0 +1,78 @@
+"""Every read endpoint is either shown to be scoped by a named test, or says why it needs no scope.
+
+A new GET endpoint fails this test until its author decides which it is, so
+"every list and detail goes through the scope helper" stays checked as the API grows.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+
+# endpoint -> the test that shows a grid worker or supervisor sees nothing outside their scope there
+SCOPED = {
+    "/api/v1/geo/units": "geo/test_api.py::test_supervisor_tree_is_their_township",
+    "/api/v1/geo/units/<string:code>": "geo/test_api.py::test_out_of_scope_detail_is_404_like_missing",
+    "/api/v1/geo/locate": "geo/test_api.py::test_locate_outside_scope_or_city",
+    "/api/v1/forms/<string:form_id>/submissions": "submissions/test_api.py::test_out_of_scope_is_404_like_missing",
+    "/api/v1/submissions/<string:instance_id>": "submissions/test_api.py::test_out_of_scope_is_404_like_missing",
+    "/api/v1/submissions/<string:instance_id>/attachments/<string:name>":
+        "media/test_api.py::test_out_of_scope_users_get_404",
+    "/api/v1/registry/<string:dataset>/entities": "registry/test_api.py::test_lists_and_details_are_scoped",
+    "/api/v1/registry/<string:dataset>/entities/<string:uuid>":
+        "registry/test_api.py::test_lists_and_details_are_scoped",
+    "/api/v1/registry/<string:dataset>/conflicts": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
+    "/api/v1/registry/<string:dataset>/duplicates": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
+    "/api/v1/registry/<string:dataset>/sync": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
+    "/openrosa/forms/<form_id>/attachments/<filename>": "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",
+    "/openrosa/forms/<form_id>/versions/<version>/attachments/<filename>":
+        "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",
+}
+
+# endpoint -> why it holds nothing that differs by area
+UNSCOPED = {
+    "/": "redirect to the web client",
+    "/healthz": "process probe",
+    "/readyz": "dependency probe",
+    "/api/docs": "API documentation",
+    "/api/openapi.json": "API description",
+    "/static/<path:filename>": "documentation assets",
+    "/m/": "the web client's shell",
+    "/m/<path:path>": "the web client's static files",
+    "/api/v1/me": "the caller's own account",
+    "/api/v1/me/collect-settings": "the caller's own Collect settings",
+    "/api/v1/me/collect-settings.png": "the caller's own Collect settings",
+    "/api/v1/forms": "form definitions are city-wide and hold no personal data",
+    "/api/v1/forms/<string:form_id>": "form definitions are city-wide",
+    "/api/v1/forms/<string:form_id>/draft": "form definitions are city-wide (designers only)",
+    "/api/v1/forms/<string:form_id>/versions/<string:version>": "form definitions are city-wide",
+    "/api/v1/registry/datasets": "dataset declarations, no records",
+    "/openrosa/formList": "form definitions are city-wide",
+    "/openrosa/forms/<form_id>/form.xml": "form definitions are city-wide",
+    "/openrosa/forms/<form_id>/versions/<version>/form.xml": "form definitions are city-wide",
+    "/openrosa/forms/<form_id>/manifest": "names and hashes of media; the scoped files themselves are checked",
+    "/openrosa/forms/<form_id>/versions/<version>/manifest": "names and hashes of media",
+}
+
+
+def _read_endpoints(app) -> set[str]:
+    return {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+
+
+def test_every_read_endpoint_is_classified(app):
+    endpoints = _read_endpoints(app)
+    unclassified = endpoints - SCOPED.keys() - UNSCOPED.keys()
+    assert not unclassified, f"say whether these are scoped (and which test shows it): {sorted(unclassified)}"
+    stale = (SCOPED.keys() | UNSCOPED.keys()) - endpoints
+    assert not stale, f"no such endpoints any more: {sorted(stale)}"
+    assert not SCOPED.keys() & UNSCOPED.keys()
+
+
+def test_named_scope_tests_exist():
+    for endpoint, node in SCOPED.items():
+        path, _, name = node.partition("::")
+        tree = ast.parse((TESTS / path).read_text(encoding="utf-8"))
+        names = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        assert name in names, f"{endpoint}: {node} does not exist"
