@@ -26,7 +26,8 @@ SCOPED = {
     "/api/v1/registry/<string:dataset>/conflicts": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
     "/api/v1/registry/<string:dataset>/duplicates": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
     "/api/v1/registry/<string:dataset>/sync": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
-    "/openrosa/forms/<form_id>/attachments/<filename>": "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",
+    "/openrosa/forms/<form_id>/attachments/<filename>":
+        "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",
     "/openrosa/forms/<form_id>/versions/<version>/attachments/<filename>":
         "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",
 }
