@@ -64,6 +64,7 @@ def resolve_conflict(
     session: Session, user: User, dataset: str, entity_uuid: str, if_match: str | None, values: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Settle a record's conflicts with the supervisor's chosen values, as a new version."""
+    store.lock_feed(session)  # before any row lock (see store.py)
     service.require_reviewer(user)
     ds = store.get_dataset(session, dataset)
     entity = _lock(session, service.get_entity(session, user, ds, entity_uuid).id)
@@ -211,6 +212,7 @@ def mark_distinct(
     session: Session, user: User, dataset: str, candidate_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Two different people: close the candidate; the pair is not proposed again."""
+    store.lock_feed(session)  # before any row lock (see store.py)
     ds = store.get_dataset(session, dataset)
     candidate = _load_candidate(session, user, ds, candidate_id, if_match)
     if candidate.status != CandidateStatus.OPEN.value:
@@ -229,6 +231,7 @@ def merge_candidate(
     survivor_uuid: str | None = None,
 ) -> dict[str, Any]:
     """One person: keep the survivor (the older record unless named), fold the other into it."""
+    store.lock_feed(session)  # before any row lock (see store.py)
     ds = store.get_dataset(session, dataset)
     candidate = _load_candidate(session, user, ds, candidate_id, if_match)
     if candidate.status != CandidateStatus.OPEN.value:
@@ -299,6 +302,7 @@ def unmerge_candidate(
     session: Session, user: User, dataset: str, candidate_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Undo a merge: the other record is live again; values copied into the survivor go back out."""
+    store.lock_feed(session)  # before any row lock (see store.py)
     ds = store.get_dataset(session, dataset)
     candidate = _load_candidate(session, user, ds, candidate_id, if_match)
     if candidate.status != CandidateStatus.MERGED.value or candidate.survivor_id is None:

@@ -131,6 +131,7 @@ def merge_submission_data(
 ) -> list[MergeOutcome]:
     """Fold one submission into the registry: one outcome per entities block."""
     sealer = sealer or store.current_sealer()
+    store.lock_feed(session)  # before any row lock: one lock order for every registry writer
     blocks = [essentials.entities] if isinstance(essentials.entities, Mapping) else list(essentials.entities)
     return [_merge_block(session, essentials, block, sealer) for block in blocks if block]
 

@@ -9,9 +9,11 @@ append-only rules live in one place.
 Change-feed order: ``registry_events.cursor`` comes from a sequence, and
 sequence values are handed out at insert time, not at commit. Two merges
 committing out of order could let a reader skip the lower cursor for good. On
-PostgreSQL every transaction that writes events therefore takes one
-transaction-scoped advisory lock before its first event; commits, and so
-visible cursors, stay in order. SQLite serializes writers anyway.
+PostgreSQL every transaction that writes the registry therefore takes one
+transaction-scoped advisory lock, *before* any row lock (so writers never
+wait on each other in opposite orders); commits, and so visible cursors, stay
+in order. Registry writes are short, so they queue briefly behind each other;
+SQLite serializes writers anyway.
 """
 
 from __future__ import annotations
