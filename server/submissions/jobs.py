@@ -28,7 +28,9 @@ VALIDATION_JOB = "server.submissions.jobs.validate_submission"
 MEDIA_JOB = "server.media.jobs.make_derivatives"
 
 # Follow-up jobs once a submission is validated: (queue, dotted path), each called with the submission id.
-AFTER_VALIDATED: list[tuple[str, str]] = []
+# Listed here, not only registered at import time elsewhere, so that a bare `gridreg worker` process (which
+# imports nothing but the job modules) chains them too.
+AFTER_VALIDATED: list[tuple[str, str]] = [("merge", "server.registry.jobs.merge_submission")]
 
 
 def _issue(item: Any) -> dict[str, str]:

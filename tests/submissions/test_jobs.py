@@ -244,5 +244,7 @@ def test_gridreg_worker_burst_subprocess(committed_settings, redis_conn, monkeyp
             assert sub is not None and sub.status == "validated", done.stderr[-3000:]
             assert sub.attachments[0].derivatives == "ready"
             assert sub.attachments[0].thumb_sha256 is not None
+        # the forked worker chained the follow-up job (it imports only job modules, so the hook must be static)
+        assert Job.exists(f"merge_submission-{sub.id}", connection=redis_conn)
     finally:
         engine.dispose()
