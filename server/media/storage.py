@@ -68,6 +68,7 @@ class MediaStore:
         sha = sha256_hex(data)
         final = self.path_for(sha)
         if final.is_file() and final.stat().st_size == len(data):
+            _fsync_dir(final.parent)  # a crash may have come between an earlier rename and its directory fsync
             return StoredBlob(sha, len(data), final)
         self.tmp.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
