@@ -237,7 +237,8 @@ class _Context:
         id_number = self.props.get(id_prop) if id_prop else None
         if id_number:
             id_hash = self.sealer.digest("resident_id", id_number)
-            store.lock_key(self.session, f"{self.ds.id}:{id_hash}")
+            # No second registration of the same number can slip in between this check and the insert:
+            # every registry writer holds the change-feed lock (store.lock_feed) for its whole transaction.
             same = self.session.scalar(
                 select(Entity)
                 .where(

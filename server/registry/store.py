@@ -319,10 +319,3 @@ def emit(
     )
     session.add(event)
     return event
-
-
-def lock_key(session: Session, key: str) -> None:
-    """Serialize work on one natural key (e.g. an ID-number hash) until the transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        number = int(hashlib.sha256(key.encode()).hexdigest()[:15], 16)
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
