@@ -414,7 +414,8 @@ def start_simple_worker(st: Stack, queues: str) -> None:
 
 
 def run_sustained(st: Stack, name: str, version: str, photo: bytes, auth: str, clients: int, duration: float,
-                  job_workers: int, drain_timeout: float, simple: bool = False) -> dict[str, Any]:
+                  job_workers: int, drain_timeout: float, simple: bool = False,
+                  profile: Path | None = None) -> dict[str, Any]:
     """Workers running while clients post; total / time until every submission is final."""
     assert st.redis is not None
     psql_last = psql(st.database_url, "SELECT coalesce(max(id), 0) FROM submissions")[0][0]
@@ -429,6 +430,7 @@ def run_sustained(st: Stack, name: str, version: str, photo: bytes, auth: str, c
             st.start_worker("validation,merge,media")
     time.sleep(3.0)  # let the workers connect before the clock starts
     roots = process_roots(st)
+    spies = start_spy([w.pid for w in st.workers], profile, duration + drain_timeout) if profile else []
     cpu0 = cpu_by_group(roots)
     started = time.monotonic()
     report = drive(st.web_port, (name, version, photo, auth), clients, duration)
@@ -442,6 +444,9 @@ def run_sustained(st: Stack, name: str, version: str, photo: bytes, auth: str, c
         time.sleep(0.2)
     finished = time.monotonic()
     cpu1 = cpu_by_group(roots)
+    for spy in spies:  # stop sampling now; py-spy writes its file on SIGINT
+        spy.send_signal(2)
+    profiled = finish_spy(spies, profile, 30) if profile else None
     st.stop_workers()
     statuses = dict(psql(st.database_url, f"SELECT status, count(*) FROM submissions WHERE id > {psql_last} "
                                           "GROUP BY status"))
@@ -451,34 +456,77 @@ def run_sustained(st: Stack, name: str, version: str, photo: bytes, auth: str, c
             "sustained": final / (finished - started), "elapsed": finished - started,
             "drain": finished - posted_done, "p95": percentile(report["latencies"], 0.95),
             "statuses": statuses, "cpu_ms": {k: (cpu1[k] - cpu0.get(k, 0.0)) * 1000 / per for k in cpu1},
-            "caught_up": final >= total}
+            "caught_up": final >= total, "profile": profiled}
 
 
 # ------------------------------------------------------------------------ profiling
 
 
+def _pyspy() -> str | None:
+    return shutil.which("py-spy") or next((p for p in ("/tmp/pyspy/bin/py-spy",) if Path(p).exists()), None)
+
+
+def start_spy(pids: list[int], out: Path, duration: float) -> list[subprocess.Popen[bytes]]:
+    """py-spy on each pid (and its children), only threads holding the GIL: Python CPU, not waiting."""
+    pyspy = _pyspy()
+    if pyspy is None:
+        return []
+    return [subprocess.Popen([pyspy, "record", "--pid", str(pid), "--subprocesses", "--gil", "--rate", "250",
+                              "--format", "raw", "--output", f"{out}.{pid}", "--duration", str(int(duration) + 2),
+                              "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for pid in pids]
+
+
+def finish_spy(spies: list[subprocess.Popen[bytes]], out: Path, timeout: float) -> Path | None:
+    """Wait for the samplers and merge their files into ``out``."""
+    for spy in spies:
+        try:
+            spy.wait(timeout)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait(5)
+    parts = sorted(out.parent.glob(out.name + ".*"))
+    if not parts:
+        return None
+    out.write_text("".join(p.read_text(errors="replace") for p in parts))
+    for p in parts:
+        p.unlink()
+    return out
+
+
 def profile_pass(st: Stack, name: str, version: str, photo: bytes, auth: str, clients: int, duration: float,
                  out_dir: Path) -> Path | None:
     """Sample the gunicorn workers with py-spy while one variant runs; the raw (collapsed) stacks."""
-    pyspy = shutil.which("py-spy") or next((p for p in ("/tmp/pyspy/bin/py-spy",) if Path(p).exists()), None)
-    if pyspy is None:
+    if _pyspy() is None:
         print("  (py-spy not found: pip install py-spy; skipping the profile)")
         return None
     assert st.web is not None
     out = out_dir / f"profile-{name}.txt"
-    spy = subprocess.Popen([pyspy, "record", "--pid", str(st.web.pid), "--subprocesses", "--rate", "200",
-                            "--format", "raw", "--output", str(out), "--duration", str(int(duration) + 1),
-                            "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    spies = start_spy([st.web.pid], out, duration)
     time.sleep(1.0)
     drive(st.web_port, (name, version, photo, auth), clients, duration)
-    try:
-        spy.wait(duration + 30)
-    except subprocess.TimeoutExpired:
-        spy.kill()
-    return out if out.exists() else None
+    return finish_spy(spies, out, duration + 30)
 
 
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
+# Library work worth naming, by the frame that enters it.
+BUCKETS = {
+    "SQLAlchemy ORM execute (incl. driver)": "Session._execute_internal (sqlalchemy/",
+    "SQLAlchemy lazy loads": "_LazyLoader._load_for_state (sqlalchemy/",
+    "psycopg execute": "Cursor.execute (psycopg/",
+    "JSON decode (json/jsonb columns, bodies)": "JSONDecoder.decode (json/",
+    "JSON encode": "JSONEncoder.encode (json/",
+    "marshmallow dump (response)": "Schema.dump (marshmallow/",
+    "marshmallow load": "Schema.load (marshmallow/",
+    "werkzeug multipart parsing": "MultiPartParser.parse (werkzeug/",
+    "Pillow (open/verify/decode)": "(PIL/",
+    "Redis / RQ enqueue": "Queue.enqueue (rq/",
+    "logging": "Logger.handle (logging/",
+    "Session.commit": "Session.commit (sqlalchemy/",
+    "Session.flush": "Session.flush (sqlalchemy/",
+    "RQ (enqueue or worker loop)": "(rq/",
+    "os.fork / process start": "fork",
+}
 
 
 def _short(file: str) -> str:
@@ -488,10 +536,11 @@ def _short(file: str) -> str:
     return file
 
 
-def summarize_profile(path: Path, top: int = 28) -> list[str]:
-    """Inclusive share of samples by function (server code and the libraries it calls), and self time."""
+def summarize_profile(path: Path, top: int = 22) -> list[str]:
+    """Share of CPU samples by server function (inclusive), by library bucket, and self time."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
+    buckets: Counter[str] = Counter()
     total = 0
     for line in path.read_text(errors="replace").splitlines():
         stack_, _, count_text = line.rpartition(" ")
@@ -502,28 +551,26 @@ def summarize_profile(path: Path, top: int = 28) -> list[str]:
         for raw in stack_.split(";"):
             m = _FRAME.match(raw.strip())
             frames.append(f"{m['func']} ({_short(m['file'])})" if m else raw.strip())
-        if not frames or frames[0].startswith("process "):
-            frames = frames[1:]
+        frames = [f for f in frames if not f.startswith(("process ", "thread "))]
         if not frames:
             continue
         total += count
         for frame in set(frames):
             inclusive[frame] += count
+        joined = ";".join(frames)
+        for label, marker in BUCKETS.items():
+            if marker in joined:
+                buckets[label] += count
         own[frames[-1]] += count
-    lines = [f"  {total} samples (200 Hz, busy threads of all gunicorn workers)",
-             "  inclusive (function and everything it calls):"]
-    shown = 0
-    for frame, count in inclusive.most_common():
-        if not re.search(r"\((server/|sqlalchemy/|psycopg/|flask/|werkzeug/|marshmallow/|flask_smorest/|PIL/|"
-                         r"redis/|rq/|logging/|json/)", frame):
-            continue
-        lines.append(f"    {100 * count / max(total, 1):5.1f}%  {frame}")
-        shown += 1
-        if shown >= top:
-            break
-    lines.append("  self (where the CPU is actually spent):")
-    for frame, count in own.most_common(15):
-        lines.append(f"    {100 * count / max(total, 1):5.1f}%  {frame}")
+    pct = lambda n: f"{100 * n / max(total, 1):5.1f}%"  # noqa: E731
+    lines = [f"  {total} samples of threads holding the GIL (Python CPU; waiting on PostgreSQL, fsync or the "
+             "network is not counted)", "  server functions, inclusive:"]
+    server = [(f, n) for f, n in inclusive.most_common() if "(server/" in f]
+    lines += [f"    {pct(n)}  {f}" for f, n in server[:top]]
+    lines.append("  library work, inclusive:")
+    lines += [f"    {pct(n)}  {label}" for label, n in buckets.most_common()]
+    lines.append("  self (leaf frames):")
+    lines += [f"    {pct(n)}  {f}" for f, n in own.most_common(12)]
     return lines
 
 
@@ -604,7 +651,9 @@ def main(argv: list[str] | None = None) -> int:
         sustained = []
         for label, simple in passes:
             sus = run_sustained(st, sv, version, photo, auth_for[sv.split("+")[0]], args.clients, args.duration,
-                                args.job_workers, args.drain_timeout, simple=simple)
+                                args.job_workers, args.drain_timeout, simple=simple,
+                                profile=(st.base / f"profile-workers-{'simple' if simple else 'forking'}.txt"
+                                         if args.profile else None))
             sustained.append((label, sus))
             print(f"\nSustained with validation ({sv}, {args.job_workers} {label} processes alongside; the "
                   f"accept-only passes' jobs were dropped):")
@@ -614,12 +663,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"{'' if sus['caught_up'] else ' (NOT caught up within the drain timeout)'}")
             print("  CPU ms/submission: " + ", ".join(f"{k} {v:.1f}" for k, v in sus["cpu_ms"].items()))
             print(f"  statuses: {sus['statuses']}")
+            if sus["profile"] is not None:
+                print(f"  profile of the job workers (py-spy; figures above include its overhead): {sus['profile']}")
+                print("\n".join(summarize_profile(sus["profile"], top=12)))
         sus = sustained[0][1]
 
         if args.profile:
-            print("\nProfile of the gunicorn workers (py-spy, one extra pass per kind):")
-            for name in dict.fromkeys(v.split("+")[0] for v in variants):
-                path = profile_pass(st, name, version, photo, auth_for[name], args.clients, args.duration, st.base)
+            print("\nProfile of the gunicorn workers (py-spy, one extra pass per variant):")
+            for name in variants:
+                path = profile_pass(st, name, version, photo, auth_for[name.split("+")[0]], args.clients,
+                                    args.duration, st.base)
                 if path is not None:
                     print(f" {name}: {path}")
                     print("\n".join(summarize_profile(path)))

@@ -139,6 +139,16 @@ class Clients:
         """Outcomes the server acknowledged."""
         return [o for o in self.outcomes if o.acknowledged]
 
+    def summary(self) -> str:
+        """What the clients saw, for the test log: answers by kind, retries."""
+        answers: dict[str, int] = {}
+        for o in self.outcomes:
+            for a in o.attempts:
+                answers[str(a)] = answers.get(str(a), 0) + 1
+        retried = sum(1 for o in self.outcomes if len(o.attempts) > 1)
+        return (f"{len(self.outcomes)} submissions, {len(self.acknowledged())} acknowledged, {retried} retried; "
+                f"answers {dict(sorted(answers.items()))}")
+
 
 def rows_by_instance(st: Stack, ids: list[str]) -> dict[str, tuple[int, str]]:
     """instance id (as the client sent it) -> (number of rows, status) for the given ids."""

@@ -48,6 +48,10 @@ def _requeue_and_check(st: Stack, clients: Clients) -> dict[str, tuple[int, str]
     assert not missing, f"acknowledged but not stored: {missing}\n{st.tail_logs()}"
     assert not duplicated, f"stored more than once: {duplicated}"
     assert not not_final, f"not final after requeue-stuck: {dump(not_final)}\n{st.tail_logs()}"
+    statuses: dict[str, int] = {}
+    for _, status in found.values():
+        statuses[status] = statuses.get(status, 0) + 1
+    print(f"{clients.summary()}; requeue-stuck: {done.stdout.strip()}; final statuses {statuses}")
     return found
 
 
