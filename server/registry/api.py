@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from server.accounts.auth import current_user
 from server.api import API_PREFIX, BaseView
 from server.db import get_session
-from server.registry import decisions, register_jobs, service, store, sync
+from server.registry import decisions, service, store, sync
 from server.registry.schemas import (
     CandidateArgsSchema,
     DatasetSchema,
@@ -168,6 +168,3 @@ class Sync(BaseView):
         """The caller's scoped changes since ``cursor`` (a snapshot without one) and the next cursor."""
         page = sync.sync(get_session(), current_user(), dataset, args.get("cursor"), args.get("limit"))
         return current_app.response_class(sync.dumps(page), mimetype="application/json")
-
-
-register_jobs()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -92,12 +93,18 @@ class BlockingKeys:
     block_key: str | None
 
 
+@lru_cache(maxsize=65536)
+def name_keys(name: str) -> tuple[str, str, str]:
+    """Cleaned name, full pinyin and initials (cached: names repeat, and pypinyin is the costly part)."""
+    cleaned = pinyin.clean_name(name)
+    return cleaned, pinyin.full_pinyin(cleaned), pinyin.initials(cleaned)
+
+
 def blocking_keys(name: str | None, birth_date: str | None) -> BlockingKeys:
     """Cleaned name, full pinyin, initials, and initials + birth year (``mxh1985``)."""
     if not name:
         return BlockingKeys(None, None, None, None)
-    cleaned = pinyin.clean_name(name)
-    full, inits = pinyin.full_pinyin(cleaned), pinyin.initials(cleaned)
+    cleaned, full, inits = name_keys(name)
     year = birth_date[:4] if birth_date else ""
     return BlockingKeys(cleaned or None, full or None, inits or None, (inits + year) if inits else None)
 

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from server.accounts.models import Role
@@ -86,6 +87,11 @@ def coerce(spec: PropertySpec, value: Any) -> Any:
     return str(value).strip() if not isinstance(value, (int, float)) else str(value)
 
 
+@lru_cache(maxsize=65536)
+def _full_pinyin(name: str) -> str:
+    return pinyin.full_pinyin(name)
+
+
 def derive(dataset: DatasetSpec, props: dict[str, Any]) -> dict[str, Any]:
     """Fill server-computed properties (pinyin of a name) from the values they derive from."""
     out = dict(props)
@@ -94,7 +100,7 @@ def derive(dataset: DatasetSpec, props: dict[str, Any]) -> dict[str, Any]:
             continue
         source = props[spec.derive.source]
         if spec.derive.using == "pinyin":
-            out[spec.name] = pinyin.full_pinyin(source) if source else None
+            out[spec.name] = _full_pinyin(source) if source else None
         elif spec.derive.using == "id_birth_date" and source:
             out[spec.name] = resident_id.birth_date(source).isoformat()
         elif spec.derive.using == "id_sex" and source:

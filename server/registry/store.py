@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from server.domain import resident_id
@@ -254,25 +254,27 @@ def write_version(
     source_id: str | None,
     conflict: str | None = None,
     conflict_detail: dict[str, Any] | None = None,
-) -> EntityVersion:
-    """Append the entity's current state as its version ``entity.version``."""
-    version = EntityVersion(
-        entity_id=entity.id,
-        version=entity.version,
-        base_version=base_version,
-        label=entity.label,
-        properties=dict(entity.properties),
-        sealed=dict(entity.sealed),
-        changed=list(changed),
-        unit_path=entity.unit_path,
-        author_id=author_id,
-        source_type=source_type,
-        source_id=source_id,
-        conflict=conflict,
-        conflict_detail=conflict_detail,
+) -> None:
+    """Append the entity's current state as its version ``entity.version`` (an insert, never an update)."""
+    # A plain INSERT rather than an ORM object: versions are never changed through the session (only
+    # conflict resolution marks them, with its own query), and the merge is the registry's hot path.
+    session.execute(
+        insert(EntityVersion).values(
+            entity_id=entity.id,
+            version=entity.version,
+            base_version=base_version,
+            label=entity.label,
+            properties=dict(entity.properties),
+            sealed=dict(entity.sealed),
+            changed=list(changed),
+            unit_path=entity.unit_path,
+            author_id=author_id,
+            source_type=source_type,
+            source_id=source_id,
+            conflict=conflict,
+            conflict_detail=conflict_detail,
+        )
     )
-    session.add(version)
-    return version
 
 
 def lock_feed(session: Session) -> None:
@@ -301,21 +303,21 @@ def emit(
     previous_path: str | None = None,
     event_date: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> RegistryEvent:
-    """Append one registry event for the entity's current version."""
+) -> None:
+    """Append one registry event for the entity's current version (its cursor is taken now)."""
     lock_feed(session)
-    event = RegistryEvent(
-        dataset_id=entity.dataset_id,
-        entity_id=entity.id,
-        kind=kind,
-        version=entity.version,
-        unit_path=entity.unit_path,
-        previous_unit_path=previous_path,
-        event_date=event_date,
-        actor_id=actor_id,
-        source_type=source_type,
-        source_id=source_id,
-        detail=detail or {},
+    session.execute(
+        insert(RegistryEvent).values(
+            dataset_id=entity.dataset_id,
+            entity_id=entity.id,
+            kind=kind,
+            version=entity.version,
+            unit_path=entity.unit_path,
+            previous_unit_path=previous_path,
+            event_date=event_date,
+            actor_id=actor_id,
+            source_type=source_type,
+            source_id=source_id,
+            detail=detail or {},
+        )
     )
-    session.add(event)
-    return event
