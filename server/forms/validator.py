@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from server.domain import resident_id
 from server.forms.compiled import CompiledForm
 from server.forms.expr import EvalContext, ExprError, NodeSet, evaluate, to_boolean, to_number, to_string
+from server.forms.expr.document import xml_text
 from server.forms.plan import FieldPlan, FormPlan, plan_for
 from server.forms.validator_types import (
     ValidationIssue,
@@ -38,7 +39,6 @@ from server.forms.validator_types import (
     numbers_equal,
     type_detail,
     type_ok,
-    xml_text,
 )
 
 __all__ = ["ValidationIssue", "validate_submission"]

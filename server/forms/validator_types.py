@@ -7,9 +7,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-from server.forms.expr import number_to_string
 
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _DEC_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -197,20 +194,3 @@ def numbers_equal(a: str, b: str) -> bool:
         return False
     x, y = float(a), float(b)
     return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
-
-
-def xml_text(value: Any) -> str:
-    """A native JSON leaf as the text OpenRosa XML would carry (42 -> '42', True -> 'true')."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return "" if math.isnan(value) else number_to_string(value)
-    if isinstance(value, (list, tuple)):
-        return " ".join(xml_text(v) for v in value)
-    return str(value)
