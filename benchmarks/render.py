@@ -45,7 +45,7 @@ FORM_ID = "bench_render"
 MARK = "gridreg:form-interactive"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--lang=zh-CN"]
+                 "--disable-sync", "--no-first-run"]
 PHONE = dict(viewport={"width": 360, "height": 740}, device_scale_factor=1, is_mobile=True, has_touch=True,
              locale="zh-CN", timezone_id="Asia/Shanghai")
 

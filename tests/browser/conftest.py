@@ -21,7 +21,7 @@ from tests.browser.live_server import LiveServer, ServiceError
 
 CHROMIUM = os.environ.get("GRIDREG_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--lang=zh-CN"]
+                 "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 VIEWPORT = {"width": 360, "height": 740}
 XINZHENG_FIX = {"latitude": 34.40, "longitude": 113.74, "accuracy": 8}
