@@ -173,6 +173,7 @@ class Stack:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     database_url: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+    web_app: str = "server.wsgi:app"
 
     # ---------------------------------------------------------------- environment
 
@@ -220,7 +221,7 @@ class Stack:
         """gunicorn (gthread) on a free port; waits for /healthz."""
         self.web_port = free_port()
         log = open(self.base / "gunicorn.log", "ab")  # noqa: SIM115 - owned by the child
-        args = [str(BIN / "gunicorn"), "server.wsgi:app", "--bind", f"127.0.0.1:{self.web_port}",
+        args = [str(BIN / "gunicorn"), self.web_app, "--bind", f"127.0.0.1:{self.web_port}",
                 "--workers", str(self.web_workers), "--threads", str(self.web_threads),
                 "--worker-class", "gthread", "--timeout", "60", "--keep-alive", "30", "--backlog", "2048",
                 "--no-control-socket"]

@@ -23,9 +23,13 @@ Then, in one run:
    the clients post, then the time until every submission reached a final
    status (total submissions / that time).
 
-With ``--profile`` it samples the gunicorn workers with py-spy during an extra
-JSON and XML pass and prints where the time goes. Everything it started is
-stopped at the end, also on failure or Ctrl-C.
+With ``--profile`` it samples the gunicorn workers (and the job workers) with
+py-spy, only threads holding the GIL, during an extra pass per variant and
+prints where the Python CPU goes. ``--what-if`` serves benchmarks/_whatif.py
+instead of server.wsgi: the proposed form-version fixes patched in, to measure
+their gain. The sustained pass is also run with RQ's SimpleWorker (no fork per
+job) for comparison. Everything it started is stopped at the end, also on
+failure or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -597,6 +601,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-compare-simple", dest="compare_simple", action="store_false",
                         help="skip the what-if sustained pass with RQ's SimpleWorker")
     parser.add_argument("--profile", action="store_true", help="py-spy the gunicorn workers in an extra pass")
+    parser.add_argument("--what-if", action="store_true",
+                        help="serve benchmarks/_whatif.py: the proposed form-version fixes patched in")
+    parser.add_argument("--skip-sustained", action="store_true", help="accept-only passes (and profiles) only")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, profiles)")
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  (progress when piped)
@@ -604,8 +611,10 @@ def main(argv: list[str] | None = None) -> int:
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     photo = make_photo(args.photo_kb * 1000)
     started = time.monotonic()
-    with stack(keep=args.keep, web_workers=args.web_workers, web_threads=args.threads) as st:
-        print(f"gridreg intake benchmark — {os.cpu_count()} CPUs, {args.clients} clients, gunicorn "
+    with stack(keep=args.keep, web_workers=args.web_workers, web_threads=args.threads,
+               web_app="benchmarks._whatif:app" if args.what_if else "server.wsgi:app") as st:
+        print(f"gridreg intake benchmark{' (WHAT-IF: benchmarks/_whatif.py patches)' if args.what_if else ''} — "
+              f"{os.cpu_count()} CPUs, {args.clients} clients, gunicorn "
               f"{args.web_workers}×{args.threads} threads, {args.job_workers} job worker(s), {args.duration:.0f} s per "
               f"variant, photo {len(photo) // 1000} KB; files in {st.base}")
         st.start_redis()
@@ -648,6 +657,8 @@ def main(argv: list[str] | None = None) -> int:
 
         sv = args.sustained_variant
         passes = [("`gridreg worker`", False)] + ([("what-if: RQ SimpleWorker", True)] if args.compare_simple else [])
+        if args.skip_sustained:
+            passes = []
         sustained = []
         for label, simple in passes:
             sus = run_sustained(st, sv, version, photo, auth_for[sv.split("+")[0]], args.clients, args.duration,
@@ -666,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
             if sus["profile"] is not None:
                 print(f"  profile of the job workers (py-spy; figures above include its overhead): {sus['profile']}")
                 print("\n".join(summarize_profile(sus["profile"], top=12)))
-        sus = sustained[0][1]
+        sus = sustained[0][1] if sustained else None
 
         if args.profile:
             print("\nProfile of the gunicorn workers (py-spy, one extra pass per variant):")
@@ -686,8 +697,9 @@ def main(argv: list[str] | None = None) -> int:
                 if "photo" not in r["variant"] and r is not base:
                     print(f"  accepted >= {GOALS['accepted']:.0f}/s ({r['variant']}): {r['rate']:.0f}/s  "
                           f"{verdict(r['rate'] >= GOALS['accepted'])}")
-        print(f"  sustained >= {GOALS['sustained']:.0f}/s: {sus['sustained']:.0f}/s  "
-              f"{verdict(sus['sustained'] >= GOALS['sustained'] and sus['caught_up'])}")
+        if sus is not None:
+            print(f"  sustained >= {GOALS['sustained']:.0f}/s: {sus['sustained']:.0f}/s  "
+                  f"{verdict(sus['sustained'] >= GOALS['sustained'] and sus['caught_up'])}")
         for r in results:
             if "photo" not in r["variant"]:
                 print(f"  p95 <= {GOALS['p95_ms']:.0f} ms ({r['variant']}): {r['p95']:.0f} ms  "
