@@ -66,7 +66,10 @@ class Base(DeclarativeBase):
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     """Load SpatiaLite into each new SQLite connection and set safe pragmas."""
     # pysqlite's own transaction handling is off: the "begin" listener emits
-    # BEGIN so that SAVEPOINTs and the test rollback fixture work as on PostgreSQL.
+    # BEGIN IMMEDIATE so that SAVEPOINTs and the test rollback fixture work as on
+    # PostgreSQL, and so that concurrent writers queue on busy_timeout instead of
+    # failing: a deferred transaction that read first cannot upgrade to a write
+    # once another writer has committed (SQLITE_BUSY_SNAPSHOT, "database is locked").
     dbapi_conn.isolation_level = None
     dbapi_conn.enable_load_extension(True)
     dbapi_conn.load_extension("mod_spatialite")
@@ -95,7 +98,7 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, module=sqlite3, **kwargs)
         event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
