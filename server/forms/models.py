@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -53,10 +55,13 @@ class FormVersion(Base):
     version: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
-    definition: Mapped[dict[str, Any]] = mapped_column(JsonType)
-    xform_xml: Mapped[str] = mapped_column(Text)
+    # The compiled JSON, XForm and workbook are large (a registration form is
+    # about 1 MB together): deferred, so listing or resolving a version loads none
+    # of them, and the definition is decoded once per process (``definition``).
+    definition_json: Mapped[dict[str, Any]] = mapped_column("definition", JsonType, deferred=True)
+    xform_xml: Mapped[str] = mapped_column(Text, deferred=True)
     xform_md5: Mapped[str] = mapped_column(String(32))
-    workbook: Mapped[bytes] = mapped_column(LargeBinary)
+    workbook: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     workbook_name: Mapped[str] = mapped_column(String(255))
     workbook_sha256: Mapped[str] = mapped_column(String(64))
     media_files: Mapped[list[str]] = mapped_column(JsonType, default=list)
@@ -71,3 +76,29 @@ class FormVersion(Base):
     def form_id(self) -> str:
         """The form's XForm id."""
         return self.form.form_id
+
+    @property
+    def definition(self) -> Mapping[str, Any]:
+        """The compiled form, decoded once per process; treat it as read-only."""
+        if self.id is None:
+            return self.definition_json
+        key = (self.id, self.workbook_sha256)
+        cached = _DEFINITIONS.get(key)
+        if cached is None:
+            cached = self.definition_json
+            _DEFINITIONS[key] = cached
+            while len(_DEFINITIONS) > _DEFINITION_CACHE_SIZE:
+                _DEFINITIONS.popitem(last=False)
+        else:
+            _DEFINITIONS.move_to_end(key)
+        return cached
+
+    @definition.setter
+    def definition(self, value: Mapping[str, Any]) -> None:
+        self.definition_json = dict(value)
+
+
+# Versions never change once stored (a new upload is a new row with its own
+# workbook hash), so (id, workbook_sha256) names one definition for good.
+_DEFINITION_CACHE_SIZE = 64
+_DEFINITIONS: OrderedDict[tuple[int, str], Mapping[str, Any]] = OrderedDict()
