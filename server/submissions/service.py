@@ -199,15 +199,16 @@ def submit(
 
     now = datetime.now(UTC)
     submission = Submission(
+        # Objects, not just ids: the response reads them, and reloading them costs a query each.
         instance_id=instance_id, root_id=root_id, deprecated_id=deprecated, form_pk=form_version.form_pk,
-        form_version_id=form_version.id, submitter_id=user.id, status=SubmissionStatus.RECEIVED.value,
+        form_version=form_version, submitter=user, status=SubmissionStatus.RECEIVED.value,
         raw_format=raw_format, raw_sha256=raw_blob.sha256, raw_size=raw_blob.size, content_sha256=digest,
         data=data, meta=_jsonable(meta), device_id=_text(meta.get("device_id"), 128),
         started_at=_when(meta.get("start"), settings), ended_at=_when(meta.get("end"), settings),
         received_at=now,
         location=WKTElement(f"POINT({location.lon!r} {location.lat!r})", srid=SRID) if location else None,
         altitude_m=location.altitude_m if location else None, accuracy_m=location.accuracy_m if location else None,
-        unit_id=unit.id if unit else None, unit_path=unit.path if unit else "/",
+        unit=unit, unit_path=unit.path if unit else "/",
         flags=flags, flag_names=flag_names(flags), errors=[])
     for ref in refs.values():
         submission.attachments.append(_attachment_row(ref, checked.get(ref.name), blobs.get(ref.name), now))
