@@ -26,9 +26,9 @@ import uuid as uuidlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -136,6 +136,14 @@ def merge_submission_data(
     return [_merge_block(session, essentials, block, sealer) for block in blocks if block]
 
 
+_SOURCES = cast(Table, AppliedSource.__table__)
+_CLAIM_DONE = (
+    sql_update(_SOURCES)
+    .where(_SOURCES.c.id == bindparam("claim_id"))
+    .values(outcome=bindparam("outcome"), entity_id=bindparam("entity_id"))
+)
+
+
 def _claim(session: Session, key: str) -> int | None:
     """Record that this source is being applied (one statement); None if it already was.
 
@@ -144,10 +152,9 @@ def _claim(session: Session, key: str) -> int | None:
     """
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(AppliedSource).values(source_key=key, outcome="pending")
-    claim_id: int | None = session.scalar(
-        stmt.on_conflict_do_nothing(index_elements=["source_key"]).returning(AppliedSource.id)
-    )
+    table = _SOURCES
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["source_key"]).returning(table.c.id)
+    claim_id: int | None = session.execute(stmt, {"source_key": key, "outcome": "pending"}).scalar()
     return claim_id
 
 
@@ -183,11 +190,7 @@ def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str
         )
     else:
         outcome = MergeOutcome(name, "skipped")
-    session.execute(
-        sql_update(AppliedSource)
-        .where(AppliedSource.id == claim_id)
-        .values(outcome=outcome.action, entity_id=ctx.entity_id)
-    )
+    session.execute(_CLAIM_DONE, {"claim_id": claim_id, "outcome": outcome.action, "entity_id": ctx.entity_id})
     return outcome
 
 

@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from server.domain import resident_id
@@ -243,6 +243,11 @@ def set_properties(entity: Entity, spec: DatasetSpec, props: Mapping[str, Any], 
 # --------------------------------------------------------------------------- versions and events
 
 
+# Core statements with bound parameters: compiled once, so the hot path does not re-walk the values.
+_VERSION_INSERT = cast(Table, EntityVersion.__table__).insert()
+_EVENT_INSERT = cast(Table, RegistryEvent.__table__).insert()
+
+
 def write_version(
     session: Session,
     entity: Entity,
@@ -259,21 +264,22 @@ def write_version(
     # A plain INSERT rather than an ORM object: versions are never changed through the session (only
     # conflict resolution marks them, with its own query), and the merge is the registry's hot path.
     session.execute(
-        insert(EntityVersion).values(
-            entity_id=entity.id,
-            version=entity.version,
-            base_version=base_version,
-            label=entity.label,
-            properties=dict(entity.properties),
-            sealed=dict(entity.sealed),
-            changed=list(changed),
-            unit_path=entity.unit_path,
-            author_id=author_id,
-            source_type=source_type,
-            source_id=source_id,
-            conflict=conflict,
-            conflict_detail=conflict_detail,
-        )
+        _VERSION_INSERT,
+        {
+            "entity_id": entity.id,
+            "version": entity.version,
+            "base_version": base_version,
+            "label": entity.label,
+            "properties": dict(entity.properties),
+            "sealed": dict(entity.sealed),
+            "changed": list(changed),
+            "unit_path": entity.unit_path,
+            "author_id": author_id,
+            "source_type": source_type,
+            "source_id": source_id,
+            "conflict": conflict,
+            "conflict_detail": conflict_detail,
+        },
     )
 
 
@@ -307,17 +313,18 @@ def emit(
     """Append one registry event for the entity's current version (its cursor is taken now)."""
     lock_feed(session)
     session.execute(
-        insert(RegistryEvent).values(
-            dataset_id=entity.dataset_id,
-            entity_id=entity.id,
-            kind=kind,
-            version=entity.version,
-            unit_path=entity.unit_path,
-            previous_unit_path=previous_path,
-            event_date=event_date,
-            actor_id=actor_id,
-            source_type=source_type,
-            source_id=source_id,
-            detail=detail or {},
-        )
+        _EVENT_INSERT,
+        {
+            "dataset_id": entity.dataset_id,
+            "entity_id": entity.id,
+            "kind": kind,
+            "version": entity.version,
+            "unit_path": entity.unit_path,
+            "previous_unit_path": previous_path,
+            "event_date": event_date,
+            "actor_id": actor_id,
+            "source_type": source_type,
+            "source_id": source_id,
+            "detail": detail or {},
+        },
     )
