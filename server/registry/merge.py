@@ -137,6 +137,7 @@ def merge_submission_data(
 
 
 _SOURCES = cast(Table, AppliedSource.__table__)
+_CLAIMS: dict[str, Any] = {}  # the claim statement, built once per dialect
 _CLAIM_DONE = (
     sql_update(_SOURCES)
     .where(_SOURCES.c.id == bindparam("claim_id"))
@@ -151,9 +152,12 @@ def _claim(session: Session, key: str) -> int | None:
     first commits, then finds the row and does nothing.
     """
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = _SOURCES
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["source_key"]).returning(table.c.id)
+    stmt = _CLAIMS.get(dialect)
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = _CLAIMS[dialect] = (
+            insert(_SOURCES).on_conflict_do_nothing(index_elements=["source_key"]).returning(_SOURCES.c.id)
+        )
     claim_id: int | None = session.execute(stmt, {"source_key": key, "outcome": "pending"}).scalar()
     return claim_id
 
