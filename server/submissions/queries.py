@@ -26,6 +26,7 @@ from server.geo.models import AdminUnit
 from server.scope import scope_clause
 from server.submissions import rules
 from server.submissions.models import Submission, SubmissionAttachment
+from server.submissions.privacy import shown_data
 
 READER_ROLES = frozenset({Role.GRID_WORKER.value, Role.SUPERVISOR.value, Role.ADMIN.value})
 
@@ -66,7 +67,10 @@ def get_submission(session: Session, user: User, instance_id: str) -> Submission
 def read_submission(session: Session, user: User, instance_id: str) -> Submission:
     """``get_submission`` for showing its data: the read is audited (the data holds personal information)."""
     submission = get_submission(session, user, instance_id)
-    record(session, user.id, "submission.read", target_type="submission", target_id=submission.instance_id)
+    # What the response shows: sensitive answers masked unless the caller's duty needs them.
+    submission.shown_data, revealed = shown_data(submission.data, submission.form_version.definition, user)
+    record(session, user.id, "submission.read", target_type="submission", target_id=submission.instance_id,
+           detail={"unmasked": sorted(set(revealed))} if revealed else None)
     return submission
 
 

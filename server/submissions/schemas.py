@@ -217,9 +217,9 @@ class SubmissionSchema(Schema):
 
 
 class SubmissionDetailSchema(SubmissionSchema):
-    """A submission with its data, problems, attachments and edit chain."""
+    """A submission with its data (sensitive answers masked by role), problems, attachments and edit chain."""
 
-    data = fields.Dict()
+    data = fields.Dict(attribute="shown_data")
     meta = fields.Dict()
     errors = fields.List(fields.Nested(IssueSchema))
     validated_at = fields.DateTime(allow_none=True)
