@@ -44,6 +44,10 @@ class Submission(Base):
     """One version of one filled form, as received."""
 
     __tablename__ = "submissions"
+    __allow_unmapped__ = True
+
+    # Not stored: the data as one caller may see it (set when a detail is read; see privacy.py).
+    shown_data: dict[str, Any] | None = None
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[str] = mapped_column(String(64), unique=True)
