@@ -43,8 +43,16 @@ export class FormsRepo {
     return def
   }
 
-  /** A compiled definition: the given version from the cache, else the latest (cache, then network). */
+  /**
+   * A compiled definition: the given version (or the one the last form list named) from the
+   * cache, else the latest from the network, else the latest cached. Published versions never
+   * change, so a cached one is used as it is: opening a form costs no download.
+   */
   async definition (formId, version = null) {
+    if (!version) {
+      const listed = ((await this.kv.get('forms')) || []).find(f => f.form_id === formId)
+      version = listed ? listed.version : null
+    }
     if (version) {
       const exact = await this.kv.get(`form:${formId}:${version}`)
       if (exact) return exact

@@ -1,0 +1,43 @@
+// Forms on the phone: opening a form whose listed version is cached downloads nothing.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { FormsRepo } from '../../mobile_web/app/forms_repo.js'
+import { memStore } from '../../mobile_web/app/memstore.js'
+
+function fakeApi (versions) {
+  const calls = []
+  return {
+    calls,
+    forms: async () => { calls.push('list'); return Object.entries(versions).map(([id, v]) => ({ form_id: id, version: v })) },
+    form: async (id) => { calls.push(`form:${id}`); return { definition: { form_id: id, version: versions[id], media_files: [] } } }
+  }
+}
+
+test('a listed, cached version opens without a download', async () => {
+  const api = fakeApi({ visit: '1' })
+  const repo = new FormsRepo(api, memStore())
+  await repo.list()
+  await new Promise((resolve) => setTimeout(resolve, 10)) // prefetch runs in the background
+  const before = api.calls.length
+  assert.equal((await repo.definition('visit')).version, '1')
+  assert.equal(api.calls.length, before)
+})
+
+test('a new published version is fetched once the list names it', async () => {
+  const versions = { visit: '1' }
+  const api = fakeApi(versions)
+  const repo = new FormsRepo(api, memStore())
+  await repo.list()
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  versions.visit = '2'
+  await repo.list()
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.equal((await repo.definition('visit')).version, '2')
+})
+
+test('an unknown form falls back to the network', async () => {
+  const api = fakeApi({ visit: '1' })
+  const repo = new FormsRepo(api, memStore())
+  assert.equal((await repo.definition('visit')).version, '1')
+  assert.deepEqual(api.calls, ['form:visit'])
+})
