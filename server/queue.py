@@ -103,6 +103,7 @@ def _ring_committed(settings: Settings, queue: str, dotted: str, *args: object) 
 # and returns how many it re-enqueued. Contexts with background jobs add theirs.
 STUCK_FINDERS: tuple[str, ...] = (
     "server.submissions.jobs.find_stuck",
+    "server.registry.jobs.find_stuck",
 )
 
 
