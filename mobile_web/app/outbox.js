@@ -8,6 +8,11 @@
 // exponential backoff. Any other 4xx (409 payload mismatch, 400 validation…): needs_attention
 // with the server's message. Events (CustomEvent, detail = item or {reason}): change, sent,
 // needs-attention, auth-required, retry-later, drained.
+//
+// Edits: a sent item can be reopened as a new draft (startEdit) with a new instanceID and
+// deprecatedID = the sent one's; the server links the versions (payload deprecated_id). The
+// server does not inherit photos from the replaced version, so sent items keep their photo
+// Blobs (to be sent again with an edit) until pruneSent removes the whole item.
 
 export const STATES = ['draft', 'queued', 'sending', 'sent', 'needs_attention']
 const PENDING = new Set(['queued', 'sending'])
@@ -74,7 +79,44 @@ export class Outbox extends EventTarget {
     this.emit('change', { instanceID, deleted: true })
   }
 
-  /** Remove sent items older than maxAgeMs (their photos are already gone). */
+  /**
+   * Reopen a sent item for correction: a new draft {instanceID: newID, deprecatedID: the sent
+   * item's instanceID} with a copy of its answers and photos. If the item was already reopened
+   * (and that edit is not sent yet), that draft is returned instead of a second one; an item
+   * whose edit was already sent cannot be edited again (the server would answer edit_conflict).
+   */
+  async startEdit (instanceID, newID) {
+    const old = await this.store.get(instanceID)
+    if (!old) throw new Error(`no submission ${instanceID}`)
+    if (old.state !== 'sent') throw new Error(`submission ${instanceID} is ${old.state}, not sent`)
+    const existing = (await this.store.all()).find((i) => i.deprecatedID === instanceID)
+    if (existing) {
+      if (existing.state === 'sent') throw new Error(`submission ${instanceID} was already edited`)
+      return existing
+    }
+    if (!newID || newID === instanceID) throw new Error('an edit needs a new instanceID')
+    const data = JSON.parse(JSON.stringify(old.data || {}))
+    if (data.meta && typeof data.meta === 'object' && 'instanceID' in data.meta) data.meta.instanceID = 'uuid:' + newID
+    return this._put({
+      instanceID: newID,
+      deprecatedID: instanceID,
+      formId: old.formId,
+      formVersion: old.formVersion,
+      title: old.title,
+      label: old.label,
+      lang: old.lang,
+      data,
+      files: Object.assign({}, old.files || {}),
+      meta: {},
+      state: 'draft',
+      createdAt: this.now(),
+      attempts: 0,
+      message: null,
+      status: null
+    })
+  }
+
+  /** Remove sent items older than maxAgeMs, with the photos they kept for edits. */
   async pruneSent (maxAgeMs = 7 * 86400000) {
     for (const item of await this.store.all()) {
       if (item.state === 'sent' && this.now() - (item.sentAt || 0) > maxAgeMs) await this.store.delete(item.instanceID)
@@ -113,7 +155,7 @@ export class Outbox extends EventTarget {
       }
       const status = res ? res.status : 0
       if (status === 200 || status === 201) {
-        Object.assign(item, { state: 'sent', status, sentAt: this.now(), files: {}, message: null })
+        Object.assign(item, { state: 'sent', status, sentAt: this.now(), message: null }) // photos kept for edits
         await this._put(item)
         this.emit('sent', item)
         summary.sent++

@@ -41,14 +41,17 @@ test('drafts are not sent; queued items go oldest first and stay until 201/200',
   assert.deepEqual(await box.pending(), [])
 })
 
-test('photos travel with the item and are dropped once sent', async () => {
+test('photos travel with the item and are kept once sent (an edit sends them again) until pruned', async () => {
   const { box, tick } = setup()
   const photo = new Blob(['jpeg'], { type: 'image/jpeg' })
   await queued(box, 'p', tick, { files: { '1.jpg': photo } })
   let got = null
   await box.flush(async (item) => { got = item.files['1.jpg']; return { status: 201, body: {} } })
   assert.equal(await got.text(), 'jpeg')
-  assert.deepEqual((await box.get('p')).files, {})
+  assert.equal(await (await box.get('p')).files['1.jpg'].text(), 'jpeg')
+  tick(8 * 86400000)
+  await box.pruneSent()
+  assert.equal(await box.get('p'), undefined)
 })
 
 test('offline: item stays queued with backoff, and flush stops at the first failure', async () => {
