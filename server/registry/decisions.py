@@ -260,25 +260,8 @@ def merge_candidate(
     other.version += 1
     other.status, other.merged_into_id = EntityStatus.MERGED.value, survivor.id
     session.flush()
-    for entity, changed in ((survivor, sorted(filled)), (other, [])):
-        store.write_version(
-            session,
-            entity,
-            base_version=entity.version - 1,
-            changed=changed,
-            author_id=user.id,
-            source_type=SUPERVISOR,
-            source_id=source_id,
-        )
-        store.emit(
-            session,
-            entity,
-            EventKind.MERGED,
-            actor_id=user.id,
-            source_type=SUPERVISOR,
-            source_id=source_id,
-            detail={"survivor": survivor.uuid, "merged": other.uuid, "candidate": candidate.id},
-        )
+    _record_pair(session, user, source_id, EventKind.MERGED, ((survivor, sorted(filled)), (other, [])),
+                 {"survivor": survivor.uuid, "merged": other.uuid, "candidate": candidate.id})
     candidate.snapshot = {
         "filled": sorted(filled),
         "other_status": other_status,
@@ -321,25 +304,8 @@ def unmerge_candidate(
     other.version += 1
     other.status, other.merged_into_id = snapshot.get("other_status", EntityStatus.ACTIVE.value), None
     session.flush()
-    for entity, changed in ((survivor, sorted(removed)), (other, [])):
-        store.write_version(
-            session,
-            entity,
-            base_version=entity.version - 1,
-            changed=changed,
-            author_id=user.id,
-            source_type=SUPERVISOR,
-            source_id=source_id,
-        )
-        store.emit(
-            session,
-            entity,
-            EventKind.UNMERGED,
-            actor_id=user.id,
-            source_type=SUPERVISOR,
-            source_id=source_id,
-            detail={"survivor": survivor.uuid, "restored": other.uuid, "candidate": candidate.id},
-        )
+    _record_pair(session, user, source_id, EventKind.UNMERGED, ((survivor, sorted(removed)), (other, [])),
+                 {"survivor": survivor.uuid, "restored": other.uuid, "candidate": candidate.id})
     _close(candidate, user, CandidateStatus.UNMERGED)
     record(
         session,
@@ -350,3 +316,19 @@ def unmerge_candidate(
         detail={"restored": other.uuid, "candidate": candidate.id},
     )
     return candidate_view(ds, candidate, service.Viewer.of(user))
+
+
+def _record_pair(
+    session: Session,
+    user: User,
+    source_id: str,
+    kind: EventKind,
+    changes: tuple[tuple[Entity, list[str]], ...],
+    detail: dict[str, Any],
+) -> None:
+    """A supervisor's version and event for each of the two records a merge or unmerge touched."""
+    for entity, changed in changes:
+        store.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
+                            source_type=SUPERVISOR, source_id=source_id)
+        store.emit(session, entity, kind, actor_id=user.id, source_type=SUPERVISOR, source_id=source_id,
+                   detail=detail)
