@@ -16,7 +16,7 @@ APT_UPDATED := /tmp/.gridreg-apt-updated
 
 export GRIDREG_PORT
 
-.PHONY: run test venv dev-venv system-run system-test check-services migrate demo serve clean
+.PHONY: run test lint venv dev-venv system-run system-test check-services clean
 
 run: system-run venv
 	@mkdir -p var media
@@ -25,7 +25,7 @@ run: system-run venv
 	@echo "gridreg demo: http://127.0.0.1:$(GRIDREG_PORT)/  (API docs /api/docs; users admin, designer, supervisor, worker, police; password gridreg-demo)"
 	GRIDREG_DEMO=1 $(BIN)/gridreg serve
 
-test: system-test dev-venv check-services
+test: system-test dev-venv check-services lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	node --test tests/mobile_web/
 
@@ -78,6 +78,10 @@ _apt:
 check-services:
 	@$(BIN)/python -c "import redis,sys; redis.Redis(host='$(REDIS_HOST)', port=$(REDIS_PORT), socket_connect_timeout=2).ping()" 2>/dev/null \
 		|| { echo "Redis is not reachable at $(REDIS_HOST):$(REDIS_PORT): the tests need it" >&2; exit 1; }
+
+lint: dev-venv
+	$(BIN)/ruff check server tests benchmarks
+	$(BIN)/mypy server
 
 clean:
 	rm -rf $(VENV) var

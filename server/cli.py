@@ -172,7 +172,6 @@ def demo() -> None:
 def demo_load() -> None:
     """Load demo geography and accounts (GRIDREG_DEMO=1 only)."""
     from server.demo import DemoRefused, load_demo
-
     from server.forms.service import CITY_FORMS, load_directory
 
     try:
