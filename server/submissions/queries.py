@@ -11,7 +11,8 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from geoalchemy2.elements import WKTElement
 from geoalchemy2.shape import to_shape
@@ -74,13 +75,25 @@ def read_submission(session: Session, user: User, instance_id: str) -> Submissio
     return submission
 
 
-def versions_of(submission: Submission) -> list[Submission]:
-    """Every version of the submission's logical submission, oldest first."""
+class VersionRow(Protocol):
+    """What the edit chain shows of each version."""
+
+    instance_id: str
+    deprecated_id: str | None
+    status: str
+    received_at: datetime
+
+
+def versions_of(submission: Submission) -> list[VersionRow]:
+    """Every version of the submission's logical submission, oldest first (only the columns shown)."""
     session = object_session(submission)
     if session is None:
         return [submission]
-    return list(session.scalars(
-        select(Submission).where(Submission.root_id == submission.root_id).order_by(Submission.id)))
+    # Four columns, not whole rows: a version's data tree is large and the chain only lists versions.
+    rows = session.execute(
+        select(Submission.instance_id, Submission.deprecated_id, Submission.status, Submission.received_at)
+        .where(Submission.root_id == submission.root_id).order_by(Submission.id))
+    return list(rows)
 
 
 def point_of(submission: Submission) -> tuple[float, float] | None:
