@@ -22,7 +22,7 @@ from typing import Any
 from geoalchemy2.elements import WKTElement
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from server.accounts.models import Role, User
 from server.errors import (
@@ -130,6 +130,7 @@ def resolve_form_version(session: Session, form_id: str, version: str) -> FormVe
     """The version a submission names: 404 when unknown; drafts refused, retired versions accepted."""
     found = session.scalar(
         select(FormVersion).join(Form, FormVersion.form_pk == Form.id)
+        .options(contains_eager(FormVersion.form))  # the joined form fills the relationship: no second query
         .where(Form.form_id == form_id, FormVersion.version == version))
     if found is None:
         if session.scalar(select(Form.id).where(Form.form_id == form_id)) is None:
