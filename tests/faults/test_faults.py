@@ -13,6 +13,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -83,23 +84,33 @@ def test_worker_killed_mid_job(live: Stack) -> None:
         live.stop_workers()
 
 
+def _submit_during(clients: Clients, outage: Callable[[], None]) -> None:
+    """Four clients submit with retries from before until after ``outage`` runs."""
+    stop = threading.Event()
+    threads = clients.background(stop, threads=4, pause=0.1)
+    try:
+        time.sleep(2)
+        outage()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+
+
 def test_redis_down_while_submitting(live: Stack) -> None:
     """Redis stops and comes back empty while clients submit: nothing acknowledged is lost; no 5xx for a commit."""
     assert live.redis is not None
     clients = Clients(live)
     _start_workers(live)
-    stop = threading.Event()
-    threads = clients.background(stop, threads=4, pause=0.1)
-    try:
-        time.sleep(2)
-        live.redis.stop()
+    redis = live.redis
+
+    def outage() -> None:
+        redis.stop()
         time.sleep(3)
-        live.redis.start()  # same port, no persistence: every queued job is gone
+        redis.start()  # same port, no persistence: every queued job is gone
         time.sleep(2)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(60)
+
+    _submit_during(clients, outage)
     try:
         unacked = [o.attempts for o in clients.outcomes if not o.acknowledged]
         assert not unacked, f"clients gave up: {dump(unacked)}"
@@ -117,18 +128,15 @@ def test_postgres_restart_while_submitting(live: Stack) -> None:
     assert live.pg is not None
     clients = Clients(live)
     _start_workers(live)
-    stop = threading.Event()
-    threads = clients.background(stop, threads=4, pause=0.1)
-    try:
-        time.sleep(2)
-        live.pg.stop("immediate")  # like a crash: no checkpoint, recovery on start
+    pg = live.pg
+
+    def outage() -> None:
+        pg.stop("immediate")  # like a crash: no checkpoint, recovery on start
         time.sleep(1)
-        live.pg.start()
+        pg.start()
         time.sleep(3)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(60)
+
+    _submit_during(clients, outage)
     try:
         unacked = [o.attempts for o in clients.outcomes if not o.acknowledged]
         assert not unacked, f"clients gave up after the restart: {dump(unacked)}"
