@@ -269,16 +269,7 @@ def merge_candidate(
         "merged": other.uuid,
     }
     candidate.survivor_id = survivor.id
-    _close(candidate, user, CandidateStatus.MERGED)
-    record(
-        session,
-        user.id,
-        "registry.merged",
-        target_type=f"registry.{dataset}",
-        target_id=survivor.uuid,
-        detail={"merged": other.uuid, "candidate": candidate.id},
-    )
-    return candidate_view(ds, candidate, service.Viewer.of(user))
+    return _decided(session, user, ds, candidate, CandidateStatus.MERGED, survivor.uuid, {"merged": other.uuid})
 
 
 def unmerge_candidate(
@@ -306,16 +297,7 @@ def unmerge_candidate(
     session.flush()
     _record_pair(session, user, source_id, EventKind.UNMERGED, ((survivor, sorted(removed)), (other, [])),
                  {"survivor": survivor.uuid, "restored": other.uuid, "candidate": candidate.id})
-    _close(candidate, user, CandidateStatus.UNMERGED)
-    record(
-        session,
-        user.id,
-        "registry.unmerged",
-        target_type=f"registry.{dataset}",
-        target_id=survivor.uuid,
-        detail={"restored": other.uuid, "candidate": candidate.id},
-    )
-    return candidate_view(ds, candidate, service.Viewer.of(user))
+    return _decided(session, user, ds, candidate, CandidateStatus.UNMERGED, survivor.uuid, {"restored": other.uuid})
 
 
 def _record_pair(
@@ -332,3 +314,19 @@ def _record_pair(
                             source_type=SUPERVISOR, source_id=source_id)
         store.emit(session, entity, kind, actor_id=user.id, source_type=SUPERVISOR, source_id=source_id,
                    detail=detail)
+
+
+def _decided(
+    session: Session,
+    user: User,
+    ds: store.DatasetRef,
+    candidate: DuplicateCandidate,
+    status: CandidateStatus,
+    survivor_uuid: str,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    """Close a merged or unmerged candidate, audit the decision and show the candidate."""
+    _close(candidate, user, status)
+    record(session, user.id, f"registry.{status.value}", target_type=f"registry.{ds.row.name}", target_id=survivor_uuid,
+           detail={**detail, "candidate": candidate.id})
+    return candidate_view(ds, candidate, service.Viewer.of(user))
