@@ -1,7 +1,11 @@
 // Forms for offline use: the list and every compiled form are kept in the kv store after
-// each successful download, and read from there when the network is away.
+// each successful download, and read from there when the network is away. The definitions
+// the list names are also kept in memory once read, so opening a form from the list needs
+// no IndexedDB read (and no wait for one) at all.
 
 import { datasetOf } from './entities.js'
+
+const IN_MEMORY = 16 // definitions kept in memory (least recently used dropped first)
 
 export class FormsRepo {
   /** entities: an EntityLists, so prefetching a form also pulls the entity lists it uses. */
@@ -9,30 +13,39 @@ export class FormsRepo {
     this.api = api
     this.kv = kv
     this.entities = entities
+    this.listed = null // the last form list seen
+    this.defs = new Map() // 'form_id:version' -> definition
   }
 
   /** The form list: {forms, offline}; online answers refresh the cache and prefetch definitions. */
   async list () {
     try {
       const forms = await this.api.forms()
+      this.listed = forms
       await this.kv.put(forms, 'forms')
       this.prefetch(forms).catch(() => {})
       return { forms, offline: false }
     } catch (e) {
       const cached = await this.kv.get('forms')
-      if (cached) return { forms: cached, offline: true, error: e }
+      if (cached) {
+        this.listed = cached
+        this.prefetch(cached, false).catch(() => {})
+        return { forms: cached, offline: true, error: e }
+      }
       throw e
     }
   }
 
-  async prefetch (forms) {
+  /** Read (or, online, download) every listed definition and the entity lists they use. */
+  async prefetch (forms, online = true) {
     const lists = new Set()
     for (const f of forms) {
       if (!f.version) continue
-      const def = (await this.kv.get(`form:${f.form_id}:${f.version}`)) || await this.fetch(f.form_id)
-      for (const file of def.media_files || []) if (/\.csv$/i.test(file)) lists.add(datasetOf(file))
+      const def = this.cached(f.form_id, f.version) || this.remember(await this.kv.get(`form:${f.form_id}:${f.version}`)) ||
+        (online ? await this.fetch(f.form_id) : null)
+      for (const file of (def && def.media_files) || []) if (/\.csv$/i.test(file)) lists.add(datasetOf(file))
     }
-    if (this.entities) for (const ds of lists) await this.entities.sync(ds).catch(() => {})
+    if (online && this.entities) for (const ds of lists) await this.entities.sync(ds).catch(() => {})
   }
 
   async fetch (formId) {
@@ -40,7 +53,30 @@ export class FormsRepo {
     const def = answer.definition || answer
     await this.kv.put(def, `form:${formId}:${def.version}`)
     await this.kv.put(def.version, `form:${formId}`)
+    return this.remember(def)
+  }
+
+  /** Keep a definition in memory; returns it (null stays null). */
+  remember (def) {
+    if (!def) return null
+    const key = `${def.form_id}:${def.version}`
+    this.defs.delete(key)
+    this.defs.set(key, def)
+    if (this.defs.size > IN_MEMORY) this.defs.delete(this.defs.keys().next().value)
     return def
+  }
+
+  /**
+   * The definition of the given version (or the one the last form list named) if it is in
+   * memory, else null: synchronous, so a form opened from the list renders in the same task.
+   */
+  cached (formId, version = null) {
+    if (!version) {
+      const listed = (this.listed || []).find((f) => f.form_id === formId)
+      version = listed ? listed.version : null
+    }
+    const def = version ? this.defs.get(`${formId}:${version}`) : null
+    return def ? this.remember(def) : null
   }
 
   /**
@@ -50,18 +86,18 @@ export class FormsRepo {
    */
   async definition (formId, version = null) {
     if (!version) {
-      const listed = ((await this.kv.get('forms')) || []).find(f => f.form_id === formId)
+      const listed = (this.listed || (await this.kv.get('forms')) || []).find(f => f.form_id === formId)
       version = listed ? listed.version : null
     }
     if (version) {
-      const exact = await this.kv.get(`form:${formId}:${version}`)
+      const exact = this.cached(formId, version) || this.remember(await this.kv.get(`form:${formId}:${version}`))
       if (exact) return exact
     }
     try {
       return await this.fetch(formId)
     } catch (e) {
       const latest = await this.kv.get(`form:${formId}`)
-      return latest ? this.kv.get(`form:${formId}:${latest}`) : null
+      return latest ? this.remember(await this.kv.get(`form:${formId}:${latest}`)) : null
     }
   }
 }

@@ -41,3 +41,49 @@ test('an unknown form falls back to the network', async () => {
   assert.equal((await repo.definition('visit')).version, '1')
   assert.deepEqual(api.calls, ['form:visit'])
 })
+
+/** A memStore that counts get() calls. */
+function countingStore () {
+  const store = memStore()
+  const get = store.get
+  store.gets = 0
+  store.get = (key) => { store.gets++; return get(key) }
+  return store
+}
+
+test('a form the list has read is in memory: cached() answers at once, definition() reads no storage', async () => {
+  const api = fakeApi({ visit: '1' })
+  const kv = countingStore()
+  const repo = new FormsRepo(api, kv)
+  assert.equal(repo.cached('visit'), null)
+  await repo.list()
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.equal(repo.cached('visit').version, '1')
+  const gets = kv.gets
+  assert.equal((await repo.definition('visit')).version, '1')
+  assert.equal(kv.gets, gets)
+})
+
+test('a new version the list names is not answered from memory until it has been read', async () => {
+  const api = fakeApi({ visit: '1' })
+  const repo = new FormsRepo(api, memStore())
+  await repo.list()
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  api.forms = async () => [{ form_id: 'visit', version: '2' }] // listed, but its download has not finished
+  api.form = () => new Promise(() => {})
+  await repo.list()
+  assert.equal(repo.cached('visit'), null)
+  assert.equal(repo.cached('visit', '1').version, '1')
+})
+
+test('offline, the cached list still puts its definitions in memory', async () => {
+  const api = fakeApi({ visit: '1' })
+  const kv = memStore()
+  await new FormsRepo(api, kv).list()
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  const offline = { forms: async () => { throw new TypeError('Failed to fetch') }, form: async () => { throw new TypeError('Failed to fetch') } }
+  const repo = new FormsRepo(offline, kv)
+  assert.equal((await repo.list()).offline, true)
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.equal(repo.cached('visit').version, '1')
+})

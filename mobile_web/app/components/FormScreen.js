@@ -15,9 +15,13 @@ import { idFor } from './FieldFrame.js'
 const DRAFT_DELAY_MS = 800
 
 export function FormScreen ({ app, formId, instanceID }) {
-  const [loaded, setLoaded] = useState(null) // {def, item}
+  const [loaded, setLoaded] = useState(() => { // a new record of a form the list has read: no wait
+    const def = instanceID ? null : app.forms.cached(formId)
+    return def && !externalNames(def).size ? { def, item: null, external: {} } : null
+  }) // {def, item, external}
   const [problem, setProblem] = useState('')
   useEffect(() => {
+    if (loaded) return
     let live = true
     ;(async () => {
       const item = instanceID ? await app.outbox.get(instanceID) : null
@@ -33,16 +37,21 @@ export function FormScreen ({ app, formId, instanceID }) {
   return html`<${Filler} app=${app} def=${loaded.def} item=${loaded.item} external=${loaded.external} key=${instanceID || 'new'} />`
 }
 
-/** Rows of the form's select_one_from_file entity lists: synced when online, else cached. */
-async function externalLists (app, def) {
-  const out = {}
+/** The form's select_one_from_file entity lists ('persons.csv'). */
+function externalNames (def) {
   const names = new Set()
   const visit = (fields) => fields.forEach((f) => {
     if (/_from_file$/.test(f.type) && /\.csv$/i.test(f.list_name || '')) names.add(f.list_name)
     visit(f.children || [])
   })
   visit(def.fields || [])
-  for (const name of names) {
+  return names
+}
+
+/** Rows of the form's select_one_from_file entity lists: synced when online, else cached. */
+async function externalLists (app, def) {
+  const out = {}
+  for (const name of externalNames(def)) {
     if (navigator.onLine !== false) {
       await Promise.race([app.entities.sync(datasetOf(name)), new Promise((resolve) => setTimeout(resolve, 8000))]).catch(() => {})
     }
