@@ -467,7 +467,7 @@ def run_sustained(st: Stack, name: str, version: str, photo: bytes, auth: str, c
 
 
 def _pyspy() -> str | None:
-    return shutil.which("py-spy") or next((p for p in ("/tmp/pyspy/bin/py-spy",) if Path(p).exists()), None)
+    return shutil.which("py-spy") or next((p for p in (str(Path(sys.executable).parent / "py-spy"),) if Path(p).exists()), None)
 
 
 def start_spy(pids: list[int], out: Path, duration: float) -> list[subprocess.Popen[bytes]]:

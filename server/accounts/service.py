@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.models import AccessToken, LoginThrottle, Role, TokenKind, User, UserScope
 from server.accounts.passwords import hash_password, verify_password
@@ -176,9 +176,18 @@ def issue_api_token(session: Session, username: str, label: str, *, actor_id: in
     return token
 
 
+# Every request asks, so the statement is built once, and the user's scopes come in the same
+# round trip (without their units' parents, which no permission check reads).
+_TOKEN_BY_HASH = (
+    select(AccessToken)
+    .options(joinedload(AccessToken.user).joinedload(User.scopes).joinedload(UserScope.unit)
+             .lazyload(AdminUnit.parent))
+    .where(AccessToken.token_hash == bindparam("token_hash")))
+
+
 def user_for_token(session: Session, raw: str) -> User | None:
     """The active user behind a valid, unexpired, unrevoked token."""
-    token = session.scalar(select(AccessToken).where(AccessToken.token_hash == token_digest(raw)))
+    token = session.scalars(_TOKEN_BY_HASH, {"token_hash": token_digest(raw)}).unique().one_or_none()
     if token is None or token.revoked_at is not None or token.expires_at <= _now():
         return None
     return token.user if token.user.is_active else None

@@ -39,8 +39,9 @@ class AdminUnit(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"), index=True)
     # "/410184/410184001/410184001001/": prefix match finds a subtree.
     path: Mapped[str] = mapped_column(String(512), index=True)
+    # Deferred: only a unit's detail and distance checks need the polygon; every scope load would carry it.
     boundary: Mapped[Any] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True, deferred=True
     )
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())

@@ -9,8 +9,8 @@ from typing import Any
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
 from shapely.validation import explain_validity
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, bindparam, func, select
+from sqlalchemy.orm import Session, lazyload
 
 from server.accounts.models import User
 from server.audit.service import record
@@ -185,12 +185,17 @@ def _point_sql(lon: float, lat: float) -> Any:
     return func.ST_GeomFromText(f"POINT({lon:.8f} {lat:.8f})", SRID)
 
 
+# Built once (every located submission asks); the grid is wanted, not its parent.
+_GRID_AT = (
+    select(AdminUnit).options(lazyload(AdminUnit.parent))
+    .where(AdminUnit.level == UnitLevel.GRID.value,
+           func.ST_Contains(AdminUnit.boundary, func.ST_GeomFromText(bindparam("wkt", type_=String), SRID)))
+    .order_by(AdminUnit.code).limit(1))
+
+
 def grid_at(session: Session, lon: float, lat: float) -> AdminUnit | None:
     """The grid whose boundary contains the point, if any (no scope applied)."""
-    return session.scalar(
-        select(AdminUnit)
-        .where(AdminUnit.level == UnitLevel.GRID.value, func.ST_Contains(AdminUnit.boundary, _point_sql(lon, lat)))
-        .order_by(AdminUnit.code).limit(1))
+    return session.scalar(_GRID_AT, {"wkt": f"POINT({lon:.8f} {lat:.8f})"})
 
 
 def locate(session: Session, user: User, lon: float, lat: float) -> tuple[AdminUnit, list[AdminUnit]]:

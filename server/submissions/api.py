@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
 
 from server.accounts.auth import current_user
@@ -18,7 +18,9 @@ from server.submissions.schemas import (
     SubmissionIn,
     SubmissionPageSchema,
     SubmissionQueryArgsSchema,
+    SubmissionReceiptSchema,
     load_submission_part,
+    receipt,
 )
 
 blp = Blueprint("submissions", __name__, url_prefix=API_PREFIX, description="提交 (submissions)")
@@ -61,10 +63,13 @@ class FormSubmissions(BaseView):
     @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
         "submission": {"type": "string", "description": "JSON: instance_id, form_version, data, meta, deprecated_id"}},
         "additionalProperties": {"type": "string", "format": "binary"}}}}})
-    @blp.response(201, SubmissionDetailSchema)
-    @blp.alt_response(200, schema=SubmissionDetailSchema, description="a replay of a stored submission")
-    def post(self, form_id: str) -> tuple[Submission, int]:
-        """Submit a filled form with its files; a replay of the same instance_id answers 200."""
+    @blp.response(201, SubmissionReceiptSchema)
+    @blp.alt_response(200, schema=SubmissionReceiptSchema, description="a replay of a stored submission")
+    def post(self, form_id: str) -> Response:
+        """Submit a filled form with its files; a replay of the same instance_id answers 200.
+
+        The answer is a receipt (identity, status, flags, files still missing); the detail is at its ``url``.
+        """
         user = current_user()
         payload, files = read_intake_request()
         session = get_session()
@@ -73,7 +78,9 @@ class FormSubmissions(BaseView):
             session, current_app.extensions["gridreg"].settings, user, form_version=version,
             instance_id=payload.instance_id, data=payload.data, raw=payload.raw, raw_format="json",
             attachments=files, deprecated_id=payload.deprecated_id, meta=payload.meta)
-        return result.submission, 201 if result.created else 200
+        response = jsonify(receipt(result.submission))
+        response.status_code = 201 if result.created else 200
+        return response
 
     @blp.arguments(SubmissionQueryArgsSchema, location="query")
     @blp.response(200, SubmissionPageSchema)

@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.accounts.models import Role, User
 from server.errors import (
@@ -126,12 +128,23 @@ def _as_incoming(item: Any, name: str) -> IncomingFile:
     return IncomingFile(name, bytes(content), getattr(item, "content_type", None))
 
 
+# Intake's statements are built once: building and cache-keying a statement per request costs
+# more CPU than PostgreSQL spends running it.
+_VERSION_BY_NAME = (
+    select(FormVersion).join(Form, FormVersion.form_pk == Form.id)
+    .options(contains_eager(FormVersion.form))  # the joined form fills the relationship: no second query
+    .where(Form.form_id == bindparam("form_id"), FormVersion.version == bindparam("version")))
+_ID_BY_INSTANCE = select(Submission.id).where(Submission.instance_id == bindparam("instance_id"))
+_BY_INSTANCE = select(Submission).where(Submission.instance_id == bindparam("instance_id"))
+_INSERTS = {
+    "postgresql": pg_insert(Submission.__table__).on_conflict_do_nothing().returning(Submission.__table__.c.id),
+    "sqlite": sqlite_insert(Submission.__table__).on_conflict_do_nothing().returning(Submission.__table__.c.id),
+}
+
+
 def resolve_form_version(session: Session, form_id: str, version: str) -> FormVersion:
     """The version a submission names: 404 when unknown; drafts refused, retired versions accepted."""
-    found = session.scalar(
-        select(FormVersion).join(Form, FormVersion.form_pk == Form.id)
-        .options(contains_eager(FormVersion.form))  # the joined form fills the relationship: no second query
-        .where(Form.form_id == form_id, FormVersion.version == version))
+    found = session.scalar(_VERSION_BY_NAME, {"form_id": form_id, "version": version})
     if found is None:
         if session.scalar(select(Form.id).where(Form.form_id == form_id)) is None:
             raise NotFoundError(f"no form {form_id}", code="form.not_found", message_zh="表单不存在")
@@ -181,10 +194,9 @@ def submit(
         raise BadRequestError("a submission cannot replace itself", code="submission.bad_instance_id",
                               errors={"deprecated_id": ["equals instance_id"]})
     digest = rules.content_digest(raw_format, raw, form_version.version, data)
-    existing = session.scalar(select(Submission).where(Submission.instance_id == instance_id))
-    if existing is not None:
+    if session.execute(_ID_BY_INSTANCE, {"instance_id": instance_id}).first() is not None:
+        existing = session.scalars(_BY_INSTANCE, {"instance_id": instance_id}).one()
         return _replay(session, settings, user, existing, form_version, digest, attachments)
-
     definition = form_version.definition
     refs = rules.referenced_files(definition, data)
     checked = _check_files(settings, refs, attachments)
@@ -199,33 +211,55 @@ def submit(
     blobs = {c.ref.name: store.put(c.incoming.data) for c in checked.values()}
 
     now = datetime.now(UTC)
-    submission = Submission(
-        # Objects, not just ids: the response reads them, and reloading them costs a query each.
-        instance_id=instance_id, root_id=root_id, deprecated_id=deprecated, form_pk=form_version.form_pk,
-        form_version=form_version, submitter=user, status=SubmissionStatus.RECEIVED.value,
-        raw_format=raw_format, raw_sha256=raw_blob.sha256, raw_size=raw_blob.size, content_sha256=digest,
-        data=data, meta=_jsonable(meta), device_id=_text(meta.get("device_id"), 128),
-        started_at=_when(meta.get("start"), settings), ended_at=_when(meta.get("end"), settings),
-        received_at=now,
-        location=WKTElement(f"POINT({location.lon!r} {location.lat!r})", srid=SRID) if location else None,
-        altitude_m=location.altitude_m if location else None, accuracy_m=location.accuracy_m if location else None,
-        unit=unit, unit_path=unit.path if unit else "/",
-        flags=flags, flag_names=flag_names(flags), errors=[])
-    for ref in refs.values():
-        submission.attachments.append(_attachment_row(ref, checked.get(ref.name), blobs.get(ref.name), now))
-    try:
-        with session.begin_nested():
-            session.add(submission)
-            session.flush()
-    except IntegrityError:
-        # Lost a race: the same instance id (a concurrent retry) or another edit of the same version.
-        raced = session.scalar(select(Submission).where(Submission.instance_id == instance_id))
+    row = {
+        "instance_id": instance_id, "root_id": root_id, "deprecated_id": deprecated,
+        "form_pk": form_version.form_pk, "form_version_id": form_version.id, "submitter_id": user.id,
+        "status": SubmissionStatus.RECEIVED.value, "raw_format": raw_format, "raw_sha256": raw_blob.sha256,
+        "raw_size": raw_blob.size, "content_sha256": digest, "data": data, "meta": _jsonable(meta),
+        "device_id": _text(meta.get("device_id"), 128), "started_at": _when(meta.get("start"), settings),
+        "ended_at": _when(meta.get("end"), settings), "received_at": now,
+        "location": WKTElement(f"POINT({location.lon!r} {location.lat!r})", srid=SRID) if location else None,
+        "altitude_m": location.altitude_m if location else None,
+        "accuracy_m": location.accuracy_m if location else None,
+        "unit_id": unit.id if unit else None, "unit_path": unit.path if unit else "/",
+        "flags": flags, "flag_names": flag_names(flags), "errors": [],
+    }
+    submission = _insert_new(session, row)
+    if submission is None:
+        # The instance id is taken (a retry, maybe a concurrent one) or the replaced version was edited meanwhile.
+        raced = session.scalar(_BY_INSTANCE, {"instance_id": instance_id})
         if raced is not None:
             return _replay(session, settings, user, raced, form_version, digest, attachments)
         raise ConflictError("that version has already been edited", code="submission.edit_conflict",
-                            message_zh="该提交已被修改过，请基于最新版本编辑") from None
-    _ring_jobs(session, settings, submission, submission.attachments, validate=True)
+                            message_zh="该提交已被修改过，请基于最新版本编辑")
+    rows = [_attachment_row(ref, checked.get(ref.name), blobs.get(ref.name), now) for ref in refs.values()]
+    if rows:
+        for att in rows:
+            att.submission_id = submission.id
+        session.add_all(rows)
+        session.flush()
+    # The relationships are filled from what is at hand, so reading the submission costs no query.
+    set_committed_value(submission, "attachments", rows)
+    set_committed_value(submission, "form_version", form_version)
+    set_committed_value(submission, "submitter", user)
+    set_committed_value(submission, "unit", unit)
+    _ring_jobs(session, settings, submission, rows, validate=True)
     return SubmitResult(submission, True)
+
+
+def _insert_new(session: Session, row: dict[str, Any]) -> Submission | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row, or None when a unique key is taken.
+
+    One prepared Core statement instead of a lookup, a savepoint and a unit-of-work flush (intake's
+    hot path); the row then joins the session as if loaded, without another query.
+    """
+    new_id = session.execute(_INSERTS[session.get_bind().dialect.name], row).scalar_one_or_none()
+    if new_id is None:
+        return None
+    submission = Submission(id=new_id, validated_at=None, **row)
+    make_transient_to_detached(submission)
+    session.add(submission)
+    return submission
 
 
 def _replay(session: Session, settings: Settings, user: User, existing: Submission, form_version: FormVersion,

@@ -93,11 +93,14 @@ def test_replay_200_and_mismatch_409(client, auth, registration):
     part = submission_part(iid, registration_data())
     first = post(client, auth, part)  # the photo comes later
     assert first.status_code == 201
-    assert first.get_json()["attachments"][0]["received"] is False
+    receipt = first.get_json()
+    assert receipt["missing_attachments"] == ["photo.jpg"] and receipt["attachments_received"] == 0
+    assert receipt["url"] == f"/api/v1/submissions/uuid%3A{iid}"
     assert detail(client, auth, iid).get_json()["status"] == "received"  # waits for its photo
     again = post(client, auth, part, {"photo.jpg": jpeg()})
     assert again.status_code == 200
-    assert again.get_json()["attachments"][0]["received"] is True
+    assert again.get_json()["missing_attachments"] == [] and again.get_json()["attachments_received"] == 1
+    assert detail(client, auth, iid).get_json()["attachments"][0]["received"] is True
     assert detail(client, auth, iid).get_json()["status"] == "validated"
     other = registration_data()
     other["identity"]["full_name"] = "别人"
@@ -112,9 +115,24 @@ def test_edit_via_deprecated_id(client, auth, registration):
     assert resp.status_code == 201
     body = resp.get_json()
     assert body["root_id"] == f"uuid:{first}" and body["deprecated_id"] == f"uuid:{first}"
-    assert [v["instance_id"] for v in body["versions"]] == [f"uuid:{first}", f"uuid:{second}"]
+    assert [v["instance_id"] for v in detail(client, auth, second).get_json()["versions"]] == \
+        [f"uuid:{first}", f"uuid:{second}"]
     assert [v["instance_id"] for v in detail(client, auth, first).get_json()["versions"]] == \
         [f"uuid:{first}", f"uuid:{second}"]
+
+
+def test_receipt_is_the_stored_submission(client, auth, registration):
+    iid = new_id()
+    resp = post(client, auth, submission_part(iid, registration_data(photo=None)))
+    body, shown = resp.get_json(), detail(client, auth, iid).get_json()
+    assert set(body) == {"instance_id", "root_id", "deprecated_id", "form_id", "form_version", "status",
+                         "received_at", "grid", "flags", "attachments_expected", "attachments_received",
+                         "missing_attachments", "url"}
+    for key in ("instance_id", "root_id", "deprecated_id", "form_id", "form_version", "grid", "flags",
+                "attachments_expected", "attachments_received"):
+        assert body[key] == shown[key], key
+    assert datetime.fromisoformat(body["received_at"]) == datetime.fromisoformat(shown["received_at"])
+    assert "data" not in body  # answers are read from the scoped, masked detail, not echoed back
 
 
 @pytest.mark.parametrize("make, status, code", [
