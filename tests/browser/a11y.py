@@ -49,6 +49,8 @@ AUDIT = """(minTarget) => {
 
 def audit(page: Page, screen: str) -> None:
     """Assert the screen passes the checks, naming every offending element."""
+    # a long form page mounts in steps (FormScreen.js): audit all of it, not the first screen
+    page.wait_for_function("() => !document.querySelector('form.filler .fields[data-mounted=part]')")
     found: dict[str, Any] = page.evaluate(AUDIT, MIN_TARGET)
     assert not found["unnamed"], f"{screen}: controls without an accessible name: {found['unnamed']}"
     assert not found["small"], f"{screen}: touch targets under {MIN_TARGET}px: {found['small']}"

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,20 @@ class LiveServer:
                 raise ServiceError(f"login as {user} failed: {status} {answer}")
             self._tokens[user] = answer["access_token"]
         return self._tokens[user]
+
+    def publish(self, form_id: str, workbook: bytes, user: str = "designer") -> None:
+        """Upload an XLSForm workbook (.xlsx bytes) as a new draft of form_id and publish it."""
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{form_id}.xlsx\"\r\n"
+                "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n").encode()
+        body += workbook + f"\r\n--{boundary}--\r\n".encode()
+        status, answer = self.request("POST", "/api/v1/forms", user=user, data=body,
+                                      headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        if status not in (200, 201):
+            raise ServiceError(f"upload of {form_id} refused: {status} {json.dumps(answer, ensure_ascii=False)[:2000]}")
+        status, answer = self.request("POST", f"/api/v1/forms/{form_id}/draft/publish", user=user)
+        if status != 200:
+            raise ServiceError(f"publishing {form_id} refused: {status} {answer}")
 
     def submissions(self, form_id: str, user: str = "admin", **query: str) -> list[dict[str, Any]]:
         """Every submission of a form the user can see (follows the keyset cursor)."""

@@ -1,5 +1,5 @@
 // One question: picks the control for the field type inside the shared frame.
-import { html } from '../ui.js'
+import { html, Component } from '../ui.js'
 import { T } from '../i18n.js'
 import { errorText, FieldFrame, idFor } from './FieldFrame.js'
 import { InputField } from './InputField.js'
@@ -10,7 +10,19 @@ import { ImageField } from './ImageField.js'
 const INPUTS = new Set(['text', 'integer', 'decimal', 'date', 'time', 'dateTime', 'range', 'barcode'])
 const SELECTS = new Set(['select_one', 'select_multiple', 'select_one_from_file', 'select_multiple_from_file'])
 
-export function Question ({ field, path, ctx }) {
+/**
+ * One question; re-rendered only when the form changed (ctx.version: answers, relevance,
+ * errors, language), so mounting more of a long page leaves the mounted questions alone.
+ */
+export class Question extends Component {
+  shouldComponentUpdate (next) {
+    return next.ctx.version !== this.props.ctx.version || next.field !== this.props.field || next.path !== this.props.path
+  }
+
+  render (props) { return QuestionView(props) }
+}
+
+function QuestionView ({ field, path, ctx }) {
   const { model, tr, text, setValue } = ctx
   const st = model.state[path] || { relevant: true }
   const value = String(model.get(path) || '')
