@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, bindparam, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from server.db import Base, JsonType, UtcDateTime
 
@@ -82,16 +82,7 @@ class FormVersion(Base):
         """The compiled form, decoded once per process; treat it as read-only."""
         if self.id is None:
             return self.definition_json
-        key = (self.id, self.workbook_sha256)
-        cached = _DEFINITIONS.get(key)
-        if cached is None:
-            cached = self.definition_json
-            _DEFINITIONS[key] = cached
-            while len(_DEFINITIONS) > _DEFINITION_CACHE_SIZE:
-                _DEFINITIONS.popitem(last=False)
-        else:
-            _DEFINITIONS.move_to_end(key)
-        return cached
+        return _cached_definition((self.id, self.workbook_sha256), lambda: self.definition_json)
 
     @definition.setter
     def definition(self, value: Mapping[str, Any]) -> None:
@@ -102,3 +93,26 @@ class FormVersion(Base):
 # workbook hash), so (id, workbook_sha256) names one definition for good.
 _DEFINITION_CACHE_SIZE = 64
 _DEFINITIONS: OrderedDict[tuple[int, str], Mapping[str, Any]] = OrderedDict()
+
+
+def _cached_definition(key: tuple[int, str], load: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
+    cached = _DEFINITIONS.get(key)
+    if cached is None:
+        cached = load()
+        _DEFINITIONS[key] = cached
+        while len(_DEFINITIONS) > _DEFINITION_CACHE_SIZE:
+            _DEFINITIONS.popitem(last=False)
+    else:
+        _DEFINITIONS.move_to_end(key)
+    return cached
+
+
+_SHA_BY_ID = select(FormVersion.workbook_sha256).where(FormVersion.id == bindparam("id"))
+_DEFINITION_BY_ID = select(FormVersion.definition_json).where(FormVersion.id == bindparam("id"))
+
+
+def definition_by_id(session: Session, version_id: int) -> Mapping[str, Any]:
+    """A version's compiled form by id, for jobs that hold only the id: one small query when cached."""
+    sha = session.execute(_SHA_BY_ID, {"id": version_id}).scalar_one()
+    return _cached_definition(
+        (version_id, sha), lambda: session.execute(_DEFINITION_BY_ID, {"id": version_id}).scalar_one())
