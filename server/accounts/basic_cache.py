@@ -24,10 +24,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
-from server.accounts.models import User
+from server.accounts.models import User, UserScope
 from server.accounts.service import user_for_password
+from server.geo.models import AdminUnit
 
 DEFAULT_TTL_SECONDS = 300.0
 DEFAULT_MAX_ENTRIES = 10_000
@@ -96,6 +98,10 @@ class BasicCredentialCache:
 
 
 _cache = BasicCredentialCache()
+# Every OpenRosa request asks: built once, with the user's scopes in the same round trip.
+_USER_WITH_SCOPES = (
+    select(User).options(joinedload(User.scopes).joinedload(UserScope.unit).lazyload(AdminUnit.parent))
+    .where(User.id == bindparam("id")))
 
 
 def basic_cache() -> BasicCredentialCache:
@@ -109,7 +115,7 @@ def cached_user_for_password(session: Session, username: str, password: str,
     cache = cache or _cache
     entry = cache.lookup(username, password)
     if entry is not None:
-        user = session.get(User, entry.user_id)
+        user = session.scalars(_USER_WITH_SCOPES, {"id": entry.user_id}).unique().one_or_none()
         if (user is not None and user.is_active and user.username == username
                 and hmac.compare_digest(user.password_hash, entry.password_hash)):
             return user

@@ -127,8 +127,14 @@ def _issue(session: Session, user: User, kind: TokenKind, ttl: timedelta, label:
     return IssuedToken(raw, expires_at, user)
 
 
+_THROTTLED = select(LoginThrottle.username).where(LoginThrottle.username == bindparam("username"))
+
+
 def check_not_locked(session: Session, username: str) -> LoginThrottle | None:
     """Refuse a username locked out by recent failures; its throttle row, if any."""
+    # A cheap look first: every Basic-authenticated request comes here, and almost no name is throttled.
+    if session.execute(_THROTTLED, {"username": username[:64]}).first() is None:
+        return None
     throttle = session.get(LoginThrottle, username[:64])
     now = _now()
     if throttle and throttle.locked_until and throttle.locked_until > now:
