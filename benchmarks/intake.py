@@ -467,7 +467,8 @@ def run_sustained(st: Stack, name: str, version: str, photo: bytes, auth: str, c
 
 
 def _pyspy() -> str | None:
-    return shutil.which("py-spy") or next((p for p in (str(Path(sys.executable).parent / "py-spy"),) if Path(p).exists()), None)
+    beside = Path(sys.executable).parent / "py-spy"  # installed into the venv by `make dev-venv`
+    return shutil.which("py-spy") or (str(beside) if beside.exists() else None)
 
 
 def start_spy(pids: list[int], out: Path, duration: float) -> list[subprocess.Popen[bytes]]:

@@ -28,6 +28,7 @@ from server.settings import Settings
 _AEAD_INFO = b"gridreg/registry/aes-gcm/v1"
 _INDEX_INFO = b"gridreg/registry/blind-index/v1"
 _NONCE = 12
+_BYTES_MAGIC = b"GRS1"
 
 
 class SealError(ValueError):
@@ -93,6 +94,26 @@ class Sealer:
             return key.aead.decrypt(raw[:_NONCE], raw[_NONCE:], prop.encode("utf-8")).decode("utf-8")
         except Exception as exc:  # noqa: BLE001 - InvalidTag, binascii errors: one meaning
             raise SealError("token cannot be opened") from exc
+
+    def seal_bytes(self, context: str, data: bytes) -> bytes:
+        """Encrypt a whole payload (a raw submission file): ``GRS1`` + key id + nonce + ciphertext."""
+        nonce = os.urandom(_NONCE)
+        return _BYTES_MAGIC + self.kid.encode("ascii") + nonce + self._current.aead.encrypt(
+            nonce, data, context.encode("utf-8"))
+
+    def open_bytes(self, context: str, sealed: bytes) -> bytes:
+        """Decrypt what ``seal_bytes`` made for the same context, under this or a previous key."""
+        if not sealed.startswith(_BYTES_MAGIC):
+            raise SealError("not a sealed payload")
+        head = len(_BYTES_MAGIC)
+        key = self._keys.get(sealed[head:head + 8].decode("ascii", "replace"))
+        if key is None:
+            raise SealError("unknown key id")
+        body = sealed[head + 8:]
+        try:
+            return key.aead.decrypt(body[:_NONCE], body[_NONCE:], context.encode("utf-8"))
+        except Exception as exc:  # noqa: BLE001 - InvalidTag: one meaning
+            raise SealError("payload cannot be opened") from exc
 
     def needs_reseal(self, token: str) -> bool:
         """True when the token was sealed under an older key."""

@@ -23,6 +23,7 @@ from server.errors import AppError
 from server.registry.crypto import Sealer
 from server.registry.merge import SubmissionEssentials, merge_submission_data
 from server.registry.store import current_sealer, lock_feed
+from server.submissions.sealing import open_answers
 
 MERGE_JOB = ("merge", "server.registry.jobs.merge_submission")
 
@@ -38,12 +39,13 @@ def _merge_one(session: Session, submission: Any, sealer: Sealer) -> str:
     """Merge one locked, validated submission inside a savepoint; set its new status."""
     from server.submissions.models import SubmissionStatus
 
-    entities = (submission.form_version.definition or {}).get("entities")
+    definition = submission.form_version.definition or {}
+    entities = definition.get("entities")
     if entities:
         essentials = SubmissionEssentials(
             instance_id=submission.instance_id,
             entities=entities,
-            data=submission.data,
+            data=open_answers(submission.data, definition, sealer, submission.instance_id),
             submitter_id=submission.submitter_id,
             received_at=submission.received_at,
             point=_point(submission.location),

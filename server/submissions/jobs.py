@@ -13,15 +13,17 @@ after commit (the registry adds its merge job there).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from server import worker
 from server.queue import enqueue_after_commit
+from server.registry.crypto import Sealer
 from server.settings import Settings
 from server.submissions.models import Submission, SubmissionAttachment, SubmissionStatus
+from server.submissions.sealing import open_answers
 
 ATTACHMENT_GRACE_SECONDS = 3600
 VALIDATION_JOB = "server.submissions.jobs.validate_submission"
@@ -44,9 +46,9 @@ def _issue(item: Any) -> dict[str, str]:
 
 # Built once: the job runs for every submission. The row is read and written through Core
 # statements (three, under the row lock) rather than loaded into the ORM.
-_SUBMISSIONS = Submission.__table__
+_SUBMISSIONS = cast(Table, Submission.__table__)
 _LOCK = (select(_SUBMISSIONS.c.status, _SUBMISSIONS.c.form_version_id, _SUBMISSIONS.c.received_at,
-                _SUBMISSIONS.c.data)
+                _SUBMISSIONS.c.instance_id, _SUBMISSIONS.c.data)
          .where(_SUBMISSIONS.c.id == bindparam("id")).with_for_update(of=_SUBMISSIONS))
 _ATTACHMENTS = (select(SubmissionAttachment.name, SubmissionAttachment.sha256)
                 .where(SubmissionAttachment.submission_id == bindparam("id")))
@@ -70,8 +72,9 @@ def validate_submission(submission_id: int) -> str:
         waiting = len(received) < len(files)
         if waiting and now - row.received_at < timedelta(seconds=ATTACHMENT_GRACE_SECONDS):
             return "waiting"
-        issues = run_validator(definition_by_id(session, row.form_version_id), row.data,
-                               attachments=tuple(received), tz=settings.time_zone)
+        definition = definition_by_id(session, row.form_version_id)
+        data = open_answers(row.data, definition, Sealer.from_settings(settings), row.instance_id)
+        issues = run_validator(definition, data, attachments=tuple(received), tz=settings.time_zone)
         status = (SubmissionStatus.INVALID if issues else SubmissionStatus.VALIDATED).value
         session.execute(_JUDGE, {"sid": submission_id, "status": status, "errors": [_issue(i) for i in issues],
                                  "at": now})

@@ -24,10 +24,12 @@ from server.audit.service import record
 from server.errors import AppError, BadRequestError, NotFoundError, PermissionDeniedError
 from server.forms.models import Form
 from server.geo.models import AdminUnit
+from server.registry.store import current_sealer
 from server.scope import scope_clause
 from server.submissions import rules
 from server.submissions.models import Submission, SubmissionAttachment
 from server.submissions.privacy import shown_data
+from server.submissions.sealing import open_answers
 
 READER_ROLES = frozenset({Role.GRID_WORKER.value, Role.SUPERVISOR.value, Role.ADMIN.value})
 
@@ -69,7 +71,9 @@ def read_submission(session: Session, user: User, instance_id: str) -> Submissio
     """``get_submission`` for showing its data: the read is audited (the data holds personal information)."""
     submission = get_submission(session, user, instance_id)
     # What the response shows: sensitive answers masked unless the caller's duty needs them.
-    submission.shown_data, revealed = shown_data(submission.data, submission.form_version.definition, user)
+    definition = submission.form_version.definition
+    opened = open_answers(submission.data, definition, current_sealer(), submission.instance_id)
+    submission.shown_data, revealed = shown_data(opened, definition, user)
     record(session, user.id, "submission.read", target_type="submission", target_id=submission.instance_id,
            detail={"unmasked": sorted(set(revealed))} if revealed else None)
     return submission

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached
@@ -41,6 +41,7 @@ from server.geo.service import distance_to_unit_m, grid_at
 from server.media.images import inspect_image
 from server.media.storage import media_store, sha256_hex
 from server.queue import enqueue_after_commit
+from server.registry.crypto import Sealer
 from server.scope import path_in_scope, sees_everything
 from server.settings import Settings
 from server.submissions import rules
@@ -55,6 +56,7 @@ from server.submissions.queries import (  # the reads, re-exported: other contex
     versions_of,
     visible,
 )
+from server.submissions.sealing import seal_answers, seal_raw
 
 __all__ = [
     "CheckedFile", "IncomingFile", "Page", "SubmitResult", "get_attachment", "get_submission", "incoming_files",
@@ -136,9 +138,10 @@ _VERSION_BY_NAME = (
     .where(Form.form_id == bindparam("form_id"), FormVersion.version == bindparam("version")))
 _ID_BY_INSTANCE = select(Submission.id).where(Submission.instance_id == bindparam("instance_id"))
 _BY_INSTANCE = select(Submission).where(Submission.instance_id == bindparam("instance_id"))
+_TABLE = cast(Table, Submission.__table__)
 _INSERTS = {
-    "postgresql": pg_insert(Submission.__table__).on_conflict_do_nothing().returning(Submission.__table__.c.id),
-    "sqlite": sqlite_insert(Submission.__table__).on_conflict_do_nothing().returning(Submission.__table__.c.id),
+    "postgresql": pg_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id),
+    "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id),
 }
 
 
@@ -206,16 +209,19 @@ def submit(
     location = rules.find_location(definition, data, meta)
     unit, flags = _geotag(session, user, definition, location)
 
+    # Sensitive answers are sealed in the stored tree and the raw file alike (sealing.py).
+    sealer = Sealer.from_settings(settings)
     store = media_store(settings)
-    raw_blob = store.put(raw)
+    raw_blob = store.put(seal_raw(raw, sealer, instance_id))
     blobs = {c.ref.name: store.put(c.incoming.data) for c in checked.values()}
 
     now = datetime.now(UTC)
-    row = {
+    row: dict[str, Any] = {
         "instance_id": instance_id, "root_id": root_id, "deprecated_id": deprecated,
         "form_pk": form_version.form_pk, "form_version_id": form_version.id, "submitter_id": user.id,
         "status": SubmissionStatus.RECEIVED.value, "raw_format": raw_format, "raw_sha256": raw_blob.sha256,
-        "raw_size": raw_blob.size, "content_sha256": digest, "data": data, "meta": _jsonable(meta),
+        "raw_size": raw_blob.size, "content_sha256": digest,
+        "data": seal_answers(data, definition, sealer, instance_id), "meta": _jsonable(meta),
         "device_id": _text(meta.get("device_id"), 128), "started_at": _when(meta.get("start"), settings),
         "ended_at": _when(meta.get("end"), settings), "received_at": now,
         "location": WKTElement(f"POINT({location.lon!r} {location.lat!r})", srid=SRID) if location else None,

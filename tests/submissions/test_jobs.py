@@ -234,7 +234,8 @@ def test_gridreg_worker_burst_subprocess(committed_settings, redis_conn, monkeyp
         assert resp.status_code == 201
         env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDREG_")}
         env.update(GRIDREG_DATABASE_URL=settings.database_url, GRIDREG_MEDIA_ROOT=str(settings.media_root),
-                   GRIDREG_REDIS_URL=REDIS_URL, GRIDREG_DEMO="1", GRIDREG_LOG_FORMAT="text")
+                   GRIDREG_REDIS_URL=REDIS_URL, GRIDREG_DEMO="1", GRIDREG_LOG_FORMAT="text",
+                   GRIDREG_ENCRYPTION_KEY=settings.encryption_key)
         gridreg = Path(sys.executable).with_name("gridreg")
         done = subprocess.run([str(gridreg), "worker", "--burst", "--queues", "validation,media"], env=env,
                               capture_output=True, text=True, timeout=120)

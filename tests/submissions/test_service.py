@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from server.db import run_after_commit
 from server.errors import ConflictError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, RuleViolation
 from server.forms.models import VersionState
 from server.media.storage import media_store, sha256_hex
+from server.registry.crypto import Sealer, SealError
 from server.submissions import service
 from server.submissions.models import Submission, SubmissionStatus
+from server.submissions.sealing import SEALED, open_answers, open_raw
 from server.submissions.service import IncomingFile
 from tests.submissions.support import jpeg, new_id, png_bomb, registration_data, submission_part, user
 
@@ -46,7 +49,10 @@ def test_new_submission_is_stored_parsed_and_durable(db, settings, registration)
     assert sub.unit.code == "410184105005004" and sub.unit_path == sub.unit.path
     assert sub.flags == {} and sub.device_id == "dev-1" and sub.started_at == datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
     store = media_store(settings)
-    assert store.read(sub.raw_sha256) == raw  # the raw payload, byte for byte
+    stored = store.read(sub.raw_sha256)
+    assert b"650102199003072318" not in stored and b"13812345678" not in stored  # sealed at rest
+    sealer = Sealer.from_settings(settings)
+    assert open_raw(stored, sealer, sub.instance_id) == raw  # the raw payload, byte for byte
     [att] = sub.attachments
     assert att.sha256 == sha256_hex(photo) and store.read(att.sha256) == photo
     assert (att.width, att.height, att.content_type) == (640, 480, "image/jpeg")
@@ -286,3 +292,24 @@ def test_a_concurrent_duplicate_becomes_a_replay(db, settings, registration, mon
     assert not result.created and result.submission.id == winner[0].id
     db.commit()
     assert db.scalar(select(func.count()).select_from(Submission)) == 1
+
+
+def test_id_and_phone_answers_are_sealed_in_the_database(db, settings, registration):
+    sub = submit(db, settings, registration).submission
+    db.flush()
+    stored = db.execute(text("SELECT data FROM submissions WHERE id = :id"), {"id": sub.id}).scalar_one()
+    stored_text = json.dumps(json.loads(stored) if isinstance(stored, str) else stored, ensure_ascii=False)
+    assert "阿依古丽" in stored_text  # names stay searchable answers
+    assert "650102199003072318" not in stored_text and "13812345678" not in stored_text
+    identity = sub.data["identity"]
+    assert set(identity["id_number"]) == {SEALED} and set(identity["phone"]) == {SEALED}
+    definition = registration.definition
+    opened = open_answers(sub.data, definition, Sealer.from_settings(settings), sub.instance_id)
+    assert opened["identity"]["id_number"] == "650102199003072318" and opened["identity"]["phone"] == "13812345678"
+    # A token is bound to its submission and field: moved elsewhere, it does not open.
+    with pytest.raises(SealError):
+        open_answers(sub.data, definition, Sealer.from_settings(settings), "uuid:" + new_id())
+    swapped = json.loads(json.dumps(sub.data))
+    swapped["identity"]["phone"] = swapped["identity"]["id_number"]
+    with pytest.raises(SealError):
+        open_answers(swapped, definition, Sealer.from_settings(settings), sub.instance_id)
