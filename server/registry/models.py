@@ -4,6 +4,9 @@ An entity row is the current state and carries the search columns (name keys,
 blocking keys, keyed hashes, placement); every change also appends an
 ``EntityVersion`` and a ``RegistryEvent`` whose ``cursor`` orders the change
 feed. Sensitive values (ID and phone numbers) live only sealed in ``sealed``.
+A record placed by following another (a follow-up and its person) points at
+it through ``followed_id``. ``AppliedSource`` is the merge result of each
+submission and dataset; ``PlacementReview`` a move held for a supervisor.
 """
 
 from __future__ import annotations
@@ -67,6 +70,15 @@ class ConflictKind(StrEnum):
 
     SOFT = "soft"
     HARD = "hard"
+
+
+class ReviewStatus(StrEnum):
+    """A placement review's state."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # the record moved (or was decided) another way first
 
 
 class CandidateStatus(StrEnum):
@@ -133,6 +145,7 @@ class Entity(Base):
     grid_code: Mapped[str | None] = mapped_column(String(32))
     geometry: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
+    followed_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
     conflict: Mapped[str | None] = mapped_column(String(8))
     name_key: Mapped[str | None] = mapped_column(String(100))
     name_pinyin: Mapped[str | None] = mapped_column(String(200))
@@ -222,7 +235,12 @@ class DuplicateCandidate(Base):
 
 
 class AppliedSource(Base):
-    """A submission (or import row) already folded into the registry: merging it again is a no-op."""
+    """A submission (or import row) already folded into the registry: merging it again is a no-op.
+
+    It is also the merge result: what the block did (``outcome``: created,
+    updated, deduplicated, skipped) and why (``detail``: e.g. the create_if
+    that was false), readable by the submission's instance id within scope.
+    """
 
     __tablename__ = "registry_sources"
 
@@ -230,4 +248,42 @@ class AppliedSource(Base):
     source_key: Mapped[str] = mapped_column(String(200), unique=True)
     entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
     outcome: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    dataset: Mapped[str | None] = mapped_column(String(64))
+    unit_path: Mapped[str | None] = mapped_column(String(512))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class PlacementReview(Base):
+    """A move a located submission proposed but may not make alone (placement on_outside: review).
+
+    The submission's other changes were applied; the record stays at
+    ``path_from`` until a supervisor accepts (it moves to ``path_to``, dated
+    by the submission) or rejects. Visible to reviewers whose scope holds
+    either path.
+    """
+
+    __tablename__ = "placement_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.OPEN.value, index=True)
+    path_from: Mapped[str] = mapped_column(String(512))
+    path_to: Mapped[str] = mapped_column(String(512))
+    grid_from: Mapped[str | None] = mapped_column(String(32))
+    grid_to: Mapped[str | None] = mapped_column(String(32))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(32))
+    source_type: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str | None] = mapped_column(String(100))
+    submitter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    event_date: Mapped[str | None] = mapped_column(String(10))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+    entity: Mapped[Entity] = relationship(foreign_keys=[entity_id], lazy="joined")
