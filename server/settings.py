@@ -32,6 +32,8 @@ class Settings:
     secret_key: str
     encryption_key: str
     redis_url: str | None = None  # None: jobs run inline after commit
+    # Retired encryption keys: values sealed under them still open until `gridreg registry rekey` reseals them.
+    encryption_keys_old: tuple[str, ...] = ()
     max_upload_bytes: int = 20_000_000
     max_photo_bytes: int = 8_000_000
     max_photo_pixels: int = 40_000_000
@@ -73,13 +75,13 @@ def _int(env: Mapping[str, str], key: str, default: int, problems: list[str]) ->
     return value
 
 
-def _check_key(key: str, problems: list[str]) -> None:
+def _check_key(key: str, problems: list[str], name: str = "GRIDREG_ENCRYPTION_KEY") -> None:
     try:
         raw = base64.urlsafe_b64decode(key.encode() + b"=" * (-len(key) % 4))
     except (ValueError, TypeError):
         raw = b""
     if len(raw) != 32:
-        problems.append("GRIDREG_ENCRYPTION_KEY must be 32 bytes, url-safe base64 encoded")
+        problems.append(f"{name} must be 32 bytes, url-safe base64 encoded")
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +103,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             problems.append(f"{key} is required")
     if encryption_key:
         _check_key(encryption_key, problems)
+    old_keys = tuple(k.strip() for k in env.get("GRIDREG_ENCRYPTION_KEYS_OLD", "").split(",") if k.strip())
+    for i, old in enumerate(old_keys, 1):
+        _check_key(old, problems, f"GRIDREG_ENCRYPTION_KEYS_OLD (key {i})")
     time_zone = env.get("GRIDREG_TIME_ZONE") or "Asia/Shanghai"
     try:
         ZoneInfo(time_zone)
@@ -111,6 +116,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         media_root=Path(media_root).resolve() if media_root else Path("."),
         secret_key=secret_key,
         encryption_key=encryption_key,
+        encryption_keys_old=old_keys,
         redis_url=env.get("GRIDREG_REDIS_URL") or None,
         max_upload_bytes=_int(env, "GRIDREG_MAX_UPLOAD_BYTES", 20_000_000, problems),
         max_photo_bytes=_int(env, "GRIDREG_MAX_PHOTO_BYTES", 8_000_000, problems),

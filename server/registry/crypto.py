@@ -3,11 +3,26 @@
 ID numbers and phone numbers are stored only as AES-GCM ciphertext
 (``"<key id>:<base64 nonce+ciphertext>"``, the property name bound as
 associated data) and, for exact lookup, as an HMAC-SHA256 "blind index".
-Both keys are derived with HKDF from ``settings.encryption_key``; the key id
-is a short digest of the derived key, so tokens sealed under an older key stay
-readable while ``previous_encryption_keys`` (``settings.extra``,
-comma-separated) lists it. The blind index has no key id: rotating the key
-means re-indexing, which ``Sealer.needs_reseal`` helps find.
+Both keys are derived with HKDF from one master key; the key id is a short
+digest of the derived AEAD key.
+
+Rotation. The master key is ``settings.encryption_key``
+(``GRIDREG_ENCRYPTION_KEY``); retired ones stay in
+``settings.encryption_keys_old`` (``GRIDREG_ENCRYPTION_KEYS_OLD``) so tokens
+sealed under them still open (each token names its key id). New values are
+always sealed under the current key, and ``gridreg registry rekey``
+(rekey.py) reseals the rest.
+
+The blind index key is derived from the same master, so it changes exactly
+when the master key changes: a compromised key must not leave ID numbers
+guessable from their hashes (an 18-digit ID number with a known birth date
+is a small search space). Decision: rekey recomputes a stored hash only when
+it differs from the current key's hash (that is, only after the master key
+changed); a rekey under an unchanged key rewrites nothing. Until rekey has
+finished, exact lookups (search by ID or phone number, the strong-key dedup)
+match the hash under every known key (``digests``), so no duplicate
+registration slips in during the window; retire an old key from the setting
+only after rekey reports nothing left.
 """
 
 from __future__ import annotations
@@ -67,15 +82,27 @@ class Sealer:
         self.kid = current.kid
         self._current = current
         self._keys = {current.kid: current}
+        self._old_index_keys: list[bytes] = []
         for old in previous_keys:
-            key, _ = _make_key(old)
-            self._keys.setdefault(key.kid, key)
+            key, index_key = _make_key(old)
+            if key.kid not in self._keys:
+                self._keys[key.kid] = key
+                self._old_index_keys.append(index_key)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sealer:
         """The sealer for the process's settings (cached per key set)."""
-        previous = tuple(k.strip() for k in settings.extra.get("previous_encryption_keys", "").split(",") if k.strip())
-        return _cached_sealer(settings.encryption_key, previous)
+        return _cached_sealer(settings.encryption_key, tuple(settings.encryption_keys_old))
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """Ids of every key this sealer can open, the current one first."""
+        return tuple(self._keys)
+
+    @property
+    def rotating(self) -> bool:
+        """True while retired keys are configured (hashes may still be under one of them)."""
+        return bool(self._old_index_keys)
 
     def seal(self, prop: str, value: str) -> str:
         """Encrypt ``value`` for property ``prop`` under the current key."""
@@ -119,10 +146,22 @@ class Sealer:
         """True when the token was sealed under an older key."""
         return not token.startswith(self.kid + ":")
 
+    def reseal(self, prop: str, token: str) -> str:
+        """The token under the current key (the same token when it already is)."""
+        return token if not self.needs_reseal(token) else self.seal(prop, self.open(prop, token))
+
     def digest(self, kind: str, value: str) -> str:
         """The keyed hash (HMAC-SHA256, hex) of a normalised value, namespaced by ``kind``."""
-        message = kind.encode("utf-8") + b"\x00" + value.encode("utf-8")
-        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+        return _hmac(self._index_key, kind, value)
+
+    def digests(self, kind: str, value: str) -> tuple[str, ...]:
+        """The value's hash under the current key, then under each retired key (for lookups during rotation)."""
+        return (self.digest(kind, value), *(_hmac(key, kind, value) for key in self._old_index_keys))
+
+
+def _hmac(key: bytes, kind: str, value: str) -> str:
+    message = kind.encode("utf-8") + b"\x00" + value.encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 @lru_cache(maxsize=8)

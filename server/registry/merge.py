@@ -243,14 +243,13 @@ class _Context:
         id_prop = store.id_property(self.ds.spec)
         id_number = self.props.get(id_prop) if id_prop else None
         if id_number:
-            id_hash = self.sealer.digest("resident_id", id_number)
             # No second registration of the same number can slip in between this check and the insert:
             # every registry writer holds the change-feed lock (store.lock_feed) for its whole transaction.
             same = self.session.scalar(
                 select(Entity)
                 .where(
                     Entity.dataset_id == self.ds.id,
-                    Entity.id_hash == id_hash,
+                    store.hash_matches(Entity.id_hash, self.sealer, "resident_id", id_number),
                     Entity.status != EntityStatus.MERGED.value,
                 )
                 .order_by(Entity.id)

@@ -160,9 +160,10 @@ def search_query(ds: store.DatasetRef, viewer: Viewer, filters: Mapping[str, Any
         if (clause := _name_clause(q)) is not None:
             clauses.append(clause)
     if id_number := filters.get("id_number"):
-        clauses.append(Entity.id_hash == viewer.sealer.digest("resident_id", resident_id.to_18(id_number)))
+        clauses.append(store.hash_matches(Entity.id_hash, viewer.sealer, "resident_id", resident_id.to_18(id_number)))
     if phone := filters.get("phone"):
-        clauses.append(Entity.phone_hash == viewer.sealer.digest("phone", phones.normalize(phone) or phone.strip()))
+        number = phones.normalize(phone) or phone.strip()
+        clauses.append(store.hash_matches(Entity.phone_hash, viewer.sealer, "phone", number))
     if grid := filters.get("grid"):
         clauses.append(Entity.grid_code == grid)
     if ethnicity := filters.get("ethnicity"):

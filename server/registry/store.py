@@ -230,6 +230,12 @@ def search_columns(spec: DatasetSpec, props: Mapping[str, Any], sealer: Sealer) 
     }
 
 
+def hash_matches(column: Any, sealer: Sealer, kind: str, value: str) -> Any:
+    """WHERE clause: the stored keyed hash is this value's, under the current or a retired key (see crypto.py)."""
+    digests = sealer.digests(kind, value)
+    return column == digests[0] if len(digests) == 1 else column.in_(digests)
+
+
 def set_properties(entity: Entity, spec: DatasetSpec, props: Mapping[str, Any], sealer: Sealer) -> None:
     """Store full properties on the entity: plain, sealed, label and search columns."""
     plain, sealed = split_sealed(spec, props, sealer)
