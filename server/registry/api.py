@@ -1,4 +1,4 @@
-"""Registry API: search, detail, conflicts, duplicate candidates and delta sync, all scoped."""
+"""Registry API: search, detail, conflicts, duplicates, merge results and delta sync, all scoped."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from server.registry.schemas import (
     DictPageSchema,
     EntityDetailSchema,
     EntityPageSchema,
+    MergeResultSchema,
     MergeSchema,
     PageArgsSchema,
     ResolveSchema,
@@ -156,6 +157,16 @@ class UnmergeCandidate(BaseView):
                 get_session(), current_user(), dataset, candidate_id, request.headers.get("If-Match")
             )
         )
+
+
+@blp.route("/submissions/<string:instance_id>")
+class MergeResult(BaseView):
+    """What the registry did with one submission."""
+
+    @blp.response(200, MergeResultSchema)
+    def get(self, instance_id: str) -> dict[str, Any]:
+        """Per dataset: created, updated, deduplicated or skipped (and why, e.g. create_if was false)."""
+        return service.merge_result(get_session(), current_user(), instance_id)
 
 
 @blp.route("/<string:dataset>/sync")

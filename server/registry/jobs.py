@@ -6,7 +6,10 @@ retry or a concurrent duplicate changes nothing), merges its entities blocks
 (merge.py; the registry's own claim per instance id makes even a run racing
 past the status check harmless) and moves it to ``merged``, or to
 ``rejected`` with the reason when the registry cannot take it (an update
-naming an unknown record, a record that cannot be placed). ``merge_validated``
+naming an unknown record, a record that cannot be placed). A block whose
+create_if/update_if is false is not an error: the submission is ``merged``
+and its merge result (``registry_sources``, GET
+/api/v1/registry/submissions/<instance id>) says ``skipped`` and why. ``merge_validated``
 drains a backlog in batches, one transaction and a savepoint per submission.
 """
 
@@ -23,7 +26,6 @@ from server.errors import AppError
 from server.registry.crypto import Sealer
 from server.registry.merge import SubmissionEssentials, merge_submission_data
 from server.registry.store import current_sealer, lock_feed
-from server.submissions.sealing import open_answers
 
 MERGE_JOB = ("merge", "server.registry.jobs.merge_submission")
 
@@ -45,11 +47,12 @@ def _merge_one(session: Session, submission: Any, sealer: Sealer) -> str:
         essentials = SubmissionEssentials(
             instance_id=submission.instance_id,
             entities=entities,
-            data=open_answers(submission.data, definition, sealer, submission.instance_id),
+            data=submission.data,
             submitter_id=submission.submitter_id,
             received_at=submission.received_at,
             point=_point(submission.location),
             unit_path=submission.unit_path,
+            form=definition,
         )
         try:
             with session.begin_nested():

@@ -6,8 +6,10 @@ map which answers become which properties. For each block the merge:
 1. claims the source (``registry_sources``, unique by instance id and
    dataset): a second run of the same submission finds the claim and changes
    nothing, and two concurrent runs collide on the unique key;
-2. decides create or update (ODK rules: an ``entity_id`` means update, none
-   means create; ``meta/entity`` attributes or explicit flags override);
+2. decides create or update by evaluating the block's ``entity_id``,
+   ``create_if`` and ``update_if`` itself (conditions.py); when neither
+   holds the submission merges without touching the dataset, and the claim
+   row (the merge result) says ``skipped`` and which condition was false;
 3. on create, looks the strong key up by keyed hash city-wide: an exact match
    *updates* that record instead of making a second one; otherwise it creates
    the record and puts near matches in the duplicate queue;
@@ -35,8 +37,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
-from server.errors import NotFoundError, RuleViolation
-from server.registry import candidates, moves, rules, store
+from server.errors import ConflictError, NotFoundError, RuleViolation
+from server.registry import candidates, conditions, moves, rules, store
 from server.registry.crypto import Sealer
 from server.registry.models import AppliedSource, Entity, EntityStatus, EntityVersion, EventKind, SourceType
 
@@ -53,8 +55,9 @@ class SubmissionEssentials:
     point: tuple[float, float] | None = None  # (lon, lat)
     unit_path: str | None = None
     base_version: int | None = None
-    create: bool | None = None
+    create: bool | None = None  # explicit create/update (imports) instead of the block's conditions
     update: bool | None = None
+    form: Mapping[str, Any] | None = None  # the compiled definition: references for the block's expressions
 
 
 @dataclass
@@ -67,6 +70,12 @@ class MergeOutcome:
     version: int | None = None
     conflict: str | None = None
     candidates: list[int] = field(default_factory=list)
+    reason: str | None = None  # why a block was skipped: create_if_false, update_if_false, ...
+
+    def detail(self) -> dict[str, Any]:
+        """The merge result's detail, as stored with the claim."""
+        values = {"reason": self.reason, "conflict": self.conflict, "candidates": self.candidates}
+        return {k: v for k, v in values.items() if v}
 
 
 # --------------------------------------------------------------------------- data tree
@@ -107,22 +116,6 @@ def _entity_meta(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return {str(k).lstrip("@"): v for k, v in meta.items()}
 
 
-def _truthy(value: Any) -> bool | None:
-    if value is None:
-        return None
-    return str(value).strip().lower() in ("1", "true", "true()", "yes")
-
-
-def _resolve(data: Mapping[str, Any], expr: Any) -> Any:
-    """A block attribute: a ${field} reference or a path is looked up; anything else is literal."""
-    if not isinstance(expr, str) or not expr.strip():
-        return None
-    text = expr.strip()
-    if text.startswith("${") or text.startswith("/"):
-        return lookup(data, text)
-    return text
-
-
 # --------------------------------------------------------------------------- merge
 
 
@@ -141,7 +134,14 @@ _CLAIMS: dict[str, Any] = {}  # the claim statement, built once per dialect
 _CLAIM_DONE = (
     sql_update(_SOURCES)
     .where(_SOURCES.c.id == bindparam("claim_id"))
-    .values(outcome=bindparam("outcome"), entity_id=bindparam("entity_id"))
+    .values(
+        outcome=bindparam("outcome"),
+        entity_id=bindparam("entity_id"),
+        source_id=bindparam("instance_id"),
+        dataset=bindparam("dataset"),
+        unit_path=bindparam("unit_path"),
+        detail=bindparam("detail"),
+    )
 )
 
 
@@ -170,32 +170,90 @@ def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str
     if claim_id is None:
         return MergeOutcome(name, "already_merged")
     meta = _entity_meta(ess.data)
+    exprs = conditions.BlockExpressions(block, ess.data, ess.form)
+    if ess.create is not None or ess.update is not None:
+        decision = conditions.Decision(bool(ess.create), bool(ess.update))
+    else:
+        decision = exprs.decide()
+    if not (decision.create or decision.update):
+        outcome = MergeOutcome(name, "skipped", reason=decision.reason)
+        detail = {**outcome.detail(), **{k: block[k] for k in ("create_if", "update_if") if block.get(k)}}
+        _done(session, claim_id, ess, outcome, None, _source_path(session, ess), detail)
+        return outcome
     save_to: Mapping[str, str] = block.get("save_to") or {}
     raw = {prop: lookup(ess.data, path) for path, prop in save_to.items()}
     props = rules.normalise(ds.spec, raw)
-    entity_id = _resolve(ess.data, block.get("entity_id")) or meta.get("id")
-    update = ess.update if ess.update is not None else _truthy(meta.get("update"))
-    create = ess.create if ess.create is not None else _truthy(meta.get("create"))
-    if update is None and create is None:
-        update, create = bool(block.get("entity_id")), not block.get("entity_id")
+    entity_id = (exprs.value("entity_id") if block.get("entity_id") else None) or None
     base = ess.base_version if ess.base_version is not None else _int(meta.get("baseVersion"))
-    label = _resolve(ess.data, block.get("label")) or meta.get("label")
+    label = exprs.value("label") or meta.get("label")
     if label and not props.get(ds.spec.label_property):
         props[ds.spec.label_property] = str(label)
     ctx = _Context(session, ds, sealer, ess, props)
-    entity = _find_entity(session, str(entity_id)) if entity_id and update else None
+    entity = _find_entity(session, entity_id) if entity_id and decision.update else None
     if entity is not None:
         outcome = ctx.update(entity, base, "updated")
-    elif create:
-        outcome = ctx.create(str(entity_id) if entity_id else None)
-    elif update:
+    elif decision.create:
+        new_uuid = _new_uuid(entity_id or meta.get("id"))
+        if session.scalar(select(Entity.id).where(Entity.uuid == new_uuid)) is not None:
+            raise ConflictError(
+                f"entity {new_uuid} already exists", code="registry.entity_exists", message_zh="该登记对象已存在"
+            )
+        outcome = ctx.create(new_uuid)
+    else:
         raise NotFoundError(
             f"entity {entity_id} not found", code="registry.entity_not_found", message_zh="要更新的登记对象不存在"
         )
-    else:
-        outcome = MergeOutcome(name, "skipped")
-    session.execute(_CLAIM_DONE, {"claim_id": claim_id, "outcome": outcome.action, "entity_id": ctx.entity_id})
+    path = ess.unit_path or ctx.entity_path or _source_path(session, ess)
+    _done(session, claim_id, ess, outcome, ctx.entity_id, path, outcome.detail())
     return outcome
+
+
+def _done(
+    session: Session,
+    claim_id: int,
+    ess: SubmissionEssentials,
+    outcome: MergeOutcome,
+    entity_id: int | None,
+    unit_path: str | None,
+    detail: dict[str, Any],
+) -> None:
+    """Record the merge result on the claim row."""
+    session.execute(
+        _CLAIM_DONE,
+        {
+            "claim_id": claim_id,
+            "outcome": outcome.action,
+            "entity_id": entity_id,
+            "instance_id": ess.instance_id,
+            "dataset": outcome.dataset,
+            "unit_path": unit_path,
+            "detail": detail or None,
+        },
+    )
+
+
+def _source_path(session: Session, ess: SubmissionEssentials) -> str | None:
+    """Where the submission belongs, for scoping its merge result: its unit, else the submitter's first."""
+    if ess.unit_path:
+        return ess.unit_path
+    user = session.get(User, ess.submitter_id) if ess.submitter_id else None
+    return user.scopes[0].unit.path if user is not None and user.scopes else None
+
+
+def _new_uuid(candidate: Any) -> str:
+    """The uuid for a new record: the one the device chose (ODK's meta/entity/@id), else a fresh one."""
+    if candidate in (None, ""):
+        return str(uuidlib.uuid4())
+    text = str(candidate).strip().removeprefix("uuid:")
+    try:
+        return str(uuidlib.UUID(text))
+    except ValueError as exc:
+        raise RuleViolation(
+            f"entity id {candidate!r} is not a UUID",
+            code="registry.bad_entity_id",
+            message_zh="实体标识不是有效的 UUID",
+            errors={"entity_id": ["not a UUID"]},
+        ) from exc
 
 
 def _int(value: Any) -> int | None:
@@ -225,6 +283,7 @@ class _Context:
         self.props = props
         self.actor = ess.submitter_id
         self.entity_id: int | None = None
+        self.entity_path: str | None = None
         self.placement = moves.place(
             session,
             ds.spec,
@@ -292,7 +351,7 @@ class _Context:
             **self._source(),
         )
         found = candidates.find_for(self.session, self.ds, entity)
-        self.entity_id = entity.id
+        self.entity_id, self.entity_path = entity.id, entity.unit_path
         return MergeOutcome(self.ds.row.name, "created", entity.uuid, entity.version, candidates=found)
 
     def _author(self) -> dict[str, Any]:
@@ -301,14 +360,15 @@ class _Context:
     def update(self, entity: Entity, base: int | None, action: str) -> MergeOutcome:
         """Apply the submission to an existing record, flagging a stale base version."""
         spec = self.ds.spec
+        departing = rules.is_departure(self.props)
         current = store.full_properties(entity, self.sealer)
         changed = rules.changed_properties(current, self.props)
         check = rules.classify_conflict(base, entity.version, self._changed_since(entity, base), changed)
         detail = self._conflict_detail(entity, base, current, check) if check.kind else None
-        departing = rules.is_departure(self.props)
         new_props = rules.apply_changes(current, self.props)
         if not departing and entity.status == EntityStatus.DEPARTED.value and self.placement.located:
             new_props["residence_status"] = "resident" if "residence_status" in spec.properties else None
+        placement = self.placement
         old_keys = (entity.id_hash, entity.name_key, entity.birth_date, entity.phone_hash)
         entity.version += 1
         store.set_properties(entity, spec, {k: v for k, v in new_props.items() if v is not None}, self.sealer)
@@ -317,14 +377,14 @@ class _Context:
         kinds = moves.follow(
             self.session,
             entity,
-            self.placement,
+            placement,
             self.props,
             departing=departing,
             fallback_date=self.today,
             **self._source(),
         )
-        if self.placement.located and not departing and EventKind.MOVED not in kinds:
-            moves.set_point(entity, self.placement.point)
+        if placement.located and not departing and EventKind.MOVED not in kinds:
+            moves.set_point(entity, placement.point)
         entity.updated_at = self.ess.received_at
         self.session.flush()
         store.write_version(
@@ -343,7 +403,7 @@ class _Context:
         found: list[int] = []
         if old_keys != (entity.id_hash, entity.name_key, entity.birth_date, entity.phone_hash):
             found = candidates.find_for(self.session, self.ds, entity)
-        self.entity_id = entity.id
+        self.entity_id, self.entity_path = entity.id, entity.unit_path
         return MergeOutcome(self.ds.row.name, action, entity.uuid, entity.version, check.kind, found)
 
     @staticmethod

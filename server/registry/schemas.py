@@ -101,6 +101,24 @@ class MergeSchema(Schema):
     survivor = fields.String(load_default=None, allow_none=True)
 
 
+class MergeBlockSchema(Schema):
+    """What merging a submission did to one dataset."""
+
+    dataset = fields.String()
+    outcome = fields.String(metadata={"description": "created | updated | deduplicated | skipped"})
+    entity_uuid = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "why skipped: create_if_false, update_if_false…"})
+    detail = fields.Dict()
+    at = fields.String(metadata={"format": "date-time"})
+
+
+class MergeResultSchema(Schema):
+    """The registry's merge result for one submission."""
+
+    instance_id = fields.String()
+    blocks = fields.List(fields.Nested(MergeBlockSchema))
+
+
 class DatasetSchema(Schema):
     """A dataset declaration as loaded."""
 

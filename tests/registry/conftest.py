@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -136,3 +137,63 @@ def merge(db: Session, sealer: Sealer, user_named: Callable[[str], User]) -> Mer
         return outcomes[0]
 
     return run
+
+
+# --------------------------------------------------------------------------- through intake and the merge job
+
+
+@pytest.fixture
+def jobs(app: Any, settings: Settings, engine: Any, maker: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Inline jobs see (and roll back with) the test; validation rings the merge job."""
+    from server import worker
+    from server.registry.jobs import MERGE_JOB
+    from server.submissions import jobs as submission_jobs
+
+    monkeypatch.setattr(submission_jobs, "AFTER_VALIDATED", [MERGE_JOB])
+    before = worker._context
+    worker.configure(settings, engine, maker)
+    yield
+    worker._context = before
+
+
+@functools.cache
+def _compiled(data: bytes, filename: str) -> Any:
+    from server.forms.compiler import compile_workbook
+
+    return compile_workbook(data, filename)
+
+
+def publish_form(db: Session, monkeypatch: pytest.MonkeyPatch, data: bytes, filename: str) -> Any:
+    """Upload and publish a workbook (compiled once per run); its form version."""
+    from server.forms import service as forms
+
+    monkeypatch.setattr(forms, "compile_workbook", _compiled)
+    result = forms.upload(db, None, data, filename)
+    version = forms.publish(db, None, result.form_id)
+    db.commit()
+    return version
+
+
+def submit(client: Any, auth: Any, form_id: str, version: str, data: dict[str, Any], username: str = "worker") -> str:
+    """POST a JSON submission as the user; its instance id (uuid:…)."""
+    from tests.submissions.support import multipart, new_id, submission_part
+
+    iid = new_id()
+    resp = client.post(
+        f"/api/v1/forms/{form_id}/submissions",
+        data=multipart(submission_part(iid, data, version=version)),
+        headers=auth.headers(username),
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 201, resp.get_json()
+    return f"uuid:{iid}"
+
+
+def submission_status(db: Session, instance_id: str) -> tuple[str, list[Any]]:
+    """A submission's status and errors, as the jobs left them."""
+    from server.submissions.models import Submission
+
+    row = db.scalar(select(Submission).where(Submission.instance_id == instance_id))
+    assert row is not None
+    db.refresh(row)
+    return row.status, list(row.errors or [])
