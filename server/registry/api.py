@@ -1,4 +1,4 @@
-"""Registry API: search, detail, conflicts, duplicates, merge results and delta sync, all scoped."""
+"""Registry API: search, detail, conflicts, duplicates, held moves, merge results and delta sync, all scoped."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from server.registry.schemas import (
     MergeResultSchema,
     MergeSchema,
     PageArgsSchema,
+    PlacementArgsSchema,
     ResolveSchema,
     SearchArgsSchema,
     SyncArgsSchema,
@@ -155,6 +156,47 @@ class UnmergeCandidate(BaseView):
         return _decided(
             decisions.unmerge_candidate(
                 get_session(), current_user(), dataset, candidate_id, request.headers.get("If-Match")
+            )
+        )
+
+
+@blp.route("/<string:dataset>/placements")
+class Placements(BaseView):
+    """Moves held for a supervisor (a located submission outside its submitter's scope)."""
+
+    @blp.arguments(PlacementArgsSchema, location="query")
+    @blp.response(200, DictPageSchema)
+    def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
+        """Held moves from or to the caller's scope, with the record, both grids and the submission."""
+        return decisions.list_placements(
+            get_session(), current_user(), dataset, args.get("status"), args.get("cursor"), args["limit"]
+        )
+
+
+@blp.route("/<string:dataset>/placements/<int:review_id>/accept")
+class AcceptPlacement(BaseView):
+    """Make a held move."""
+
+    @blp.response(200)
+    def post(self, dataset: str, review_id: int) -> tuple[dict[str, Any], int, Headers]:
+        """The record moves to the proposed grid (If-Match: the review's ETag)."""
+        return _decided(
+            decisions.accept_placement(
+                get_session(), current_user(), dataset, review_id, request.headers.get("If-Match")
+            )
+        )
+
+
+@blp.route("/<string:dataset>/placements/<int:review_id>/reject")
+class RejectPlacement(BaseView):
+    """Refuse a held move."""
+
+    @blp.response(200)
+    def post(self, dataset: str, review_id: int) -> tuple[dict[str, Any], int, Headers]:
+        """The record stays where it is (If-Match: the review's ETag)."""
+        return _decided(
+            decisions.reject_placement(
+                get_session(), current_user(), dataset, review_id, request.headers.get("If-Match")
             )
         )
 

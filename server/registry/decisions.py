@@ -1,4 +1,5 @@
-"""Supervisor decisions: resolve a conflict; merge, mark distinct or unmerge a duplicate candidate.
+"""Supervisor decisions: resolve a conflict; merge, mark distinct or unmerge a duplicate candidate;
+accept or reject a move held for review (placement ``on_outside: review``).
 
 Each decision is guarded by If-Match (the record's or candidate's ETag): a
 stale one answers 412, a missing one 428. Each produces new versions and
@@ -7,7 +8,9 @@ survivor; the other record stays with its whole history, marked ``merged``
 and pointing at the survivor, and later submissions naming it land on the
 survivor. Unmerge reverses that: the other record is live again and the
 values the merge copied into the survivor are taken back out unless changed
-since.
+since. Accepting a held move moves the record (a supervisor's version and
+``moved`` event dated by the submission that saw the person there);
+rejecting leaves it where it is.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.audit.service import record
 from server.errors import AppError, ConflictError, NotFoundError, PreconditionFailedError
-from server.registry import rules, service, store
+from server.registry import moves, rules, service, store
 from server.registry.models import (
     CandidateStatus,
     DuplicateCandidate,
@@ -30,6 +33,8 @@ from server.registry.models import (
     EntityStatus,
     EntityVersion,
     EventKind,
+    PlacementReview,
+    ReviewStatus,
     SourceType,
 )
 from server.scope import path_in_scope, scope_clause
@@ -330,3 +335,141 @@ def _decided(
     record(session, user.id, f"registry.{status.value}", target_type=f"registry.{ds.row.name}", target_id=survivor_uuid,
            detail={**detail, "candidate": candidate.id})
     return candidate_view(ds, candidate, service.Viewer.of(user))
+
+
+# --------------------------------------------------------------------------- held moves (placement reviews)
+
+
+def review_etag(review: PlacementReview) -> str:
+    """A placement review's ETag: it changes with every decision."""
+    return f'"placement-{review.id}.{review.revision}"'
+
+
+def _review_visible(user: User) -> Any:
+    return or_(scope_clause(user, PlacementReview.path_from), scope_clause(user, PlacementReview.path_to))
+
+
+def review_view(ds: store.DatasetRef, review: PlacementReview, viewer: service.Viewer) -> dict[str, Any]:
+    """A held move: the record (masked), where it is, where the submission saw it, and by whom."""
+    return {
+        "id": review.id,
+        "status": review.status,
+        "etag": review_etag(review),
+        "reason": review.reason,
+        "from_grid": review.grid_from,
+        "to_grid": review.grid_to,
+        "path_from": review.path_from,
+        "path_to": review.path_to,
+        "point": {"lon": review.lon, "lat": review.lat} if review.lon is not None else None,
+        "submission": review.source_id,
+        "submitter_id": review.submitter_id,
+        "event_date": review.event_date,
+        "created_at": service.iso(review.created_at),
+        "resolved_at": service.iso(review.resolved_at),
+        "entity": service.summary(ds.spec, review.entity, viewer),
+    }
+
+
+def list_placements(
+    session: Session, user: User, dataset: str, status: str | None, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    """Held moves from or to the caller's scope, newest first."""
+    service.require_reviewer(user)
+    ds = store.get_dataset(session, dataset)
+    viewer = service.Viewer.of(user)
+    query = select(PlacementReview).where(
+        PlacementReview.dataset_id == ds.id,
+        _review_visible(user),
+        PlacementReview.status == (status or ReviewStatus.OPEN.value),
+    )
+    if (after := service.decode_cursor(cursor)) is not None:
+        query = query.where(PlacementReview.id < after)
+    limit = max(1, min(limit, service.MAX_LIMIT))
+    rows = list(session.scalars(query.order_by(PlacementReview.id.desc()).limit(limit + 1)))
+    items = [review_view(ds, r, viewer) for r in rows[:limit]]
+    viewer.audit(session, dataset)
+    return {"items": items, "next_cursor": service.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None}
+
+
+def _load_review(
+    session: Session, user: User, ds: store.DatasetRef, review_id: int, if_match: str | None
+) -> PlacementReview:
+    service.require_reviewer(user)
+    review = session.scalar(
+        select(PlacementReview)
+        .where(PlacementReview.id == review_id, PlacementReview.dataset_id == ds.id, _review_visible(user))
+        .with_for_update(of=PlacementReview)
+    )
+    if review is None:
+        raise NotFoundError(f"placement review {review_id} not found", code="registry.placement_not_found",
+                            message_zh="待审核的迁移不存在")
+    check_if_match(if_match, review_etag(review))
+    if review.status != ReviewStatus.OPEN.value:
+        raise ConflictError("the move is already decided", code="registry.placement_decided",
+                            message_zh="该迁移已处理")
+    return review
+
+
+def _close_review(review: PlacementReview, user: User, status: ReviewStatus) -> None:
+    review.status = status.value
+    review.revision += 1
+    review.resolved_by, review.resolved_at = user.id, datetime.now(UTC)
+
+
+def accept_placement(
+    session: Session, user: User, dataset: str, review_id: int, if_match: str | None
+) -> dict[str, Any]:
+    """Make the held move: the record goes to the grid the submission saw it in."""
+    store.lock_feed(session)  # before any row lock (see store.py)
+    ds = store.get_dataset(session, dataset)
+    review = _load_review(session, user, ds, review_id, if_match)
+    entity = _lock(session, review.entity_id)
+    if entity.status != EntityStatus.ACTIVE.value:
+        raise ConflictError(
+            f"the record is {entity.status} now; the move no longer applies",
+            code="registry.placement_stale",
+            message_zh="该登记对象状态已变化，迁移不再适用",
+        )
+    _close_review(review, user, ReviewStatus.ACCEPTED)  # closed first: the move supersedes only other reviews
+    source_id = f"placement:{review.id}"
+    point = (review.lon, review.lat) if review.lon is not None and review.lat is not None else None
+    if entity.unit_path != review.path_to:
+        sealer = store.current_sealer()
+        props = store.full_properties(entity, sealer)
+        changed: list[str] = []
+        geopoint = ds.spec.placement.geopoint
+        if geopoint and point is not None:
+            props[geopoint] = f"{point[1]} {point[0]}"  # ODK geopoint order: lat lon
+            changed.append(geopoint)
+        entity.version += 1
+        store.set_properties(entity, ds.spec, props, sealer)
+        moves.transfer(
+            session,
+            entity,
+            moves.Placement(review.path_to, review.grid_to, point, True),
+            actor_id=user.id,
+            source_type=SUPERVISOR,
+            source_id=source_id,
+            event_date=review.event_date,
+            detail={"placement_review": review.id, "submission": review.source_id},
+        )
+        entity.updated_at = datetime.now(UTC)
+        session.flush()
+        store.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
+                            source_type=SUPERVISOR, source_id=source_id)
+    record(session, user.id, "registry.placement_accepted", target_type=f"registry.{dataset}", target_id=entity.uuid,
+           detail={"review": review.id, "from": review.grid_from, "to": review.grid_to})
+    return review_view(ds, review, service.Viewer.of(user))
+
+
+def reject_placement(
+    session: Session, user: User, dataset: str, review_id: int, if_match: str | None
+) -> dict[str, Any]:
+    """Refuse the held move: the record stays where it is."""
+    store.lock_feed(session)  # before any row lock (see store.py)
+    ds = store.get_dataset(session, dataset)
+    review = _load_review(session, user, ds, review_id, if_match)
+    _close_review(review, user, ReviewStatus.REJECTED)
+    record(session, user.id, "registry.placement_rejected", target_type=f"registry.{dataset}",
+           target_id=review.entity.uuid, detail={"review": review.id, "from": review.grid_from, "to": review.grid_to})
+    return review_view(ds, review, service.Viewer.of(user))

@@ -17,7 +17,9 @@ map which answers become which properties. For each block the merge:
    the submission's base version is older than the current one applies it
    anyway, as ODK Central does, but flags the version soft (the unseen versions
    changed other properties) or hard (they changed the same ones), keeping
-   base, current and incoming values for the supervisor;
+   base, current and incoming values for the supervisor; a move the
+   submitter may not make alone (outside their scope) waits for a
+   supervisor instead (moves.py, ``on_outside: review``);
 5. writes the version, the ``created``/``updated`` event and the residence
    events (moves.py), all in the caller's transaction.
 """
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -71,10 +73,12 @@ class MergeOutcome:
     conflict: str | None = None
     candidates: list[int] = field(default_factory=list)
     reason: str | None = None  # why a block was skipped: create_if_false, update_if_false, ...
+    review: int | None = None  # a move held for a supervisor (PlacementReview id)
 
     def detail(self) -> dict[str, Any]:
         """The merge result's detail, as stored with the claim."""
-        values = {"reason": self.reason, "conflict": self.conflict, "candidates": self.candidates}
+        values = {"reason": self.reason, "conflict": self.conflict, "candidates": self.candidates,
+                  "placement_review": self.review}
         return {k: v for k, v in values.items() if v}
 
 
@@ -327,6 +331,7 @@ class _Context:
             raise RuleViolation(
                 "the record cannot be placed in a grid", code="registry.unplaced", message_zh="无法确定登记对象所属网格"
             )
+        self._refuse_outside()
         entity = Entity(
             uuid=entity_uuid or str(uuidlib.uuid4()),
             dataset_id=self.ds.id,
@@ -354,6 +359,25 @@ class _Context:
         self.entity_id, self.entity_path = entity.id, entity.unit_path
         return MergeOutcome(self.ds.row.name, "created", entity.uuid, entity.version, candidates=found)
 
+    def _refuse_outside(self) -> None:
+        """``on_outside: reject``: a located submission outside the submitter's scope is refused."""
+        if self.placement.outside and self.ds.spec.placement.on_outside == "reject":
+            raise RuleViolation(
+                "the location lies outside your area",
+                code="registry.outside_scope",
+                message_zh="定位不在您负责的网格范围内",
+                errors={"location": [self.placement.grid_code or ""]},
+            )
+
+    def _held(self, departing: bool) -> bool:
+        """True when this submission's move must wait for a supervisor (on_outside: review)."""
+        placement, on_outside = self.placement, self.ds.spec.placement.on_outside
+        return placement.located and placement.outside and on_outside == "review" and not departing
+
+    def _move_placement(self, held: bool) -> moves.Placement:
+        """The placement the record follows now: none while its move is held."""
+        return replace(self.placement, located=False) if held else self.placement
+
     def _author(self) -> dict[str, Any]:
         return {"author_id": self.actor, "source_type": SourceType.SUBMISSION.value, "source_id": self.ess.instance_id}
 
@@ -361,6 +385,10 @@ class _Context:
         """Apply the submission to an existing record, flagging a stale base version."""
         spec = self.ds.spec
         departing = rules.is_departure(self.props)
+        self._refuse_outside()
+        held = self._held(departing)
+        if held:  # the location is part of the held move; the other changes apply now
+            self.props = {k: v for k, v in self.props.items() if k != spec.placement.geopoint}
         current = store.full_properties(entity, self.sealer)
         changed = rules.changed_properties(current, self.props)
         check = rules.classify_conflict(base, entity.version, self._changed_since(entity, base), changed)
@@ -368,7 +396,7 @@ class _Context:
         new_props = rules.apply_changes(current, self.props)
         if not departing and entity.status == EntityStatus.DEPARTED.value and self.placement.located:
             new_props["residence_status"] = "resident" if "residence_status" in spec.properties else None
-        placement = self.placement
+        placement = self._move_placement(held)
         old_keys = (entity.id_hash, entity.name_key, entity.birth_date, entity.phone_hash)
         entity.version += 1
         store.set_properties(entity, spec, {k: v for k, v in new_props.items() if v is not None}, self.sealer)
@@ -403,8 +431,22 @@ class _Context:
         found: list[int] = []
         if old_keys != (entity.id_hash, entity.name_key, entity.birth_date, entity.phone_hash):
             found = candidates.find_for(self.session, self.ds, entity)
+        review = None
+        if held:
+            review = moves.open_review(
+                self.session,
+                entity,
+                self.placement,
+                submitter_id=self.actor,
+                source_type=SourceType.SUBMISSION.value,
+                source_id=self.ess.instance_id,
+                event_date=self.today,
+            )
         self.entity_id, self.entity_path = entity.id, entity.unit_path
-        return MergeOutcome(self.ds.row.name, action, entity.uuid, entity.version, check.kind, found)
+        return MergeOutcome(
+            self.ds.row.name, action, entity.uuid, entity.version, check.kind, found,
+            review=review.id if review is not None else None,
+        )
 
     @staticmethod
     def _event_detail(changed: list[str], check: rules.ConflictCheck) -> dict[str, Any]:

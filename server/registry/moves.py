@@ -6,10 +6,19 @@ arrival date); a later located submission in another grid is a transfer
 (``moved``); a move-out is a ``departed`` event dated by the departure date
 (it never relocates the record: the person left from where they lived); a
 departed person seen again is ``returned``. Submissions keep the grid they
-were made in; only the registry record moves. Open follow-ups that belong to
-the person move with them: contexts that keep them list a function in
-``MOVE_LISTENERS``, called in the same transaction with the entity and its old
-and new unit paths.
+were made in; only the registry record moves.
+
+A located submission whose grid lies outside the submitter's scope does not
+move an existing record by itself when the dataset says ``on_outside:
+review``: the move waits in a ``PlacementReview`` for a supervisor
+(decisions.py), while the submission's other changes apply. A newer review,
+or any move made another way, supersedes an open one. (A *new* record is
+placed where its point is: an arrival is not a move, and intake has already
+flagged the submission ``outside_scope`` for the supervisor.)
+
+Every move, however made, goes through ``transfer``/``follow`` and then
+calls the functions in ``MOVE_LISTENERS`` in the same transaction: contexts
+that keep records belonging to the person list theirs there.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from geoalchemy2.elements import WKTElement
 from sqlalchemy import select
@@ -28,21 +37,45 @@ from server.domain.datasets import DatasetSpec
 from server.geo.models import AdminUnit
 from server.geo.service import grid_at
 from server.registry import store
-from server.registry.models import Entity, EntityStatus, EventKind
+from server.registry.models import Entity, EntityStatus, EventKind, PlacementReview, ReviewStatus
 from server.registry.rules import Move, grid_code_of, residence_transition
+from server.scope import path_in_scope
 
-# Dotted paths of functions (session, entity, old_path, new_path) -> None run when a record moves.
+# Dotted paths of functions called when a record moves, in the mover's transaction, as
+# listener(session, entity, old_path, new_path, actor_id=, source_type=, source_id=, event_date=).
 MOVE_LISTENERS: tuple[str, ...] = ()
+
+
+class MoveListener(Protocol):
+    """A function told about every move of a record."""
+
+    def __call__(
+        self,
+        session: Session,
+        entity: Entity,
+        old_path: str,
+        new_path: str,
+        *,
+        actor_id: int | None,
+        source_type: str,
+        source_id: str | None,
+        event_date: str | None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
 class Placement:
-    """Where a submission places a record; ``located`` when a point fell inside a grid."""
+    """Where a submission places a record.
+
+    ``located``: a point fell inside a grid; ``outside``: that grid lies
+    outside the submitter's scope.
+    """
 
     unit_path: str | None
     grid_code: str | None
     point: tuple[float, float] | None
     located: bool
+    outside: bool = False
 
 
 def parse_geopoint(value: Any) -> tuple[float, float] | None:
@@ -78,7 +111,9 @@ def place(
     if point is not None:
         grid = grid_at(session, *point)
         if grid is not None:
-            return Placement(grid.path, grid.code, point, True)
+            user = submitter()
+            outside = user is not None and not path_in_scope(user, grid.path)
+            return Placement(grid.path, grid.code, point, True, outside)
     if unit_path:
         return Placement(unit_path, grid_code_of(unit_path), point, False)
     user = submitter() if spec.placement.on_missing == "submitter_grid" else None
@@ -148,20 +183,66 @@ def follow(
     elif move is Move.TRANSFER and new_path is not None:
         _relocate(session, entity, placement)
     if entity.unit_path != old_path:
-        store.emit(
-            session,
-            entity,
-            EventKind.MOVED,
-            actor_id=actor_id,
-            source_type=source_type,
-            source_id=source_id,
-            previous_path=old_path,
-            event_date=fallback_date,
-            detail={"from_grid": grid_code_of(old_path), "to_grid": entity.grid_code},
-        )
-        _notify(session, entity, old_path, entity.unit_path)
+        _moved(session, entity, old_path, actor_id=actor_id, source_type=source_type, source_id=source_id,
+               event_date=fallback_date)
         emitted.append(EventKind.MOVED)
     return emitted
+
+
+def transfer(
+    session: Session,
+    entity: Entity,
+    placement: Placement,
+    *,
+    actor_id: int | None,
+    source_type: str,
+    source_id: str | None,
+    event_date: str | None,
+    detail: Mapping[str, Any] | None = None,
+) -> bool:
+    """Move a record to the placement's unit (a supervisor's decision, a follow-up going along).
+
+    Emits the ``moved`` event and tells the listeners; the caller bumps and
+    writes the version. False when the record already is there.
+    """
+    old_path = entity.unit_path
+    if placement.unit_path is None or placement.unit_path == old_path:
+        return False
+    _relocate(session, entity, placement)
+    _moved(session, entity, old_path, actor_id=actor_id, source_type=source_type, source_id=source_id,
+           event_date=event_date, detail=detail)
+    return True
+
+
+def _moved(
+    session: Session,
+    entity: Entity,
+    old_path: str,
+    *,
+    actor_id: int | None,
+    source_type: str,
+    source_id: str | None,
+    event_date: str | None,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """The ``moved`` event; open placement reviews of the record are settled by the move; listeners run."""
+    store.emit(
+        session,
+        entity,
+        EventKind.MOVED,
+        actor_id=actor_id,
+        source_type=source_type,
+        source_id=source_id,
+        previous_path=old_path,
+        event_date=event_date,
+        detail={"from_grid": grid_code_of(old_path), "to_grid": entity.grid_code, **(detail or {})},
+    )
+    supersede_reviews(session, entity)
+    for dotted in MOVE_LISTENERS:
+        module, _, name = dotted.rpartition(".")
+        listener: MoveListener = getattr(importlib.import_module(module), name)
+        listener(session, entity, old_path, entity.unit_path, actor_id=actor_id, source_type=source_type,
+                 source_id=source_id, event_date=event_date)
 
 
 def _relocate(session: Session, entity: Entity, placement: Placement) -> None:
@@ -171,10 +252,59 @@ def _relocate(session: Session, entity: Entity, placement: Placement) -> None:
     set_point(entity, placement.point)
 
 
-def _notify(session: Session, entity: Entity, old_path: str, new_path: str) -> None:
-    for dotted in MOVE_LISTENERS:
-        module, _, name = dotted.rpartition(".")
-        getattr(importlib.import_module(module), name)(session, entity, old_path, new_path)
+# --------------------------------------------------------------------------- placement reviews
+
+
+def open_review(
+    session: Session,
+    entity: Entity,
+    placement: Placement,
+    *,
+    submitter_id: int | None,
+    source_type: str,
+    source_id: str | None,
+    event_date: str | None,
+    reason: str = "outside_scope",
+) -> PlacementReview | None:
+    """Hold a proposed move for a supervisor (superseding an older open one); None if there is no move."""
+    if placement.unit_path is None or placement.unit_path == entity.unit_path:
+        return None
+    supersede_reviews(session, entity)
+    point = placement.point
+    review = PlacementReview(
+        dataset_id=entity.dataset_id,
+        entity_id=entity.id,
+        status=ReviewStatus.OPEN.value,
+        path_from=entity.unit_path,
+        path_to=placement.unit_path,
+        grid_from=entity.grid_code,
+        grid_to=placement.grid_code,
+        lon=point[0] if point else None,
+        lat=point[1] if point else None,
+        reason=reason,
+        source_type=source_type,
+        source_id=source_id,
+        submitter_id=submitter_id,
+        event_date=event_date,
+        revision=1,
+    )
+    session.add(review)
+    session.flush()
+    return review
+
+
+def supersede_reviews(session: Session, entity: Entity) -> list[int]:
+    """Close the record's open placement reviews: it moved (or will be proposed a move) another way."""
+    closed = []
+    for review in session.scalars(
+        select(PlacementReview).where(
+            PlacementReview.entity_id == entity.id, PlacementReview.status == ReviewStatus.OPEN.value
+        )
+    ):
+        review.status = ReviewStatus.SUPERSEDED.value
+        review.revision += 1
+        closed.append(review.id)
+    return closed
 
 
 def unit_for_path(session: Session, path: str) -> AdminUnit | None:

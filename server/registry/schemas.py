@@ -35,6 +35,12 @@ class CandidateArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(("open", "merged", "distinct", "unmerged")))
 
 
+class PlacementArgsSchema(PageArgsSchema):
+    """Held moves by status (open by default)."""
+
+    status = fields.String(validate=validate.OneOf(("open", "accepted", "rejected", "superseded")))
+
+
 class SyncArgsSchema(Schema):
     """Delta sync position."""
 

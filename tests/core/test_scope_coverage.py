@@ -26,6 +26,8 @@ SCOPED = {
     "/api/v1/registry/<string:dataset>/conflicts": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
     "/api/v1/registry/<string:dataset>/duplicates": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
     "/api/v1/registry/<string:dataset>/sync": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
+    "/api/v1/registry/<string:dataset>/placements":
+        "registry/test_placements.py::test_held_moves_are_scoped_and_stale_ones_refused",
     "/api/v1/registry/submissions/<string:instance_id>": "registry/test_conditions.py::test_merge_results_are_scoped",
     "/openrosa/forms/<form_id>/attachments/<filename>":
         "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",

@@ -96,6 +96,20 @@ def sealer(settings: Settings) -> Sealer:
 
 
 @pytest.fixture
+def far_worker(db: Session) -> User:
+    """A grid worker of the grid at FAR_POINT (another township): moving people there is in their scope."""
+    from server.accounts.service import create_user
+    from server.demo import DEMO_PASSWORD
+    from server.geo.service import grid_at
+
+    grid = grid_at(db, *FAR_POINT)
+    assert grid is not None
+    user = create_user(db, username="far_worker", password=DEMO_PASSWORD, role="grid_worker", unit_codes=[grid.code])
+    db.flush()
+    return user
+
+
+@pytest.fixture
 def user_named(db: Session) -> Callable[[str], User]:
     """Demo users by name."""
 

@@ -178,7 +178,12 @@ def test_delta_sync_upserts_and_removals(client, auth, merge):
     delta = client.get(f"{BASE}/sync", query_string={"cursor": cursor}, headers=auth.headers("worker")).get_json()
     assert [(i["op"], i["uuid"], i["version"]) for i in delta["items"]] == [("upsert", person.entity_uuid, 2)]
     assert other.entity_uuid not in str(delta)
-    merge(VISIT, {"person": person.entity_uuid, "visit_date": "2026-11-21", "visit_type": "home"}, point=FAR_POINT)
+    merge(  # seen living in another township by someone whose scope holds it: the record moves away
+        VISIT,
+        {"person": person.entity_uuid, "visit_date": "2026-11-21", "visit_type": "home"},
+        point=FAR_POINT,
+        username="admin",
+    )
     gone = client.get(
         f"{BASE}/sync", query_string={"cursor": delta["next_cursor"]}, headers=auth.headers("worker")
     ).get_json()

@@ -98,10 +98,14 @@ def test_merging_the_same_submission_twice_changes_nothing(db, merge):
     assert first.entity_uuid == _entity(db, first.entity_uuid).uuid
 
 
-def test_second_registration_with_same_id_updates_instead_of_duplicating(db, merge):
+def test_second_registration_with_same_id_updates_instead_of_duplicating(db, merge, far_worker):
     first = merge(REGISTRATION, registration())
-    # the same person registered again elsewhere, with the legacy 15-digit number and a new phone
-    second = merge(REGISTRATION, registration(id_number="640104850612021", phone="139 0000 1111", point=FAR_POINT))
+    # the same person registered again by the worker of another grid, with the legacy 15-digit number
+    second = merge(
+        REGISTRATION,
+        registration(id_number="640104850612021", phone="139 0000 1111", point=FAR_POINT),
+        username="far_worker",
+    )
     assert second.action == "deduplicated"
     assert second.entity_uuid == first.entity_uuid and second.version == 2
     assert db.scalar(select(func.count()).select_from(Entity)) == 1
@@ -110,7 +114,7 @@ def test_second_registration_with_same_id_updates_instead_of_duplicating(db, mer
     assert person.grid_code != "410184105005004"
 
 
-def test_returned_after_departure(db, merge):
+def test_returned_after_departure(db, merge, far_worker):
     created = merge(REGISTRATION, registration())
     merge(
         MOVE_OUT,
@@ -121,7 +125,12 @@ def test_returned_after_departure(db, merge):
             "residence_status": "departed",
         },
     )
-    merge(VISIT, {"person": created.entity_uuid, "visit_date": "2026-11-20", "visit_type": "home"}, point=FAR_POINT)
+    merge(
+        VISIT,
+        {"person": created.entity_uuid, "visit_date": "2026-11-20", "visit_type": "home"},
+        point=FAR_POINT,
+        username="far_worker",
+    )
     person = _entity(db, created.entity_uuid)
     assert _events(db, person) == ["created", "departed", "returned", "moved", "updated"]
     assert person.status == "active" and person.properties["residence_status"] == "resident"
