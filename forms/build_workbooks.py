@@ -481,7 +481,7 @@ def photo(name: str, label: Text) -> Row:
     return q("image", name, label, parameters="max-pixels=1600")
 
 
-def person_picker() -> list[Row]:
+def person_picker(save_to: str = "") -> list[Row]:
     """Pick a registered person from the persons entity list (entity uuid as the value)."""
     return [
         q(
@@ -491,6 +491,7 @@ def person_picker() -> list[Row]:
             hint=("输入姓名或拼音搜索", "Type the name or its pinyin to search"),
             required=True,
             appearance="search",
+            save_to=save_to,
         ),
         q("calculate", "person_name", calculation="instance('persons')/root/item[name=${person}]/label"),
     ]
@@ -510,13 +511,14 @@ class FormSpec:
     choices: list[Row] = field(default_factory=list)
     entities: list[Row] = field(default_factory=list)
     instance_name: str = ""
+    version: str = FORM_VERSION  # a changed workbook needs a new version, or loading it again conflicts
 
     def settings(self) -> list[Row]:
         """The settings sheet row."""
         row = {
             "form_title": self.title,
             "form_id": self.form_id,
-            "version": FORM_VERSION,
+            "version": self.version,
             "default_language": "zh",
             "namespaces": NAMESPACE,
         }
@@ -799,15 +801,67 @@ def household_visit() -> FormSpec:
     )
 
 
+FOLLOW_UP_KIND = [
+    ("need", "需求帮扶（就业、入学、就医、法律援助、救助等）", "A need (job, schooling, medical care, legal aid…)"),
+    ("appeal", "诉求/矛盾纠纷", "An appeal or dispute"),
+]
+NEW_FOLLOW_UP = "${followup} = ''"
+
+
 def follow_up() -> FormSpec:
-    """诉求跟进: follow-up of a person's appeal or need (a case record, no entity change)."""
+    """诉求跟进: opens or updates a follow-up (followups dataset) of a person's need, appeal or dispute.
+
+    Leaving "existing follow-up" empty opens a new one (create_if); picking one of the person's
+    follow-ups records progress on it (update_if). An open follow-up moves with its person.
+    """
     survey = [
-        *person_picker(),
-        q("select_one source", "source", ("诉求来源", "Source"), required=True),
-        q("select_one needs", "need_category", ("诉求类别", "Need category"), required=True),
-        q("text", "description", ("诉求内容", "Description"), required=True, appearance="multiline"),
-        q("text", "action_taken", ("已采取的措施", "Action taken"), appearance="multiline"),
-        q("select_one department", "department", ("转办部门", "Department referred to"), required=True),
+        *person_picker(save_to="person"),
+        q(
+            "select_one_from_file followups.csv",
+            "followup",
+            ("继续跟进已有事项", "Continue an existing follow-up"),
+            hint=("新的事项请留空", "Leave empty for a new follow-up"),
+            choice_filter="person=${person}",
+        ),
+        q(
+            "select_one followup_kind",
+            "kind",
+            ("事项类型", "Kind"),
+            required=True,
+            relevant=NEW_FOLLOW_UP,
+            save_to="kind",
+        ),
+        q(
+            "select_one needs",
+            "need_category",
+            ("需求类别", "Need"),
+            required=True,
+            relevant=NEW_FOLLOW_UP + " and ${kind} = 'need'",
+            save_to="need",
+        ),
+        q(
+            "select_one dispute_type",
+            "dispute_type",
+            ("诉求/纠纷类型", "Appeal or dispute type"),
+            required=True,
+            relevant=NEW_FOLLOW_UP + " and ${kind} = 'appeal'",
+            save_to="dispute_type",
+        ),
+        q("select_one source", "source", ("诉求来源", "Source"), required=True, relevant=NEW_FOLLOW_UP,
+          save_to="source"),
+        q(
+            "text",
+            "description",
+            ("诉求内容", "Description"),
+            required=True,
+            relevant=NEW_FOLLOW_UP,
+            appearance="multiline",
+            save_to="notes",
+        ),
+        q("date", "due_date", ("办理时限", "Due date"), relevant=NEW_FOLLOW_UP, save_to="due_date"),
+        q("text", "action_taken", ("已采取的措施", "Action taken"), appearance="multiline", save_to="action_taken"),
+        q("select_one department", "department", ("转办部门", "Department referred to"), required=True,
+          save_to="department"),
         q(
             "text",
             "department_other",
@@ -820,8 +874,12 @@ def follow_up() -> FormSpec:
             "status",
             ("办理状态", "Status"),
             required=True,
+            default="open",
             appearance="horizontal-compact",
+            save_to="progress",
         ),
+        q("calculate", "followup_status", calculation="if(${status} = 'resolved', 'closed', 'open')",
+          save_to="status"),
         q(
             "date",
             "resolution_date",
@@ -830,6 +888,7 @@ def follow_up() -> FormSpec:
             required=True,
             constraint=TODAY_OR_EARLIER,
             constraint_message=NOT_FUTURE,
+            save_to="closed_date",
         ),
         q(
             "text",
@@ -838,22 +897,36 @@ def follow_up() -> FormSpec:
             relevant="${status} = 'resolved'",
             required=True,
             appearance="multiline",
+            save_to="resolution",
         ),
         photo("photo", ("相关材料照片", "Photo of documents")),
     ]
     choices = (
-        choice_list("source", FOLLOW_UP_SOURCE)
+        choice_list("followup_kind", FOLLOW_UP_KIND)
+        + choice_list("source", FOLLOW_UP_SOURCE)
         + choice_list("needs", NEEDS)
+        + choice_list("dispute_type", DISPUTE_TYPE)
         + choice_list("department", DEPARTMENT)
         + choice_list("case_status", CASE_STATUS)
     )
+    entities = [
+        {
+            "list_name": "followups",
+            "entity_id": "${followup}",
+            "create_if": NEW_FOLLOW_UP,
+            "update_if": "${followup} != ''",
+            "label": "if(" + NEW_FOLLOW_UP + ", concat(${person_name}, '：', ${description}), '')",
+        }
+    ]
     return FormSpec(
         "follow_up.xlsx",
         "follow_up",
         "诉求跟进",
         survey,
         choices,
+        entities,
         instance_name="concat('跟进-', ${person_name})",
+        version="2026112802",  # writes the followups dataset
     )
 
 

@@ -29,6 +29,7 @@ class PropertyType(StrEnum):
     DIVISION_CODE = "division_code"
     ETHNICITY_CODE = "ethnicity_code"
     GEOPOINT = "geopoint"
+    ENTITY = "entity"  # the uuid of a record of another dataset (``dataset`` names which)
 
 
 # Sensitive personal information under PIPL: always masked, encrypted at rest, audited.
@@ -69,6 +70,7 @@ class PropertySpec:
     multiple: bool = False
     values: tuple[str, ...] = ()
     derive: Derivation | None = None
+    dataset: str | None = None  # for ENTITY properties: the dataset the uuid belongs to
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +83,21 @@ class IdentityKeys:
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """How a record is placed in the grid hierarchy from one of its geopoint properties."""
+    """How a record is placed in the grid hierarchy.
+
+    Either from one of its geopoint properties (``geopoint``), or by following
+    the record an ``entity`` property names (``follows``): it then lives in
+    that record's grid and moves with it, while ``moves_while`` (a property
+    and a value, e.g. status = open) holds; when it no longer holds the record
+    stays where it is.
+    """
 
     geopoint: str
     level: str = "grid"
     on_missing: str = "submitter_grid"
     on_outside: str = "review"
+    follows: str | None = None
+    moves_while: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +197,7 @@ def _parse_property(reader: _Reader, name: str, raw: Any, path: str) -> Property
     spec = reader.mapping(raw, path)
     if spec is None:
         return None
-    allowed = {"type", "label", "sensitive", "required", "list", "multiple", "values", "derive"}
+    allowed = {"type", "label", "sensitive", "required", "list", "multiple", "values", "derive", "dataset"}
     reader.keys(spec, path, allowed, {"type", "label"})
     try:
         ptype = PropertyType(str(spec.get("type")))
@@ -213,6 +224,11 @@ def _parse_property(reader: _Reader, name: str, raw: Any, path: str) -> Property
         values = []
     elif values and ptype is not PropertyType.SELECT:
         reader.fail(f"{path}.values", "only select properties have values")
+    dataset = spec.get("dataset")
+    if ptype is PropertyType.ENTITY:
+        dataset = reader.text(dataset, f"{path}.dataset")
+    elif dataset is not None:
+        reader.fail(f"{path}.dataset", "only entity properties name a dataset")
     derive = None
     if "derive" in spec:
         raw_derive = reader.mapping(spec["derive"], f"{path}.derive")
@@ -233,6 +249,7 @@ def _parse_property(reader: _Reader, name: str, raw: Any, path: str) -> Property
         multiple=multiple,
         values=tuple(values),
         derive=derive,
+        dataset=str(dataset) if dataset else None,
     )
 
 
@@ -241,7 +258,7 @@ def _parse_dataset(reader: _Reader, name: str, raw: Any, path: str) -> DatasetSp
     if spec is None:
         return None
     allowed = {"label", "label_property", "properties", "identity", "merge_requires_approval", "placement"}
-    reader.keys(spec, path, allowed, allowed)
+    reader.keys(spec, path, allowed, allowed - {"identity"})  # no identity: records are never deduplicated
     label_zh, label_en = reader.label(spec.get("label"), f"{path}.label")
 
     properties: dict[str, PropertySpec] = {}
@@ -264,8 +281,9 @@ def _parse_dataset(reader: _Reader, name: str, raw: Any, path: str) -> DatasetSp
     if label_property and label_property not in properties:
         reader.fail(f"{path}.label_property", f"{label_property!r} is not a declared property")
 
-    raw_identity = reader.mapping(spec.get("identity"), f"{path}.identity") or {}
-    reader.keys(raw_identity, f"{path}.identity", {"strong", "near"}, {"strong", "near"})
+    raw_identity = (reader.mapping(spec.get("identity"), f"{path}.identity") or {}) if "identity" in spec else {}
+    if "identity" in spec:
+        reader.keys(raw_identity, f"{path}.identity", {"strong", "near"}, {"strong", "near"})
     identity = IdentityKeys(
         strong=reader.names(raw_identity.get("strong"), f"{path}.identity.strong", properties),
         near=reader.names(raw_identity.get("near"), f"{path}.identity.near", properties),
@@ -274,12 +292,15 @@ def _parse_dataset(reader: _Reader, name: str, raw: Any, path: str) -> DatasetSp
         reader.fail(f"{path}.identity", "declare at least one strong or near key for dedup")
 
     raw_placement = reader.mapping(spec.get("placement"), f"{path}.placement") or {}
-    reader.keys(
-        raw_placement, f"{path}.placement", {"geopoint", "level", "on_missing", "on_outside"}, {"geopoint"}
-    )
-    geopoint = (
-        reader.text(raw_placement.get("geopoint"), f"{path}.placement.geopoint") if raw_placement else ""
-    )
+    placement_keys = {"geopoint", "level", "on_missing", "on_outside", "follows", "moves_while"}
+    reader.keys(raw_placement, f"{path}.placement", placement_keys, set())
+    geopoint, follows, moves_while = "", None, None
+    if isinstance(spec.get("placement"), dict) and ("geopoint" in raw_placement) == ("follows" in raw_placement):
+        reader.fail(f"{path}.placement", "declare either geopoint or follows")
+    elif "follows" in raw_placement:
+        follows, moves_while = _follows(reader, raw_placement, f"{path}.placement", properties)
+    elif raw_placement:
+        geopoint = reader.text(raw_placement.get("geopoint"), f"{path}.placement.geopoint")
     if geopoint and (geopoint not in properties or properties[geopoint].type is not PropertyType.GEOPOINT):
         reader.fail(f"{path}.placement.geopoint", f"{geopoint!r} is not a declared geopoint property")
     placement = Placement(
@@ -291,6 +312,8 @@ def _parse_dataset(reader: _Reader, name: str, raw: Any, path: str) -> DatasetSp
         on_outside=reader.choice(
             raw_placement.get("on_outside"), f"{path}.placement.on_outside", ON_OUTSIDE, "review"
         ),
+        follows=follows,
+        moves_while=moves_while,
     )
     merge_requires_approval = reader.boolean(
         spec.get("merge_requires_approval"), f"{path}.merge_requires_approval", True
@@ -305,6 +328,41 @@ def _parse_dataset(reader: _Reader, name: str, raw: Any, path: str) -> DatasetSp
         merge_requires_approval=merge_requires_approval,
         placement=placement,
     )
+
+
+def _follows(
+    reader: _Reader, raw: dict[str, Any], path: str, properties: Mapping[str, PropertySpec]
+) -> tuple[str | None, tuple[str, str] | None]:
+    """``follows`` (an entity property) and ``moves_while`` ({property: value}) of a placement."""
+    follows = reader.text(raw.get("follows"), f"{path}.follows")
+    if follows and (follows not in properties or properties[follows].type is not PropertyType.ENTITY):
+        reader.fail(f"{path}.follows", f"{follows!r} is not a declared entity property")
+    moves_while = None
+    raw_while = raw.get("moves_while")
+    if raw_while is not None:
+        condition = reader.mapping(raw_while, f"{path}.moves_while")
+        if condition is not None and len(condition) != 1:
+            reader.fail(f"{path}.moves_while", "expected one property: value pair")
+        elif condition:
+            (name, value), = condition.items()
+            prop = properties.get(name)
+            if prop is None:
+                reader.fail(f"{path}.moves_while", f"{name!r} is not a declared property")
+            elif prop.values and str(value) not in prop.values:
+                reader.fail(f"{path}.moves_while", f"{value!r} is not one of {', '.join(prop.values)}")
+            moves_while = (str(name), str(value))
+    return follows or None, moves_while
+
+
+def _check_links(reader: _Reader, datasets: Mapping[str, DatasetSpec]) -> None:
+    """Entity properties name declared datasets."""
+    for dataset in datasets.values():
+        for prop in dataset.properties.values():
+            if prop.type is PropertyType.ENTITY and prop.dataset and prop.dataset not in datasets:
+                reader.fail(
+                    f"datasets.{dataset.name}.properties.{prop.name}.dataset",
+                    f"{prop.dataset!r} is not a declared dataset",
+                )
 
 
 def parse_datasets(document: Any) -> dict[str, DatasetSpec]:
@@ -325,6 +383,7 @@ def parse_datasets(document: Any) -> dict[str, DatasetSpec]:
                 datasets[dataset.name] = dataset
         if raw_datasets is not None and not raw_datasets:
             reader.fail("datasets", "declare at least one dataset")
+        _check_links(reader, datasets)
     if reader.problems:
         raise DatasetDeclarationError(reader.problems)
     return datasets

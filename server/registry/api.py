@@ -179,7 +179,7 @@ class AcceptPlacement(BaseView):
 
     @blp.response(200)
     def post(self, dataset: str, review_id: int) -> tuple[dict[str, Any], int, Headers]:
-        """The record moves to the proposed grid (If-Match: the review's ETag)."""
+        """The record moves to the proposed grid, with its open follow-ups (If-Match: the review's ETag)."""
         return _decided(
             decisions.accept_placement(
                 get_session(), current_user(), dataset, review_id, request.headers.get("If-Match")

@@ -73,6 +73,8 @@ def search(
 
 def find_for(session: Session, ds: store.DatasetRef, entity: Entity) -> list[int]:
     """Queue the entity's near matches as candidates (existing pairs are rescored, not duplicated)."""
+    if not (ds.spec.identity.strong or ds.spec.identity.near):
+        return []  # a dataset without identity keys (follow-ups) is never deduplicated
     cols = {
         k: getattr(entity, k)
         for k in ("name_key", "name_pinyin", "block_key", "birth_date", "origin_code", "phone_hash", "id_hash")

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.errors import ConflictError, NotFoundError, RuleViolation
-from server.registry import candidates, conditions, moves, rules, store
+from server.registry import candidates, conditions, followups, moves, rules, store
 from server.registry.crypto import Sealer
 from server.registry.models import AppliedSource, Entity, EntityStatus, EntityVersion, EventKind, SourceType
 
@@ -327,6 +327,14 @@ class _Context:
                 code="registry.label_missing",
                 errors={self.ds.spec.label_property: ["required"]},
             )
+        follows = self.ds.spec.placement.follows
+        if follows and self.placement.linked_id is None:
+            raise RuleViolation(
+                f"the record named by {follows} is not in the registry",
+                code="registry.linked_entity_not_found",
+                message_zh="所关联的登记对象不存在",
+                errors={follows: ["not found"]},
+            )
         if self.placement.unit_path is None:
             raise RuleViolation(
                 "the record cannot be placed in a grid", code="registry.unplaced", message_zh="无法确定登记对象所属网格"
@@ -339,6 +347,7 @@ class _Context:
             status=EntityStatus.ACTIVE.value,
             unit_path=self.placement.unit_path,
             grid_code=self.placement.grid_code,
+            followed_id=self.placement.linked_id,
             created_by=self.actor,
             label="",
         )
@@ -347,12 +356,14 @@ class _Context:
         self.session.add(entity)
         self.session.flush()
         store.write_version(self.session, entity, base_version=None, changed=sorted(self.props), **self._author())
+        created: dict[str, Any] = {"grid": entity.grid_code}
+        created.update({"follows": self.props.get(follows)} if follows else {"arrival": True})
         store.emit(
             self.session,
             entity,
             EventKind.CREATED,
             event_date=self.props.get("arrival_date") or self.today,
-            detail={"arrival": True, "grid": entity.grid_code},
+            detail=created,
             **self._source(),
         )
         found = candidates.find_for(self.session, self.ds, entity)
@@ -374,9 +385,12 @@ class _Context:
         placement, on_outside = self.placement, self.ds.spec.placement.on_outside
         return placement.located and placement.outside and on_outside == "review" and not departing
 
-    def _move_placement(self, held: bool) -> moves.Placement:
-        """The placement the record follows now: none while its move is held."""
-        return replace(self.placement, located=False) if held else self.placement
+    def _move_placement(self, new_props: Mapping[str, Any], held: bool) -> moves.Placement:
+        """The placement the record follows now: none while its move is held or once it stops following."""
+        spec = self.ds.spec
+        if held or (spec.placement.follows and not followups.is_open(spec, new_props)):
+            return replace(self.placement, located=False)  # held, or closed: stays where it is
+        return self.placement
 
     def _author(self) -> dict[str, Any]:
         return {"author_id": self.actor, "source_type": SourceType.SUBMISSION.value, "source_id": self.ess.instance_id}
@@ -396,10 +410,12 @@ class _Context:
         new_props = rules.apply_changes(current, self.props)
         if not departing and entity.status == EntityStatus.DEPARTED.value and self.placement.located:
             new_props["residence_status"] = "resident" if "residence_status" in spec.properties else None
-        placement = self._move_placement(held)
+        placement = self._move_placement(new_props, held)
         old_keys = (entity.id_hash, entity.name_key, entity.birth_date, entity.phone_hash)
         entity.version += 1
         store.set_properties(entity, spec, {k: v for k, v in new_props.items() if v is not None}, self.sealer)
+        if self.placement.linked_id is not None:
+            entity.followed_id = self.placement.linked_id
         if check.kind:
             entity.conflict = "hard" if "hard" in (check.kind, entity.conflict) else "soft"
         kinds = moves.follow(

@@ -16,9 +16,11 @@ or any move made another way, supersedes an open one. (A *new* record is
 placed where its point is: an arrival is not a move, and intake has already
 flagged the submission ``outside_scope`` for the supervisor.)
 
-Every move, however made, goes through ``transfer``/``follow`` and then
-calls the functions in ``MOVE_LISTENERS`` in the same transaction: contexts
-that keep records belonging to the person list theirs there.
+Records placed by following another (``placement.follows``: a follow-up and
+its person) live in that record's grid. Every move, however made, goes
+through ``transfer``/``follow`` and then calls the functions in
+``MOVE_LISTENERS`` in the same transaction; followups.py moves the person's
+open follow-ups along, each with its own ``moved`` event.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from server.scope import path_in_scope
 
 # Dotted paths of functions called when a record moves, in the mover's transaction, as
 # listener(session, entity, old_path, new_path, actor_id=, source_type=, source_id=, event_date=).
-MOVE_LISTENERS: tuple[str, ...] = ()
+MOVE_LISTENERS: tuple[str, ...] = ("server.registry.followups.move_open_followups",)
 
 
 class MoveListener(Protocol):
@@ -67,8 +69,9 @@ class MoveListener(Protocol):
 class Placement:
     """Where a submission places a record.
 
-    ``located``: a point fell inside a grid; ``outside``: that grid lies
-    outside the submitter's scope.
+    ``located``: a point fell inside a grid (or the record follows a located
+    one); ``outside``: that grid lies outside the submitter's scope;
+    ``linked_id``: the record followed (``placement.follows``).
     """
 
     unit_path: str | None
@@ -76,6 +79,7 @@ class Placement:
     point: tuple[float, float] | None
     located: bool
     outside: bool = False
+    linked_id: int | None = None
 
 
 def parse_geopoint(value: Any) -> tuple[float, float] | None:
@@ -106,7 +110,12 @@ def place(
     unit_path: str | None,
     submitter: Callable[[], User | None],
 ) -> Placement:
-    """The grid a submission's point falls in; else its own unit, else the submitter's (on_missing)."""
+    """The grid a submission's point falls in; else its own unit, else the submitter's (on_missing).
+
+    A dataset that follows another is placed where the followed record is.
+    """
+    if spec.placement.follows:
+        return _followed(session, spec, props)
     point = point or parse_geopoint(props.get(spec.placement.geopoint))
     if point is not None:
         grid = grid_at(session, *point)
@@ -121,6 +130,21 @@ def place(
         path = user.scopes[0].unit.path
         return Placement(path, grid_code_of(path), point, False)
     return Placement(None, None, point, False)
+
+
+def _followed(session: Session, spec: DatasetSpec, props: Mapping[str, Any]) -> Placement:
+    """The followed record's place (merges followed to the survivor); unplaced when it is not named or found."""
+    assert spec.placement.follows is not None
+    target_uuid = props.get(spec.placement.follows)
+    target_dataset = spec.properties[spec.placement.follows].dataset
+    target = session.scalar(select(Entity).where(Entity.uuid == str(target_uuid))) if target_uuid else None
+    seen: set[int] = set()
+    while target is not None and target.merged_into_id is not None and target.id not in seen:
+        seen.add(target.id)
+        target = session.get(Entity, target.merged_into_id)
+    if target is None or target_dataset is None or target.dataset_id != store.get_dataset(session, target_dataset).id:
+        return Placement(None, None, None, False)
+    return Placement(target.unit_path, target.grid_code, None, True, linked_id=target.id)
 
 
 def set_point(entity: Entity, point: tuple[float, float] | None) -> None:

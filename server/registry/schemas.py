@@ -14,6 +14,7 @@ class SearchArgsSchema(Schema):
     id_number = fields.String(metadata={"description": "exact resident ID number (matched by keyed hash)"})
     phone = fields.String(metadata={"description": "exact phone number (matched by keyed hash)"})
     grid = fields.String(metadata={"description": "grid code"})
+    follows = fields.String(metadata={"description": "uuid of the record these follow (a person's follow-ups)"})
     ethnicity = fields.String(metadata={"description": "GB/T 3304 code"})
     status = fields.String(validate=validate.OneOf(STATUSES))
     arrived_from = fields.Date()

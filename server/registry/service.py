@@ -166,6 +166,9 @@ def search_query(ds: store.DatasetRef, viewer: Viewer, filters: Mapping[str, Any
         clauses.append(store.hash_matches(Entity.phone_hash, viewer.sealer, "phone", number))
     if grid := filters.get("grid"):
         clauses.append(Entity.grid_code == grid)
+    if follows := filters.get("follows"):
+        followed = select(Entity.id).where(Entity.uuid == follows).scalar_subquery()
+        clauses.append(Entity.followed_id == followed)
     if ethnicity := filters.get("ethnicity"):
         if not viewer.ethnicity:
             raise PermissionDeniedError("your role may not filter by ethnicity", code="registry.forbidden")

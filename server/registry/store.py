@@ -72,6 +72,7 @@ def _row_values(spec: DatasetSpec) -> dict[str, Any]:
             "list": p.list_name,
             "multiple": p.multiple,
             "derived": p.derive is not None,
+            **({"dataset": p.dataset} if p.dataset else {}),
         }
         for p in spec.properties.values()
     ]
@@ -86,6 +87,8 @@ def _row_values(spec: DatasetSpec) -> dict[str, Any]:
             "level": spec.placement.level,
             "on_missing": spec.placement.on_missing,
             "on_outside": spec.placement.on_outside,
+            **({"follows": spec.placement.follows} if spec.placement.follows else {}),
+            **({"moves_while": dict([spec.placement.moves_while])} if spec.placement.moves_while else {}),
         },
         "merge_requires_approval": spec.merge_requires_approval,
     }

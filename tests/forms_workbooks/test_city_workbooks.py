@@ -184,7 +184,11 @@ def test_move_out_destination_cascade(compiled: dict[str, ET.Element]) -> None:
 def test_follow_up_and_screening_structure(compiled: dict[str, ET.Element]) -> None:
     follow = binds(compiled["follow_up.xlsx"])
     assert "resolved" in follow["resolution_date"]["relevant"]
-    assert primary_instance(compiled["follow_up.xlsx"]).find("x:meta/x:entity", NS) is None
+    # opens a follow-up (followups dataset) when none is picked, records progress on the picked one otherwise
+    entity = primary_instance(compiled["follow_up.xlsx"]).find("x:meta/x:entity", NS)
+    assert entity is not None and entity.attrib["dataset"] == "followups"
+    assert "= ''" in follow["@create"]["calculate"] and "!= ''" in follow["@update"]["calculate"]
+    assert follow["person"][SAVETO] == "person" and follow["followup_status"][SAVETO] == "status"
     screening = binds(compiled["dispute_screening.xlsx"])
     for name in ("households_checked", "disputes_found", "disputes_resolved", "risks_reported"):
         assert screening[name]["type"] == "int"

@@ -52,6 +52,12 @@ MOVE_OUT = {
     },
 }
 
+FOLLOWUP = {  # a follow-up opened for a person (the follow-up form's block, reduced to what the tests need)
+    "dataset": "followups",
+    "label": "${title}",
+    "save_to": {"person": "person", "title": "title", "kind": "kind", "status": "status"},
+}
+
 ID_A = "640104198506120218"
 ID_B = "62292119920815026X"
 
@@ -107,6 +113,26 @@ def far_worker(db: Session) -> User:
     user = create_user(db, username="far_worker", password=DEMO_PASSWORD, role="grid_worker", unit_codes=[grid.code])
     db.flush()
     return user
+
+
+NEIGHBOUR_GRID = "410184105005003"  # beside the demo worker's grid, in the same township
+
+
+@pytest.fixture
+def neighbour(db: Session) -> tuple[User, tuple[float, float]]:
+    """The grid worker of the neighbouring grid (same township: the demo supervisor sees both) and a point in it."""
+    from geoalchemy2.shape import to_shape
+
+    from server.accounts.service import create_user
+    from server.demo import DEMO_PASSWORD
+    from server.geo.models import AdminUnit
+
+    grid = db.scalar(select(AdminUnit).where(AdminUnit.code == NEIGHBOUR_GRID))
+    assert grid is not None
+    centre = to_shape(grid.boundary).centroid
+    user = create_user(db, username="neighbour", password=DEMO_PASSWORD, role="grid_worker", unit_codes=[grid.code])
+    db.flush()
+    return user, (float(centre.x), float(centre.y))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from server.audit.models import AuditEvent
 from server.errors import RuleViolation
 from server.registry import store
 from server.registry.models import Entity, PlacementReview, RegistryEvent
-from tests.registry.conftest import FAR_POINT, REGISTRATION, VISIT, WORKER_POINT, geopoint, registration
+from tests.registry.conftest import FAR_POINT, FOLLOWUP, REGISTRATION, VISIT, WORKER_POINT, geopoint, registration
 
 BASE = "/api/v1/registry/persons"
 WORKER_GRID = "410184105005004"
@@ -73,7 +73,9 @@ def test_an_outside_visit_updates_the_person_but_holds_the_move(client, auth, db
 
 def test_a_supervisor_accepts_the_held_move(client, auth, db, merge):
     person = merge(REGISTRATION, registration())
+    followup = merge(FOLLOWUP, {"person": person.entity_uuid, "title": "就业", "kind": "need", "status": "open"})
     _far_visit(merge, person.entity_uuid, date="2026-11-20")
+    assert _entity(db, followup.entity_uuid).grid_code == WORKER_GRID  # held with the person
     (item,) = _queue(client, auth, "supervisor")
     assert item["entity"]["uuid"] == person.entity_uuid and item["from_grid"] == WORKER_GRID
     assert item["entity"]["properties"]["resident_id"] == "6401**********0218"  # masked like every list
@@ -96,6 +98,8 @@ def test_a_supervisor_accepts_the_held_move(client, auth, db, merge):
     assert (moved.source_type, moved.event_date, moved.previous_unit_path) == (
         "supervisor", "2026-11-28", item["path_from"])
     assert moved.detail["submission"] == item["submission"]
+    along = _entity(db, followup.entity_uuid)  # the open follow-up went along, with its own event
+    assert along.unit_path == record.unit_path and _kinds(db, along) == ["created", "moved"]
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "registry.placement_accepted")) is not None
     again = _decide(client, auth, accepted.get_json(), "accept")
     assert again.status_code == 409 and again.get_json()["error"] == "registry.placement_decided"

@@ -54,7 +54,7 @@ def edited(**changes: Any) -> dict[str, Any]:
 
 def test_city_declarations_load() -> None:
     declared = ds.load_datasets()
-    assert set(declared) == {"persons", "households"}
+    assert set(declared) == {"persons", "households", "followups"}
     persons = declared["persons"]
     assert persons.identity.strong == ("resident_id",)
     assert persons.identity.near == ("full_name", "name_pinyin", "birth_date", "origin_county", "phone")
@@ -153,3 +153,66 @@ def test_load_reports_yaml_syntax_errors(tmp_path: Path) -> None:
     assert info.value.problems[0][0] == "(document)"
     path.write_text(yaml.safe_dump(MINIMAL, allow_unicode=True), encoding="utf-8")
     assert set(ds.load_datasets(path)) == {"persons"}
+
+
+def test_city_followups_follow_their_person() -> None:
+    followups = ds.load_datasets()["followups"]
+    person = followups.properties["person"]
+    assert person.type is ds.PropertyType.ENTITY and person.dataset == "persons" and person.required
+    assert followups.placement.follows == "person" and followups.placement.moves_while == ("status", "open")
+    assert followups.placement.geopoint == "" and followups.identity == ds.IdentityKeys((), ())
+    assert followups.properties["status"].values == ("open", "closed")
+    assert not followups.merge_requires_approval
+
+
+FOLLOWUPS: dict[str, Any] = {
+    "label": {"zh": "跟进", "en": "Follow-ups"},
+    "label_property": "title",
+    "properties": {
+        "title": {"type": "text", "label": {"zh": "事项", "en": "Title"}},
+        "person": {"type": "entity", "dataset": "persons", "label": {"zh": "人员", "en": "Person"}},
+        "status": {"type": "select", "list": "s", "values": ["open", "closed"], "label": {"zh": "状态", "en": "S"}},
+    },
+    "merge_requires_approval": False,
+    "placement": {"follows": "person", "moves_while": {"status": "open"}},
+}
+
+
+def with_followups(**changes: Any) -> dict[str, Any]:
+    document = copy.deepcopy(MINIMAL)
+    followups = copy.deepcopy(FOLLOWUPS)
+    for dotted, value in changes.items():
+        target = followups
+        *parents, last = dotted.split("__")
+        for key in parents:
+            target = target[key]
+        target[last] = value
+    document["datasets"]["followups"] = followups
+    return document
+
+
+def test_a_dataset_may_follow_another_and_skip_identity() -> None:
+    parsed = ds.parse_datasets(with_followups())["followups"]
+    assert parsed.placement == ds.Placement(geopoint="", follows="person", moves_while=("status", "open"))
+    assert parsed.identity == ds.IdentityKeys((), ())
+
+
+def test_follows_and_entity_properties_are_checked() -> None:
+    assert problems_of(with_followups(properties__person__dataset="people")) == [
+        ("datasets.followups.properties.person.dataset", "'people' is not a declared dataset")
+    ]
+    assert problems_of(with_followups(placement={"follows": "title"})) == [
+        ("datasets.followups.placement.follows", "'title' is not a declared entity property")
+    ]
+    assert problems_of(with_followups(placement={"follows": "person", "moves_while": {"status": "done"}})) == [
+        ("datasets.followups.placement.moves_while", "'done' is not one of open, closed")
+    ]
+    assert problems_of(with_followups(placement={"follows": "person", "geopoint": "x"})) == [
+        ("datasets.followups.placement", "declare either geopoint or follows")
+    ]
+    assert problems_of(with_followups(properties__title__dataset="persons")) == [
+        ("datasets.followups.properties.title.dataset", "only entity properties name a dataset")
+    ]
+    missing = with_followups()
+    del missing["datasets"]["followups"]["properties"]["person"]["dataset"]
+    assert problems_of(missing)[0][0] == "datasets.followups.properties.person.dataset"

@@ -1,0 +1,147 @@
+"""Follow-ups: the follow-up form opens and updates them; open ones move with their person, closed ones stay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from server.registry.models import Entity, RegistryEvent
+from server.submissions.models import Submission
+from tests.registry.conftest import (
+    NEIGHBOUR_GRID,
+    REGISTRATION,
+    VISIT,
+    geopoint,
+    publish_form,
+    registration,
+    submission_status,
+    submit,
+)
+
+FOLLOW_UP = Path(__file__).resolve().parents[2] / "forms" / "follow_up.xlsx"
+WORKER_GRID = "410184105005004"
+FOLLOWUPS = "/api/v1/registry/followups"
+
+
+def _publish(db, monkeypatch) -> str:
+    return str(publish_form(db, monkeypatch, FOLLOW_UP.read_bytes(), "follow_up.xlsx").version)
+
+
+def _open_new(person: str, need: str, description: str) -> dict[str, Any]:
+    """A new follow-up: nothing picked under "continue an existing follow-up"."""
+    return {"person": person, "person_name": "马小红", "kind": "need", "need_category": need, "source": "visit",
+            "description": description, "due_date": "2026-12-31", "department": "hrss", "status": "open",
+            "followup_status": "open"}
+
+
+def _close(person: str, followup: str) -> dict[str, Any]:
+    return {"person": person, "person_name": "马小红", "followup": followup, "action_taken": "介绍到园区就业",
+            "department": "none", "status": "resolved", "followup_status": "closed",
+            "resolution_date": "2026-11-25", "resolution": "已就业"}
+
+
+def _created(client, auth, instance_id: str) -> str:
+    (block,) = client.get(f"/api/v1/registry/submissions/{instance_id}", headers=auth.headers("worker")).get_json()[
+        "blocks"]
+    assert block["dataset"] == "followups" and block["outcome"] == "created", block
+    return str(block["entity_uuid"])
+
+
+def _entity(db, uuid: str) -> Entity:
+    entity = db.scalar(select(Entity).where(Entity.uuid == uuid))
+    db.refresh(entity)
+    return entity
+
+
+def _events(db, entity: Entity) -> list[RegistryEvent]:
+    return list(db.scalars(select(RegistryEvent).where(RegistryEvent.entity_id == entity.id)
+                           .order_by(RegistryEvent.cursor)))
+
+
+def _sync(client, auth, user: str, cursor: str | None = None) -> dict[str, Any]:
+    resp = client.get(f"{FOLLOWUPS}/sync", query_string={"cursor": cursor} if cursor else {},
+                      headers=auth.headers(user))
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def _search(client, auth, user: str, **params: str) -> list[str]:
+    resp = client.get(f"{FOLLOWUPS}/entities", query_string=params, headers=auth.headers(user))
+    assert resp.status_code == 200, resp.get_json()
+    return [i["uuid"] for i in resp.get_json()["items"]]
+
+
+def test_the_follow_up_form_opens_and_closes_follow_ups(client, auth, db, merge, jobs, monkeypatch):
+    person = merge(REGISTRATION, registration())
+    version = _publish(db, monkeypatch)
+    opened = submit(client, auth, "follow_up", version, _open_new(person.entity_uuid, "employment", "想找工作"))
+    assert submission_status(db, opened) == ("merged", [])
+    uuid = _created(client, auth, opened)
+    followup = _entity(db, uuid)
+    assert followup.label == "马小红：想找工作" and followup.grid_code == WORKER_GRID
+    assert followup.followed_id == _entity(db, person.entity_uuid).id
+    assert {k: followup.properties[k] for k in ("kind", "need", "status", "progress", "person")} == {
+        "kind": "need", "need": "employment", "status": "open", "progress": "open", "person": person.entity_uuid}
+
+    closed = submit(client, auth, "follow_up", version, _close(person.entity_uuid, uuid))
+    assert submission_status(db, closed) == ("merged", [])
+    followup = _entity(db, uuid)
+    assert followup.version == 2 and followup.label == "马小红：想找工作"  # the update leaves the title
+    assert followup.properties["status"] == "closed" and followup.properties["resolution"] == "已就业"
+    assert followup.properties["notes"] == "想找工作"  # not asked again, not erased
+    assert _search(client, auth, "worker", follows=person.entity_uuid) == [uuid]
+
+
+def test_open_follow_ups_move_with_the_person_closed_ones_stay(client, auth, db, merge, jobs, monkeypatch, neighbour):
+    person = merge(REGISTRATION, registration())
+    version = _publish(db, monkeypatch)
+    open_id = _created(client, auth, submit(client, auth, "follow_up", version,
+                                            _open_new(person.entity_uuid, "schooling", "孩子入学")))
+    done_id = _created(client, auth, submit(client, auth, "follow_up", version,
+                                            _open_new(person.entity_uuid, "medical", "就医")))
+    submit(client, auth, "follow_up", version, _close(person.entity_uuid, done_id))
+    before = _sync(client, auth, "worker")
+    assert {i["uuid"] for i in before["items"]} == {open_id, done_id}
+    assert _sync(client, auth, "neighbour")["items"] == []
+    old_path = _entity(db, open_id).unit_path
+
+    # the neighbouring grid's worker finds the person living there now: a transfer within their scope
+    _, point = neighbour
+    moved = merge(VISIT, {"person": person.entity_uuid, "visit_date": "2026-11-27", "visit_type": "home",
+                          "location": geopoint(point)}, point=point, username="neighbour")
+    assert moved.review is None and _entity(db, person.entity_uuid).grid_code == NEIGHBOUR_GRID
+
+    followup = _entity(db, open_id)
+    assert (followup.grid_code, followup.version) == (NEIGHBOUR_GRID, 2)
+    assert followup.unit_path == _entity(db, person.entity_uuid).unit_path
+    kinds = [(e.kind, e.previous_unit_path, e.event_date) for e in _events(db, followup)]
+    assert kinds == [("created", None, "2026-11-28"), ("moved", old_path, "2026-11-28")]
+    moved_event = _events(db, followup)[-1]
+    assert moved_event.detail == {"from_grid": WORKER_GRID, "to_grid": NEIGHBOUR_GRID, "with": person.entity_uuid}
+    assert moved_event.source_id == _events(db, _entity(db, person.entity_uuid))[-2].source_id  # the same visit
+    done = _entity(db, done_id)
+    assert done.grid_code == WORKER_GRID and [e.kind for e in _events(db, done)] == ["created", "updated"]
+
+    # the new grid's worker has it in sync and search; the old grid's worker is told to drop it
+    assert [i["uuid"] for i in _sync(client, auth, "neighbour")["items"]] == [open_id]
+    assert _search(client, auth, "neighbour", follows=person.entity_uuid) == [open_id]
+    assert _search(client, auth, "worker", follows=person.entity_uuid) == [done_id]
+    delta = _sync(client, auth, "worker", before["next_cursor"])
+    assert [(i["op"], i["uuid"]) for i in delta["items"]] == [("remove", open_id)]
+    assert _search(client, auth, "supervisor", follows=person.entity_uuid, status="active") == [done_id, open_id]
+
+    # past submissions stay with the grid they were made in
+    paths = set(db.scalars(select(Submission.unit_path).where(Submission.instance_id.like("uuid:%"))))
+    assert paths and all(p.rstrip("/").endswith(WORKER_GRID) for p in paths)
+    history = client.get(f"{FOLLOWUPS}/entities/{open_id}", headers=auth.headers("neighbour")).get_json()
+    assert history["submissions"][0]["unit_path"] == old_path
+
+
+def test_a_follow_up_for_an_unknown_person_is_rejected_with_a_code(client, auth, db, jobs, monkeypatch):
+    version = _publish(db, monkeypatch)
+    iid = submit(client, auth, "follow_up", version,
+                 _open_new("0b5b8a56-8f7e-4a4e-9a39-6b1c3c1f0e11", "employment", "x"))
+    status, errors = submission_status(db, iid)
+    assert status == "rejected" and errors[-1]["code"] == "registry.linked_entity_not_found"
