@@ -26,6 +26,7 @@ from server.errors import AppError
 from server.registry.crypto import Sealer
 from server.registry.merge import SubmissionEssentials, merge_submission_data
 from server.registry.store import current_sealer, lock_feed
+from server.submissions.sealing import open_answers
 
 MERGE_JOB = ("merge", "server.registry.jobs.merge_submission")
 
@@ -47,7 +48,7 @@ def _merge_one(session: Session, submission: Any, sealer: Sealer) -> str:
         essentials = SubmissionEssentials(
             instance_id=submission.instance_id,
             entities=entities,
-            data=submission.data,
+            data=open_answers(submission.data, definition, sealer, submission.instance_id),
             submitter_id=submission.submitter_id,
             received_at=submission.received_at,
             point=_point(submission.location),
