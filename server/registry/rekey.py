@@ -12,7 +12,10 @@ Rotating the encryption key is three steps (README, "Key rotation"):
    key follows the master key). Sealed values inside a version's conflict
    detail are resealed too. Each batch that changed something writes one
    audit event; the run ends with a summary event;
-3. when ``--check`` reports nothing left, drop the old key from the setting.
+3. when ``--check`` reports nothing left, and nothing else sealed with the
+   registry's key still needs the old one (submission answers and raw files
+   are sealed with it too and are not resealed here until their context adds
+   a step, below), drop the old key from the setting.
 
 Idempotent and resumable: a second run rewrites nothing, and a run that was
 interrupted (each batch has committed) simply continues, skipping the rows
