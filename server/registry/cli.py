@@ -28,6 +28,7 @@ def rekey_command(batch: int, check: bool) -> None:
     Old tokens must open: their keys stay in GRIDREG_ENCRYPTION_KEYS_OLD until
     this reports nothing left. Safe to interrupt and run again.
     """
+    from server import worker
     from server.db import job_session, make_engine, session_factory
     from server.registry.crypto import Sealer
     from server.registry.rekey import BatchResult, rekey
@@ -35,6 +36,7 @@ def rekey_command(batch: int, check: bool) -> None:
     settings = _settings()
     engine = make_engine(settings)
     factory = session_factory(engine)
+    worker.configure(settings, engine, factory)  # steps of other contexts read settings (the media store)
 
     @contextmanager
     def open_session() -> Iterator[Session]:

@@ -12,10 +12,9 @@ Rotating the encryption key is three steps (README, "Key rotation"):
    key follows the master key). Sealed values inside a version's conflict
    detail are resealed too. Each batch that changed something writes one
    audit event; the run ends with a summary event;
-3. when ``--check`` reports nothing left, and nothing else sealed with the
-   registry's key still needs the old one (submission answers and raw files
-   are sealed with it too and are not resealed here until their context adds
-   a step, below), drop the old key from the setting.
+3. when ``--check`` reports nothing left, drop the old key from the setting.
+   Submission answers and raw files are sealed with the same key; their
+   step (``server.submissions.rekey``) runs after the registry's tables.
 
 Idempotent and resumable: a second run rewrites nothing, and a run that was
 interrupted (each batch has committed) simply continues, skipping the rows
@@ -52,7 +51,7 @@ from server.registry.models import Dataset, Entity, EntityVersion
 TABLES = ("entities", "entity_versions")
 DEFAULT_BATCH = 500
 # name -> dotted path of a step function of another context (see the module docstring).
-EXTRA_STEPS: dict[str, str] = {}
+EXTRA_STEPS: dict[str, str] = {"submissions": "server.submissions.rekey.reseal_submissions"}
 
 
 class UnknownKeyError(AppError):

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
@@ -95,6 +95,11 @@ class Submission(Base):
         """Lower a flag."""
         self.flags = {k: v for k, v in (self.flags or {}).items() if k != name}
         self.flag_names = flag_names(self.flags)
+
+
+# A row exists only inside a key-rotation transaction: while it does, the immutability trigger lets the
+# sealed columns (data, raw_sha256, raw_size) take new ciphertext (migration 0006, submissions/rekey.py).
+submission_reseals = Table("submission_reseals", Base.metadata, Column("id", Integer, primary_key=True))
 
 
 def flag_names(flags: dict[str, Any]) -> str:
