@@ -41,3 +41,13 @@ def test_compose_and_dockerfile_commands_exist():
         else:
             raise AssertionError(f"{name} runs an unknown program {argv[0]}")
     assert {"gridreg", "gunicorn"} <= seen
+
+
+def test_compose_passes_the_settings_production_needs():
+    """Every GRIDREG_* variable compose sets is one the settings read, and key rotation can reach the containers."""
+    compose = yaml.safe_load((DOCKER / "compose.yaml").read_text(encoding="utf-8"))
+    environment = compose["x-gridreg"]["environment"]
+    settings_source = (Path(__file__).resolve().parents[2] / "server" / "settings.py").read_text(encoding="utf-8")
+    for name in environment:
+        assert f'"{name}"' in settings_source, f"compose sets {name}, which no setting reads"
+    assert {"GRIDREG_SECRET_KEY", "GRIDREG_ENCRYPTION_KEY", "GRIDREG_ENCRYPTION_KEYS_OLD"} <= set(environment)
