@@ -21,7 +21,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 from server.errors import AppError
 
-__all__ = ["XmlInstanceError", "parse_openrosa_xml"]
+__all__ = ["XmlInstanceError", "parse_openrosa_element", "parse_openrosa_xml"]
 
 
 class XmlInstanceError(AppError):
@@ -41,6 +41,12 @@ def parse_openrosa_xml(xml: bytes, *, repeat_paths: Collection[str] = ()) -> tup
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise XmlInstanceError(f"The submission is not well-formed XML: {exc}",
                                errors={"xml": [str(exc)]}) from exc
+    return parse_openrosa_element(root, repeat_paths=repeat_paths)
+
+
+def parse_openrosa_element(root: Element, *, repeat_paths: Collection[str] = ()) -> tuple[
+        str, dict[str, str], dict[str, Any]]:
+    """``parse_openrosa_xml`` of a document already parsed (safely): intake reads its envelope first."""
     name = _local(root.tag)
     attrs = {_local(k): v for k, v in root.attrib.items()}
     repeats = frozenset(p.rstrip("/") for p in repeat_paths)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -19,6 +19,7 @@ class Envelope:
     version: str | None
     instance_id: str
     deprecated_id: str | None
+    root: Element = field(repr=False, compare=False)  # the parsed document, so it is parsed once
 
 
 def _local(tag: object) -> str:
@@ -34,9 +35,9 @@ def _meta_text(root: Element, name: str) -> str | None:
 
 
 def read_envelope(xml: bytes) -> Envelope:
-    """Parse the submission XML (safely) and read its form and instance ids."""
+    """Parse the submission XML (safely: no DTD, entities or external references) and read its ids."""
     try:
-        root = fromstring(xml)
+        root = fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise BadRequestError(f"the submission is not well-formed XML: {exc}", code="submission.xml_invalid",
                               message_zh="提交的 XML 格式有误") from exc
@@ -49,4 +50,4 @@ def read_envelope(xml: bytes) -> Envelope:
         raise BadRequestError("the submission has no meta/instanceID", code="submission.no_instance_id",
                               message_zh="提交的 XML 缺少 meta/instanceID")
     version = (root.get("version") or "").strip() or None
-    return Envelope(form_id, version, instance_id, _meta_text(root, "deprecatedID"))
+    return Envelope(form_id, version, instance_id, _meta_text(root, "deprecatedID"), root)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.forms import service as forms
 from server.forms.models import FormVersion
-from server.forms.xml_instance import parse_openrosa_xml
+from server.forms.xml_instance import parse_openrosa_element
 from server.openrosa.envelope import Envelope, read_envelope
 from server.settings import Settings
 
@@ -68,7 +68,7 @@ def receive(session: Session, settings: Settings, user: User, xml: bytes, upload
 
     envelope = read_envelope(xml)
     version = submission_version(session, envelope)
-    _, _, tree = parse_openrosa_xml(xml, repeat_paths=version.definition.get("repeats") or ())
+    _, _, tree = parse_openrosa_element(envelope.root, repeat_paths=version.definition.get("repeats") or ())
     body = next(iter(tree.values()))
     return submit(session, settings, user, form_version=version, instance_id=envelope.instance_id, data=body,
                   raw=xml, raw_format="xml", deprecated_id=envelope.deprecated_id,
