@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from server.accounts.auth import current_user
 from server.api import API_PREFIX, BaseView
 from server.db import get_session
-from server.registry import decisions, service, store, sync
+from server.registry import decisions, placements, service, store, sync
 from server.registry.schemas import (
     CandidateArgsSchema,
     DatasetSchema,
@@ -168,7 +168,7 @@ class Placements(BaseView):
     @blp.response(200, DictPageSchema)
     def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
         """Held moves from or to the caller's scope, with the record, both grids and the submission."""
-        return decisions.list_placements(
+        return placements.list_placements(
             get_session(), current_user(), dataset, args.get("status"), args.get("cursor"), args["limit"]
         )
 
@@ -181,7 +181,7 @@ class AcceptPlacement(BaseView):
     def post(self, dataset: str, review_id: int) -> tuple[dict[str, Any], int, Headers]:
         """The record moves to the proposed grid, with its open follow-ups (If-Match: the review's ETag)."""
         return _decided(
-            decisions.accept_placement(
+            placements.accept_placement(
                 get_session(), current_user(), dataset, review_id, request.headers.get("If-Match")
             )
         )
@@ -195,7 +195,7 @@ class RejectPlacement(BaseView):
     def post(self, dataset: str, review_id: int) -> tuple[dict[str, Any], int, Headers]:
         """The record stays where it is (If-Match: the review's ETag)."""
         return _decided(
-            decisions.reject_placement(
+            placements.reject_placement(
                 get_session(), current_user(), dataset, review_id, request.headers.get("If-Match")
             )
         )

@@ -1,5 +1,5 @@
-"""Supervisor decisions: resolve a conflict; merge, mark distinct or unmerge a duplicate candidate;
-accept or reject a move held for review (placement ``on_outside: review``).
+"""Supervisor decisions: resolve a conflict; merge, mark distinct or unmerge a duplicate candidate.
+Held moves (placement ``on_outside: review``) are decided in placements.py.
 
 Each decision is guarded by If-Match (the record's or candidate's ETag): a
 stale one answers 412, a missing one 428. Each produces new versions and
@@ -15,7 +15,7 @@ person's open follow-ups along with it); rejecting leaves it where it is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.audit.service import record
 from server.errors import AppError, ConflictError, NotFoundError, PreconditionFailedError
-from server.registry import moves, rules, service, store
+from server.registry import rules, service, store
 from server.registry.models import (
     CandidateStatus,
     DuplicateCandidate,
@@ -33,8 +33,6 @@ from server.registry.models import (
     EntityStatus,
     EntityVersion,
     EventKind,
-    PlacementReview,
-    ReviewStatus,
     SourceType,
 )
 from server.scope import path_in_scope, scope_clause
@@ -54,7 +52,8 @@ def check_if_match(if_match: str | None, current: str) -> None:
         raise PreconditionFailedError("the record changed since you read it", code="registry.stale")
 
 
-def _lock(session: Session, entity_id: int) -> Entity:
+def lock_record(session: Session, entity_id: int) -> Entity:
+    """The record, locked and reloaded: a decision works on its committed state."""
     entity = session.scalar(
         select(Entity).where(Entity.id == entity_id).with_for_update().execution_options(populate_existing=True)
     )
@@ -72,7 +71,7 @@ def resolve_conflict(
     store.lock_feed(session)  # before any row lock (see store.py)
     service.require_reviewer(user)
     ds = store.get_dataset(session, dataset)
-    entity = _lock(session, service.get_entity(session, user, ds, entity_uuid).id)
+    entity = lock_record(session, service.get_entity(session, user, ds, entity_uuid).id)
     check_if_match(if_match, service.etag(entity))
     if entity.conflict is None:
         raise ConflictError(
@@ -175,19 +174,23 @@ def list_candidates(
     session: Session, user: User, dataset: str, status: str | None, cursor: str | None, limit: int
 ) -> dict[str, Any]:
     """Candidates touching the caller's scope (either record), best score first within id pages."""
+    return review_page(session, user, dataset, DuplicateCandidate, _visible(user),
+                       status or CandidateStatus.OPEN.value, candidate_view, cursor, limit)
+
+
+def review_page(session: Session, user: User, dataset: str, model: Any, visible: Any, status: str,
+                view: Callable[[store.DatasetRef, Any, service.Viewer], dict[str, Any]], cursor: str | None,
+                limit: int) -> dict[str, Any]:
+    """One page of a supervisor's queue (candidates, held moves): in scope, by status, newest first."""
     service.require_reviewer(user)
     ds = store.get_dataset(session, dataset)
     viewer = service.Viewer.of(user)
-    query = select(DuplicateCandidate).where(
-        DuplicateCandidate.dataset_id == ds.id,
-        _visible(user),
-        DuplicateCandidate.status == (status or CandidateStatus.OPEN.value),
-    )
+    query = select(model).where(model.dataset_id == ds.id, visible, model.status == status)
     if (after := service.decode_cursor(cursor)) is not None:
-        query = query.where(DuplicateCandidate.id < after)
+        query = query.where(model.id < after)
     limit = max(1, min(limit, service.MAX_LIMIT))
-    rows = list(session.scalars(query.order_by(DuplicateCandidate.id.desc()).limit(limit + 1)))
-    items = [candidate_view(ds, c, viewer) for c in rows[:limit]]
+    rows = list(session.scalars(query.order_by(model.id.desc()).limit(limit + 1)))
+    items = [view(ds, row, viewer) for row in rows[:limit]]
     viewer.audit(session, dataset)
     return {"items": items, "next_cursor": service.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None}
 
@@ -241,7 +244,7 @@ def merge_candidate(
     candidate = _load_candidate(session, user, ds, candidate_id, if_match)
     if candidate.status != CandidateStatus.OPEN.value:
         raise ConflictError("the candidate is already decided", code="registry.candidate_decided")
-    a, b = _lock(session, candidate.entity_a_id), _lock(session, candidate.entity_b_id)
+    a, b = lock_record(session, candidate.entity_a_id), lock_record(session, candidate.entity_b_id)
     if EntityStatus.MERGED.value in (a.status, b.status):
         raise ConflictError("one of the records was merged elsewhere", code="registry.already_merged")
     survivor, other = (b, a) if survivor_uuid == b.uuid else (a, b)
@@ -287,7 +290,7 @@ def unmerge_candidate(
     if candidate.status != CandidateStatus.MERGED.value or candidate.survivor_id is None:
         raise ConflictError("only a merged candidate can be unmerged", code="registry.not_merged")
     other_id = candidate.entity_b_id if candidate.survivor_id == candidate.entity_a_id else candidate.entity_a_id
-    survivor, other = _lock(session, candidate.survivor_id), _lock(session, other_id)
+    survivor, other = lock_record(session, candidate.survivor_id), lock_record(session, other_id)
     if other.merged_into_id != survivor.id:
         raise ConflictError("the records are no longer merged this way", code="registry.not_merged")
     sealer = store.current_sealer()
@@ -335,141 +338,3 @@ def _decided(
     record(session, user.id, f"registry.{status.value}", target_type=f"registry.{ds.row.name}", target_id=survivor_uuid,
            detail={**detail, "candidate": candidate.id})
     return candidate_view(ds, candidate, service.Viewer.of(user))
-
-
-# --------------------------------------------------------------------------- held moves (placement reviews)
-
-
-def review_etag(review: PlacementReview) -> str:
-    """A placement review's ETag: it changes with every decision."""
-    return f'"placement-{review.id}.{review.revision}"'
-
-
-def _review_visible(user: User) -> Any:
-    return or_(scope_clause(user, PlacementReview.path_from), scope_clause(user, PlacementReview.path_to))
-
-
-def review_view(ds: store.DatasetRef, review: PlacementReview, viewer: service.Viewer) -> dict[str, Any]:
-    """A held move: the record (masked), where it is, where the submission saw it, and by whom."""
-    return {
-        "id": review.id,
-        "status": review.status,
-        "etag": review_etag(review),
-        "reason": review.reason,
-        "from_grid": review.grid_from,
-        "to_grid": review.grid_to,
-        "path_from": review.path_from,
-        "path_to": review.path_to,
-        "point": {"lon": review.lon, "lat": review.lat} if review.lon is not None else None,
-        "submission": review.source_id,
-        "submitter_id": review.submitter_id,
-        "event_date": review.event_date,
-        "created_at": service.iso(review.created_at),
-        "resolved_at": service.iso(review.resolved_at),
-        "entity": service.summary(ds.spec, review.entity, viewer),
-    }
-
-
-def list_placements(
-    session: Session, user: User, dataset: str, status: str | None, cursor: str | None, limit: int
-) -> dict[str, Any]:
-    """Held moves from or to the caller's scope, newest first."""
-    service.require_reviewer(user)
-    ds = store.get_dataset(session, dataset)
-    viewer = service.Viewer.of(user)
-    query = select(PlacementReview).where(
-        PlacementReview.dataset_id == ds.id,
-        _review_visible(user),
-        PlacementReview.status == (status or ReviewStatus.OPEN.value),
-    )
-    if (after := service.decode_cursor(cursor)) is not None:
-        query = query.where(PlacementReview.id < after)
-    limit = max(1, min(limit, service.MAX_LIMIT))
-    rows = list(session.scalars(query.order_by(PlacementReview.id.desc()).limit(limit + 1)))
-    items = [review_view(ds, r, viewer) for r in rows[:limit]]
-    viewer.audit(session, dataset)
-    return {"items": items, "next_cursor": service.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None}
-
-
-def _load_review(
-    session: Session, user: User, ds: store.DatasetRef, review_id: int, if_match: str | None
-) -> PlacementReview:
-    service.require_reviewer(user)
-    review = session.scalar(
-        select(PlacementReview)
-        .where(PlacementReview.id == review_id, PlacementReview.dataset_id == ds.id, _review_visible(user))
-        .with_for_update(of=PlacementReview)
-    )
-    if review is None:
-        raise NotFoundError(f"placement review {review_id} not found", code="registry.placement_not_found",
-                            message_zh="待审核的迁移不存在")
-    check_if_match(if_match, review_etag(review))
-    if review.status != ReviewStatus.OPEN.value:
-        raise ConflictError("the move is already decided", code="registry.placement_decided",
-                            message_zh="该迁移已处理")
-    return review
-
-
-def _close_review(review: PlacementReview, user: User, status: ReviewStatus) -> None:
-    review.status = status.value
-    review.revision += 1
-    review.resolved_by, review.resolved_at = user.id, datetime.now(UTC)
-
-
-def accept_placement(
-    session: Session, user: User, dataset: str, review_id: int, if_match: str | None
-) -> dict[str, Any]:
-    """Make the held move: the record goes to the grid the submission saw it in."""
-    store.lock_feed(session)  # before any row lock (see store.py)
-    ds = store.get_dataset(session, dataset)
-    review = _load_review(session, user, ds, review_id, if_match)
-    entity = _lock(session, review.entity_id)
-    if entity.status != EntityStatus.ACTIVE.value:
-        raise ConflictError(
-            f"the record is {entity.status} now; the move no longer applies",
-            code="registry.placement_stale",
-            message_zh="该登记对象状态已变化，迁移不再适用",
-        )
-    _close_review(review, user, ReviewStatus.ACCEPTED)  # closed first: the move supersedes only other reviews
-    source_id = f"placement:{review.id}"
-    point = (review.lon, review.lat) if review.lon is not None and review.lat is not None else None
-    if entity.unit_path != review.path_to:
-        sealer = store.current_sealer()
-        props = store.full_properties(entity, sealer)
-        changed: list[str] = []
-        geopoint = ds.spec.placement.geopoint
-        if geopoint and point is not None:
-            props[geopoint] = f"{point[1]} {point[0]}"  # ODK geopoint order: lat lon
-            changed.append(geopoint)
-        entity.version += 1
-        store.set_properties(entity, ds.spec, props, sealer)
-        moves.transfer(
-            session,
-            entity,
-            moves.Placement(review.path_to, review.grid_to, point, True),
-            actor_id=user.id,
-            source_type=SUPERVISOR,
-            source_id=source_id,
-            event_date=review.event_date,
-            detail={"placement_review": review.id, "submission": review.source_id},
-        )
-        entity.updated_at = datetime.now(UTC)
-        session.flush()
-        store.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
-                            source_type=SUPERVISOR, source_id=source_id)
-    record(session, user.id, "registry.placement_accepted", target_type=f"registry.{dataset}", target_id=entity.uuid,
-           detail={"review": review.id, "from": review.grid_from, "to": review.grid_to})
-    return review_view(ds, review, service.Viewer.of(user))
-
-
-def reject_placement(
-    session: Session, user: User, dataset: str, review_id: int, if_match: str | None
-) -> dict[str, Any]:
-    """Refuse the held move: the record stays where it is."""
-    store.lock_feed(session)  # before any row lock (see store.py)
-    ds = store.get_dataset(session, dataset)
-    review = _load_review(session, user, ds, review_id, if_match)
-    _close_review(review, user, ReviewStatus.REJECTED)
-    record(session, user.id, "registry.placement_rejected", target_type=f"registry.{dataset}",
-           target_id=review.entity.uuid, detail={"review": review.id, "from": review.grid_from, "to": review.grid_to})
-    return review_view(ds, review, service.Viewer.of(user))
