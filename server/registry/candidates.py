@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Table, bindparam, func, or_, select
+from sqlalchemy.orm import Session, lazyload
 
 from server.registry import dedup, store
 from server.registry.models import CandidateStatus, DuplicateCandidate, Entity, EntityStatus
@@ -26,31 +26,60 @@ _COLUMNS = (
 )
 
 
-def blocking_query(dataset_id: int, cols: dict[str, Any], exclude_id: int | None = None) -> Select[Any] | None:
-    """Rows sharing a blocking key with ``cols``, across the whole city (no scope: dedup spans grids)."""
-    keys = []
-    if cols.get("block_key"):
-        keys.append(Entity.block_key == cols["block_key"])
-    if cols.get("phone_hash"):
-        keys.append(Entity.phone_hash == cols["phone_hash"])
-    if cols.get("birth_date") and cols.get("origin_code"):
-        keys.append((Entity.birth_date == cols["birth_date"]) & (Entity.origin_code == cols["origin_code"]))
-    if not keys:
-        return None
-    query = select(*_COLUMNS).where(
-        Entity.dataset_id == dataset_id, Entity.status != EntityStatus.MERGED.value, or_(*keys)
+# One statement per combination of blocking keys present (and whether a record is excluded), built on
+# first use and then only bound: the merge searches once per new or re-keyed record.
+_BLOCKING: dict[tuple[bool, bool, bool, bool], Select[Any]] = {}
+
+
+def blocking_query(
+    dataset_id: int, cols: dict[str, Any], exclude_id: int | None = None
+) -> tuple[Select[Any], dict[str, Any]] | None:
+    """Rows sharing a blocking key with ``cols``, across the whole city (no scope: dedup spans grids).
+
+    The statement and its parameters; None when ``cols`` has no blocking key.
+    """
+    shape = (
+        bool(cols.get("block_key")),
+        bool(cols.get("phone_hash")),
+        bool(cols.get("birth_date") and cols.get("origin_code")),
+        exclude_id is not None,
     )
-    if exclude_id is not None:
-        query = query.where(Entity.id != exclude_id)
-    return query.limit(dedup.MAX_CANDIDATES * 4)
+    if not any(shape[:3]):
+        return None
+    query = _BLOCKING.get(shape)
+    if query is None:
+        keys = []
+        if shape[0]:
+            keys.append(Entity.block_key == bindparam("block_key"))
+        if shape[1]:
+            keys.append(Entity.phone_hash == bindparam("phone_hash"))
+        if shape[2]:
+            same_birth = Entity.birth_date == bindparam("birth_date")
+            keys.append(same_birth & (Entity.origin_code == bindparam("origin_code")))
+        query = select(*_COLUMNS).where(
+            Entity.dataset_id == bindparam("dataset_id"), Entity.status != EntityStatus.MERGED.value, or_(*keys)
+        )
+        if shape[3]:
+            query = query.where(Entity.id != bindparam("exclude_id"))
+        query = _BLOCKING[shape] = query.limit(dedup.MAX_CANDIDATES * 4)
+    params: dict[str, Any] = {"dataset_id": dataset_id}
+    if shape[0]:
+        params["block_key"] = cols["block_key"]
+    if shape[1]:
+        params["phone_hash"] = cols["phone_hash"]
+    if shape[2]:
+        params["birth_date"], params["origin_code"] = cols["birth_date"], cols["origin_code"]
+    if shape[3]:
+        params["exclude_id"] = exclude_id
+    return query, params
 
 
 def search(
     session: Session, dataset_id: int, cols: dict[str, Any], address: str | None = None, exclude_id: int | None = None
 ) -> list[tuple[Any, dedup.Score]]:
     """Scored near matches for a profile, best first, above the candidate threshold."""
-    query = blocking_query(dataset_id, cols, exclude_id)
-    if query is None:
+    blocking = blocking_query(dataset_id, cols, exclude_id)
+    if blocking is None:
         return []
     me = dedup.Profile(
         cols.get("name_key"),
@@ -61,7 +90,7 @@ def search(
         address,
     )
     scored = []
-    for row in session.execute(query):
+    for row in session.execute(*blocking):
         result = dedup.score(me, dedup.profile_from(row._mapping, row.address))
         if cols.get("id_hash") and row.id_hash and row.id_hash != cols["id_hash"]:
             result = dedup.Score(round(result.total * 0.8, 4), result.reasons)  # different ID numbers: less likely
@@ -93,25 +122,35 @@ def upsert_candidate(
     """One candidate row per pair (lower id first); an open pair gets the new score."""
     a_id, b_id = sorted((entity.id, other_id))
     path_a, path_b = (entity.unit_path, other_path) if a_id == entity.id else (other_path, entity.unit_path)
-    row = session.scalar(
-        select(DuplicateCandidate).where(DuplicateCandidate.entity_a_id == a_id, DuplicateCandidate.entity_b_id == b_id)
-    )
+    row = session.scalar(_PAIR, {"a": a_id, "b": b_id})
     reasons = [r.as_dict() for r in result.reasons]
     if row is None:
-        row = DuplicateCandidate(
-            dataset_id=dataset_id,
-            entity_a_id=a_id,
-            entity_b_id=b_id,
-            score=result.total,
-            reasons=reasons,
-            status=CandidateStatus.OPEN.value,
-            path_a=path_a,
-            path_b=path_b,
-            revision=1,
-        )
-        session.add(row)
-        session.flush()
-    elif row.status == CandidateStatus.OPEN.value:
+        new_id: int = session.execute(
+            _PAIR_INSERT,
+            {
+                "dataset_id": dataset_id,
+                "entity_a_id": a_id,
+                "entity_b_id": b_id,
+                "score": result.total,
+                "reasons": reasons,
+                "status": CandidateStatus.OPEN.value,
+                "path_a": path_a,
+                "path_b": path_b,
+                "revision": 1,
+            },
+        ).scalar_one()
+        return new_id
+    if row.status == CandidateStatus.OPEN.value:
         row.score, row.reasons, row.path_a, row.path_b = result.total, reasons, path_a, path_b
         row.revision += 1
     return row.id
+
+
+# The pair's row without its two entities (the relationships load joined by default; the merge only rescores).
+_PAIR = (
+    select(DuplicateCandidate)
+    .options(lazyload(DuplicateCandidate.entity_a), lazyload(DuplicateCandidate.entity_b))
+    .where(DuplicateCandidate.entity_a_id == bindparam("a"), DuplicateCandidate.entity_b_id == bindparam("b"))
+)
+_CANDIDATES = cast(Table, DuplicateCandidate.__table__)
+_PAIR_INSERT = _CANDIDATES.insert().returning(_CANDIDATES.c.id)
