@@ -198,6 +198,21 @@ def grid_at(session: Session, lon: float, lat: float) -> AdminUnit | None:
     return session.scalar(_GRID_AT, {"wkt": f"POINT({lon:.8f} {lat:.8f})"})
 
 
+# The same lookup for callers that need only where the grid is (the registry merge, per submission):
+# plain columns skip loading an ORM object.
+_GRID_PATH_AT = (
+    select(AdminUnit.path, AdminUnit.code)
+    .where(AdminUnit.level == UnitLevel.GRID.value,
+           func.ST_Contains(AdminUnit.boundary, func.ST_GeomFromText(bindparam("wkt", type_=String), SRID)))
+    .order_by(AdminUnit.code).limit(1))
+
+
+def grid_path_at(session: Session, lon: float, lat: float) -> tuple[str, str] | None:
+    """The (path, code) of the grid containing the point, as ``grid_at`` finds it."""
+    row = session.execute(_GRID_PATH_AT, {"wkt": f"POINT({lon:.8f} {lat:.8f})"}).first()
+    return (row.path, row.code) if row is not None else None
+
+
 def locate(session: Session, user: User, lon: float, lat: float) -> tuple[AdminUnit, list[AdminUnit]]:
     """The grid containing the point and its ancestors, if the grid is in the user's scope."""
     grid = grid_at(session, lon, lat)

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.domain.datasets import DatasetSpec
 from server.geo.models import AdminUnit
-from server.geo.service import grid_at
+from server.geo.service import grid_path_at
 from server.registry import store
 from server.registry.models import Entity, EntityStatus, EventKind, PlacementReview, ReviewStatus
 from server.registry.rules import Move, grid_code_of, residence_transition
@@ -118,11 +118,12 @@ def place(
         return _followed(session, spec, props)
     point = point or parse_geopoint(props.get(spec.placement.geopoint))
     if point is not None:
-        grid = grid_at(session, *point)
+        grid = grid_path_at(session, *point)
         if grid is not None:
+            path, code = grid
             user = submitter()
-            outside = user is not None and not path_in_scope(user, grid.path)
-            return Placement(grid.path, grid.code, point, True, outside)
+            outside = user is not None and not path_in_scope(user, path)
+            return Placement(path, code, point, True, outside)
     if unit_path:
         return Placement(unit_path, grid_code_of(unit_path), point, False)
     user = submitter() if spec.placement.on_missing == "submitter_grid" else None
