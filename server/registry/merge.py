@@ -32,14 +32,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, inspect, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from server.accounts.models import User
+from server.accounts.models import User, UserScope
 from server.errors import ConflictError, NotFoundError, RuleViolation
+from server.geo.models import AdminUnit
 from server.registry import candidates, conditions, followups, moves, rules, store
 from server.registry.crypto import Sealer
 from server.registry.models import AppliedSource, Entity, EntityStatus, EntityVersion, EventKind, SourceType
@@ -198,7 +200,7 @@ def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str
         outcome = ctx.update(entity, base, "updated")
     elif decision.create:
         new_uuid = _new_uuid(entity_id or meta.get("id"))
-        if session.scalar(select(Entity.id).where(Entity.uuid == new_uuid)) is not None:
+        if session.scalar(_UUID_TAKEN, {"uuid": new_uuid}) is not None:
             raise ConflictError(
                 f"entity {new_uuid} already exists", code="registry.entity_exists", message_zh="该登记对象已存在"
             )
@@ -240,8 +242,34 @@ def _source_path(session: Session, ess: SubmissionEssentials) -> str | None:
     """Where the submission belongs, for scoping its merge result: its unit, else the submitter's first."""
     if ess.unit_path:
         return ess.unit_path
-    user = session.get(User, ess.submitter_id) if ess.submitter_id else None
+    user = _submitter(session, ess.submitter_id)
     return user.scopes[0].unit.path if user is not None and user.scopes else None
+
+
+# The submitter with their scope units (not the units' parents: only the paths are read).
+_SUBMITTER = (
+    select(User)
+    .where(User.id == bindparam("user_id"))
+    .options(selectinload(User.scopes).options(joinedload(UserScope.unit).options(lazyload(AdminUnit.parent))))
+)
+
+
+def _submitter(session: Session, user_id: int | None) -> User | None:
+    """The submitter, loaded once per transaction: a batch merges many submissions of few people.
+
+    The session's identity map holds objects weakly, so without this every
+    merge of a batch would load the user and their scopes again.
+    """
+    if not user_id:
+        return None
+    root = session.get_transaction()
+    cached: tuple[Any, dict[int, User | None]] | None = session.info.get("registry_submitters")
+    if cached is None or cached[0] is not root:
+        cached = session.info["registry_submitters"] = (root, {})
+    users = cached[1]
+    if user_id not in users:
+        users[user_id] = session.scalar(_SUBMITTER, {"user_id": user_id})
+    return users[user_id]
 
 
 def _new_uuid(candidate: Any) -> str:
@@ -267,14 +295,64 @@ def _int(value: Any) -> int | None:
         return None
 
 
+_ENTITY_BY_UUID = select(Entity).where(Entity.uuid == bindparam("uuid")).with_for_update()
+_ENTITY_BY_ID = select(Entity).where(Entity.id == bindparam("id")).with_for_update()
+_UUID_TAKEN = select(Entity.id).where(Entity.uuid == bindparam("uuid"))
+
+
 def _find_entity(session: Session, entity_uuid: str) -> Entity | None:
     """The live record for a uuid, following merges to the survivor, locked for update."""
-    entity = session.scalar(select(Entity).where(Entity.uuid == entity_uuid).with_for_update())
+    entity = session.scalar(_ENTITY_BY_UUID, {"uuid": entity_uuid})
     seen = set()
     while entity is not None and entity.merged_into_id is not None and entity.id not in seen:
         seen.add(entity.id)
-        entity = session.scalar(select(Entity).where(Entity.id == entity.merged_into_id).with_for_update())
+        entity = session.scalar(_ENTITY_BY_ID, {"id": entity.merged_into_id})
     return entity
+
+
+# The exact-match lookup of the strong key (every digest of the number: current and retired keys).
+_SAME_KEY = (
+    select(Entity)
+    .where(
+        Entity.dataset_id == bindparam("dataset_id"),
+        Entity.id_hash.in_(bindparam("digests", expanding=True)),
+        Entity.status != EntityStatus.MERGED.value,
+    )
+    .order_by(Entity.id)
+    .limit(1)
+    .with_for_update()
+)
+_ENTITIES = cast(Table, Entity.__table__)
+_ENTITY_INSERT = _ENTITIES.insert().returning(_ENTITIES.c.id)
+_NEW_ENTITY_KEYS = (
+    "uuid", "dataset_id", "version", "status", "unit_path", "grid_code", "geometry", "followed_id", "created_by",
+    "label", "properties", "sealed", *store.SEARCH_COLUMNS,
+)
+
+
+# The columns a merge may change on an existing record, written with one UPDATE (the point only when it moved).
+_CHANGED_KEYS = (
+    "version", "status", "unit_path", "grid_code", "followed_id", "conflict", "updated_at",
+    "label", "properties", "sealed", *store.SEARCH_COLUMNS,
+)
+_ENTITY_UPDATE = _ENTITIES.update().where(_ENTITIES.c.id == bindparam("entity_row"))
+
+
+def _write_entity(session: Session, entity: Entity) -> None:
+    """Write the merge's changes to a loaded record with a Core UPDATE instead of a flush.
+
+    The values written are then marked committed on the object, so the next
+    flush finds nothing left to write for them (anything else changed on the
+    object is still flushed as usual).
+    """
+    keys: tuple[str, ...] = _CHANGED_KEYS
+    if inspect(entity).attrs.geometry.history.has_changes():
+        keys = (*keys, "geometry")
+    values = {k: getattr(entity, k) for k in keys}
+    with session.no_autoflush:  # a Core statement autoflushes too: that would write the same row first
+        session.execute(_ENTITY_UPDATE, {"entity_row": entity.id, **values})
+    for key, value in values.items():
+        set_committed_value(entity, key, value)
 
 
 class _Context:
@@ -294,7 +372,7 @@ class _Context:
             props,
             ess.point,
             ess.unit_path,
-            lambda: session.get(User, ess.submitter_id) if ess.submitter_id else None,
+            lambda: _submitter(session, ess.submitter_id),
         )
         self.today = ess.received_at.date().isoformat()
 
@@ -309,15 +387,7 @@ class _Context:
             # No second registration of the same number can slip in between this check and the insert:
             # every registry writer holds the change-feed lock (store.lock_feed) for its whole transaction.
             same = self.session.scalar(
-                select(Entity)
-                .where(
-                    Entity.dataset_id == self.ds.id,
-                    store.hash_matches(Entity.id_hash, self.sealer, "resident_id", id_number),
-                    Entity.status != EntityStatus.MERGED.value,
-                )
-                .order_by(Entity.id)
-                .limit(1)
-                .with_for_update()
+                _SAME_KEY, {"dataset_id": self.ds.id, "digests": self.sealer.digests("resident_id", id_number)}
             )
             if same is not None:
                 return self.update(same, None, "deduplicated")
@@ -353,8 +423,9 @@ class _Context:
         )
         store.set_properties(entity, self.ds.spec, self.props, self.sealer)
         moves.set_point(entity, self.placement.point)
-        self.session.add(entity)
-        self.session.flush()
+        # A Core INSERT rather than session.add + flush: the new row is only read back by id, and the
+        # object stays out of the session (what follows reads its attributes, nothing lazy-loads).
+        entity.id = self.session.execute(_ENTITY_INSERT, {k: getattr(entity, k) for k in _NEW_ENTITY_KEYS}).scalar_one()
         store.write_version(self.session, entity, base_version=None, changed=sorted(self.props), **self._author())
         created: dict[str, Any] = {"grid": entity.grid_code}
         created.update({"follows": self.props.get(follows)} if follows else {"arrival": True})
@@ -430,7 +501,7 @@ class _Context:
         if placement.located and not departing and EventKind.MOVED not in kinds:
             moves.set_point(entity, placement.point)
         entity.updated_at = self.ess.received_at
-        self.session.flush()
+        _write_entity(self.session, entity)
         store.write_version(
             self.session,
             entity,

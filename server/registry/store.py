@@ -205,6 +205,13 @@ def address_property(spec: DatasetSpec) -> str | None:
     return next((n for n in ("current_address", "address") if n in spec.properties), None)
 
 
+# The keys ``search_columns`` returns.
+SEARCH_COLUMNS = (
+    "name_key", "name_pinyin", "name_initials", "block_key", "birth_date", "origin_code", "ethnicity",
+    "arrival_date", "id_hash", "phone_hash",
+)
+
+
 def search_columns(spec: DatasetSpec, props: Mapping[str, Any], sealer: Sealer) -> dict[str, Any]:
     """The entity's indexed search and blocking columns for these full properties."""
     id_prop, phone_prop = id_property(spec), phone_property(spec)
