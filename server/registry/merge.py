@@ -426,16 +426,14 @@ class _Context:
         # A Core INSERT rather than session.add + flush: the new row is only read back by id, and the
         # object stays out of the session (what follows reads its attributes, nothing lazy-loads).
         entity.id = self.session.execute(_ENTITY_INSERT, {k: getattr(entity, k) for k in _NEW_ENTITY_KEYS}).scalar_one()
-        store.write_version(self.session, entity, base_version=None, changed=sorted(self.props), **self._author())
         created: dict[str, Any] = {"grid": entity.grid_code}
         created.update({"follows": self.props.get(follows)} if follows else {"arrival": True})
-        store.emit(
+        store.write_version_and_emit(
             self.session,
             entity,
             EventKind.CREATED,
-            event_date=self.props.get("arrival_date") or self.today,
-            detail=created,
-            **self._source(),
+            version={"base_version": None, "changed": sorted(self.props), **self._author()},
+            event={"event_date": self.props.get("arrival_date") or self.today, "detail": created, **self._source()},
         )
         found = candidates.find_for(self.session, self.ds, entity)
         self.entity_id, self.entity_path = entity.id, entity.unit_path
@@ -502,19 +500,23 @@ class _Context:
             moves.set_point(entity, placement.point)
         entity.updated_at = self.ess.received_at
         _write_entity(self.session, entity)
-        store.write_version(
-            self.session,
-            entity,
-            base_version=base if base is not None else entity.version - 1,
-            changed=changed,
-            conflict=check.kind,
-            conflict_detail=detail,
+        version = {
+            "base_version": base if base is not None else entity.version - 1,
+            "changed": changed,
+            "conflict": check.kind,
+            "conflict_detail": detail,
             **self._author(),
-        )
+        }
         if changed and EventKind.DEPARTED not in kinds or not kinds:
-            store.emit(
-                self.session, entity, EventKind.UPDATED, detail=self._event_detail(changed, check), **self._source()
+            store.write_version_and_emit(
+                self.session,
+                entity,
+                EventKind.UPDATED,
+                version=version,
+                event={"detail": self._event_detail(changed, check), **self._source()},
             )
+        else:
+            store.write_version(self.session, entity, **version)
         found: list[int] = []
         if old_keys != (entity.id_hash, entity.name_key, entity.birth_date, entity.phone_hash):
             found = candidates.find_for(self.session, self.ds, entity)

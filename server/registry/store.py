@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from server.domain import resident_id
@@ -260,8 +260,38 @@ def set_properties(entity: Entity, spec: DatasetSpec, props: Mapping[str, Any], 
 
 
 # Core statements with bound parameters: compiled once, so the hot path does not re-walk the values.
-_VERSION_INSERT = cast(Table, EntityVersion.__table__).insert()
-_EVENT_INSERT = cast(Table, RegistryEvent.__table__).insert()
+_VERSIONS = cast(Table, EntityVersion.__table__)
+_EVENTS = cast(Table, RegistryEvent.__table__)
+_VERSION_INSERT = _VERSIONS.insert()
+_EVENT_INSERT = _EVENTS.insert()
+
+
+def _version_row(
+    entity: Entity,
+    *,
+    base_version: int | None,
+    changed: list[str],
+    author_id: int | None,
+    source_type: str,
+    source_id: str | None,
+    conflict: str | None = None,
+    conflict_detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "entity_id": entity.id,
+        "version": entity.version,
+        "base_version": base_version,
+        "label": entity.label,
+        "properties": dict(entity.properties),
+        "sealed": dict(entity.sealed),
+        "changed": list(changed),
+        "unit_path": entity.unit_path,
+        "author_id": author_id,
+        "source_type": source_type,
+        "source_id": source_id,
+        "conflict": conflict,
+        "conflict_detail": conflict_detail,
+    }
 
 
 def write_version(
@@ -281,21 +311,16 @@ def write_version(
     # conflict resolution marks them, with its own query), and the merge is the registry's hot path.
     session.execute(
         _VERSION_INSERT,
-        {
-            "entity_id": entity.id,
-            "version": entity.version,
-            "base_version": base_version,
-            "label": entity.label,
-            "properties": dict(entity.properties),
-            "sealed": dict(entity.sealed),
-            "changed": list(changed),
-            "unit_path": entity.unit_path,
-            "author_id": author_id,
-            "source_type": source_type,
-            "source_id": source_id,
-            "conflict": conflict,
-            "conflict_detail": conflict_detail,
-        },
+        _version_row(
+            entity,
+            base_version=base_version,
+            changed=changed,
+            author_id=author_id,
+            source_type=source_type,
+            source_id=source_id,
+            conflict=conflict,
+            conflict_detail=conflict_detail,
+        ),
     )
 
 
@@ -314,6 +339,32 @@ def lock_feed(session: Session) -> None:
     session.info["registry_feed_lock"] = session.get_transaction()
 
 
+def _event_row(
+    entity: Entity,
+    kind: str,
+    *,
+    actor_id: int | None,
+    source_type: str,
+    source_id: str | None,
+    previous_path: str | None = None,
+    event_date: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "dataset_id": entity.dataset_id,
+        "entity_id": entity.id,
+        "kind": kind,
+        "version": entity.version,
+        "unit_path": entity.unit_path,
+        "previous_unit_path": previous_path,
+        "event_date": event_date,
+        "actor_id": actor_id,
+        "source_type": source_type,
+        "source_id": source_id,
+        "detail": detail or {},
+    }
+
+
 def emit(
     session: Session,
     entity: Entity,
@@ -330,17 +381,48 @@ def emit(
     lock_feed(session)
     session.execute(
         _EVENT_INSERT,
-        {
-            "dataset_id": entity.dataset_id,
-            "entity_id": entity.id,
-            "kind": kind,
-            "version": entity.version,
-            "unit_path": entity.unit_path,
-            "previous_unit_path": previous_path,
-            "event_date": event_date,
-            "actor_id": actor_id,
-            "source_type": source_type,
-            "source_id": source_id,
-            "detail": detail or {},
-        },
+        _event_row(
+            entity,
+            kind,
+            actor_id=actor_id,
+            source_type=source_type,
+            source_id=source_id,
+            previous_path=previous_path,
+            event_date=event_date,
+            detail=detail,
+        ),
     )
+
+
+_VERSION_KEYS = (
+    "entity_id", "version", "base_version", "label", "properties", "sealed", "changed", "unit_path",
+    "author_id", "source_type", "source_id", "conflict", "conflict_detail",
+)
+_EVENT_KEYS = (
+    "dataset_id", "entity_id", "kind", "version", "unit_path", "previous_unit_path", "event_date", "actor_id",
+    "source_type", "source_id", "detail",
+)
+
+
+def _bound(table: Table, keys: tuple[str, ...], prefix: str) -> dict[str, Any]:
+    return {key: bindparam(prefix + key, type_=table.c[key].type) for key in keys}
+
+
+# PostgreSQL: the version insert rides along as a data-modifying CTE of the event insert (one round trip).
+_VERSION_AND_EVENT = _EVENTS.insert().values(_bound(_EVENTS, _EVENT_KEYS, "e_")).add_cte(
+    _VERSIONS.insert().values(_bound(_VERSIONS, _VERSION_KEYS, "v_")).cte("new_version")
+)
+
+
+def write_version_and_emit(
+    session: Session, entity: Entity, kind: str, *, version: dict[str, Any], event: dict[str, Any]
+) -> None:
+    """``write_version(**version)`` and then ``emit(kind, **event)``: one statement on PostgreSQL."""
+    if session.get_bind().dialect.name != "postgresql":
+        write_version(session, entity, **version)
+        emit(session, entity, kind, **event)
+        return
+    lock_feed(session)
+    params = {f"v_{k}": v for k, v in _version_row(entity, **version).items()}
+    params.update({f"e_{k}": v for k, v in _event_row(entity, kind, **event).items()})
+    session.execute(_VERSION_AND_EVENT, params)
