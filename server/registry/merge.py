@@ -199,8 +199,10 @@ def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str
     if entity is not None:
         outcome = ctx.update(entity, base, "updated")
     elif decision.create:
-        new_uuid = _new_uuid(entity_id or meta.get("id"))
-        if session.scalar(_UUID_TAKEN, {"uuid": new_uuid}) is not None:
+        chosen = entity_id or meta.get("id")
+        new_uuid = _new_uuid(chosen)
+        # Only a uuid the device chose can already exist; one made here is fresh (uuid4).
+        if chosen not in (None, "") and session.scalar(_UUID_TAKEN, {"uuid": new_uuid}) is not None:
             raise ConflictError(
                 f"entity {new_uuid} already exists", code="registry.entity_exists", message_zh="该登记对象已存在"
             )
@@ -437,7 +439,7 @@ class _Context:
         )
         found = candidates.find_for(self.session, self.ds, entity)
         self.entity_id, self.entity_path = entity.id, entity.unit_path
-        return MergeOutcome(self.ds.row.name, "created", entity.uuid, entity.version, candidates=found)
+        return MergeOutcome(self.ds.spec.name, "created", entity.uuid, entity.version, candidates=found)
 
     def _refuse_outside(self) -> None:
         """``on_outside: reject``: a located submission outside the submitter's scope is refused."""
@@ -533,7 +535,7 @@ class _Context:
             )
         self.entity_id, self.entity_path = entity.id, entity.unit_path
         return MergeOutcome(
-            self.ds.row.name, action, entity.uuid, entity.version, check.kind, found,
+            self.ds.spec.name, action, entity.uuid, entity.version, check.kind, found,
             review=review.id if review is not None else None,
         )
 

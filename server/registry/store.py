@@ -23,7 +23,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, text
@@ -48,9 +48,9 @@ class DatasetRef:
     row: Dataset
     spec: DatasetSpec
 
-    @property
+    @cached_property
     def id(self) -> int:
-        """The row id."""
+        """The row id (kept: the row itself expires at every commit, and reading it would reload it)."""
         return self.row.id
 
 
