@@ -33,7 +33,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, inspect, select
-from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
@@ -137,18 +136,6 @@ def merge_submission_data(
 
 _SOURCES = cast(Table, AppliedSource.__table__)
 _CLAIMS: dict[str, Any] = {}  # the claim statement, built once per dialect
-_CLAIM_DONE = (
-    sql_update(_SOURCES)
-    .where(_SOURCES.c.id == bindparam("claim_id"))
-    .values(
-        outcome=bindparam("outcome"),
-        entity_id=bindparam("entity_id"),
-        source_id=bindparam("instance_id"),
-        dataset=bindparam("dataset"),
-        unit_path=bindparam("unit_path"),
-        detail=bindparam("detail"),
-    )
-)
 
 
 def _claim(session: Session, key: str) -> int | None:
@@ -194,7 +181,7 @@ def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str
     label = exprs.value("label") or meta.get("label")
     if label and not props.get(ds.spec.label_property):
         props[ds.spec.label_property] = str(label)
-    ctx = _Context(session, ds, sealer, ess, props)
+    ctx = _Context(session, ds, sealer, ess, props, claim_id)
     entity = _find_entity(session, entity_id) if entity_id and decision.update else None
     if entity is not None:
         outcome = ctx.update(entity, base, "updated")
@@ -211,8 +198,9 @@ def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str
         raise NotFoundError(
             f"entity {entity_id} not found", code="registry.entity_not_found", message_zh="要更新的登记对象不存在"
         )
-    path = ess.unit_path or ctx.entity_path or _source_path(session, ess)
-    _done(session, claim_id, ess, outcome, ctx.entity_id, path, outcome.detail())
+    if not ctx.recorded:
+        path = ess.unit_path or ctx.entity_path or _source_path(session, ess)
+        _done(session, claim_id, ess, outcome, ctx.entity_id, path, outcome.detail())
     return outcome
 
 
@@ -226,18 +214,21 @@ def _done(
     detail: dict[str, Any],
 ) -> None:
     """Record the merge result on the claim row."""
-    session.execute(
-        _CLAIM_DONE,
-        {
-            "claim_id": claim_id,
-            "outcome": outcome.action,
-            "entity_id": entity_id,
-            "instance_id": ess.instance_id,
-            "dataset": outcome.dataset,
-            "unit_path": unit_path,
-            "detail": detail or None,
-        },
-    )
+    store.record_result(session, claim_id, _result(ess, outcome, entity_id, unit_path, detail))
+
+
+def _result(
+    ess: SubmissionEssentials, outcome: MergeOutcome, entity_id: int | None, unit_path: str | None,
+    detail: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "outcome": outcome.action,
+        "entity_id": entity_id,
+        "source_id": ess.instance_id,
+        "dataset": outcome.dataset,
+        "unit_path": unit_path,
+        "detail": detail or None,
+    }
 
 
 def _source_path(session: Session, ess: SubmissionEssentials) -> str | None:
@@ -361,10 +352,18 @@ class _Context:
     """One block's merge: the dataset, the sealer, who submitted, and the normalised properties."""
 
     def __init__(
-        self, session: Session, ds: store.DatasetRef, sealer: Sealer, ess: SubmissionEssentials, props: dict[str, Any]
+        self,
+        session: Session,
+        ds: store.DatasetRef,
+        sealer: Sealer,
+        ess: SubmissionEssentials,
+        props: dict[str, Any],
+        claim_id: int,
     ) -> None:
         self.session, self.ds, self.sealer, self.ess = session, ds, sealer, ess
         self.props = props
+        self.claim_id = claim_id
+        self.recorded = False  # the merge result is on the claim row already (written with the version)
         self.actor = ess.submitter_id
         self.entity_id: int | None = None
         self.entity_path: str | None = None
@@ -428,6 +427,9 @@ class _Context:
         # A Core INSERT rather than session.add + flush: the new row is only read back by id, and the
         # object stays out of the session (what follows reads its attributes, nothing lazy-loads).
         entity.id = self.session.execute(_ENTITY_INSERT, {k: getattr(entity, k) for k in _NEW_ENTITY_KEYS}).scalar_one()
+        found = candidates.find_for(self.session, self.ds, entity)
+        self.entity_id, self.entity_path = entity.id, entity.unit_path
+        outcome = MergeOutcome(self.ds.spec.name, "created", entity.uuid, entity.version, candidates=found)
         created: dict[str, Any] = {"grid": entity.grid_code}
         created.update({"follows": self.props.get(follows)} if follows else {"arrival": True})
         store.write_version_and_emit(
@@ -436,10 +438,15 @@ class _Context:
             EventKind.CREATED,
             version={"base_version": None, "changed": sorted(self.props), **self._author()},
             event={"event_date": self.props.get("arrival_date") or self.today, "detail": created, **self._source()},
+            result=self._result(entity, outcome),
         )
-        found = candidates.find_for(self.session, self.ds, entity)
-        self.entity_id, self.entity_path = entity.id, entity.unit_path
-        return MergeOutcome(self.ds.spec.name, "created", entity.uuid, entity.version, candidates=found)
+        return outcome
+
+    def _result(self, entity: Entity, outcome: MergeOutcome) -> tuple[int, dict[str, Any]]:
+        """The merge result for the claim row, written with the version (see ``_merge_block``)."""
+        self.recorded = True
+        path = self.ess.unit_path or entity.unit_path
+        return self.claim_id, _result(self.ess, outcome, entity.id, path, outcome.detail())
 
     def _refuse_outside(self) -> None:
         """``on_outside: reject``: a located submission outside the submitter's scope is refused."""
@@ -502,23 +509,6 @@ class _Context:
             moves.set_point(entity, placement.point)
         entity.updated_at = self.ess.received_at
         _write_entity(self.session, entity)
-        version = {
-            "base_version": base if base is not None else entity.version - 1,
-            "changed": changed,
-            "conflict": check.kind,
-            "conflict_detail": detail,
-            **self._author(),
-        }
-        if changed and EventKind.DEPARTED not in kinds or not kinds:
-            store.write_version_and_emit(
-                self.session,
-                entity,
-                EventKind.UPDATED,
-                version=version,
-                event={"detail": self._event_detail(changed, check), **self._source()},
-            )
-        else:
-            store.write_version(self.session, entity, **version)
         found: list[int] = []
         if old_keys != (entity.id_hash, entity.name_key, entity.birth_date, entity.phone_hash):
             found = candidates.find_for(self.session, self.ds, entity)
@@ -534,10 +524,29 @@ class _Context:
                 event_date=self.today,
             )
         self.entity_id, self.entity_path = entity.id, entity.unit_path
-        return MergeOutcome(
+        outcome = MergeOutcome(
             self.ds.spec.name, action, entity.uuid, entity.version, check.kind, found,
             review=review.id if review is not None else None,
         )
+        version = {
+            "base_version": base if base is not None else entity.version - 1,
+            "changed": changed,
+            "conflict": check.kind,
+            "conflict_detail": detail,
+            **self._author(),
+        }
+        if changed and EventKind.DEPARTED not in kinds or not kinds:
+            store.write_version_and_emit(
+                self.session,
+                entity,
+                EventKind.UPDATED,
+                version=version,
+                event={"detail": self._event_detail(changed, check), **self._source()},
+                result=self._result(entity, outcome),
+            )
+        else:
+            store.write_version(self.session, entity, **version)
+        return outcome
 
     @staticmethod
     def _event_detail(changed: list[str], check: rules.ConflictCheck) -> dict[str, Any]:

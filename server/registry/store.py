@@ -34,7 +34,7 @@ from server.domain.datasets import DatasetSpec, PropertyType, load_datasets
 from server.errors import NotFoundError
 from server.registry import dedup
 from server.registry.crypto import Sealer
-from server.registry.models import Dataset, Entity, EntityVersion, RegistryEvent
+from server.registry.models import AppliedSource, Dataset, Entity, EntityVersion, RegistryEvent
 from server.registry.rules import SEALED_TYPES, mask_value
 from server.settings import Settings
 
@@ -262,6 +262,7 @@ def set_properties(entity: Entity, spec: DatasetSpec, props: Mapping[str, Any], 
 # Core statements with bound parameters: compiled once, so the hot path does not re-walk the values.
 _VERSIONS = cast(Table, EntityVersion.__table__)
 _EVENTS = cast(Table, RegistryEvent.__table__)
+_SOURCES = cast(Table, AppliedSource.__table__)
 _VERSION_INSERT = _VERSIONS.insert()
 _EVENT_INSERT = _EVENTS.insert()
 
@@ -408,21 +409,49 @@ def _bound(table: Table, keys: tuple[str, ...], prefix: str) -> dict[str, Any]:
     return {key: bindparam(prefix + key, type_=table.c[key].type) for key in keys}
 
 
-# PostgreSQL: the version insert rides along as a data-modifying CTE of the event insert (one round trip).
+_RESULT_KEYS = ("outcome", "entity_id", "source_id", "dataset", "unit_path", "detail")
+# A merge result on its claim row (registry_sources): parameters are r_claim_id and r_<column>.
+_RESULT_UPDATE = _SOURCES.update().where(_SOURCES.c.id == bindparam("r_claim_id")).values(
+    _bound(_SOURCES, _RESULT_KEYS, "r_")
+)
+# PostgreSQL: the version insert (and the merge result) ride along as data-modifying CTEs of the event
+# insert: one round trip.
 _VERSION_AND_EVENT = _EVENTS.insert().values(_bound(_EVENTS, _EVENT_KEYS, "e_")).add_cte(
     _VERSIONS.insert().values(_bound(_VERSIONS, _VERSION_KEYS, "v_")).cte("new_version")
 )
+_VERSION_EVENT_AND_RESULT = _VERSION_AND_EVENT.add_cte(_RESULT_UPDATE.cte("merge_result"))
+
+
+def record_result(session: Session, claim_id: int, result: Mapping[str, Any]) -> None:
+    """Write a merge result (outcome, entity_id, source_id, dataset, unit_path, detail) on its claim row."""
+    session.execute(_RESULT_UPDATE, {"r_claim_id": claim_id, **{f"r_{k}": result[k] for k in _RESULT_KEYS}})
 
 
 def write_version_and_emit(
-    session: Session, entity: Entity, kind: str, *, version: dict[str, Any], event: dict[str, Any]
+    session: Session,
+    entity: Entity,
+    kind: str,
+    *,
+    version: dict[str, Any],
+    event: dict[str, Any],
+    result: tuple[int, Mapping[str, Any]] | None = None,
 ) -> None:
-    """``write_version(**version)`` and then ``emit(kind, **event)``: one statement on PostgreSQL."""
+    """``write_version(**version)``, ``emit(kind, **event)`` and ``record_result(*result)``.
+
+    One statement on PostgreSQL; the merge's hot path writes all three for every submission.
+    """
     if session.get_bind().dialect.name != "postgresql":
         write_version(session, entity, **version)
         emit(session, entity, kind, **event)
+        if result is not None:
+            record_result(session, *result)
         return
     lock_feed(session)
     params = {f"v_{k}": v for k, v in _version_row(entity, **version).items()}
     params.update({f"e_{k}": v for k, v in _event_row(entity, kind, **event).items()})
-    session.execute(_VERSION_AND_EVENT, params)
+    if result is None:
+        session.execute(_VERSION_AND_EVENT, params)
+        return
+    params["r_claim_id"] = result[0]
+    params.update({f"r_{k}": result[1][k] for k in _RESULT_KEYS})
+    session.execute(_VERSION_EVENT_AND_RESULT, params)
