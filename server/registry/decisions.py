@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.audit.service import record
 from server.errors import AppError, ConflictError, NotFoundError, PreconditionFailedError
-from server.registry import rules, service, store
+from server.registry import followups, rules, service, store
 from server.registry.models import (
     CandidateStatus,
     DuplicateCandidate,
@@ -270,11 +270,15 @@ def merge_candidate(
     session.flush()
     _record_pair(session, user, source_id, EventKind.MERGED, ((survivor, sorted(filled)), (other, [])),
                  {"survivor": survivor.uuid, "merged": other.uuid, "candidate": candidate.id})
+    # The merged-away person's follow-ups are the survivor's now (open ones move to the survivor's grid).
+    followers = followups.repoint_followers(session, other, survivor, actor_id=user.id, source_type=SUPERVISOR,
+                                            source_id=source_id)
     candidate.snapshot = {
         "filled": sorted(filled),
         "other_status": other_status,
         "survivor": survivor.uuid,
         "merged": other.uuid,
+        "followups": followers,
     }
     candidate.survivor_id = survivor.id
     return _decided(session, user, ds, candidate, CandidateStatus.MERGED, survivor.uuid, {"merged": other.uuid})
@@ -305,6 +309,8 @@ def unmerge_candidate(
     session.flush()
     _record_pair(session, user, source_id, EventKind.UNMERGED, ((survivor, sorted(removed)), (other, [])),
                  {"survivor": survivor.uuid, "restored": other.uuid, "candidate": candidate.id})
+    followups.repoint_followers(session, survivor, other, only=snapshot.get("followups", []), actor_id=user.id,
+                                source_type=SUPERVISOR, source_id=source_id)  # exactly what the merge moved
     return _decided(session, user, ds, candidate, CandidateStatus.UNMERGED, survivor.uuid, {"restored": other.uuid})
 
 

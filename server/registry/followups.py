@@ -16,7 +16,7 @@ the grid they were made in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from server.domain.datasets import DatasetSpec
 from server.registry import moves, store
-from server.registry.models import Dataset, Entity, EntityStatus
+from server.registry.models import Dataset, Entity, EntityStatus, EventKind
 
 
 def is_open(spec: DatasetSpec, properties: Mapping[str, Any]) -> bool:
@@ -95,3 +95,53 @@ def move_open_followups(
             source_type=source_type,
             source_id=source_id,
         )
+
+
+def repoint_followers(
+    session: Session,
+    old: Entity,
+    new: Entity,
+    *,
+    only: Collection[str] | None = None,
+    actor_id: int | None,
+    source_type: str,
+    source_id: str | None,
+) -> list[str]:
+    """Records that follow ``old`` follow ``new`` instead: a merge of duplicates, or its undoing.
+
+    Each names the new person in its link property and ``followed_id``; an open
+    one also moves to the new person's grid (``moved``), a closed one stays
+    where it was handled (``updated``). ``only`` limits it to those uuids (an
+    unmerge takes back exactly what its merge moved). Returns the uuids moved over.
+    """
+    specs = following(session, old.dataset_id)
+    if not specs:
+        return []
+    query = (select(Entity)
+             .where(Entity.followed_id == old.id, Entity.dataset_id.in_(list(specs)),
+                    Entity.status == EntityStatus.ACTIVE.value)
+             .order_by(Entity.id).with_for_update())
+    if only is not None:
+        query = query.where(Entity.uuid.in_(list(only)))
+    sealer = store.current_sealer()
+    target = moves.Placement(new.unit_path, new.grid_code, None, True, linked_id=new.id)
+    done: list[str] = []
+    for row in session.scalars(query):
+        spec = specs[row.dataset_id]
+        link = spec.placement.follows
+        assert link is not None  # following() lists only datasets that follow
+        props = {**store.full_properties(row, sealer), link: new.uuid}
+        row.version += 1
+        store.set_properties(row, spec, props, sealer)
+        row.followed_id = new.id
+        detail = {"with": new.uuid, "instead_of": old.uuid}
+        moved = is_open(spec, props) and moves.transfer(
+            session, row, target, actor_id=actor_id, source_type=source_type, source_id=source_id,
+            event_date=None, detail=detail)
+        if not moved:
+            store.emit(session, row, EventKind.UPDATED.value, actor_id=actor_id, source_type=source_type,
+                       source_id=source_id, detail=detail)
+        store.write_version(session, row, base_version=row.version - 1, changed=[link], author_id=actor_id,
+                            source_type=source_type, source_id=source_id)
+        done.append(row.uuid)
+    return done

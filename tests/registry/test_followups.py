@@ -10,6 +10,7 @@ from sqlalchemy import select
 from server.registry.models import Entity, RegistryEvent
 from server.submissions.models import Submission
 from tests.registry.conftest import (
+    ID_A,
     NEIGHBOUR_GRID,
     REGISTRATION,
     VISIT,
@@ -42,8 +43,8 @@ def _close(person: str, followup: str) -> dict[str, Any]:
             "resolution_date": "2026-11-25", "resolution": "已就业"}
 
 
-def _created(client, auth, instance_id: str) -> str:
-    (block,) = client.get(f"/api/v1/registry/submissions/{instance_id}", headers=auth.headers("worker")).get_json()[
+def _created(client, auth, instance_id: str, user: str = "worker") -> str:
+    (block,) = client.get(f"/api/v1/registry/submissions/{instance_id}", headers=auth.headers(user)).get_json()[
         "blocks"]
     assert block["dataset"] == "followups" and block["outcome"] == "created", block
     return str(block["entity_uuid"])
@@ -145,3 +146,46 @@ def test_a_follow_up_for_an_unknown_person_is_rejected_with_a_code(client, auth,
                  _open_new("0b5b8a56-8f7e-4a4e-9a39-6b1c3c1f0e11", "employment", "x"))
     status, errors = submission_status(db, iid)
     assert status == "rejected" and errors[-1]["code"] == "registry.linked_entity_not_found"
+
+
+def test_merging_duplicates_hands_follow_ups_to_the_survivor_and_unmerge_takes_them_back(
+        client, auth, db, merge, jobs, monkeypatch, neighbour):
+    survivor = merge(REGISTRATION, registration("马小红", ID_A))
+    _, point = neighbour
+    duplicate = merge(REGISTRATION, registration("马晓红", None, phone="13900001111", address="另一处", point=point),
+                      point=point, username="neighbour")
+    assert _entity(db, duplicate.entity_uuid).grid_code == NEIGHBOUR_GRID
+    version = _publish(db, monkeypatch)
+    open_id = _created(client, auth, submit(client, auth, "follow_up", version,
+                                            _open_new(duplicate.entity_uuid, "employment", "想找工作"), "neighbour"), "neighbour")
+    done_id = _created(client, auth, submit(client, auth, "follow_up", version,
+                                            _open_new(duplicate.entity_uuid, "medical", "就医"), "neighbour"), "neighbour")
+    submit(client, auth, "follow_up", version, _close(duplicate.entity_uuid, done_id), "neighbour")
+    (candidate,) = client.get("/api/v1/registry/persons/duplicates", headers=auth.headers("supervisor")).get_json()[
+        "items"]
+    decided = client.post(f"/api/v1/registry/persons/duplicates/{candidate['id']}/merge",
+                          json={"survivor": survivor.entity_uuid},
+                          headers={**auth.headers("supervisor"), "If-Match": candidate["etag"]})
+    assert decided.status_code == 200, decided.get_json()
+
+    survivor_row = _entity(db, survivor.entity_uuid)
+    moved, stayed = _entity(db, open_id), _entity(db, done_id)
+    assert (moved.followed_id, moved.properties["person"], moved.grid_code) == (
+        survivor_row.id, survivor.entity_uuid, WORKER_GRID)  # open: goes to the survivor's grid
+    assert (stayed.followed_id, stayed.properties["person"], stayed.grid_code) == (
+        survivor_row.id, survivor.entity_uuid, NEIGHBOUR_GRID)  # closed: stays where it was handled
+    assert _events(db, moved)[-1].kind == "moved" and _events(db, stayed)[-1].kind == "updated"
+    assert _events(db, moved)[-1].detail["instead_of"] == duplicate.entity_uuid
+    assert _search(client, auth, "worker", follows=survivor.entity_uuid) == [open_id]
+    assert sorted(_search(client, auth, "supervisor", follows=survivor.entity_uuid)) == sorted([open_id, done_id])
+
+    merged = decided.get_json()
+    undone = client.post(f"/api/v1/registry/persons/duplicates/{candidate['id']}/unmerge",
+                         headers={**auth.headers("supervisor"), "If-Match": merged["etag"]})
+    assert undone.status_code == 200, undone.get_json()
+    back, closed = _entity(db, open_id), _entity(db, done_id)
+    duplicate_row = _entity(db, duplicate.entity_uuid)
+    assert (back.followed_id, back.properties["person"], back.grid_code) == (
+        duplicate_row.id, duplicate.entity_uuid, NEIGHBOUR_GRID)
+    assert (closed.followed_id, closed.grid_code) == (duplicate_row.id, NEIGHBOUR_GRID)
+    assert _search(client, auth, "worker", follows=survivor.entity_uuid) == []
