@@ -11,7 +11,9 @@ follow-ups for which ``moves_while`` holds (status = open) to the person's new
 grid: a new version and its own ``moved`` event, so the new grid's worker
 gets it in sync and search and the old grid's worker gets a ``remove``.
 Closed follow-ups stay where they were handled, and submissions always keep
-the grid they were made in.
+the grid they were made in. When a supervisor merges two records of one
+person, ``repoint_followers`` hands the merged-away record's follow-ups to the
+survivor (and an unmerge hands back exactly those).
 """
 
 from __future__ import annotations
