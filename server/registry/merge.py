@@ -35,7 +35,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.accounts.models import User, UserScope
@@ -239,11 +239,11 @@ def _source_path(session: Session, ess: SubmissionEssentials) -> str | None:
     return user.scopes[0].unit.path if user is not None and user.scopes else None
 
 
-# The submitter with their scope units (not the units' parents: only the paths are read).
+# The submitter with their scope units in one query (not the units' parents: only the paths are read).
 _SUBMITTER = (
     select(User)
     .where(User.id == bindparam("user_id"))
-    .options(selectinload(User.scopes).options(joinedload(UserScope.unit).options(lazyload(AdminUnit.parent))))
+    .options(joinedload(User.scopes).options(joinedload(UserScope.unit).options(lazyload(AdminUnit.parent))))
 )
 
 
@@ -261,7 +261,7 @@ def _submitter(session: Session, user_id: int | None) -> User | None:
         cached = session.info["registry_submitters"] = (root, {})
     users = cached[1]
     if user_id not in users:
-        users[user_id] = session.scalar(_SUBMITTER, {"user_id": user_id})
+        users[user_id] = session.execute(_SUBMITTER, {"user_id": user_id}).unique().scalar_one_or_none()
     return users[user_id]
 
 

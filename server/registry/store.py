@@ -27,7 +27,7 @@ from functools import cached_property, lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from server.domain import resident_id
 from server.domain.datasets import DatasetSpec, PropertyType, load_datasets
@@ -119,6 +119,14 @@ def ensure_datasets(session: Session) -> dict[str, Dataset]:
     return rows
 
 
+# The row's declaration columns (large JSON) stay unloaded: callers read the typed spec instead.
+_DATASET_BY_NAME = (
+    select(Dataset)
+    .options(load_only(Dataset.id, Dataset.name, Dataset.digest))
+    .where(Dataset.name == bindparam("name"))
+)
+
+
 def get_dataset(session: Session, name: str) -> DatasetRef:
     """A declared dataset (loaded into the table on first use), or 404."""
     spec = declared().get(name)
@@ -128,7 +136,7 @@ def get_dataset(session: Session, name: str) -> DatasetRef:
     cached = cache.get(name)
     if cached is not None and cached.row in session:
         return cached
-    row = session.scalar(select(Dataset).where(Dataset.name == name))
+    row = session.scalar(_DATASET_BY_NAME, {"name": name})
     if row is None or row.digest != _digest(name):
         row = ensure_datasets(session)[name]
     cache[name] = DatasetRef(row, spec)
