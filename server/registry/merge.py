@@ -331,21 +331,21 @@ _CHANGED_KEYS = (
 _ENTITY_UPDATE = _ENTITIES.update().where(_ENTITIES.c.id == bindparam("entity_row"))
 
 
-def _write_entity(session: Session, entity: Entity) -> None:
-    """Write the merge's changes to a loaded record with a Core UPDATE instead of a flush.
+def _take_changes(entity: Entity) -> dict[str, Any]:
+    """The merge's changes to a loaded record, marked committed on the object: the caller writes them.
 
-    The values written are then marked committed on the object, so the next
-    flush finds nothing left to write for them (anything else changed on the
-    object is still flushed as usual).
+    They go out with one Core UPDATE (on PostgreSQL inside the version's
+    statement, ``store.write_version_and_emit``) instead of an ORM flush; a
+    flush before then finds nothing left to write for them (anything else
+    changed on the object is still flushed as usual).
     """
     keys: tuple[str, ...] = _CHANGED_KEYS
     if inspect(entity).attrs.geometry.history.has_changes():
         keys = (*keys, "geometry")
     values = {k: getattr(entity, k) for k in keys}
-    with session.no_autoflush:  # a Core statement autoflushes too: that would write the same row first
-        session.execute(_ENTITY_UPDATE, {"entity_row": entity.id, **values})
     for key, value in values.items():
         set_committed_value(entity, key, value)
+    return values
 
 
 class _Context:
@@ -508,7 +508,7 @@ class _Context:
         if placement.located and not departing and EventKind.MOVED not in kinds:
             moves.set_point(entity, placement.point)
         entity.updated_at = self.ess.received_at
-        _write_entity(self.session, entity)
+        changes = _take_changes(entity)
         found: list[int] = []
         if old_keys != (entity.id_hash, entity.name_key, entity.birth_date, entity.phone_hash):
             found = candidates.find_for(self.session, self.ds, entity)
@@ -543,8 +543,10 @@ class _Context:
                 version=version,
                 event={"detail": self._event_detail(changed, check), **self._source()},
                 result=self._result(entity, outcome),
+                entity_values=changes,
             )
         else:
+            self.session.execute(_ENTITY_UPDATE, {"entity_row": entity.id, **changes})
             store.write_version(self.session, entity, **version)
         return outcome
 

@@ -271,6 +271,7 @@ def set_properties(entity: Entity, spec: DatasetSpec, props: Mapping[str, Any], 
 _VERSIONS = cast(Table, EntityVersion.__table__)
 _EVENTS = cast(Table, RegistryEvent.__table__)
 _SOURCES = cast(Table, AppliedSource.__table__)
+_ENTITIES = cast(Table, Entity.__table__)
 _VERSION_INSERT = _VERSIONS.insert()
 _EVENT_INSERT = _EVENTS.insert()
 
@@ -427,7 +428,21 @@ _RESULT_UPDATE = _SOURCES.update().where(_SOURCES.c.id == bindparam("r_claim_id"
 _VERSION_AND_EVENT = _EVENTS.insert().values(_bound(_EVENTS, _EVENT_KEYS, "e_")).add_cte(
     _VERSIONS.insert().values(_bound(_VERSIONS, _VERSION_KEYS, "v_")).cte("new_version")
 )
-_VERSION_EVENT_AND_RESULT = _VERSION_AND_EVENT.add_cte(_RESULT_UPDATE.cte("merge_result"))
+_COMBINED: dict[tuple[bool, tuple[str, ...]], Any] = {}  # by (with a result, entity columns written)
+_ENTITY_ROW_UPDATE = _ENTITIES.update().where(_ENTITIES.c.id == bindparam("u_entity_row"))
+
+
+def _combined(with_result: bool, entity_keys: tuple[str, ...]) -> Any:
+    """The version + event insert with the merge result and the entity's UPDATE as further CTEs, built once."""
+    stmt = _COMBINED.get((with_result, entity_keys))
+    if stmt is None:
+        stmt = _VERSION_AND_EVENT
+        if with_result:
+            stmt = stmt.add_cte(_RESULT_UPDATE.cte("merge_result"))
+        if entity_keys:
+            stmt = stmt.add_cte(_ENTITY_ROW_UPDATE.values(_bound(_ENTITIES, entity_keys, "u_")).cte("changed_entity"))
+        _COMBINED[(with_result, entity_keys)] = stmt
+    return stmt
 
 
 def record_result(session: Session, claim_id: int, result: Mapping[str, Any]) -> None:
@@ -443,12 +458,17 @@ def write_version_and_emit(
     version: dict[str, Any],
     event: dict[str, Any],
     result: tuple[int, Mapping[str, Any]] | None = None,
+    entity_values: Mapping[str, Any] | None = None,
 ) -> None:
     """``write_version(**version)``, ``emit(kind, **event)`` and ``record_result(*result)``.
 
-    One statement on PostgreSQL; the merge's hot path writes all three for every submission.
+    ``entity_values``: columns to write on the entity's own row first (a
+    Core UPDATE; the caller keeps the object in step). One statement on
+    PostgreSQL: the merge's hot path writes all of these for every submission.
     """
     if session.get_bind().dialect.name != "postgresql":
+        if entity_values:
+            session.execute(_ENTITY_ROW_UPDATE, {"u_entity_row": entity.id, **entity_values})
         write_version(session, entity, **version)
         emit(session, entity, kind, **event)
         if result is not None:
@@ -457,9 +477,10 @@ def write_version_and_emit(
     lock_feed(session)
     params = {f"v_{k}": v for k, v in _version_row(entity, **version).items()}
     params.update({f"e_{k}": v for k, v in _event_row(entity, kind, **event).items()})
-    if result is None:
-        session.execute(_VERSION_AND_EVENT, params)
-        return
-    params["r_claim_id"] = result[0]
-    params.update({f"r_{k}": result[1][k] for k in _RESULT_KEYS})
-    session.execute(_VERSION_EVENT_AND_RESULT, params)
+    if result is not None:
+        params["r_claim_id"] = result[0]
+        params.update({f"r_{k}": result[1][k] for k in _RESULT_KEYS})
+    if entity_values:
+        params["u_entity_row"] = entity.id
+        params.update({f"u_{k}": v for k, v in entity_values.items()})
+    session.execute(_combined(result is not None, tuple(entity_values or ())), params)

@@ -204,3 +204,27 @@ def test_merge_result_on_the_claim_row_names_record_path_candidates_and_conflict
     assert near.detail == {"candidates": second.candidates} and second.candidates
     assert stale.conflict == "hard"
     assert (flagged.outcome, flagged.entity_id, flagged.detail) == ("updated", person.id, {"conflict": "hard"})
+
+
+def test_merged_changes_are_in_the_stored_row_not_only_on_the_object(db, merge, far_worker):
+    """The merge writes records with Core statements: what the session shows must be what is stored."""
+    created = merge(REGISTRATION, registration())
+    merge(VISIT, {"person": created.entity_uuid, "visit_date": "2026-11-20", "visit_type": "home"})
+    merge(
+        VISIT,
+        {"person": created.entity_uuid, "visit_date": "2026-11-21", "visit_type": "home"},
+        point=FAR_POINT,
+        username="far_worker",
+    )
+    shown = _entity(db, created.entity_uuid)
+    shown_values = (shown.version, shown.unit_path, shown.grid_code, shown.label, dict(shown.properties))
+    db.expire_all()
+    stored = _entity(db, created.entity_uuid)
+    assert (stored.version, stored.unit_path, stored.grid_code, stored.label, dict(stored.properties)) == shown_values
+    assert stored.version == 3 and stored.properties["last_visit_date"] == "2026-11-21"
+    assert stored.grid_code != "410184105005004"  # moved to the far grid
+    lon, lat = db.execute(
+        text("SELECT ST_X(geometry), ST_Y(geometry) FROM entities WHERE id = :id"), {"id": stored.id}
+    ).one()
+    assert (round(lon, 6), round(lat, 6)) == FAR_POINT
+    assert _events(db, stored) == ["created", "updated", "moved", "updated"]
