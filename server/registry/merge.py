@@ -303,18 +303,20 @@ def _find_entity(session: Session, entity_uuid: str) -> Entity | None:
     return entity
 
 
-# The exact-match lookup of the strong key (every digest of the number: current and retired keys).
-_SAME_KEY = (
-    select(Entity)
-    .where(
-        Entity.dataset_id == bindparam("dataset_id"),
-        Entity.id_hash.in_(bindparam("digests", expanding=True)),
-        Entity.status != EntityStatus.MERGED.value,
+def _same_key(digest: Any) -> Any:
+    return (
+        select(Entity)
+        .where(Entity.dataset_id == bindparam("dataset_id"), digest, Entity.status != EntityStatus.MERGED.value)
+        .order_by(Entity.id)
+        .limit(1)
+        .with_for_update()
     )
-    .order_by(Entity.id)
-    .limit(1)
-    .with_for_update()
-)
+
+
+# The exact-match lookup of the strong key: its digest under the current key, or any of its digests
+# while retired keys remain (an expanding IN is re-rendered per call, so only then).
+_SAME_KEY = _same_key(Entity.id_hash == bindparam("digest"))
+_SAME_KEY_ANY = _same_key(Entity.id_hash.in_(bindparam("digests", expanding=True)))
 _ENTITIES = cast(Table, Entity.__table__)
 _ENTITY_INSERT = _ENTITIES.insert().returning(_ENTITIES.c.id)
 _NEW_ENTITY_KEYS = (
@@ -387,9 +389,11 @@ class _Context:
         if id_number:
             # No second registration of the same number can slip in between this check and the insert:
             # every registry writer holds the change-feed lock (store.lock_feed) for its whole transaction.
-            same = self.session.scalar(
-                _SAME_KEY, {"dataset_id": self.ds.id, "digests": self.sealer.digests("resident_id", id_number)}
-            )
+            digests = self.sealer.digests("resident_id", id_number)
+            if len(digests) == 1:
+                same = self.session.scalar(_SAME_KEY, {"dataset_id": self.ds.id, "digest": digests[0]})
+            else:
+                same = self.session.scalar(_SAME_KEY_ANY, {"dataset_id": self.ds.id, "digests": digests})
             if same is not None:
                 return self.update(same, None, "deduplicated")
         if not self.props.get(self.ds.spec.label_property):
