@@ -156,10 +156,11 @@ def test_merging_duplicates_hands_follow_ups_to_the_survivor_and_unmerge_takes_t
                       point=point, username="neighbour")
     assert _entity(db, duplicate.entity_uuid).grid_code == NEIGHBOUR_GRID
     version = _publish(db, monkeypatch)
-    open_id = _created(client, auth, submit(client, auth, "follow_up", version,
-                                            _open_new(duplicate.entity_uuid, "employment", "想找工作"), "neighbour"), "neighbour")
-    done_id = _created(client, auth, submit(client, auth, "follow_up", version,
-                                            _open_new(duplicate.entity_uuid, "medical", "就医"), "neighbour"), "neighbour")
+    def opened(need: str, text: str) -> str:
+        sent = submit(client, auth, "follow_up", version, _open_new(duplicate.entity_uuid, need, text), "neighbour")
+        return _created(client, auth, sent, "neighbour")
+
+    open_id, done_id = opened("employment", "想找工作"), opened("medical", "就医")
     submit(client, auth, "follow_up", version, _close(duplicate.entity_uuid, done_id), "neighbour")
     (candidate,) = client.get("/api/v1/registry/persons/duplicates", headers=auth.headers("supervisor")).get_json()[
         "items"]
