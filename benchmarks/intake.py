@@ -336,7 +336,9 @@ def pg_ceiling(st: Stack, connections: int, seconds: float, payload: bytes) -> d
               "(LIKE submissions INCLUDING INDEXES INCLUDING CONSTRAINTS); "
               "CREATE SEQUENCE IF NOT EXISTS bench_submissions_seq; "
               "ALTER TABLE bench_submissions ALTER COLUMN id SET DEFAULT nextval('bench_submissions_seq')")
-    literal = payload.decode().replace("'", "''")
+    # pgbench reads ":name" as a variable: the colon inside sealed tokens ("<key id>:<base64>") becomes "-"
+    # (same length); the JSON's own ": " separators are left alone.
+    literal = re.sub(r":(?=[A-Za-z0-9_])", "-", payload.decode()).replace("'", "''")
     sample = psql(url, "SELECT id FROM submissions ORDER BY id LIMIT 1")
     scripts = {"plain": f"INSERT INTO bench_ceiling (instance_id, data) VALUES "
                         f"('uuid:' || gen_random_uuid(), '{literal}'::jsonb);\n"}
