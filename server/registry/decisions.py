@@ -33,6 +33,7 @@ from server.registry.models import (
     EntityStatus,
     EntityVersion,
     EventKind,
+    PlacementReview,
     SourceType,
 )
 from server.scope import path_in_scope, scope_clause
@@ -210,10 +211,11 @@ def _load_candidate(
     return candidate
 
 
-def _close(candidate: DuplicateCandidate, user: User, status: CandidateStatus) -> None:
-    candidate.status = status.value
-    candidate.revision += 1
-    candidate.resolved_by, candidate.resolved_at = user.id, datetime.now(UTC)
+def close_decision(item: DuplicateCandidate | PlacementReview, user: User, status: str) -> None:
+    """Decide a queue item (candidate or held move): its status, a new revision (ETag), who and when."""
+    item.status = status
+    item.revision += 1
+    item.resolved_by, item.resolved_at = user.id, datetime.now(UTC)
 
 
 def mark_distinct(
@@ -225,7 +227,7 @@ def mark_distinct(
     candidate = _load_candidate(session, user, ds, candidate_id, if_match)
     if candidate.status != CandidateStatus.OPEN.value:
         raise ConflictError("the candidate is already decided", code="registry.candidate_decided")
-    _close(candidate, user, CandidateStatus.DISTINCT)
+    close_decision(candidate, user, CandidateStatus.DISTINCT.value)
     record(session, user.id, "registry.candidate_distinct", target_type=f"registry.{dataset}", target_id=candidate.id)
     return candidate_view(ds, candidate, service.Viewer.of(user))
 
@@ -340,7 +342,7 @@ def _decided(
     detail: dict[str, Any],
 ) -> dict[str, Any]:
     """Close a merged or unmerged candidate, audit the decision and show the candidate."""
-    _close(candidate, user, status)
+    close_decision(candidate, user, status.value)
     record(session, user.id, f"registry.{status.value}", target_type=f"registry.{ds.row.name}", target_id=survivor_uuid,
            detail={**detail, "candidate": candidate.id})
     return candidate_view(ds, candidate, service.Viewer.of(user))

@@ -19,7 +19,7 @@ from server.accounts.models import User
 from server.audit.service import record
 from server.errors import ConflictError, NotFoundError
 from server.registry import moves, service, store
-from server.registry.decisions import SUPERVISOR, check_if_match, lock_record, review_page
+from server.registry.decisions import SUPERVISOR, check_if_match, close_decision, lock_record, review_page
 from server.registry.models import EntityStatus, PlacementReview, ReviewStatus
 from server.scope import scope_clause
 
@@ -81,12 +81,6 @@ def _load_review(
     return review
 
 
-def _close_review(review: PlacementReview, user: User, status: ReviewStatus) -> None:
-    review.status = status.value
-    review.revision += 1
-    review.resolved_by, review.resolved_at = user.id, datetime.now(UTC)
-
-
 def accept_placement(
     session: Session, user: User, dataset: str, review_id: int, if_match: str | None
 ) -> dict[str, Any]:
@@ -101,7 +95,7 @@ def accept_placement(
             code="registry.placement_stale",
             message_zh="该登记对象状态已变化，迁移不再适用",
         )
-    _close_review(review, user, ReviewStatus.ACCEPTED)  # closed first: the move supersedes only other reviews
+    close_decision(review, user, ReviewStatus.ACCEPTED.value)  # closed first: the move supersedes only other reviews
     source_id = f"placement:{review.id}"
     point = (review.lon, review.lat) if review.lon is not None and review.lat is not None else None
     if entity.unit_path != review.path_to:
@@ -140,7 +134,7 @@ def reject_placement(
     store.lock_feed(session)  # before any row lock (see store.py)
     ds = store.get_dataset(session, dataset)
     review = _load_review(session, user, ds, review_id, if_match)
-    _close_review(review, user, ReviewStatus.REJECTED)
+    close_decision(review, user, ReviewStatus.REJECTED.value)
     record(session, user.id, "registry.placement_rejected", target_type=f"registry.{dataset}",
            target_id=review.entity.uuid, detail={"review": review.id, "from": review.grid_from, "to": review.grid_to})
     return review_view(ds, review, service.Viewer.of(user))
