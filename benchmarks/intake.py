@@ -25,9 +25,7 @@ Then, in one run:
 
 With ``--profile`` it samples the gunicorn workers (and the job workers) with
 py-spy, only threads holding the GIL, during an extra pass per variant and
-prints where the Python CPU goes. ``--what-if`` serves benchmarks/_whatif.py
-instead of server.wsgi: the proposed form-version fixes patched in, to measure
-their gain. The sustained pass is also run with RQ's SimpleWorker (no fork per
+prints where the Python CPU goes. The sustained pass is also run with RQ's SimpleWorker (no fork per
 job) for comparison. Everything it started is stopped at the end, also on
 failure or Ctrl-C.
 """
@@ -604,8 +602,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-compare-simple", dest="compare_simple", action="store_false",
                         help="skip the what-if sustained pass with RQ's SimpleWorker")
     parser.add_argument("--profile", action="store_true", help="py-spy the gunicorn workers in an extra pass")
-    parser.add_argument("--what-if", action="store_true",
-                        help="serve benchmarks/_whatif.py: the proposed form-version fixes patched in")
     parser.add_argument("--skip-sustained", action="store_true", help="accept-only passes (and profiles) only")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, profiles)")
     args = parser.parse_args(argv)
@@ -614,9 +610,8 @@ def main(argv: list[str] | None = None) -> int:
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     photo = make_photo(args.photo_kb * 1000)
     started = time.monotonic()
-    with stack(keep=args.keep, web_workers=args.web_workers, web_threads=args.threads,
-               web_app="benchmarks._whatif:app" if args.what_if else "server.wsgi:app") as st:
-        print(f"gridreg intake benchmark{' (WHAT-IF: benchmarks/_whatif.py patches)' if args.what_if else ''} — "
+    with stack(keep=args.keep, web_workers=args.web_workers, web_threads=args.threads) as st:
+        print(f"gridreg intake benchmark — "
               f"{os.cpu_count()} CPUs, {args.clients} clients, gunicorn "
               f"{args.web_workers}×{args.threads} threads, {args.job_workers} job worker(s), {args.duration:.0f} s per "
               f"variant, photo {len(photo) // 1000} KB; files in {st.base}")
