@@ -43,7 +43,7 @@ from server.settings import Settings
 _AEAD_INFO = b"gridreg/registry/aes-gcm/v1"
 _INDEX_INFO = b"gridreg/registry/blind-index/v1"
 _NONCE = 12
-_BYTES_MAGIC = b"GRS1"
+SEALED_PAYLOAD = b"GRS1"  # how a sealed payload (seal_bytes) begins
 
 
 class SealError(ValueError):
@@ -125,14 +125,14 @@ class Sealer:
     def seal_bytes(self, context: str, data: bytes) -> bytes:
         """Encrypt a whole payload (a raw submission file): ``GRS1`` + key id + nonce + ciphertext."""
         nonce = os.urandom(_NONCE)
-        return _BYTES_MAGIC + self.kid.encode("ascii") + nonce + self._current.aead.encrypt(
+        return SEALED_PAYLOAD + self.kid.encode("ascii") + nonce + self._current.aead.encrypt(
             nonce, data, context.encode("utf-8"))
 
     def open_bytes(self, context: str, sealed: bytes) -> bytes:
         """Decrypt what ``seal_bytes`` made for the same context, under this or a previous key."""
-        if not sealed.startswith(_BYTES_MAGIC):
+        if not sealed.startswith(SEALED_PAYLOAD):
             raise SealError("not a sealed payload")
-        head = len(_BYTES_MAGIC)
+        head = len(SEALED_PAYLOAD)
         key = self._keys.get(sealed[head:head + 8].decode("ascii", "replace"))
         if key is None:
             raise SealError("unknown key id")
@@ -141,6 +141,11 @@ class Sealer:
             return key.aead.decrypt(body[:_NONCE], body[_NONCE:], context.encode("utf-8"))
         except Exception as exc:  # noqa: BLE001 - InvalidTag: one meaning
             raise SealError("payload cannot be opened") from exc
+
+    def payload_needs_reseal(self, stored: bytes) -> bool:
+        """True when a stored payload is plain (written before sealing) or sealed under an older key."""
+        head = len(SEALED_PAYLOAD)
+        return not stored.startswith(SEALED_PAYLOAD) or stored[head:head + 8] != self.kid.encode("ascii")
 
     def needs_reseal(self, token: str) -> bool:
         """True when the token was sealed under an older key."""

@@ -25,13 +25,12 @@ from server import worker
 from server.db import after_commit
 from server.forms.models import definition_by_id
 from server.media.storage import MediaStore, media_store
-from server.registry.crypto import Sealer, SealError
+from server.registry.crypto import SEALED_PAYLOAD, Sealer, SealError
 from server.registry.rekey import BatchResult, UnknownKeyError
 from server.submissions.models import Submission, submission_reseals
 from server.submissions.sealing import open_raw, reseal_answers, seal_answers, seal_raw
 
 _TABLE = cast(Table, Submission.__table__)
-_RESEALS = submission_reseals
 _SET = (update(_TABLE).where(_TABLE.c.id == bindparam("sid"))
         .values(data=bindparam("data"), raw_sha256=bindparam("raw_sha256"), raw_size=bindparam("raw_size")))
 
@@ -78,17 +77,16 @@ def _raw_under_current_key(store: MediaStore, sealer: Sealer, sha: str, instance
         stored = store.read(sha)
     except FileNotFoundError:
         return None  # nothing to protect; the row keeps its address
-    if stored.startswith(b"GRS1"):
-        if stored[4:12].decode("ascii", "replace") == sealer.kid:
-            return None
-        return seal_raw(open_raw(stored, sealer, instance_id), sealer, instance_id)
-    return seal_raw(stored, sealer, instance_id)  # stored in plain text before sealing existed
+    if not sealer.payload_needs_reseal(stored):
+        return None
+    plain = open_raw(stored, sealer, instance_id) if stored.startswith(SEALED_PAYLOAD) else stored
+    return seal_raw(plain, sealer, instance_id)
 
 
 def _apply(session: Session, store: MediaStore, changes: list[dict[str, Any]]) -> None:
-    session.execute(insert(_RESEALS).values(id=1))
+    session.execute(insert(submission_reseals).values(id=1))
     session.execute(_SET, [{k: v for k, v in c.items() if k != "old"} for c in changes])
-    session.execute(delete(_RESEALS))
+    session.execute(delete(submission_reseals))
     gone = [c["old"] for c in changes if c["old"] != c["raw_sha256"]]
     if gone:
         after_commit(session, lambda: _remove(store, gone))
