@@ -181,35 +181,26 @@ def boundary_geojson(unit: AdminUnit) -> dict[str, Any] | None:
     return mapping(to_shape(unit.boundary)) if unit.boundary is not None else None
 
 
-def _point_sql(lon: float, lat: float) -> Any:
-    return func.ST_GeomFromText(f"POINT({lon:.8f} {lat:.8f})", SRID)
+# Built once (every located submission and merge asks): the grid containing the point, by code order.
+_IN_GRID = (AdminUnit.level == UnitLevel.GRID.value,
+            func.ST_Contains(AdminUnit.boundary, func.ST_GeomFromText(bindparam("wkt", type_=String), SRID)))
+_GRID_AT = select(AdminUnit).options(lazyload(AdminUnit.parent)).where(*_IN_GRID).order_by(AdminUnit.code).limit(1)
+# For callers that need only where the grid is (the registry merge): plain columns, no ORM object.
+_GRID_PATH_AT = select(AdminUnit.path, AdminUnit.code).where(*_IN_GRID).order_by(AdminUnit.code).limit(1)
 
 
-# Built once (every located submission asks); the grid is wanted, not its parent.
-_GRID_AT = (
-    select(AdminUnit).options(lazyload(AdminUnit.parent))
-    .where(AdminUnit.level == UnitLevel.GRID.value,
-           func.ST_Contains(AdminUnit.boundary, func.ST_GeomFromText(bindparam("wkt", type_=String), SRID)))
-    .order_by(AdminUnit.code).limit(1))
+def _point_wkt(lon: float, lat: float) -> dict[str, str]:
+    return {"wkt": f"POINT({lon:.8f} {lat:.8f})"}
 
 
 def grid_at(session: Session, lon: float, lat: float) -> AdminUnit | None:
     """The grid whose boundary contains the point, if any (no scope applied)."""
-    return session.scalar(_GRID_AT, {"wkt": f"POINT({lon:.8f} {lat:.8f})"})
-
-
-# The same lookup for callers that need only where the grid is (the registry merge, per submission):
-# plain columns skip loading an ORM object.
-_GRID_PATH_AT = (
-    select(AdminUnit.path, AdminUnit.code)
-    .where(AdminUnit.level == UnitLevel.GRID.value,
-           func.ST_Contains(AdminUnit.boundary, func.ST_GeomFromText(bindparam("wkt", type_=String), SRID)))
-    .order_by(AdminUnit.code).limit(1))
+    return session.scalar(_GRID_AT, _point_wkt(lon, lat))
 
 
 def grid_path_at(session: Session, lon: float, lat: float) -> tuple[str, str] | None:
     """The (path, code) of the grid containing the point, as ``grid_at`` finds it."""
-    row = session.execute(_GRID_PATH_AT, {"wkt": f"POINT({lon:.8f} {lat:.8f})"}).first()
+    row = session.execute(_GRID_PATH_AT, _point_wkt(lon, lat)).first()
     return (row.path, row.code) if row is not None else None
 
 
