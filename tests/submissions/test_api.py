@@ -13,6 +13,7 @@ from server.accounts.service import create_user
 from server.demo import DEMO_PASSWORD
 from server.geo.models import AdminUnit
 from server.submissions.models import Submission
+from server.submissions.schemas import SubmissionReceiptSchema
 from tests.submissions.support import (
     FORM_ID,
     jpeg,
@@ -133,6 +134,7 @@ def test_receipt_is_the_stored_submission(client, auth, registration):
         assert body[key] == shown[key], key
     assert datetime.fromisoformat(body["received_at"]) == datetime.fromisoformat(shown["received_at"])
     assert "data" not in body  # answers are read from the scoped, masked detail, not echoed back
+    assert set(body) == set(SubmissionReceiptSchema().fields)  # the documented schema and the body agree
 
 
 @pytest.mark.parametrize("make, status, code", [
