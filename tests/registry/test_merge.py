@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text
 
@@ -85,6 +86,19 @@ def test_registration_visit_and_move_out_from_another_grid(db, merge, sealer):
     assert {v.unit_path for v in versions} == {home_path}
     assert person.properties["residence_status"] == "departed"
     assert [v.source_id for v in versions][0].startswith("uuid:")
+
+
+def test_an_event_is_dated_the_day_its_submission_arrived_in_the_city(db, merge):
+    # 07:30 and 00:30 in Asia/Shanghai are still the previous day in UTC
+    for n, (received, day) in enumerate(((datetime(2026, 11, 27, 23, 30, tzinfo=UTC), "2026-11-28"),
+                                         (datetime(2026, 11, 28, 16, 30, tzinfo=UTC), "2026-11-29"),
+                                         (datetime(2026, 11, 29, 0, 1, tzinfo=UTC), "2026-11-29"))):
+        data = registration(f"马小{n}", None, birth=f"1985-06-1{n}")
+        del data["arrival_date"]  # no date given: the day it arrived is the event's
+        created = merge(REGISTRATION, data, received_at=received)
+        event = db.scalars(select(RegistryEvent).where(RegistryEvent.entity_id == _entity(db, created.entity_uuid).id)
+                           ).one()
+        assert (event.kind, event.event_date) == ("created", day)
 
 
 def test_merging_the_same_submission_twice_changes_nothing(db, merge):
