@@ -1,7 +1,10 @@
 """Date, dateTime and time handling for ODK's date functions and date arithmetic.
 
-ODK represents dates as days since 1970-01-01 when they take part in
-arithmetic; dateTimes are fractional days measured in UTC (so
+Following JavaRosa (ODK Collect's engine), a date or dateTime used as a number
+is the whole number of days from 1970-01-01 to the calendar day it falls on in
+the evaluation time zone (DateUtils.daysSinceEpoch), so ``now() >= today()``
+holds at any hour; only decimal-date-time() keeps the exact instant, as
+fractional days since 1970-01-01T00:00Z (so
 decimal-date-time('2018-04-24T15:30:00.000-07:00') is 17645.9375). Wall-clock
 values without an offset are read in the evaluation time zone.
 """
@@ -85,14 +88,14 @@ def datetime_to_days(dt: datetime) -> float:
 
 
 def string_to_days(s: str, tz: tzinfo) -> float | None:
-    """Days for a date string, fractional days for a dateTime string, else None."""
+    """Whole days since 1970-01-01 of the local calendar day of a date or dateTime string, else None."""
     if len(s) < 10 or not s.lstrip()[:4].isdigit():
         return None
     d = parse_date(s)
     if d is not None:
         return date_to_days(d)
     dt = parse_datetime(s, tz)
-    return None if dt is None else datetime_to_days(dt)
+    return None if dt is None else date_to_days(dt.astimezone(tz).date())
 
 
 def days_to_date(days: float) -> date:

@@ -1,7 +1,8 @@
 // Dates, dateTimes and times for ODK's date functions (port of dates.py). A date is
 // {y, m, d}; a dateTime is {dt: true, sec, us, off}: whole UTC seconds since the epoch,
-// microseconds, and the UTC offset (seconds) it is shown in. Day counts: days since
-// 1970-01-01; dateTimes are fractional days in UTC.
+// microseconds, and the UTC offset (seconds) it is shown in. As in JavaRosa, a date or
+// dateTime used as a number is the whole days since 1970-01-01 of the local calendar day it
+// falls on; decimal-date-time() keeps the instant as fractional days in UTC.
 import { civilToDays, daysToCivil, getTz, wallOffset } from './tz.js'
 import { roundHalfEven } from './numbers.js'
 
@@ -74,13 +75,13 @@ export const dateToDays = (d) => civilToDays(d.y, d.m, d.d)
 
 export const datetimeToDays = (dt) => (dt.sec + dt.us / 1e6) / 86400
 
-/** Days for a date string, fractional days for a dateTime string, else null. */
+/** Whole days since 1970-01-01 of the local calendar day of a date or dateTime string, else null. */
 export function stringToDays (s, tz) {
   if (s.length < 10 || !/^[0-9]{4}/.test(s.trimStart().slice(0, 4))) return null
   const d = parseDate(s)
   if (d !== null) return dateToDays(d)
   const dt = parseDatetime(s, tz)
-  return dt === null ? null : datetimeToDays(dt)
+  return dt === null ? null : dateToDays(fields(inZone(dt, tz)))
 }
 
 export const daysToDate = (days) => daysToCivil(Math.floor(days))
