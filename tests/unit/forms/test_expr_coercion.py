@@ -25,7 +25,8 @@ def test_number_to_string(value: float, text: str) -> None:
     ("value", "expected"),
     [("", math.nan), ("  42 ", 42.0), ("-1.5", -1.5), (".5", 0.5), ("1e3", math.nan), ("+1", math.nan),
      ("0x10", math.nan), (True, 1.0), (False, 0.0), (2.5, 2.5), ("1970-01-03", 2.0),
-     ("1970-01-01T12:00:00Z", 0.0), ("1970-01-01T20:00:00Z", 1.0), ("2026-02-30", math.nan)],
+     ("1970-01-01T12:00:00Z", 0.0), ("1970-01-01T20:00:00Z", 1.0), ("2026-02-30", math.nan),
+     ("2026-11-28T10:00:00+25:00", math.nan)],
 )
 def test_to_number(value: object, expected: float) -> None:
     got = to_number(value)
