@@ -162,3 +162,24 @@ test('cn_resident_id answers are checked like the server does; trigger calculati
   assert.equal(m.data.seen, 'at-110105194912310021')
   assert.deepEqual(m.validate(def.fields), { '/data/rid': { key: 'residentId_check_char' } })
 })
+
+test('date constraints hold at every hour of a Shanghai morning (injected clock)', () => {
+  const def = {
+    ...DEF,
+    fields: [
+      f('d', 'date', { constraint: '. <= now()', constraint_message: { zh: '不能晚于今天' } }),
+      f('seen', 'dateTime', { constraint: '. >= today()', constraint_message: { zh: '不能早于今天' } })
+    ],
+    choices: {},
+    refs: { d: '/data/d', seen: '/data/seen' },
+    repeats: []
+  }
+  for (const hhmm of ['00:30', '07:59', '08:01']) {
+    const m = new FormModel(def, { instanceID: 'abc', now: () => Date.parse(`2026-11-28T${hhmm}:00+08:00`) })
+    m.set('/data/d', '2026-11-28')
+    m.set('/data/seen', '2026-11-28T00:10:00.000+08:00')
+    assert.deepEqual(m.validate(def.fields), {}, hhmm)
+    m.set('/data/d', '2026-11-29')
+    assert.deepEqual(Object.keys(m.validate(def.fields)), ['/data/d'], hhmm)
+  }
+})

@@ -150,6 +150,26 @@ def test_numeric_types_on_a_small_form() -> None:
                                                                           ("/data/d", "value.type")}
 
 
+@pytest.mark.parametrize("hhmm", ["00:30", "07:59", "08:01"])
+def test_date_constraints_hold_at_every_hour_of_a_shanghai_morning(hhmm: str) -> None:
+    f = small({"type": "date", "name": "d", "label": "D", "constraint": ". <= now()"},
+              {"type": "dateTime", "name": "seen", "label": "Seen", "constraint": ". >= today()"},
+              {"type": "calculate", "name": "same_day", "calculation": "if(now() >= today(), 'yes', 'no')"})
+    now = datetime.fromisoformat(f"2026-11-28T{hhmm}:00+08:00")
+    data = {"data": {"d": "2026-11-28", "seen": "2026-11-28T00:10:00.000+08:00", "same_day": "yes"}}
+    assert validate_submission(f, data, clock=lambda: now) == []
+    data["data"]["d"] = "2026-11-29"
+    assert codes(validate_submission(f, data, clock=lambda: now)) == {("/data/d", "value.constraint")}
+
+
+def test_time_offsets_of_a_day_or_more_are_not_times() -> None:
+    f = small({"type": "time", "name": "t", "label": "T", "constraint": "decimal-time(.) < 0.9"},
+              {"type": "dateTime", "name": "dt", "label": "DT", "constraint": ". <= now()"})
+    bad = {"t": "10:00:00.000+25:00", "dt": "2026-11-28T10:00:00.000+08:60"}
+    assert codes(validate_submission(f, {"data": bad}, clock=clock)) == {("/data/t", "value.type"),
+                                                                        ("/data/dt", "value.type")}
+
+
 def test_constraint_uses_the_forms_message_and_skips_empty_values() -> None:
     data, files = registration()
     data["data"]["identity"]["phone"] = "12345"
