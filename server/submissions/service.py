@@ -369,7 +369,14 @@ def _edit_root(session: Session, user: User, form_version: FormVersion, deprecat
 
 def _geotag(session: Session, user: User, definition: Mapping[str, Any],
             location: rules.Location | None) -> tuple[AdminUnit | None, dict[str, Any]]:
-    """The unit the submission belongs to, and its location flags."""
+    """The unit the submission is filed under, and its location flags.
+
+    A submission made inside its submitter's scope is filed under the grid it
+    was made in. One made outside (or outside every grid) is filed under the
+    submitter's own unit: it belongs to the submitter's supervisors for review,
+    flagged ``outside_scope`` with the grid where the point lies. Where the
+    registry record goes is the placement rules' decision (registry/moves.py).
+    """
     own = user.scope_units[0] if user.scope_units else None
     if location is None:
         return own, {Flag.NO_LOCATION.value: {}}
@@ -377,6 +384,7 @@ def _geotag(session: Session, user: User, definition: Mapping[str, Any],
     grid = grid_at(session, location.lon, location.lat)
     unit = grid if grid is not None else own
     if not sees_everything(user) and (grid is None or not path_in_scope(user, grid.path)):
+        unit = own if own is not None else grid
         distances = [d for d in (distance_to_unit_m(u, location.lon, location.lat) for u in user.scope_units)
                      if d == d]
         flags[Flag.OUTSIDE_SCOPE.value] = {
