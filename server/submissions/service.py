@@ -369,14 +369,8 @@ def _edit_root(session: Session, user: User, form_version: FormVersion, deprecat
 
 def _geotag(session: Session, user: User, definition: Mapping[str, Any],
             location: rules.Location | None) -> tuple[AdminUnit | None, dict[str, Any]]:
-    """The unit the submission is filed under, and its location flags.
-
-    A submission made inside its submitter's scope is filed under the grid it
-    was made in. One made outside (or outside every grid) is filed under the
-    submitter's own unit: it belongs to the submitter's supervisors for review,
-    flagged ``outside_scope`` with the grid where the point lies. Where the
-    registry record goes is the placement rules' decision (registry/moves.py).
-    """
+    """The unit the submission is filed under (the grid it was made in, or outside the submitter's scope
+    the submitter's own unit, for their supervisor's review), and its location flags."""
     own = user.scope_units[0] if user.scope_units else None
     if location is None:
         return own, {Flag.NO_LOCATION.value: {}}
