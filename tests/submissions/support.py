@@ -221,6 +221,10 @@ def assert_masked_and_sealed(client: Any, auth: Any, db: Session, instance_id: s
     record = client.get(f"{base}/{entity_id}", headers=auth.headers("supervisor")).get_json()
     assert record["label"] == masked and record["properties"]["resident_id"] == "6501**********2318"
 
+    for reader in ("supervisor", "admin"):  # lists show no data at all, whoever reads them
+        listed = client.get(f"/api/v1/forms/{LABELLED_FORM_ID}/submissions", headers=auth.headers(reader))
+        assert listed.status_code == 200 and LABELLED_ID not in listed.get_data(as_text=True), reader
+        assert instance_id in listed.get_data(as_text=True), reader
     full = client.get(f"/api/v1/submissions/{instance_id}", headers=auth.headers("admin")).get_json()["data"]
     assert (full.get("data") or full)["meta"]["instanceName"] == f"{LABELLED_NAME} {LABELLED_ID}"
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "submission.read")
