@@ -84,11 +84,14 @@ def test_0007_files_earlier_outside_submissions_under_their_submitter(db, settin
     made_in = away.flags["outside_scope"]["grid"]
     made_in_unit = db.scalar(select(AdminUnit).where(AdminUnit.code == made_in))
     db.execute(update(Submission).where(Submission.id == away.id)  # how intake filed it before
-               .values(unit_id=made_in_unit.id, unit_path=made_in_unit.path))
+               .values(unit_id=made_in_unit.id, unit_path=made_in_unit.path, located_path=None))
     db.flush()
     revision = importlib.import_module("migrations.versions.20261207_0007_submissions_filed_with_submitter")
-    with Operations.context(MigrationContext.configure(db.connection())):
+    with Operations.context(MigrationContext.configure(db.connection())) as op:
+        op.drop_index("ix_submissions_located_path", table_name="submissions")  # as before 0007
+        op.drop_column("submissions", "located_path")
         revision.upgrade()
     db.expire_all()
-    assert [(s.unit_id, s.unit_path) for s in db.scalars(select(Submission).order_by(Submission.id))] == [
-        (own_grid.id, own_grid.path), (own_grid.id, own_grid.path)]
+    assert [(s.unit_id, s.unit_path, s.located_path)
+            for s in db.scalars(select(Submission).order_by(Submission.id))] == [
+        (own_grid.id, own_grid.path, None), (own_grid.id, own_grid.path, made_in_unit.path)]

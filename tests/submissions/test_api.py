@@ -295,7 +295,7 @@ def test_reading_a_submission_is_audited(client, auth, registration, db):
 
 
 def test_a_submission_made_in_another_township_is_reviewed_by_its_submitters_supervisor(client, auth, registration,
-                                                                                         db):
+                                                                                         db, outsider):
     from server.geo.service import ancestors, grid_at
 
     far_grid = grid_at(db, 113.60, 34.30)
@@ -312,5 +312,7 @@ def test_a_submission_made_in_another_township_is_reviewed_by_its_submitters_sup
     assert shown.status_code == 200, shown.get_json()
     assert shown.get_json()["flags"]["outside_scope"]["grid"] == far_grid.code  # where it was made
     assert [i["instance_id"] for i in _list(client, auth, flag="outside_scope")["items"]] == [f"uuid:{iid}"]
-    assert detail(client, auth, iid, user="far_supervisor").status_code == 404
-    assert _list(client, auth, user="far_supervisor")["items"] == []
+    # the township it was made in sees it too (it holds the registry records it touched), no one else
+    assert detail(client, auth, iid, user="far_supervisor").status_code == 200
+    assert [i["instance_id"] for i in _list(client, auth, user="far_supervisor")["items"]] == [f"uuid:{iid}"]
+    assert detail(client, auth, iid, user=outsider).status_code == 404
