@@ -188,6 +188,8 @@ class _Run:
             return
         if fp.choices is not None and not self.check_choices(fp, stripped, ctx, path):
             return
+        if fp.repeat_choices is not None and not self.check_repeat_choices(fp, stripped, ctx, path):
+            return
         if fp.attachment and stripped not in self.attachments:
             self.add(path, "value.attachment_missing", message("value.attachment_missing", self.lang, value=stripped))
         if fp.resident_id:
@@ -237,6 +239,19 @@ class _Run:
             if hidden:
                 self.add(path, "value.choice_filtered",
                          message("value.choice_filtered", self.lang, value=" ".join(hidden)))
+                return False
+        return True
+
+    def check_repeat_choices(self, fp: FieldPlan, text: str, ctx: EvalContext | None, path: str) -> bool:
+        assert fp.repeat_choices is not None
+        tokens = text.split() if fp.multiple else [text]
+        found = fp.repeat_choices.check(ctx or self.at(path), tokens)
+        if found is None:
+            return True
+        unknown, hidden = found
+        for code, values in (("value.choice_unknown", unknown), ("value.choice_filtered", hidden)):
+            if values:
+                self.add(path, code, message(code, self.lang, value=" ".join(values)))
                 return False
         return True
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from server.forms.compiled import iter_fields
 from server.forms.compiler import WorkbookError, compile_workbook
 from tests.unit.forms.fixtures.workbooks import simple_form, xlsform
 
@@ -82,12 +83,48 @@ def test_unknown_type() -> None:
     assert where(refused(data)) == {("survey", 3, "type", "form.unknown_type")}
 
 
-def test_duplicate_names_anywhere_in_the_form() -> None:
+def test_duplicate_names_in_the_same_group() -> None:
+    data = simple_form(TEXT, {"type": "begin_group", "name": "g", "label": "G"}, {"type": "integer", "name": "b",
+                       "label": "B"}, {"type": "integer", "name": "b", "label": "B again"},
+                       {"type": "end_group", "name": "g"})
+    problems = refused(data)
+    assert where(problems) == {("survey", 5, "name", "form.duplicate_name")}
+    assert "row 4" in problems[0]["message"]
+
+
+def test_a_name_in_several_groups_compiles_without_a_ref() -> None:
     data = simple_form(TEXT, {"type": "begin_group", "name": "g", "label": "G"}, {"type": "integer", "name": "a",
                        "label": "A again"}, {"type": "end_group", "name": "g"})
-    problems = refused(data)
-    assert where(problems) == {("survey", 4, "name", "form.duplicate_name")}
-    assert "row 2" in problems[0]["message"]
+    form = compile_workbook(data, "t.xlsx")
+    assert [f["path"] for f in iter_fields(form.definition["fields"]) if f["name"] == "a"] == ["/data/a", "/data/g/a"]
+    assert "a" not in form.definition["refs"] and form.definition["refs"]["g"] == "/data/g"
+
+
+@pytest.mark.parametrize(("column", "text"), [("relevant", "${a} = 1"), ("label", "A is ${a}"),
+                                              ("calculation", "${last-saved#a}")])
+def test_a_reference_to_a_name_in_several_groups(column: str, text: str) -> None:
+    rows = [TEXT, {"type": "begin_group", "name": "g", "label": "G"}, {"type": "integer", "name": "a", "label": "A"},
+            {"type": "end_group", "name": "g"}, {"type": "calculate" if column == "calculation" else "note",
+                                                  "name": "n", "label": "N", column: text}]
+    problems = refused(simple_form(*rows))
+    assert where(problems) == {("survey", 6, column, "form.ambiguous_reference")}
+
+
+def test_capitalised_headers_are_located_as_written() -> None:
+    data = xlsform([{"Type": "integer", "Name": "a", "Label": "A", "Relevant": "${nope} > 1"}],
+                   settings=[{"form_id": "t"}], titles={"survey": "Survey"})
+    assert where(refused(data)) == {("survey", 2, "Relevant", "form.unknown_reference")}
+
+
+def test_header_spelt_twice_is_a_duplicate_column() -> None:
+    data = xlsform([{"type": "integer", "Type": "text", "name": "a", "label": "A"}], settings=[{"form_id": "t"}])
+    assert ("survey", 1, "Type", "form.duplicate_column") in where(refused(data))
+
+
+def test_smart_quotes_are_plain_quotes_as_in_pyxform() -> None:
+    form = compile_workbook(simple_form(TEXT, {"type": "integer", "name": "b", "label": "B",
+                                               "relevant": "${a} = \u2018yes\u2019"}), "t.xlsx")
+    assert [f["relevant"] for f in form.definition["fields"] if f["name"] == "b"] == ["${a} = 'yes'"]
 
 
 def test_unknown_reference() -> None:
