@@ -13,10 +13,13 @@ repeat: its ``choices_from`` is that question's path and ``list_name`` is null.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 
 from server.domain.datasets import DatasetSpec, PropertyType
 
@@ -28,6 +31,16 @@ _TYPE_MAP = {
     "photo": "image",
     "trigger": "acknowledge",
 }
+# The types of compiled_form.schema.json, in the order an older pyxform spelling is matched to them.
+CANONICAL_TYPES = (
+    "text", "integer", "decimal", "date", "time", "dateTime", "geopoint", "geotrace", "geoshape", "select_one",
+    "select_multiple", "select_one_from_file", "select_multiple_from_file", "select_one_external", "rank", "image",
+    "audio", "video", "file", "note", "calculate", "hidden", "acknowledge", "barcode", "range", "osm",
+    "xml-external", "csv-external", "start", "end", "today", "deviceid", "username", "phonenumber", "subscriberid",
+    "simserial", "email", "audit", "start-geopoint", "background-audio", "background-geopoint", "group", "repeat",
+)
+_BIND_TYPES = {"string": "text", "int": "integer", "decimal": "decimal", "date": "date", "dateTime": "dateTime",
+               "geopoint": "geopoint", "binary": "file"}
 META_TYPES = frozenset({
     "start", "end", "today", "deviceid", "username", "phonenumber", "subscriberid", "simserial", "email",
     "audit", "start-geopoint", "background-audio", "background-geopoint",
@@ -178,12 +191,27 @@ class _Builder:
 
     @staticmethod
     def _type(node: Mapping[str, Any]) -> str:
-        raw = str(node.get("type"))
-        mapped = _TYPE_MAP.get(raw, raw)
+        mapped = canonical_type(str(node.get("type")))
         itemset = str(node.get("itemset") or "")
         if mapped in ("select_one", "select_multiple") and itemset.lower().endswith(_FILE_SUFFIXES):
             return mapped + "_from_file"
         return mapped
+
+
+@functools.cache
+def canonical_type(raw: str) -> str:
+    """gridreg's name of a pyxform type, older spellings included ('int' -> 'integer', 'gps' -> 'geopoint')."""
+    mapped = _TYPE_MAP.get(raw, raw)
+    entry = QUESTION_TYPE_DICT.get(raw)
+    if mapped in CANONICAL_TYPES or entry is None:
+        return mapped
+    pyxform_name = {v: k for k, v in _TYPE_MAP.items()}
+    for name in CANONICAL_TYPES:
+        if QUESTION_TYPE_DICT.get(pyxform_name.get(name, name)) == entry:
+            return name
+    if raw.startswith("uri:") and raw[4:] in CANONICAL_TYPES:
+        return raw[4:]
+    return _BIND_TYPES.get(str((entry.get("bind") or {}).get("type")), mapped)
 
 
 def _media(value: Any) -> Mapping[str, Any]:

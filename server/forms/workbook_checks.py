@@ -56,9 +56,13 @@ _YES_NO = frozenset({"yes", "no", "true", "false", "true()", "false()", ""})
 _CONTROL = frozenset({"begin group", "end group", "begin repeat", "end repeat", "begin loop", "end loop"})
 _SELECT_PREFIXES = (
     "select_one_from_file", "select_multiple_from_file", "select one from file", "select multiple from file",
-    "select_one_external", "select_one", "select_multiple", "select one", "select all that apply",
-    "select multiple", "rank",
+    "select_one_external",
+    # older spellings pyxform still reads (its aliases.select)
+    "add select one prompt using", "add select multiple prompt using", "select all that apply from",
+    "select one from", "select1",
+    "select_one", "select_multiple", "select one", "select all that apply", "select multiple", "rank",
 )
+_OTHER_SUFFIXES = (" or_other", " or specify other", " or other")
 _FILE_SELECT_PREFIXES = ("select_one_from_file", "select_multiple_from_file", "select one from file",
                  "select multiple from file")
 _SELECT_BASES = frozenset(p.replace(" ", "_") for p in _SELECT_PREFIXES)
@@ -148,8 +152,9 @@ def type_info(raw_type: str) -> tuple[str, str | None]:
     for prefix in _SELECT_PREFIXES:
         if low == prefix or low.startswith(prefix + " "):
             arg = text[len(prefix):].strip()
-            if arg.endswith(" or_other"):
-                arg = arg[: -len(" or_other")].strip()
+            for suffix in _OTHER_SUFFIXES:
+                if arg.endswith(suffix):
+                    arg = arg[: -len(suffix)].strip()
             return prefix.replace(" ", "_"), arg or None
     return low.replace("_", " ") if low.replace("_", " ") in _CONTROL else text, None
 
@@ -225,6 +230,8 @@ def _scan_survey(survey: Sequence[Mapping[str, Any]], out: list[WorkbookProblem]
             continue
         if base == "audit" and not name:
             name = "audit"  # pyxform names the audit itself
+        if base == "note" and not name:
+            name = f"generated_note_name_{rownum}"  # and notes without a name
         if not name:
             out.append(problem("survey", rownum, "name", "form.missing_name", "the row has no name"))
             continue
@@ -242,7 +249,7 @@ def _scan_survey(survey: Sequence[Mapping[str, Any]], out: list[WorkbookProblem]
 
 def _check_choices(defn: Any, out: list[WorkbookProblem], allow_duplicates: bool = False) -> set[str]:
     lists: set[str] = set()
-    if defn.choices is None:
+    if not defn.choices:  # pyxform ignores an empty choices sheet
         return lists
     headers = header_names(defn.choices_header)
     for column in ("list_name", "name"):

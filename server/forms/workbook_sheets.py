@@ -61,13 +61,30 @@ class NormalisedSheets:
         return self.columns.get(sheet, {}).get(column, column)
 
 
-def canonical_header(sheet: str, header: str) -> str:
-    """The header as pyxform understands it: the first '::' token snake-cased if that names a known column."""
+def canonical_header(sheet: str, header: str, double_colon: bool = True) -> str:
+    """The header as pyxform understands it: the first '::' token snake-cased if that names a known column.
+
+    In a sheet with no '::' header at all pyxform splits on ':' ('label:english'), keeping 'jr:count' whole.
+    """
+    if not double_colon and ":" in header:
+        tokens: list[str] = []
+        for token in header.split(":"):
+            if tokens and tokens[-1] == "jr":
+                tokens[-1] = "jr:" + token
+            else:
+                tokens.append(token)
+        if len(tokens) > 1 and to_snake_case(tokens[0]) in _KNOWN[sheet]:
+            header = "::".join(t.strip() for t in tokens)
     first, sep, rest = header.partition("::")
     snake = to_snake_case(first)
     if snake != first and snake in _KNOWN[sheet]:
         return str(snake + sep + rest)
     return header
+
+
+def _double_colon(header: Sequence[Mapping[str, Any]] | None, rows: Sequence[Mapping[str, Any]] | None) -> bool:
+    keys = list(header[0]) if header else [k for r in (rows or [])[:100] for k in (r or {})]
+    return any("::" in str(k) for k in keys)
 
 
 def normalise(defn: DefinitionData) -> NormalisedSheets:
@@ -81,11 +98,11 @@ def normalise(defn: DefinitionData) -> NormalisedSheets:
         if sheet == "settings":
             continue
         rows = getattr(defn, sheet)
-        changes[sheet] = _sheet(result, sheet, rows, getattr(defn, sheet + "_header"),
-                                strip=strip_survey and sheet == "survey")
         header = getattr(defn, sheet + "_header")
+        changes[sheet] = _sheet(result, sheet, rows, header, strip=strip_survey and sheet == "survey")
         if header:
-            changes[sheet + "_header"] = [{canonical_header(sheet, str(k)): None for k in header[0]}]
+            double = _double_colon(header, rows)
+            changes[sheet + "_header"] = [{canonical_header(sheet, str(k), double): None for k in header[0]}]
     if defn.settings_header:
         changes["settings_header"] = [{canonical_header("settings", str(k)): None for k in defn.settings_header[0]}]
     result.defn = replace(defn, **changes)
@@ -97,8 +114,9 @@ def _sheet(result: NormalisedSheets, sheet: str, rows: Sequence[Mapping[str, Any
     if rows is None:
         return None
     names = result.columns.setdefault(sheet, {})
+    double = _double_colon(header, rows)
     for original in (header[0] if header else {}):
-        canonical = canonical_header(sheet, str(original))
+        canonical = canonical_header(sheet, str(original), double)
         if canonical in names and names[canonical] != original:
             result.duplicates.append((sheet, names[canonical], str(original)))
             continue
@@ -107,7 +125,7 @@ def _sheet(result: NormalisedSheets, sheet: str, rows: Sequence[Mapping[str, Any
     for row in rows:
         clean: dict[str, Any] = {}
         for key, value in (row or {}).items():
-            canonical = canonical_header(sheet, str(key))
+            canonical = canonical_header(sheet, str(key), double)
             if canonical in clean:
                 continue
             clean[canonical] = clean_text_values(value, strip_whitespace=strip) if isinstance(value, str) else value

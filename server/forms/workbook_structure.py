@@ -1,8 +1,8 @@
 """Structural checks on the survey and choices sheets: names by group, unsupported types, what Collect refuses.
 
 pyxform accepts some workbooks that ODK Collect then cannot open (ODK Validate,
-i.e. JavaRosa, refuses them): a choice without a label in a list a select uses
-("<label> node for itemset doesn't exist"), and a group with nothing to show
+i.e. JavaRosa, refuses them): a choice with neither a label nor a media file in
+a list a select uses ("<label> node for itemset doesn't exist"), and a group with nothing to show
 ("Group has no children!"), either empty or holding only calculations and
 metadata. The first is checked on the choices sheet, the second on the XForm
 pyxform wrote, since that is exactly what JavaRosa parses. Types pyxform knows
@@ -22,6 +22,7 @@ _XF = "{http://www.w3.org/2002/xforms}"
 _H = "{http://www.w3.org/1999/xhtml}"
 _REPEAT_LIST_RE = re.compile(r"^\$\{\s*([^\W\d][\w.\-]*)\s*\}$")
 _NOT_CONTROLS = frozenset({_XF + "label", _XF + "hint"})
+_LABEL_COLUMNS = frozenset({"label", "image", "big-image", "audio", "video", "media"})
 
 
 class SurveyIndex:
@@ -85,8 +86,9 @@ def unsupported_type(base: str, raw_type: str) -> str | None:
 
 
 def _has_label(row: Mapping[str, Any]) -> bool:
+    """A label or a media file (an image is enough for Collect) in some language."""
     for key, value in row.items():
-        if (key == "label" or key.startswith("label::")) and str(value if value is not None else "").strip():
+        if key.split("::", 1)[0] in _LABEL_COLUMNS and str(value if value is not None else "").strip():
             return True
     return False
 

@@ -328,3 +328,22 @@ def test_empty_group_is_refused(client, auth, inside):
     assert [(p["sheet"], p["row"], p["column"], p["code"]) for p in problems] == [
         ("survey", 3, "type", "form.empty_group")]
     assert "g" in problems[0]["message"] and "空" in problems[0]["message"]
+
+
+def test_older_spellings_pyxform_still_reads(client, auth):
+    survey = [{"type": "note", "label:english": "Welcome"},
+              {"type": "int", "name": "age", "label:english": "Age"},
+              {"type": "gps", "name": "where", "label:english": "Where"},
+              {"type": "select one from yn or specify other", "name": "ok", "label:english": "OK?"},
+              {"type": "select_one pics", "name": "face", "label:english": "Face"}]
+    choices = [{"list name": "yn", "name": "yes", "label:english": "Yes"},
+               {"list name": "yn", "name": "no", "label:english": "No"},
+               {"list name": "pics", "name": "happy", "image:english": "happy.jpg"}]
+    definition = _accepted_definition(client, auth, xlsform(survey, choices, _settings("old_style")), "old_style")
+    assert [(f["name"], f["type"]) for f in definition["fields"][:6]] == [
+        ("generated_note_name_2", "note"), ("age", "integer"), ("where", "geopoint"), ("ok", "select_one"),
+        ("ok_other", "text"), ("face", "select_one")]
+    assert _issues(definition, {"age": "40", "where": "34.7 113.6 0 0", "ok": "other", "ok_other": "maybe",
+                                "face": "happy"}) == set()
+    assert _issues(definition, {"age": "forty", "where": "north", "ok": "yes"}) == {
+        ("/data/age", "value.type"), ("/data/where", "value.type")}

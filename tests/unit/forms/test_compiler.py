@@ -172,3 +172,14 @@ def test_compatibility_features_match_the_json_schema() -> None:
     assert fields["/data/t"]["media"] is None and form.media_files == ()
     assert "dup" not in form.definition["refs"] and form.definition["refs"]["t"] == "/data/t"
     assert fields["/data/meta/audit"]["type"] == "audit"
+
+
+@pytest.mark.parametrize(("raw", "canonical"), [
+    ("int", "integer"), ("string", "text"), ("gps", "geopoint"), ("datetime", "dateTime"), ("q picture", "image"),
+    ("add calculate prompt", "calculate"), ("uri:deviceid", "deviceid"), ("phone number", "text"),
+    ("select one", "select_one"), ("photo", "image"), ("text", "text"),
+])
+def test_older_type_spellings_compile_to_the_contract_types(raw: str, canonical: str) -> None:
+    from server.forms.compiled import canonical_type
+
+    assert canonical_type(raw) == canonical

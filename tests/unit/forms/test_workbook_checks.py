@@ -250,3 +250,13 @@ def test_problems_are_json_ready_and_in_sheet_order() -> None:
     problems = refused(data)
     assert [p["row"] for p in problems] == [3, 4]
     assert all(set(p) == {"sheet", "row", "column", "code", "message"} for p in problems)
+
+
+def test_an_empty_choices_sheet_is_ignored_as_pyxform_does() -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(simple_form(TEXT)))
+    book.create_sheet("choices")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert compile_workbook(buffer.getvalue(), "t.xlsx").definition["choices"] == {}
