@@ -4,8 +4,10 @@ pyxform reads the workbook and writes the XForm for ODK Collect; its survey JSON
 is turned into gridreg's compiled form JSON (``compiled.build_definition``).
 Because pyxform stops at its first error and never parses expressions, the raw
 upload is first checked for size and zip bombs, then every row is checked by
-``workbook_checks`` with gridreg's own expression parser; pyxform's error, if
-any, is added as one more located entry. Every problem comes back at once in a
+``workbook_checks`` with gridreg's own expression parser, on the sheets spelt as
+pyxform reads them (``workbook_sheets``); pyxform's error, if any, is added as
+one more located entry, and the XForm it writes is checked for what ODK Collect
+would refuse to open (``workbook_structure``). Every problem comes back at once in a
 ``WorkbookError`` (HTTP 422, code ``form.invalid_workbook``) whose
 ``errors == {"workbook": [{"sheet", "row", "column", "code", "message"}, ...]}``;
 ``row`` is the sheet's 1-based row (the header is row 1), and ``sheet``, ``row``
@@ -37,15 +39,8 @@ from pyxform.xls2xform import convert
 from server.domain.datasets import DatasetSpec, load_datasets
 from server.errors import AppError
 from server.forms.compiled import CompiledForm, FormEntities, build_definition
-from server.forms.workbook_checks import (
-    WorkbookProblem,
-    check_definition,
-    check_file,
-    file_extension,
-    problem,
-    sorted_problems,
-    type_info,
-)
+from server.forms.workbook_checks import check_definition, check_file, file_extension, type_info
+from server.forms.workbook_problems import WorkbookProblem, problem, sorted_problems
 from server.forms.workbook_sheets import NormalisedSheets, normalise
 from server.forms.workbook_structure import check_empty_groups
 

@@ -17,31 +17,21 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any, TypedDict
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 from pyxform.utils import default_is_dynamic
 
 from server.domain.datasets import DatasetSpec, PropertyType
 from server.forms.expr import ExprSyntaxError, check_calls, check_functions, parse
+from server.forms.workbook_problems import WorkbookProblem, problem, row_number
 from server.forms.workbook_structure import (
     SurveyIndex,
     check_choice_labels,
     repeat_question,
     unsupported_type,
 )
-
-
-class WorkbookProblem(TypedDict):
-    """One located problem in a workbook."""
-
-    sheet: str | None
-    row: int | None
-    column: str | None
-    code: str
-    message: str
-
 
 # Zip-bomb limits: an honest XLSForm (3,000 choices, 5 sheets) unpacks to a few MB.
 MAX_UNCOMPRESSED_BYTES = 200_000_000
@@ -79,11 +69,6 @@ _SURVEY_EXPR_COLUMNS = {
 }
 _ENTITY_EXPR_COLUMNS = ("create_if", "update_if", "label", "entity_id")
 _TEXT_COLUMNS = ("label", "hint", "constraint_message", "required_message", "guidance_hint")
-
-
-def problem(sheet: str | None, row: int | None, column: str | None, code: str, message: str) -> WorkbookProblem:
-    """Build one located problem."""
-    return {"sheet": sheet, "row": row, "column": column, "code": code, "message": message}
 
 
 # --------------------------------------------------------------------------- file level
@@ -135,11 +120,6 @@ def _check_zip(data: bytes) -> list[WorkbookProblem]:
 
 
 # --------------------------------------------------------------------------- sheet level
-def row_number(index: int) -> int:
-    """Sheet row of the index-th data row (the header is row 1)."""
-    return index + 2
-
-
 def header_names(header: Sequence[Mapping[str, Any]] | None) -> list[str]:
     """Column names from pyxform's ``<sheet>_header`` entry."""
     return [str(k) for k in header[0]] if header else []
@@ -392,9 +372,3 @@ def resident_id_properties(spec: DatasetSpec | None) -> frozenset[str]:
     if spec is None:
         return frozenset()
     return frozenset(p.name for p in spec.properties.values() if p.type is PropertyType.CN_RESIDENT_ID)
-
-
-def sorted_problems(problems: Iterable[WorkbookProblem]) -> list[WorkbookProblem]:
-    """Problems in sheet order, then row, then column (file-level first)."""
-    order = {None: 0, "settings": 1, "survey": 2, "choices": 3, "entities": 4}
-    return sorted(problems, key=lambda p: (order.get(p["sheet"], 5), p["row"] or 0, p["column"] or ""))

@@ -25,7 +25,7 @@ from pyxform.question import MultipleChoiceQuestion, Option
 from pyxform.survey import Survey
 from pyxform.xls2json_backends import DefinitionData
 
-from server.forms.workbook_checks import WorkbookProblem, problem
+from server.forms.workbook_problems import WorkbookProblem, problem
 
 _KNOWN: dict[str, frozenset[str]] = {
     "survey": frozenset(MultipleChoiceQuestion.get_slot_names()) | frozenset(aliases.survey_header)

@@ -18,9 +18,12 @@ from collections.abc import Collection, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+from server.forms.workbook_problems import WorkbookProblem, problem, row_number
+
 _XF = "{http://www.w3.org/2002/xforms}"
 _H = "{http://www.w3.org/1999/xhtml}"
 _REPEAT_LIST_RE = re.compile(r"^\$\{\s*([^\W\d][\w.\-]*)\s*\}$")
+_CONTROL_RE = re.compile(r"^(begin|end)[\s_]+(group|repeat|loop|lgroup|looped group)\b")
 _NOT_CONTROLS = frozenset({_XF + "label", _XF + "hint"})
 _LABEL_COLUMNS = frozenset({"label", "image", "big-image", "audio", "video", "media"})
 
@@ -93,10 +96,8 @@ def _has_label(row: Mapping[str, Any]) -> bool:
     return False
 
 
-def check_choice_labels(defn: Any, used_lists: Collection[str], out: list[Any]) -> None:
+def check_choice_labels(defn: Any, used_lists: Collection[str], out: list[WorkbookProblem]) -> None:
     """A choice of a list some select uses must have a label in at least one language."""
-    from server.forms.workbook_checks import problem, row_number
-
     for i, row in enumerate(defn.choices or []):
         list_name = str((row or {}).get("list_name", "")).strip()
         if not list_name or list_name not in used_lists or _has_label(row):
@@ -109,24 +110,22 @@ def check_choice_labels(defn: Any, used_lists: Collection[str], out: list[Any]) 
 
 def group_rows(survey: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], int]:
     """Row of each 'begin group'/'begin repeat', keyed by its names below the root."""
-    from server.forms.workbook_checks import row_number, type_info
-
     out: dict[tuple[str, ...], int] = {}
     stack: list[str] = []
     for i, row in enumerate(survey):
-        base = type_info(str((row or {}).get("type", "")).strip())[0].lower().replace("_", " ")
-        if base.startswith("begin "):
+        control = _CONTROL_RE.match(str((row or {}).get("type", "")).strip().lower())
+        if control is None:
+            continue
+        if control.group(1) == "begin":
             stack.append(str(row.get("name", "")).strip())
             out.setdefault(tuple(stack), row_number(i))
-        elif base.startswith("end ") and stack:
+        elif stack:
             stack.pop()
     return out
 
 
-def check_empty_groups(xform_xml: str, survey: Sequence[Mapping[str, Any]], out: list[Any]) -> None:
+def check_empty_groups(xform_xml: str, survey: Sequence[Mapping[str, Any]], out: list[WorkbookProblem]) -> None:
     """Groups of the XForm's body with no control inside (JavaRosa: 'Group has no children!')."""
-    from server.forms.workbook_checks import problem
-
     try:
         body = ET.fromstring(xform_xml).find(_H + "body")
     except ET.ParseError:
