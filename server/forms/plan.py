@@ -331,8 +331,9 @@ def build_plan(definition: Mapping[str, Any]) -> FormPlan:
     lang = builder.lang
     choice_labels = {name: {str(c["name"]): c.get("label") for c in items} for name, items in builder.choices.items()}
     field_lists = {}
+    refs = definition.get("refs") or {}
     for fp_def in _iter(definition.get("fields") or []):
-        if fp_def.get("list_name"):
+        if fp_def.get("list_name") and refs.get(fp_def["name"]) == fp_def["path"]:  # a repeated name names none
             field_lists[str(fp_def["name"])] = str(fp_def["list_name"])
     return FormPlan(
         root=str(definition.get("root") or "data"),

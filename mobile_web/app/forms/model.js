@@ -55,7 +55,16 @@ export class FormModel {
       if (/\.csv$/i.test(list)) lazy(this.instances, list.replace(/\.csv$/i, ''), items)
     }
     this.fieldLists = {}
-    for (const { field } of walk(def.fields, {}, '/' + this.root)) if (field.list_name) this.fieldLists[field.name] = field.list_name
+    const refs = def.refs || {}
+    const addLists = (fields, parent) => {
+      for (const field of fields) {
+        const path = field.path || parent + '/' + field.name
+        // a name used in several groups names none of them (it has no ref)
+        if (field.list_name && refs[field.name] === path) this.fieldLists[field.name] = field.list_name
+        if (field.children) addLists(field.children, path)
+      }
+    }
+    addLists(def.fields, '/' + this.root)
     this.data = opts.data ? clone(opts.data) : this.initialData()
     if (!opts.data) this.fillDynamicDefaults('')
     this.refresh()

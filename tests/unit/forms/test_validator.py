@@ -214,6 +214,21 @@ def test_volatile_calculations_are_told_apart_by_path_not_name() -> None:
     assert codes(validate_submission(f, data)) == {("/data/g2/stamp", "value.calculation_mismatch")}
 
 
+def test_a_select_name_used_in_two_groups_names_no_choice_list() -> None:
+    f = small({"type": "begin_group", "name": "g1", "label": "G1"},
+              {"type": "select_one warm", "name": "color", "label": "C"}, {"type": "end_group"},
+              {"type": "begin_group", "name": "g2", "label": "G2"},
+              {"type": "select_one cold", "name": "color", "label": "C"}, {"type": "end_group"},
+              {"type": "select_one cold", "name": "other", "label": "O"},
+              choices=({"list_name": "warm", "name": "red", "label": "Red"},
+                       {"list_name": "cold", "name": "blue", "label": "Blue"}))
+    assert plan_for(f.definition).field_lists == {"other": "cold"}
+    data = {"data": {"g1": {"color": "red"}, "g2": {"color": "blue"}, "other": "blue"}}
+    assert validate_submission(f, data) == []
+    data["data"]["g2"]["color"] = "red"
+    assert codes(validate_submission(f, data)) == {("/data/g2/color", "value.choice_unknown")}
+
+
 def test_rules_reading_the_last_saved_submission_are_left_to_the_device() -> None:
     f = small({"type": "integer", "name": "n", "label": "N", "constraint": ". = ${last-saved#n}",
                "required": "${last-saved#n} = ''"},
