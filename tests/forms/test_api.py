@@ -154,10 +154,10 @@ def _accepted_definition(client, auth, data: bytes, form_id: str) -> dict:
     return definition
 
 
-def _issues(definition: dict, data: dict) -> set[tuple[str, str]]:
+def _issues(definition: dict, data: dict, attachments: tuple[str, ...] = ()) -> set[tuple[str, str]]:
     from server.forms.validator import validate_submission
 
-    return {(i.path, i.code) for i in validate_submission(definition, data)}
+    return {(i.path, i.code) for i in validate_submission(definition, data, attachments=attachments)}
 
 
 def _settings(form_id: str, **extra: str) -> list[dict[str, str]]:
@@ -264,9 +264,10 @@ def test_audit_row_without_a_name_enclosed_area_and_instance_id(client, auth):
     tiny = "34.75 113.62 0 0; 34.75 113.62001 0 0; 34.75001 113.62001 0 0; 34.75 113.62 0 0"
     meta = {"instanceID": "uuid:0b7e8c1a-1111-4222-8333-444455556666", "audit": "audit.csv"}
     key = "k-" + meta["instanceID"]
-    assert _issues(definition, {"plot": square, "key": key, "meta": meta}) == set()
+    assert _issues(definition, {"plot": square, "key": key, "meta": meta}, ("audit.csv",)) == set()
     assert _issues(definition, {"plot": tiny, "key": "k-", "meta": meta}) == {
-        ("/data/plot", "value.constraint"), ("/data/key", "value.calculation_mismatch")}
+        ("/data/plot", "value.constraint"), ("/data/key", "value.calculation_mismatch"),
+        ("/data/meta/audit", "value.attachment_missing")}
 
 
 def test_allow_choice_duplicates_setting(client, auth):
