@@ -6,8 +6,9 @@ a list a select uses ("<label> node for itemset doesn't exist"), and a group wit
 ("Group has no children!"), either empty or holding only calculations and
 metadata. The first is checked on the choices sheet, the second on the XForm
 pyxform wrote, since that is exactly what JavaRosa parses. Types pyxform knows
-but gridreg cannot fill or validate (loops, OpenStreetMap questions) are
-refused as unsupported rather than unknown.
+but gridreg cannot fill or validate (loops, OpenStreetMap questions, and
+select_one_external, whose itemsets.csv gridreg does not serve) are refused as
+unsupported rather than unknown.
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ def unsupported_type(base: str, raw_type: str) -> str | None:
     if low.startswith("begin loop"):
         return (f"不支持题型“{raw_type}”：本系统无法填写和校验循环组 (begin_loop)，请改用重复组 (begin_repeat)"
                 f" (the type {raw_type!r} is not supported)")
+    if low.startswith("select one external"):
+        return (f"不支持题型“{raw_type}”：本系统不提供外部选项文件 itemsets.csv，ODK Collect 无法显示这些选项，"
+                f"请改用 choices 表中的选项加 choice_filter (the type {raw_type!r} is not supported)")
     if low.split(" ", 1)[0] == "osm":
         return (f"不支持题型“{raw_type}”：本系统无法填写和校验 OpenStreetMap (osm) 题目"
                 f" (the type {raw_type!r} is not supported)")

@@ -296,9 +296,14 @@ def test_bare_media_column_is_not_a_500(client, auth):
     ([{"type": "osm", "name": "building", "label": "建筑"}], 2, "type", "osm"),
     ([{"type": "text", "name": "a", "label": "A"}, {"type": "osm building_tags", "name": "b", "label": "B"}],
      3, "type", "osm"),
+    ([{"type": "select_one yn", "name": "a", "label": "A"},
+      {"type": "select_one_external city", "name": "b", "label": "B", "choice_filter": "state=${a}"}],
+     3, "type", "select_one_external"),
 ])
 def test_features_the_product_cannot_serve_are_refused_as_unsupported(client, auth, rows, row, column, what):
-    resp = _upload(client, auth.headers("designer"), xlsform(rows, YES_NO, _settings("unsupported")))
+    cities = [{"list_name": "city", "name": "zz", "label": "郑州", "state": "yes"}]
+    data = xlsform(rows, YES_NO, _settings("unsupported"), external_choices=cities)
+    resp = _upload(client, auth.headers("designer"), data)
     assert resp.status_code == 422
     problems = resp.get_json()["errors"]["workbook"]
     assert [(p["sheet"], p["row"], p["column"], p["code"]) for p in problems] == [
