@@ -25,6 +25,7 @@ from pyxform.utils import default_is_dynamic
 
 from server.domain.datasets import DatasetSpec, PropertyType
 from server.forms.expr import ExprSyntaxError, check_calls, check_functions, parse
+from server.forms.expr.nodes import Ref, walk
 from server.forms.workbook_problems import WorkbookProblem, problem, row_number
 from server.forms.workbook_structure import (
     SurveyIndex,
@@ -275,7 +276,7 @@ def _check_expressions(row: Mapping[str, Any], rownum: int, names: set[str], out
 
 def check_expression(text: str, sheet: str, rownum: int, column: str, names: set[str] | None,
                      out: list[WorkbookProblem], ambiguous: Collection[str] = ()) -> frozenset[str] | None:
-    """Parse one expression cell, appending syntax/function/reference problems; its refs or None."""
+    """Parse one expression cell, appending syntax/function/reference problems; its current refs or None."""
     try:
         expr = parse(text)
     except ExprSyntaxError as exc:
@@ -294,7 +295,8 @@ def check_expression(text: str, sheet: str, rownum: int, column: str, names: set
                                f"${{{ref}}} does not name a question on the 'survey' sheet"))
     for ref in sorted(expr.refs & set(ambiguous)):
         out.append(ambiguous_reference(sheet, rownum, column, ref))
-    return expr.refs
+    # ${last-saved#name} reads the previous submission: it cannot close a cycle of calculations
+    return frozenset(n.name for n in walk(expr.ast) if isinstance(n, Ref) and not n.last_saved)
 
 
 def _check_refs_only(text: str, names: set[str], sheet: str, rownum: int, column: str,

@@ -260,3 +260,10 @@ def test_an_empty_choices_sheet_is_ignored_as_pyxform_does() -> None:
     buffer = io.BytesIO()
     book.save(buffer)
     assert compile_workbook(buffer.getvalue(), "t.xlsx").definition["choices"] == {}
+
+
+def test_a_calculation_may_read_its_own_last_saved_value() -> None:
+    data = simple_form(TEXT, {"type": "calculate", "name": "visits", "calculation": "${last-saved#visits} + 1"})
+    assert compile_workbook(data, "t.xlsx").definition["fields"][1]["calculation"] == "${last-saved#visits} + 1"
+    cycle = simple_form(TEXT, {"type": "calculate", "name": "visits", "calculation": "${visits} + 1"})
+    assert where(refused(cycle)) == {("survey", 3, "calculation", "form.calculation_cycle")}
