@@ -169,6 +169,8 @@ def check_definition(defn: Any, datasets: Mapping[str, DatasetSpec] | None = Non
             if question not in index.first_row:
                 out.append(problem("survey", row, column, "form.unknown_reference",
                                    f"${{{question}}} does not name a question on the 'survey' sheet"))
+            elif question in index.ambiguous:
+                out.append(ambiguous_reference("survey", row, column, question))
         elif list_name not in choice_lists:
             out.append(problem("survey", row, column, "form.unknown_choice_list",
                                f"the choices list {list_name!r} is not on the 'choices' sheet"))

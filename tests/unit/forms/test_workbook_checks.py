@@ -110,6 +110,16 @@ def test_a_reference_to_a_name_in_several_groups(column: str, text: str) -> None
     assert where(problems) == {("survey", 6, column, "form.ambiguous_reference")}
 
 
+def test_choices_from_a_repeat_question_whose_name_is_used_twice() -> None:
+    rows = [{"type": "begin_repeat", "name": "r1", "label": "R1"}, {"type": "text", "name": "who", "label": "W"},
+            {"type": "end_repeat"}, {"type": "begin_repeat", "name": "r2", "label": "R2"},
+            {"type": "text", "name": "who", "label": "W"}, {"type": "end_repeat"},
+            {"type": "select_one ${who}", "name": "pick", "label": "P"}, {"type": "select_one ${nobody}",
+                                                                          "name": "pick2", "label": "P"}]
+    assert where(refused(simple_form(*rows))) == {("survey", 8, "type", "form.ambiguous_reference"),
+                                                  ("survey", 9, "type", "form.unknown_reference")}
+
+
 def test_capitalised_headers_are_located_as_written() -> None:
     data = xlsform([{"Type": "integer", "Name": "a", "Label": "A", "Relevant": "${nope} > 1"}],
                    settings=[{"form_id": "t"}], titles={"survey": "Survey"})
