@@ -7,7 +7,11 @@ version. Choice filters of the usual cascade shape
 (``province=${origin_province}``, conjunctions of ``column = ${ref}`` or
 ``column = 'text'``) are answered from a precomputed column index; any other
 filter is evaluated over the list as a secondary instance
-(``instance('list')/root/item[filter]``), as ODK Collect does.
+(``instance('list')/root/item[filter]``), as ODK Collect does. A
+``select_one ${question}`` offers the answers given to a question in a repeat:
+its plan evaluates the itemset pyxform writes (``repeat_itemset``). Rules that
+read ``${last-saved#name}`` depend on the device's previous submission and are
+left out.
 """
 
 from __future__ import annotations

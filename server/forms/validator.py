@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from server.domain import resident_id
 from server.forms.compiled import CompiledForm
-from server.forms.expr import EvalContext, ExprError, NodeSet, evaluate, to_boolean, to_number, to_string
+from server.forms.expr import EvalContext, ExprError, evaluate, to_boolean, to_number, to_string
 from server.forms.expr.document import xml_text
 from server.forms.plan import FieldPlan, FormPlan, plan_for
 from server.forms.validator_types import (
@@ -267,10 +267,3 @@ class _Run:
                 now = now.replace(tzinfo=ZoneInfo(self.tz))
             self._today = now.astimezone(ZoneInfo(self.tz)).date()
         return self._today
-
-
-def nodes_text(value: Any) -> set[str]:
-    """String values of an expression result (every node of a node-set)."""
-    if isinstance(value, NodeSet):
-        return {n.text for n in value}
-    return {to_string(value)}
