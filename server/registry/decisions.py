@@ -179,6 +179,22 @@ def list_candidates(
                        status or CandidateStatus.OPEN.value, candidate_view, cursor, limit)
 
 
+def get_candidate(session: Session, user: User, dataset: str, candidate_id: int) -> dict[str, Any]:
+    """One candidate touching the caller's scope, whatever its status (404 outside scope)."""
+    service.require_reviewer(user)
+    ds = store.get_dataset(session, dataset)
+    candidate = session.scalar(
+        select(DuplicateCandidate)
+        .where(DuplicateCandidate.id == candidate_id, DuplicateCandidate.dataset_id == ds.id, _visible(user))
+    )
+    if candidate is None:
+        raise NotFoundError(f"candidate {candidate_id} not found", code="registry.candidate_not_found")
+    viewer = service.Viewer.of(user)
+    view = candidate_view(ds, candidate, viewer)
+    viewer.audit(session, dataset)
+    return view
+
+
 def review_page(session: Session, user: User, dataset: str, model: Any, visible: Any, status: str,
                 view: Callable[[store.DatasetRef, Any, service.Viewer], dict[str, Any]], cursor: str | None,
                 limit: int) -> dict[str, Any]:

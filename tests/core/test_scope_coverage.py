@@ -25,6 +25,8 @@ SCOPED = {
         "registry/test_api.py::test_lists_and_details_are_scoped",
     "/api/v1/registry/<string:dataset>/conflicts": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
     "/api/v1/registry/<string:dataset>/duplicates": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
+    "/api/v1/registry/<string:dataset>/duplicates/<int:candidate_id>":
+        "registry/test_api.py::test_one_candidate_by_id_for_an_unmerge",
     "/api/v1/registry/<string:dataset>/sync": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
     "/api/v1/registry/<string:dataset>/placements":
         "registry/test_placements.py::test_held_moves_are_scoped_and_stale_ones_refused",
@@ -45,6 +47,9 @@ UNSCOPED = {
     "/static/<path:filename>": "documentation assets",
     "/m/": "the web client's shell",
     "/m/<path:path>": "the web client's static files",
+    "/console/": "the console's shell",
+    "/console/<path:path>": "the console's static files",
+    "/console/config.json": "the city's base-map settings",
     "/api/v1/me": "the caller's own account",
     "/api/v1/me/collect-settings": "the caller's own Collect settings",
     "/api/v1/me/collect-settings.png": "the caller's own Collect settings",

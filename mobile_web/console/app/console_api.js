@@ -1,0 +1,69 @@
+// The console's calls on the gridreg API, over the phone client's fetch wrapper (api.js):
+// reads that a decision needs come back with their ETag, and decisions send it as If-Match.
+import { ApiError, createApi } from '../../app/api.js'
+
+const enc = encodeURIComponent
+
+function query (params) {
+  const qs = Object.entries(params || {}).filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&')
+  return qs ? `?${qs}` : ''
+}
+
+export function createConsoleApi (opts) {
+  const api = createApi(opts)
+  const getToken = opts.getToken
+
+  /** {body, etag} of a GET, or an ApiError. */
+  async function tagged (path) {
+    const res = await api.raw('GET', path)
+    if (!res.ok) throw new ApiError(res.status, res.body)
+    return { body: res.body, etag: (res.headers && res.headers.get('ETag')) || (res.body && res.body.etag) || null }
+  }
+
+  /** A decision: method + JSON body with If-Match; resolves the answer's {body, etag}. */
+  async function decide (method, path, etag, json) {
+    const res = await api.raw(method, path, { json: json === undefined ? {} : json, headers: etag ? { 'If-Match': etag } : {} })
+    if (!res.ok) throw new ApiError(res.status, res.body)
+    return { body: res.body, etag: (res.headers && res.headers.get('ETag')) || (res.body && res.body.etag) || null }
+  }
+
+  const reg = (ds) => `/registry/${enc(ds)}`
+
+  return {
+    ...api,
+    /** The review queue: {items, next_cursor, counts}. */
+    queue: (params) => api.request('GET', `/submissions${query(params)}`),
+    submission: (id) => tagged(`/submissions/${enc(id)}`),
+    review: (id, etag, reviewState, comment) => decide('PATCH', `/submissions/${enc(id)}`, etag,
+      { review_state: reviewState, ...(comment ? { comment } : {}) }),
+    comments: (id) => api.request('GET', `/submissions/${enc(id)}/comments`),
+    addComment: (id, body) => api.request('POST', `/submissions/${enc(id)}/comments`, { json: { body } }),
+    mergeResult: (id) => api.request('GET', `/registry/submissions/${enc(id)}`),
+    formVersion: (formId, version) => api.request('GET', `/forms/${enc(formId)}/versions/${enc(version)}`),
+    units: () => api.request('GET', '/geo/units'),
+    unit: (code) => api.request('GET', `/geo/units/${enc(code)}`),
+    datasets: () => api.request('GET', '/registry/datasets'),
+    search: (ds, params) => api.request('GET', `${reg(ds)}/entities${query(params)}`),
+    entity: (ds, uuid) => tagged(`${reg(ds)}/entities/${enc(uuid)}`),
+    duplicates: (ds, params) => api.request('GET', `${reg(ds)}/duplicates${query(params)}`),
+    candidate: (ds, id) => tagged(`${reg(ds)}/duplicates/${enc(id)}`),
+    merge: (ds, id, etag, survivor) => decide('POST', `${reg(ds)}/duplicates/${enc(id)}/merge`, etag, { survivor }),
+    distinct: (ds, id, etag) => decide('POST', `${reg(ds)}/duplicates/${enc(id)}/distinct`, etag),
+    unmerge: (ds, id, etag) => decide('POST', `${reg(ds)}/duplicates/${enc(id)}/unmerge`, etag),
+    conflicts: (ds, params) => api.request('GET', `${reg(ds)}/conflicts${query(params)}`),
+    resolve: (ds, uuid, etag, properties) => decide('POST', `${reg(ds)}/entities/${enc(uuid)}/resolution`, etag, { properties }),
+    placements: (ds, params) => api.request('GET', `${reg(ds)}/placements${query(params)}`),
+    acceptMove: (ds, id, etag) => decide('POST', `${reg(ds)}/placements/${enc(id)}/accept`, etag),
+    rejectMove: (ds, id, etag) => decide('POST', `${reg(ds)}/placements/${enc(id)}/reject`, etag),
+    /** An attachment as an object URL (images need the bearer token, so no plain <img src>). */
+    async blobUrl (url) {
+      const token = await getToken()
+      const res = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} })
+      if (!res.ok) throw new ApiError(res.status, null)
+      return URL.createObjectURL(await res.blob())
+    }
+  }
+}
+
+export { ApiError }
