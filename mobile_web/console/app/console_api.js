@@ -40,7 +40,9 @@ export function createConsoleApi (opts) {
     comments: (id) => api.request('GET', `/submissions/${enc(id)}/comments`),
     addComment: (id, body) => api.request('POST', `/submissions/${enc(id)}/comments`, { json: { body } }),
     mergeResult: (id) => api.request('GET', `/registry/submissions/${enc(id)}`),
-    formVersion: (formId, version) => api.request('GET', `/forms/${enc(formId)}/versions/${enc(version)}`),
+    /** A form version's compiled definition (the one the phone client downloads). */
+    formVersion: (formId, version) => api.request('GET', `/forms/${enc(formId)}/versions/${enc(version)}`)
+      .then((f) => f.definition || f),
     units: () => api.request('GET', '/geo/units'),
     unit: (code) => api.request('GET', `/geo/units/${enc(code)}`),
     datasets: () => api.request('GET', '/registry/datasets'),

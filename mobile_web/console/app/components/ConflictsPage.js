@@ -2,9 +2,9 @@
 // value and a choice per property; saving sends the chosen values with the record's ETag.
 import { html, useState } from '../../../app/ui.js'
 import { C, when } from '../strings.js'
-import { DatasetChooser, Loading, Outcome, personLink, propLabel, propText, submissionLink, useDatasets, useLoad } from './common.js'
+import { DatasetChooser, Loading, Outcome, personLink, propLabel, propOf, propText, submissionLink, useChoices, useDatasets, useLoad } from './common.js'
 
-function Conflict ({ app, ds, dataset, item, onDone }) {
+function Conflict ({ app, ds, dataset, item, onDone, choices }) {
   const values = (item.conflict_detail && item.conflict_detail.values) || {}
   const names = Object.keys(values)
   const [chosen, setChosen] = useState(() => Object.fromEntries(names.map((n) => [n, 'current'])))
@@ -29,10 +29,11 @@ function Conflict ({ app, ds, dataset, item, onDone }) {
       <thead><tr><th scope="col">${C.property}</th><th scope="col">${C.base}</th><th scope="col">${C.current}</th><th scope="col">${C.incoming}</th></tr></thead>
       <tbody>${names.map((n) => {
         const label = propLabel(ds, dataset, n)
+        const text = (v) => propText(v, propOf(ds, dataset, n), choices)
         const radio = (which) => html`<label class="check"><input type="radio" name=${`${id}-${n}`} checked=${chosen[n] === which}
-          aria-label=${`${label}：${which === 'current' ? C.current : C.incoming} ${propText(values[n][which])}`}
-          onChange=${() => setChosen({ ...chosen, [n]: which })} /> ${propText(values[n][which])}</label>`
-        return html`<tr><th scope="row">${label}</th><td>${propText(values[n].base)}</td><td>${radio('current')}</td><td>${radio('incoming')}</td></tr>`
+          aria-label=${`${label}：${which === 'current' ? C.current : C.incoming} ${text(values[n][which])}`}
+          onChange=${() => setChosen({ ...chosen, [n]: which })} /> ${text(values[n][which])}</label>`
+        return html`<tr><th scope="row">${label}</th><td>${text(values[n].base)}</td><td>${radio('current')}</td><td>${radio('incoming')}</td></tr>`
       })}</tbody>
     </table>
     <div class="actions"><button type="button" class="btn primary" disabled=${busy} onClick=${save}>${C.resolve}</button></div>
@@ -42,6 +43,7 @@ function Conflict ({ app, ds, dataset, item, onDone }) {
 
 export function ConflictsPage ({ app }) {
   const { datasets, dataset, choose } = useDatasets(app)
+  const choices = useChoices(app)
   const [cursor, setCursor] = useState(null)
   const page = useLoad(() => app.api.conflicts(dataset, { cursor, limit: 20 }), [dataset, cursor])
   const items = (page.data && page.data.items) || []
@@ -49,7 +51,7 @@ export function ConflictsPage ({ app }) {
     <${DatasetChooser} datasets=${datasets} dataset=${dataset} choose=${(d) => { setCursor(null); choose(d) }} /></div>
     <${Loading} state=${page}>
       ${items.length === 0 ? html`<p class="muted">${C.noItems}</p>` : null}
-      ${items.map((i) => html`<${Conflict} key=${i.etag + i.version} app=${app} ds=${datasets} dataset=${dataset} item=${i} onDone=${page.reload} />`)}
+      ${items.map((i) => html`<${Conflict} key=${i.etag + i.version} app=${app} ds=${datasets} dataset=${dataset} item=${i} choices=${choices} onDone=${page.reload} />`)}
       <div class="pager">
         ${cursor ? html`<button type="button" class="btn secondary" onClick=${() => setCursor(null)}>${C.first}</button>` : null}
         ${page.data && page.data.next_cursor ? html`<button type="button" class="btn" onClick=${() => setCursor(page.data.next_cursor)}>${C.next}</button>` : null}

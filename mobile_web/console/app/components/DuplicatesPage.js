@@ -3,25 +3,28 @@
 // candidate's ETag as If-Match. Unmerge is on the person page.
 import { html, useState } from '../../../app/ui.js'
 import { C } from '../strings.js'
-import { DatasetChooser, Loading, Outcome, personLink, propLabel, propText, useDatasets, useLoad } from './common.js'
+import { DatasetChooser, Loading, Outcome, personLink, propLabel, propOf, propText, useChoices, useDatasets, useLoad } from './common.js'
 
 export const FEATURE = { name: '姓名相近', pinyin: '姓名拼音相同', birth_date: '出生日期相同', origin: '户籍地相同', phone: '电话相同', co_residents: '同住人相同', resident_id: '身份证号相同' }
 
 /** Property names shown for a pair: the declared order, then anything else either record has. */
-export function pairRows (datasets, dataset, a, b) {
+export function pairRows (datasets, dataset, a, b, choices = {}) {
   const ds = datasets.find((d) => d.name === dataset)
   const declared = ds ? ds.properties.map((p) => p.name) : []
   const extra = [...Object.keys(a || {}), ...Object.keys(b || {})].filter((n) => !declared.includes(n))
   return [...declared, ...new Set(extra)].filter((n) => propText((a || {})[n]) !== '—' || propText((b || {})[n]) !== '—')
-    .map((n) => ({ name: n, a: propText((a || {})[n]), b: propText((b || {})[n]) }))
+    .map((n) => {
+      const prop = propOf(datasets, dataset, n)
+      return { name: n, a: propText((a || {})[n], prop, choices), b: propText((b || {})[n], prop, choices) }
+    })
     .map((r) => ({ ...r, differs: r.a !== r.b }))
 }
 
-function Candidate ({ app, ds, dataset, cand, onDone }) {
+function Candidate ({ app, ds, dataset, cand, onDone, choices }) {
   const [survivor, setSurvivor] = useState(cand.a.uuid)
   const [error, setError] = useState(null)
   const [busy, setBusy] = useState(false)
-  const rows = pairRows(ds, dataset, cand.a.properties, cand.b.properties)
+  const rows = pairRows(ds, dataset, cand.a.properties, cand.b.properties, choices)
   const act = async (fn, msg) => {
     setBusy(true)
     setError(null)
@@ -56,6 +59,7 @@ function Candidate ({ app, ds, dataset, cand, onDone }) {
 
 export function DuplicatesPage ({ app }) {
   const { datasets, dataset, choose } = useDatasets(app)
+  const choices = useChoices(app)
   const [cursor, setCursor] = useState(null)
   const page = useLoad(() => app.api.duplicates(dataset, { cursor, limit: 10 }), [dataset, cursor])
   const items = (page.data && page.data.items) || []
@@ -63,7 +67,7 @@ export function DuplicatesPage ({ app }) {
     <${DatasetChooser} datasets=${datasets} dataset=${dataset} choose=${(d) => { setCursor(null); choose(d) }} /></div>
     <${Loading} state=${page}>
       ${items.length === 0 ? html`<p class="muted">${C.noItems}</p>` : null}
-      ${items.map((c) => html`<${Candidate} key=${c.etag} app=${app} ds=${datasets} dataset=${dataset} cand=${c} onDone=${page.reload} />`)}
+      ${items.map((c) => html`<${Candidate} key=${c.etag} app=${app} ds=${datasets} dataset=${dataset} cand=${c} choices=${choices} onDone=${page.reload} />`)}
       <div class="pager">
         ${cursor ? html`<button type="button" class="btn secondary" onClick=${() => setCursor(null)}>${C.first}</button>` : null}
         ${page.data && page.data.next_cursor ? html`<button type="button" class="btn" onClick=${() => setCursor(page.data.next_cursor)}>${C.next}</button>` : null}

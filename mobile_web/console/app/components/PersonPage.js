@@ -3,7 +3,7 @@
 // for a merge this record took part in. PeoplePage finds a record by name.
 import { html, useState } from '../../../app/ui.js'
 import { C, ENTITY_STATUS, EVENT_LABEL, when } from '../strings.js'
-import { errorText, Loading, Outcome, personLink, propLabel, propText, submissionLink, useDatasets, useLoad } from './common.js'
+import { errorText, Loading, Outcome, personLink, propLabel, propOf, propText, submissionLink, useChoices, useDatasets, useLoad } from './common.js'
 
 /** Events in order, each with the version it made (source, changed properties). */
 export function timeline (detail) {
@@ -46,11 +46,14 @@ function Unmerge ({ app, dataset, candidateId, onDone }) {
 
 export function PersonPage ({ app, dataset, uuid }) {
   const { datasets } = useDatasets(app)
+  const choices = useChoices(app)
   const state = useLoad(() => app.api.entity(dataset, uuid).then((r) => r.body), [dataset, uuid])
   const d = state.data
   if (!d) return html`<section><${Loading} state=${state} /></section>`
-  const props = Object.entries(d.properties || {}).filter(([, v]) => propText(v) !== '—')
   const ds = datasets.find((x) => x.name === dataset)
+  const order = ds ? ds.properties.map((p) => p.name) : []
+  const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length)
+  const props = Object.entries(d.properties || {}).filter(([, v]) => propText(v) !== '—').sort((a, b) => rank(a[0]) - rank(b[0]))
   return html`<section class="person">
     <div class="page-head"><h1>${d.label} <span class="badge">${ENTITY_STATUS[d.status] || d.status}</span></h1>
       <p class="meta">${ds ? ds.label_zh : dataset} · ${C.grid} ${d.grid_code || '—'} · ${C.version(d.version)}</p></div>
@@ -60,7 +63,7 @@ export function PersonPage ({ app, dataset, uuid }) {
     <div class="columns">
       <div class="main-col">
         <section class="panel" aria-labelledby="cur-h"><h2 id="cur-h">${C.currentValues}</h2>
-          <table class="grid-table kv"><tbody>${props.map(([k, v]) => html`<tr><th scope="row">${propLabel(datasets, dataset, k)}</th><td>${propText(v)}</td></tr>`)}</tbody></table>
+          <table class="grid-table kv"><tbody>${props.map(([k, v]) => html`<tr><th scope="row">${propLabel(datasets, dataset, k)}</th><td>${propText(v, propOf(datasets, dataset, k), choices)}</td></tr>`)}</tbody></table>
         </section>
         <section class="panel" aria-labelledby="tl-h"><h2 id="tl-h">${C.timeline}</h2>
           <ol class="timeline">${timeline(d).slice().reverse().map((e) => html`<li class=${'ev ' + e.kind}>
@@ -69,7 +72,7 @@ export function PersonPage ({ app, dataset, uuid }) {
               ${e.version ? html`<span class="muted">${C.version(e.version)}</span>` : null}
               ${e.v ? html`<span class="muted">${C.by[e.v.source_type] || e.v.source_type}</span>` : null}</div>
             ${e.previous_unit_path && e.previous_unit_path !== e.unit_path ? html`<div>网格：${e.previous_unit_path.split('/').pop()} → ${(e.unit_path || '').split('/').pop()}</div>` : null}
-            ${e.v && e.v.changed && e.v.changed.length ? html`<div class="changed">修改：${e.v.changed.map((n) => propLabel(datasets, dataset, n)).join('、')}</div>` : null}
+            ${e.kind !== 'created' && e.v && e.v.changed && e.v.changed.length ? html`<div class="changed">修改：${e.v.changed.map((n) => propLabel(datasets, dataset, n)).join('、')}</div>` : null}
             ${e.source_type === 'submission' && e.source_id ? html`<div><a href=${submissionLink(e.source_id)}>${C.submissionsBehind}：查看提交</a></div>` : null}
             ${e.kind === 'merged' && e.detail && e.detail.candidate && d.status !== 'merged' && e === timeline(d).filter((x) => x.kind === 'merged' && x.detail && x.detail.candidate === e.detail.candidate).pop() &&
               !timeline(d).some((x) => x.kind === 'unmerged' && x.detail && x.detail.candidate === e.detail.candidate)

@@ -9,10 +9,11 @@ const EMPTY = { form: '', review_state: '', status: '', flag: '', grid: '', subm
 let kept = { filters: { ...EMPTY }, cursors: [] } // filters survive a visit to a submission
 
 /** Grids (and other units) of the caller's tree, flattened with their depth for the grid filter. */
-function flatUnits (nodes, depth = 0, out = []) {
+function flatUnits (nodes, depth = 0, out = [], parent = '') {
   for (const n of nodes || []) {
-    out.push([n.code, `${'　'.repeat(depth)}${n.name}`])
-    flatUnits(n.children, depth + 1, out)
+    const short = parent && n.name.startsWith(parent) && n.name.length > parent.length ? n.name.slice(parent.length) : n.name
+    out.push([n.code, `${'　'.repeat(depth)}${short}`])
+    flatUnits(n.children, depth + 1, out, n.name)
   }
   return out
 }

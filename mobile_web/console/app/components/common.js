@@ -1,6 +1,7 @@
 // Small pieces every console page uses: loading state, errors in words, the stale-decision
 // message, a labelled select, and the dataset chooser of the registry queues.
 import { html, useEffect, useState } from '../../../app/ui.js'
+import { initialLanguage, pick } from '../../../app/i18n.js'
 import { C } from '../strings.js'
 
 /** A message for an API error; 412 (someone decided first) gets the stale message. */
@@ -65,18 +66,51 @@ export function DatasetChooser ({ datasets, dataset, choose }) {
     options=${datasets.map((d) => [d.name, d.label_zh || d.name])} />`
 }
 
-/** A property's Chinese label from a dataset declaration. */
-export function propLabel (datasets, dataset, name) {
+/** A property's declaration in a dataset, or null. */
+export function propOf (datasets, dataset, name) {
   const ds = datasets.find((d) => d.name === dataset)
-  const prop = ds && (ds.properties || []).find((p) => p.name === name)
-  if (!prop) return name
-  const l = prop.label
-  return (l && typeof l === 'object' ? (l.zh || l.en) : l) || prop.label_zh || name
+  return (ds && (ds.properties || []).find((p) => p.name === name)) || null
 }
 
-/** A property value as text (lists joined, objects such as points shortened). */
-export function propText (value) {
+/** A property's Chinese label from a dataset declaration. */
+export function propLabel (datasets, dataset, name) {
+  const prop = propOf(datasets, dataset, name)
+  return (prop && (prop.label_zh || prop.label_en)) || name
+}
+
+/** Choice labels of every published form, by list name: registry selects store the forms' codes. */
+async function loadChoices (app) {
+  const forms = await app.api.forms().catch(() => [])
+  const defs = await Promise.all(forms.map((f) => app.api.form(f.form_id).then((x) => x.definition || x).catch(() => null)))
+  const out = {}
+  for (const def of defs.filter(Boolean)) {
+    const lang = initialLanguage(def)
+    for (const [list, rows] of Object.entries(def.choices || {})) {
+      if (!out[list]) out[list] = Object.fromEntries(rows.map((r) => [r.name, pick(r.label, lang, def.default_language)]))
+    }
+  }
+  app.choices = out
+  return out
+}
+
+export function useChoices (app) {
+  const state = useLoad(() => (app.choices ? Promise.resolve(app.choices) : loadChoices(app)))
+  return state.data || {}
+}
+
+/** A property value as text: codes of a select as their labels, lists joined, points shortened. */
+export function propText (value, prop = null, choices = {}) {
   if (value === null || value === undefined || value === '') return '—'
+  const list = prop && (prop.list || { ethnicity_code: 'ethnicity', division_code: 'county' }[prop.type])
+  const labels = list && choices[list]
+  if (labels && typeof value === 'string' && !value.includes('*')) {
+    return (prop.multiple ? value.split(/\s+/) : [value]).map((v) => labels[v] || v).join('、')
+  }
+  if (labels && Array.isArray(value)) return value.map((v) => labels[v] || v).join('、')
+  if (prop && prop.type === 'geopoint' && typeof value === 'string') {
+    const [lat, lon] = value.split(/\s+/).map(Number)
+    if (isFinite(lat) && isFinite(lon)) return `${lat.toFixed(5)}, ${lon.toFixed(5)}`
+  }
   if (Array.isArray(value)) return value.join('、')
   if (typeof value === 'object') {
     if ('lat' in value && 'lon' in value) return `${Number(value.lat).toFixed(5)}, ${Number(value.lon).toFixed(5)}`
