@@ -45,7 +45,14 @@ from server.registry.crypto import Sealer
 from server.scope import path_in_scope, sees_everything
 from server.settings import Settings
 from server.submissions import rules
-from server.submissions.models import Flag, Submission, SubmissionAttachment, SubmissionStatus, flag_names
+from server.submissions.models import (
+    Flag,
+    ReviewState,
+    Submission,
+    SubmissionAttachment,
+    SubmissionStatus,
+    flag_names,
+)
 from server.submissions.queries import (  # the reads, re-exported: other contexts use this module
     Page,
     get_attachment,
@@ -53,6 +60,7 @@ from server.submissions.queries import (  # the reads, re-exported: other contex
     list_submissions,
     point_of,
     read_submission,
+    review_queue,
     versions_of,
     visible,
 )
@@ -60,7 +68,8 @@ from server.submissions.sealing import seal_answers, seal_raw
 
 __all__ = [
     "CheckedFile", "IncomingFile", "Page", "SubmitResult", "get_attachment", "get_submission", "incoming_files",
-    "list_submissions", "point_of", "read_submission", "resolve_form_version", "submit", "versions_of",
+    "list_submissions", "point_of", "read_submission", "resolve_form_version", "review_queue", "submit",
+    "versions_of",
 ]
 
 SUBMITTER_ROLES = frozenset({Role.GRID_WORKER.value, Role.SUPERVISOR.value, Role.ADMIN.value})
@@ -229,6 +238,7 @@ def submit(
         "accuracy_m": location.accuracy_m if location else None,
         "unit_id": unit.id if unit else None, "unit_path": unit.path if unit else "/",
         "flags": flags, "flag_names": flag_names(flags), "errors": [],
+        "review_state": ReviewState.RECEIVED.value, "review_version": 0,
     }
     submission = _insert_new(session, row)
     if submission is None:
