@@ -98,8 +98,13 @@ export const C = {
   search: '查询',
   version: (n) => `第 ${n} 版`,
   by: { submission: '提交', supervisor: '督导员', import: '导入', system: '系统' },
-  language: '表单语言'
+  language: '表单语言',
+  showEmpty: '显示未填的题目'
 }
+
+const LANGUAGE_NAMES = { zh: '中文', en: 'English', ug: 'ئۇيغۇرچە（维吾尔文）', bo: '藏文', mn: '蒙古文', default: '默认' }
+/** A form language for people: 'zh' -> 中文; 'Uyghur (ug)' keeps its own name. */
+export const languageName = (lang) => LANGUAGE_NAMES[lang] || lang
 
 export const REVIEW_STATES = ['received', 'has_issues', 'approved', 'rejected', 'returned']
 export const REVIEW_LABEL = {

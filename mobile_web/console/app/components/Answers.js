@@ -57,5 +57,8 @@ function Node ({ app, sub, node }) {
 }
 
 export function Answers ({ app, sub, tree }) {
-  return html`<div class="answers">${tree.map((n) => html`<${Node} app=${app} sub=${sub} node=${n} key=${n.path} />`)}</div>`
+  const [all, setAll] = useState(false)
+  return html`<div class="answers-tools"><span class="muted">未填的题目${all ? '已显示' : '已隐藏'}</span>
+      <label class="check"><input type="checkbox" checked=${all} onChange=${(e) => setAll(e.target.checked)} /> ${C.showEmpty}</label></div>
+    <div class=${'answers' + (all ? '' : ' hide-empty')}>${tree.map((n) => html`<${Node} app=${app} sub=${sub} node=${n} key=${n.path} />`)}</div>`
 }

@@ -51,19 +51,24 @@ export function MapBox ({ app, layers, label, legend }) {
         L.tileLayer(config.tile_url, { attribution: config.tile_attribution || '', maxZoom: 19 }).addTo(map)
         if (map.attributionControl) map.attributionControl.setPrefix(false)
       }
-      const group = L.featureGroup().addTo(map)
+      // bounds first: a circle has none until it is on a map with a view
+      const bounds = L.latLngBounds([])
+      const drawn = []
       for (const layer of layers) {
         if (layer.kind === 'area' && layer.geometry) {
-          L.geoJSON(layer.geometry, { style: layer.style, coordsToLatLng: (c) => ll(c[0], c[1]), interactive: false }).addTo(group)
+          const g = L.geoJSON(layer.geometry, { style: layer.style, coordsToLatLng: (c) => ll(c[0], c[1]), interactive: false })
+          bounds.extend(g.getBounds())
+          drawn.push(g)
         } else if (layer.kind === 'point') {
           const at = ll(layer.lon, layer.lat)
-          if (layer.accuracy) L.circle(at, { radius: layer.accuracy, color: '#b3261e', weight: 1, fillOpacity: 0.15, interactive: false }).addTo(group)
-          L.circleMarker(at, { radius: 6, color: '#fff', weight: 2, fillColor: '#b3261e', fillOpacity: 1, interactive: false }).addTo(group)
+          bounds.extend(at.toBounds(Math.max(2 * (layer.accuracy || 0), 60)))
+          if (layer.accuracy) drawn.push(L.circle(at, { radius: layer.accuracy, color: '#b3261e', weight: 1, fillOpacity: 0.15, interactive: false }))
+          drawn.push(L.circleMarker(at, { radius: 6, color: '#fff', weight: 2, fillColor: '#b3261e', fillOpacity: 1, interactive: false }))
         }
       }
-      const bounds = group.getBounds()
       if (bounds.isValid()) map.fitBounds(bounds, { padding: [16, 16], maxZoom: 17 })
       else map.setView([34.4, 113.74], 12)
+      for (const layer of drawn) layer.addTo(map)
     }).catch((e) => setError(e.message))
     return () => { live = false; if (map) map.remove() }
   }, [layers, tiles])

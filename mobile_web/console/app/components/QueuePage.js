@@ -18,8 +18,7 @@ function flatUnits (nodes, depth = 0, out = [], parent = '') {
   return out
 }
 
-function Filters ({ app, filters, setFilters, apply, clear }) {
-  const forms = useLoad(() => app.api.forms().catch(() => []))
+function Filters ({ forms, app, filters, setFilters, apply, clear }) {
   const units = useLoad(() => app.api.units().catch(() => []))
   const set = (k) => (v) => setFilters({ ...filters, [k]: v })
   const opts = (labels) => [['', C.any], ...Object.entries(labels)]
@@ -59,12 +58,14 @@ export function QueuePage ({ app }) {
   const [cursors, setCursors] = useState(kept.cursors) // cursors of the pages before this one
   const cursor = cursors.length ? cursors[cursors.length - 1] : null
   kept = { filters: applied, cursors }
+  const forms = useLoad(() => app.api.forms().catch(() => []))
+  const titles = Object.fromEntries((forms.data || []).map((f) => [f.form_id, f.title]))
   const page = useLoad(() => app.api.queue({ ...applied, cursor, limit: 25 }), [JSON.stringify(applied), cursor])
   const apply = (f = filters) => { setApplied({ ...f }); setCursors([]) }
   const data = page.data
   return html`<section class="queue">
     <h1>${C.queue}</h1>
-    <${Filters} app=${app} filters=${filters} setFilters=${setFilters} apply=${() => apply()}
+    <${Filters} forms=${forms} app=${app} filters=${filters} setFilters=${setFilters} apply=${() => apply()}
       clear=${() => { setFilters({ ...EMPTY }); apply({ ...EMPTY }) }} />
     <${Counts} counts=${data && data.counts} current=${applied.review_state}
       pick=${(s) => { const f = { ...filters, review_state: s }; setFilters(f); apply(f) }} />
@@ -76,7 +77,7 @@ export function QueuePage ({ app }) {
           <th scope="col">${C.grid}</th><th scope="col">${C.status}</th><th scope="col">${C.reviewState}</th><th scope="col">${C.flag}</th><th scope="col"><span class="visually-hidden">${C.open}</span></th></tr></thead>
         <tbody>${data.items.map((s) => html`<tr key=${s.instance_id}>
           <td>${when(s.received_at)}${s.deprecated_id ? html` <span class="badge edit">修改版</span>` : null}</td>
-          <td>${s.form_title || s.form_id}</td>
+          <td>${titles[s.form_id] || s.form_id}</td>
           <td>${s.submitter}</td>
           <td>${s.grid_name || s.grid || '—'}</td>
           <td><span class=${'badge st-' + s.status}>${STATUS_LABEL[s.status] || s.status}</span></td>

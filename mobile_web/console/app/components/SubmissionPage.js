@@ -4,8 +4,8 @@
 import { html, useEffect, useState } from '../../../app/ui.js'
 import { initialLanguage, langCode } from '../../../app/i18n.js'
 import { describeChanges, diffData, layout } from '../answers.js'
-import { C, explainFlag, REVIEW_LABEL, STATUS_LABEL, when } from '../strings.js'
-import { Loading, personLink, submissionLink, useLoad } from './common.js'
+import { C, explainFlag, languageName, REVIEW_LABEL, STATUS_LABEL, when } from '../strings.js'
+import { Loading, personLink, submissionLink, useDatasets, useLoad } from './common.js'
 import { Answers } from './Answers.js'
 import { ReviewPanel, Comments } from './ReviewPanel.js'
 import { SubmissionMap } from './MapView.js'
@@ -40,12 +40,14 @@ function Changes ({ def, changes, lang }) {
   </section>`
 }
 
-function Registry ({ registry }) {
+function Registry ({ app, registry }) {
+  const { datasets } = useDatasets(app)
+  const named = (n) => (datasets.find((d) => d.name === n) || {}).label_zh || n
   const blocks = (registry && registry.blocks) || []
   if (!blocks.length) return null
   const OUT = { created: '新建', updated: '更新', deduplicated: '识别为已有人员', skipped: '未写入' }
   return html`<section class="panel" aria-labelledby="reg-h"><h2 id="reg-h">入库结果</h2><ul class="plain">
-    ${blocks.map((b) => html`<li>${b.dataset}：${OUT[b.outcome] || b.outcome}
+    ${blocks.map((b) => html`<li>${named(b.dataset)}：${OUT[b.outcome] || b.outcome}
       ${b.entity_uuid ? html` <a href=${personLink(b.dataset, b.entity_uuid)}>查看登记信息</a>` : null}</li>`)}
   </ul></section>`
 }
@@ -75,7 +77,7 @@ export function SubmissionPage ({ app, id }) {
       </div>
       ${langs.length > 1 ? html`<div class="field lang"><label for="sub-lang">${C.language}</label>
         <select id="sub-lang" value=${chosen} onChange=${(e) => setLang(e.target.value)}>
-          ${langs.map((l) => html`<option value=${l} selected=${l === chosen}>${l}</option>`)}</select></div>` : null}
+          ${langs.map((l) => html`<option value=${l} selected=${l === chosen}>${languageName(l)}</option>`)}</select></div>` : null}
     </div>
     <div class="columns">
       <div class="main-col" dir=${['ug', 'ar'].includes(langCode(chosen)) ? 'rtl' : undefined}>
@@ -90,7 +92,7 @@ export function SubmissionPage ({ app, id }) {
         <${ReviewPanel} app=${app} sub=${sub} etag=${d.etag} onDone=${state.reload} />
         <section class="panel" aria-labelledby="map-h"><h2 id="map-h">${C.map}</h2>
           <${SubmissionMap} app=${app} sub=${sub} /></section>
-        <${Registry} registry=${d.registry} />
+        <${Registry} app=${app} registry=${d.registry} />
         <${Comments} app=${app} id=${sub.instance_id} key=${d.etag} />
       </aside>
     </div>
