@@ -8,8 +8,12 @@ flow is driven in test_offline_flow.py and test_edit.py).
 from __future__ import annotations
 
 import json
+import time
+import urllib.error
+import urllib.request
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 
@@ -65,6 +69,9 @@ def submit(server: LiveServer, data: dict[str, Any], *, deprecated_id: str | Non
                                                       "end": "2026-12-07T09:10:00+08:00"}}
     if deprecated_id:
         payload["deprecated_id"] = deprecated_id
+    if isinstance(data.get("meta"), dict):  # the form's own meta names this instance (and what it replaces)
+        data["meta"] = {**data["meta"], "instanceID": instance_id,
+                        **({"deprecatedID": deprecated_id} if deprecated_id else {})}
     status, answer = server.request("POST", f"/api/v1/forms/{form_id}/submissions", user=user,
                                     data=json.dumps(payload, ensure_ascii=False).encode(),
                                     headers={"Content-Type": "application/json"})
@@ -79,3 +86,38 @@ def open_queue_item(page: Page, submitter: str = "worker") -> None:
     page.get_by_role("button", name="筛选", exact=True).click()
     page.get_by_role("link", name=f"查看 {submitter}").first.click()
     expect(page.get_by_role("heading", name="填报内容")).to_be_visible()
+
+
+def review(server: LiveServer, instance_id: str, state: str, comment: str | None = None,
+           user: str = "supervisor") -> dict[str, Any]:
+    """Decide a submission through the API with the ETag of a fresh read (a second reviewer's tab)."""
+    url = f"{server.url}/api/v1/submissions/{quote(instance_id, safe='')}"
+    auth = {"Authorization": f"Bearer {server.token(user)}", "Accept": "application/json"}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=auth), timeout=30) as resp:
+        etag = resp.headers["ETag"]
+    body = json.dumps({"review_state": state, **({"comment": comment} if comment else {})}).encode()
+    req = urllib.request.Request(url, data=body, method="PATCH",
+                                 headers={**auth, "Content-Type": "application/json", "If-Match": etag})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return dict(json.loads(resp.read()))
+    except urllib.error.HTTPError as err:
+        raise AssertionError(f"review {state} of {instance_id}: {err.code} {err.read()!r}") from err
+
+
+def candidate_between(server: LiveServer, name_a: str, name_b: str, timeout_s: float = 20) -> dict[str, Any]:
+    """The open duplicate candidate pairing two records by their labels (waits for dedup to propose it)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status, page = server.request("GET", "/api/v1/registry/persons/duplicates?limit=200", user="supervisor")
+        assert status == 200, page
+        for cand in page["items"]:
+            if {cand["a"]["label"], cand["b"]["label"]} == {name_a, name_b}:
+                return dict(cand)
+        assert time.monotonic() < deadline, f"no duplicate candidate {name_a} / {name_b}: {page['items']}"
+        time.sleep(0.3)
+
+
+def submission_href(instance_id: str) -> str:
+    """The console's link to a submission (as encodeURIComponent writes it)."""
+    return "#/submission/" + quote(instance_id, safe="")

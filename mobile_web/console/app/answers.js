@@ -136,7 +136,12 @@ export function diffData (before, after) {
 
 /** Changes ready to show: each with its question's label and both answers as text. */
 export function describeChanges (def, changes, lang) {
-  return (changes || []).map((c) => {
+  const root = def.root || 'data'
+  return (changes || []).filter((c) => {
+    if (normPath(c.path, root).split('/')[0] === 'meta') return false // instanceID changes with every edit
+    const { field } = labelAt(def, c.path, lang)
+    return !(field && isHidden(field))
+  }).map((c) => {
     const { label, field } = labelAt(def, c.path, lang)
     const text = (v) => (field ? answerText(def, field, v, lang) : (v === null || v === undefined ? '' : String(v)))
     return { path: c.path, label, before: text(c.before), after: text(c.after) }

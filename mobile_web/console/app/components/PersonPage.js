@@ -11,6 +11,14 @@ export function timeline (detail) {
   return (detail.events || []).map((e) => ({ ...e, v: versions.get(e.version) || null }))
 }
 
+/** A merge can be undone from a live record's page while no unmerge of that candidate followed it. */
+export function canUnmerge (events, e, record) {
+  const id = e.kind === 'merged' && e.detail && e.detail.candidate
+  if (!id || record.status === 'merged') return false
+  const later = events.filter((x) => x.detail && x.detail.candidate === id && x.cursor > e.cursor)
+  return !later.some((x) => x.kind === 'unmerged' || x.kind === 'merged')
+}
+
 /** Datasets whose records follow records of `dataset` (e.g. follow-ups of a person). */
 const followers = (datasets, dataset) => datasets.filter((d) => (d.properties || [])
   .some((p) => p.type === 'entity' && p.dataset === dataset) && d.placement && d.placement.follows)
@@ -50,6 +58,7 @@ export function PersonPage ({ app, dataset, uuid }) {
   const state = useLoad(() => app.api.entity(dataset, uuid).then((r) => r.body), [dataset, uuid])
   const d = state.data
   if (!d) return html`<section><${Loading} state=${state} /></section>`
+  const tl = timeline(d)
   const ds = datasets.find((x) => x.name === dataset)
   const order = ds ? ds.properties.map((p) => p.name) : []
   const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length)
@@ -66,7 +75,7 @@ export function PersonPage ({ app, dataset, uuid }) {
           <table class="grid-table kv"><tbody>${props.map(([k, v]) => html`<tr><th scope="row">${propLabel(datasets, dataset, k)}</th><td>${propText(v, propOf(datasets, dataset, k), choices)}</td></tr>`)}</tbody></table>
         </section>
         <section class="panel" aria-labelledby="tl-h"><h2 id="tl-h">${C.timeline}</h2>
-          <ol class="timeline">${timeline(d).slice().reverse().map((e) => html`<li class=${'ev ' + e.kind}>
+          <ol class="timeline">${tl.slice().reverse().map((e) => html`<li class=${'ev ' + e.kind}>
             <div class="ev-head"><strong>${EVENT_LABEL[e.kind] || e.kind}</strong>
               <span class="muted">${e.event_date || when(e.at)}</span>
               ${e.version ? html`<span class="muted">${C.version(e.version)}</span>` : null}
@@ -74,9 +83,7 @@ export function PersonPage ({ app, dataset, uuid }) {
             ${e.previous_unit_path && e.previous_unit_path !== e.unit_path ? html`<div>网格：${e.previous_unit_path.split('/').pop()} → ${(e.unit_path || '').split('/').pop()}</div>` : null}
             ${e.kind !== 'created' && e.v && e.v.changed && e.v.changed.length ? html`<div class="changed">修改：${e.v.changed.map((n) => propLabel(datasets, dataset, n)).join('、')}</div>` : null}
             ${e.source_type === 'submission' && e.source_id ? html`<div><a href=${submissionLink(e.source_id)}>${C.submissionsBehind}：查看提交</a></div>` : null}
-            ${e.kind === 'merged' && e.detail && e.detail.candidate && d.status !== 'merged' && e === timeline(d).filter((x) => x.kind === 'merged' && x.detail && x.detail.candidate === e.detail.candidate).pop() &&
-              !timeline(d).some((x) => x.kind === 'unmerged' && x.detail && x.detail.candidate === e.detail.candidate)
-              ? html`<${Unmerge} app=${app} dataset=${dataset} candidateId=${e.detail.candidate} onDone=${state.reload} />` : null}
+            ${canUnmerge(tl, e, d) ? html`<${Unmerge} app=${app} dataset=${dataset} candidateId=${e.detail.candidate} onDone=${state.reload} />` : null}
           </li>`)}</ol>
         </section>
       </div>

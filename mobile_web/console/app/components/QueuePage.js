@@ -75,7 +75,7 @@ export function QueuePage ({ app }) {
         <caption class="visually-hidden">${C.queue}</caption>
         <thead><tr><th scope="col">${C.received}</th><th scope="col">${C.form}</th><th scope="col">${C.submitter.replace('（用户名）', '')}</th>
           <th scope="col">${C.grid}</th><th scope="col">${C.status}</th><th scope="col">${C.reviewState}</th><th scope="col">${C.flag}</th><th scope="col"><span class="visually-hidden">${C.open}</span></th></tr></thead>
-        <tbody>${data.items.map((s) => html`<tr key=${s.instance_id}>
+        <tbody>${data.items.map((s) => html`<tr key=${s.instance_id} data-id=${s.instance_id}>
           <td>${when(s.received_at)}${s.deprecated_id ? html` <span class="badge edit">修改版</span>` : null}</td>
           <td>${titles[s.form_id] || s.form_id}</td>
           <td>${s.submitter}</td>

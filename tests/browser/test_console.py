@@ -1,0 +1,223 @@
+"""The supervisors' console at 1366x768, end to end against the real service.
+
+(a) A worker registers a person on the phone (/m/); the supervisor returns it with a comment;
+the correction comes back as an edit; the supervisor sees the changed answer and approves; the
+registry shows the corrected value. (b) A duplicate pair is merged from the console and the
+merge undone from the person's page. (c) A decision taken in a second tab after someone else
+decided says so (数据已被他人修改，请刷新) and changes nothing. Each main screen passes the same
+accessibility audit as the phone client and is saved to tests/artifacts/screenshots/console/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.a11y import audit
+from tests.browser.client import Person, outbox, register
+from tests.browser.console import (
+    candidate_between,
+    console_login,
+    registration,
+    review,
+    submission_href,
+    submit,
+)
+from tests.browser.live_server import LiveServer
+
+Shot = Callable[[Page, str], Path]
+STALE = "数据已被他人修改，请刷新"
+
+
+def _queue_row(page: Page, instance_id: str) -> Any:
+    """Filter the queue to the demo worker and find a submission's row."""
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="审核队列").click()
+    page.get_by_label("网格员（用户名）").fill("worker")
+    page.get_by_role("button", name="筛选", exact=True).click()
+    return page.locator(f'tr:has(a[href="{submission_href(instance_id)}"])')
+
+
+def test_a_worker_is_told_the_console_is_for_supervisors(console_page: Page, console_screenshot: Shot) -> None:
+    page = console_page
+    page.goto("/console/")
+    expect(page.get_by_role("heading", name="网格督导台")).to_be_visible()
+    audit(page, "console login")
+    console_screenshot(page, "01-login")
+    console_login(page, "worker")
+    expect(page.get_by_role("alert")).to_contain_text("仅供督导员和管理员使用")
+    expect(page.get_by_role("navigation", name="主菜单")).to_have_count(0)
+    audit(page, "console refused to a worker")
+    console_screenshot(page, "02-not-for-workers")
+
+
+def test_returned_submission_comes_back_corrected_and_is_approved(
+        page: Page, console_page: Page, live_server: LiveServer, console_screenshot: Shot) -> None:
+    # The worker's phone: register one person with a GPS fix and send it.
+    person = Person(name="马秀兰", birth="1991-09-03", sequence="026", phone="13800138000")
+    phone = page
+    from tests.browser.client import login
+    login(phone, "worker")
+    local_id = register(phone, person, locate=True)
+    expect(phone.locator(".item.state-sent")).to_have_count(1, timeout=30_000)
+    first = f"uuid:{local_id}"
+    sent = next(i for i in outbox(phone) if i["instanceID"] == local_id)
+
+    # The supervisor finds it in the queue, newest first, and opens it.
+    desk = console_page
+    console_login(desk)
+    expect(desk.get_by_role("heading", name="审核队列")).to_be_visible()
+    row = _queue_row(desk, first)
+    expect(row).to_contain_text("待审核")
+    expect(desk.locator("tbody tr").first).to_have_attribute("data-id", first)  # newest first
+    expect(desk.get_by_role("list", name="各审核状态数量")).to_contain_text("待审核")
+    audit(desk, "review queue")
+    console_screenshot(desk, "03-queue")
+    row.get_by_role("link", name=re.compile("^查看")).click()
+    expect(desk.get_by_role("heading", name="填报内容")).to_be_visible()
+    answers = desk.locator(".answers")
+    expect(answers.locator(".a-row", has_text="姓名").first).to_contain_text("马秀兰")
+    expect(answers.locator(".a-row", has_text="住所类型")).to_contain_text("租赁房")  # the label, not the code
+    expect(answers.locator("fieldset legend", has_text="一、基本信息")).to_be_visible()
+    expect(desk.locator(".legend")).to_contain_text("提交位置（精度 ±8 米）")
+    expect(desk.locator(".leaflet-overlay-pane path")).not_to_have_count(0)  # the grid, neighbours, the point
+    audit(desk, "submission page")
+    console_screenshot(desk, "04-submission")
+
+    # Return it with a comment: refused without one, then sent back.
+    desk.get_by_role("button", name="退回修改").click()
+    expect(desk.locator(".review .outcome")).to_contain_text("请填写意见")
+    desk.get_by_label("审核意见").fill("联系电话有误，请核对后重新提交")
+    desk.get_by_role("button", name="退回修改").click()
+    expect(desk.locator(".review h2")).to_contain_text("需要修改")
+    expect(desk.locator(".thread")).to_contain_text("联系电话有误")
+    assert live_server.submission(first)["review_state"] == "returned"
+
+    # The worker corrects the phone number and sends the correction as an edit of the returned one.
+    data = sent["data"]
+    data["identity"]["phone"] = "13900139002"
+    edit = submit(live_server, data, deprecated_id=first)
+
+    # The supervisor sees the new version in the queue, the changed answer, and approves it.
+    row = _queue_row(desk, edit)
+    expect(row).to_contain_text("修改版")
+    row.get_by_role("link", name=re.compile("^查看")).click()
+    diff = desk.locator(".diff")
+    expect(diff.get_by_role("row", name=re.compile("联系电话"))).to_contain_text("138****8000")
+    expect(diff.get_by_role("row", name=re.compile("联系电话"))).to_contain_text("139****9002")
+    expect(diff.locator("tbody tr")).to_have_count(1)
+    audit(desk, "submission with changes")
+    console_screenshot(desk, "05-submission-changes")
+    desk.get_by_role("button", name="通过", exact=True).click()
+    expect(desk.locator(".review h2")).to_contain_text("已通过")
+    assert live_server.submission(edit)["review_state"] == "approved"
+
+    # The registry shows the corrected value.
+    desk.get_by_role("link", name="查看登记信息").click()
+    expect(desk.get_by_role("heading", name="当前信息")).to_be_visible()
+    current = desk.locator(".kv")
+    expect(current.get_by_role("row", name=re.compile("联系电话"))).to_contain_text("139****9002")
+    expect(current.get_by_role("row", name=re.compile("公民身份号码"))).to_contain_text("**********")  # masked
+    audit(desk, "person page")
+    console_screenshot(desk, "06-person")
+
+
+def test_duplicates_are_merged_and_unmerged_from_the_console(
+        console_page: Page, live_server: LiveServer, console_screenshot: Shot) -> None:
+    ids = [submit(live_server, registration("马秀英", "1988-02-14", "062", phone="13700137001")),
+           submit(live_server, registration("马秀瑛", "1988-02-14", "084", phone="13700137001"))]
+    for iid in ids:  # persons merge into the registry once approved
+        review(live_server, iid, "approved")
+    cand = candidate_between(live_server, "马秀英", "马秀瑛")
+
+    page = console_page
+    console_login(page)
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="疑似重复").click()
+    card = page.locator("article.candidate", has_text="马秀瑛")
+    expect(card).to_contain_text("相似度")
+    expect(card.locator("tr.differs", has_text="姓名")).to_contain_text("不同")
+    expect(card.locator("tr:not(.differs)", has_text="出生日期")).to_contain_text("1988-02-14")
+    audit(page, "duplicates")
+    console_screenshot(page, "07-duplicates")
+    card.get_by_label(re.compile("（马秀英）$")).check()
+    card.get_by_role("button", name="合并为同一人").click()
+    expect(page.locator("article.candidate", has_text="马秀瑛")).to_have_count(0)
+    status, merged = live_server.request("GET", f"/api/v1/registry/persons/duplicates/{cand['id']}", user="admin")
+    assert status == 200 and merged["status"] == "merged", merged
+    survivor = next(r for r in (cand["a"], cand["b"]) if r["label"] == "马秀英")
+    other = next(r for r in (cand["a"], cand["b"]) if r["label"] == "马秀瑛")
+    assert merged["survivor"] == survivor["uuid"]
+
+    # Unmerge from the survivor's page: found by name, the merge on its timeline.
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="人员查询").click()
+    page.get_by_label("姓名（汉字或拼音）").fill("马秀英")
+    page.get_by_role("button", name="查询").click()
+    page.get_by_role("link", name="马秀英", exact=True).click()
+    timeline = page.locator(".timeline")
+    expect(timeline).to_contain_text("合并")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="撤销合并").click()
+    expect(timeline.locator("li").first).to_contain_text("撤销合并")
+    expect(page.get_by_role("button", name="撤销合并")).to_have_count(0)
+    audit(page, "person after unmerge")
+    status, back = live_server.request("GET", f"/api/v1/registry/persons/entities/{other['uuid']}", user="admin")
+    assert status == 200 and back["status"] == "active" and back["merged_into"] is None, back
+
+
+def test_a_stale_decision_in_a_second_tab_says_so_and_changes_nothing(
+        console: Any, live_server: LiveServer, console_screenshot: Shot) -> None:
+    iid = submit(live_server, registration("王桂芝", "1979-11-30", "048", phone="13600136001"))
+    pairs = [submit(live_server, registration(n, "1983-05-06", s, phone="13500135001"))
+             for n, s in (("赵丽华", "022"), ("赵利华", "044"))]
+    for p in pairs:
+        review(live_server, p, "approved")
+    cand = candidate_between(live_server, "赵丽华", "赵利华")
+    first, second = console.new_page(), console.new_page()
+    console_login(first)
+    expect(first.get_by_role("heading", name="审核队列")).to_be_visible()
+
+    # Two tabs on one submission: the first approves, the second still holds the old ETag.
+    for tab in (first, second):
+        tab.goto(f"/console/{submission_href(iid)}")
+        expect(tab.get_by_role("heading", name="填报内容")).to_be_visible()
+    first.get_by_role("button", name="通过", exact=True).click()
+    expect(first.locator(".review h2")).to_contain_text("已通过")
+    second.get_by_label("审核意见").fill("请补充照片")
+    second.get_by_role("button", name="退回修改").click()
+    expect(second.locator(".review .outcome")).to_contain_text(STALE)
+    audit(second, "stale decision")
+    console_screenshot(second, "08-stale-decision")
+    detail = live_server.submission(iid)
+    assert detail["review_state"] == "approved", detail["review_state"]
+    status, thread = live_server.request("GET", f"/api/v1/submissions/{iid}/comments", user="supervisor")
+    assert status == 200 and "请补充照片" not in str(thread), thread
+    second.get_by_role("button", name="刷新").click()
+    expect(second.locator(".review h2")).to_contain_text("已通过")
+
+    # Two tabs on the duplicate queue: one merges, the other's "distinct" is refused.
+    for tab in (first, second):
+        tab.goto("/console/#/duplicates")
+        expect(tab.locator("article.candidate", has_text="赵利华")).to_be_visible()
+    first.locator("article.candidate", has_text="赵利华").get_by_role("button", name="合并为同一人").click()
+    expect(first.locator("article.candidate", has_text="赵利华")).to_have_count(0)
+    stale = second.locator("article.candidate", has_text="赵利华")
+    stale.get_by_role("button", name="不是同一人").click()
+    expect(stale.locator(".outcome")).to_contain_text(STALE)
+    status, after = live_server.request("GET", f"/api/v1/registry/persons/duplicates/{cand['id']}", user="admin")
+    assert status == 200 and after["status"] == "merged", after
+
+
+def test_registry_queues_and_people_search_are_accessible(
+        console_page: Page, live_server: LiveServer, console_screenshot: Shot) -> None:
+    page = console_page
+    console_login(page)
+    for link, heading, shot in (("数据冲突", "数据冲突", "09-conflicts"), ("待审迁移", "待审迁移", "10-moves"),
+                                ("人员查询", "人员查询", "11-people")):
+        page.get_by_role("navigation", name="主菜单").get_by_role("link", name=link).click()
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+        expect(page.locator("main [role=status]", has_text="正在加载")).to_have_count(0)
+        audit(page, link)
+        console_screenshot(page, shot)
