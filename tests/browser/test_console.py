@@ -121,6 +121,7 @@ def test_returned_submission_comes_back_corrected_and_is_approved(
     current = desk.locator(".kv")
     expect(current.get_by_role("row", name=re.compile("联系电话"))).to_contain_text("139****9002")
     expect(current.get_by_role("row", name=re.compile("公民身份号码"))).to_contain_text("**********")  # masked
+    expect(current.get_by_role("row", name=re.compile("住所类型"))).to_contain_text("租赁房")  # labels, not codes
     audit(desk, "person page")
     console_screenshot(desk, "06-person")
 

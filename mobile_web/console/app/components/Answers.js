@@ -40,7 +40,7 @@ function Node ({ app, sub, node }) {
       ${node.children.map((c) => html`<${Node} app=${app} sub=${sub} node=${c} key=${c.path} />`)}</fieldset>`
   }
   if (node.kind === 'repeat') {
-    return html`<fieldset class="a-group a-repeat"><legend>${node.label}（${node.entries.length} 组）</legend>
+    return html`<fieldset class=${'a-group a-repeat' + (node.entries.length ? '' : ' empty')}><legend>${node.label}（${node.entries.length} 组）</legend>
       ${node.entries.length === 0 ? html`<p class="muted">${C.emptyAnswer}</p>` : null}
       ${node.entries.map((e) => html`<fieldset class="a-entry" key=${e.path}><legend>${C.repeatEntry(node.label, e.index)}</legend>
         ${e.children.map((c) => html`<${Node} app=${app} sub=${sub} node=${c} key=${c.path} />`)}</fieldset>`)}</fieldset>`

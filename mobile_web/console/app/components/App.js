@@ -18,10 +18,10 @@ const MENU = [['queue', C.queue], ['duplicates', C.duplicates], ['conflicts', C.
 /** '#/submission/uuid:1' -> ['submission', 'uuid:1']. */
 export const parseHash = (hash) => (hash || '').replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean).map(decodeURIComponent)
 
-function useHash () {
+function useHash (app) {
   const [hash, setHash] = useState(location.hash)
   useEffect(() => {
-    const on = () => { setHash(location.hash); window.scrollTo(0, 0) }
+    const on = () => { setHash(location.hash); window.scrollTo(0, 0); app.toast('') }
     addEventListener('hashchange', on)
     return () => removeEventListener('hashchange', on)
   }, [])
@@ -29,11 +29,11 @@ function useHash () {
 }
 
 export function App ({ app }) {
-  const route = useHash()
+  const route = useHash(app)
   const [me, setMe] = useState(null)
   const [needLogin, setNeedLogin] = useState(!app.session.token())
   const [status, setStatus] = useState('')
-  app.toast = (msg) => { setStatus(msg); setTimeout(() => setStatus(''), 6000) }
+  app.toast = (msg) => { setStatus(msg); if (msg) setTimeout(() => setStatus((s) => (s === msg ? '' : s)), 6000) }
   app.loginAgain = () => setNeedLogin(true)
   useEffect(() => {
     if (needLogin) return

@@ -43,13 +43,13 @@ function Conflict ({ app, ds, dataset, item, onDone, choices }) {
 
 export function ConflictsPage ({ app }) {
   const { datasets, dataset, choose } = useDatasets(app)
-  const choices = useChoices(app)
+  const { labels: choices, ready } = useChoices(app)
   const [cursor, setCursor] = useState(null)
   const page = useLoad(() => app.api.conflicts(dataset, { cursor, limit: 20 }), [dataset, cursor])
   const items = (page.data && page.data.items) || []
   return html`<section><div class="page-head"><h1>${C.conflicts}</h1>
     <${DatasetChooser} datasets=${datasets} dataset=${dataset} choose=${(d) => { setCursor(null); choose(d) }} /></div>
-    <${Loading} state=${page}>
+    <${Loading} state=${ready ? page : { loading: true }}>
       ${items.length === 0 ? html`<p class="muted">${C.noItems}</p>` : null}
       ${items.map((i) => html`<${Conflict} key=${i.etag + i.version} app=${app} ds=${datasets} dataset=${dataset} item=${i} choices=${choices} onDone=${page.reload} />`)}
       <div class="pager">

@@ -3,7 +3,7 @@
 // candidate's ETag as If-Match. Unmerge is on the person page.
 import { html, useState } from '../../../app/ui.js'
 import { C } from '../strings.js'
-import { DatasetChooser, Loading, Outcome, personLink, propLabel, propOf, propText, useChoices, useDatasets, useLoad } from './common.js'
+import { DatasetChooser, Loading, UnitName, Outcome, personLink, propLabel, propOf, propText, useChoices, useDatasets, useLoad } from './common.js'
 
 export const FEATURE = { name: '姓名相近', pinyin: '姓名拼音相同', birth_date: '出生日期相同', origin: '户籍地相同', phone: '电话相同', co_residents: '同住人相同', resident_id: '身份证号相同' }
 
@@ -37,8 +37,8 @@ function Candidate ({ app, ds, dataset, cand, onDone, choices }) {
     <p class="reasons">${C.reasons}：${(cand.reasons || []).map((r) => html`<span class="badge">${FEATURE[r.feature] || r.feature}${r.similarity < 1 ? `（${Math.round(r.similarity * 100)}%）` : ''}</span> `)}</p>
     <table class="grid-table pair">
       <thead><tr><th scope="col">${C.property}</th>
-        <th scope="col"><a href=${personLink(dataset, cand.a.uuid)}>${C.recordA}：${cand.a.label}</a><div class="muted">${cand.a.grid_code || ''}</div></th>
-        <th scope="col"><a href=${personLink(dataset, cand.b.uuid)}>${C.recordB}：${cand.b.label}</a><div class="muted">${cand.b.grid_code || ''}</div></th></tr></thead>
+        <th scope="col"><a href=${personLink(dataset, cand.a.uuid)}>${C.recordA}：${cand.a.label}</a><div class="muted"><${UnitName} app=${app} code=${cand.a.grid_code} /></div></th>
+        <th scope="col"><a href=${personLink(dataset, cand.b.uuid)}>${C.recordB}：${cand.b.label}</a><div class="muted"><${UnitName} app=${app} code=${cand.b.grid_code} /></div></th></tr></thead>
       <tbody>${rows.map((r) => html`<tr class=${r.differs ? 'differs' : ''}>
         <th scope="row">${propLabel(ds, dataset, r.name)}${r.differs ? html` <span class="badge warn-badge">${C.differs}</span>` : null}</th>
         <td>${r.a}</td><td>${r.b}</td></tr>`)}</tbody>
@@ -59,13 +59,13 @@ function Candidate ({ app, ds, dataset, cand, onDone, choices }) {
 
 export function DuplicatesPage ({ app }) {
   const { datasets, dataset, choose } = useDatasets(app)
-  const choices = useChoices(app)
+  const { labels: choices, ready } = useChoices(app)
   const [cursor, setCursor] = useState(null)
   const page = useLoad(() => app.api.duplicates(dataset, { cursor, limit: 10 }), [dataset, cursor])
   const items = (page.data && page.data.items) || []
   return html`<section><div class="page-head"><h1>${C.duplicates}</h1>
     <${DatasetChooser} datasets=${datasets} dataset=${dataset} choose=${(d) => { setCursor(null); choose(d) }} /></div>
-    <${Loading} state=${page}>
+    <${Loading} state=${ready ? page : { loading: true }}>
       ${items.length === 0 ? html`<p class="muted">${C.noItems}</p>` : null}
       ${items.map((c) => html`<${Candidate} key=${c.etag} app=${app} ds=${datasets} dataset=${dataset} cand=${c} choices=${choices} onDone=${page.reload} />`)}
       <div class="pager">

@@ -2,7 +2,7 @@
 // map with the point; accept or reject with the review's ETag.
 import { html, useState } from '../../../app/ui.js'
 import { C, when } from '../strings.js'
-import { DatasetChooser, Loading, Outcome, personLink, submissionLink, useDatasets, useLoad } from './common.js'
+import { DatasetChooser, Loading, UnitName, Outcome, personLink, submissionLink, useDatasets, useLoad } from './common.js'
 import { MoveMap } from './MapView.js'
 
 function Move ({ app, dataset, move, onDone }) {
@@ -18,8 +18,8 @@ function Move ({ app, dataset, move, onDone }) {
     <div class="columns two">
       <div>
         <dl class="facts">
-          <dt>${C.fromGrid}</dt><dd>${move.from_grid || '—'}</dd>
-          <dt>${C.toGrid}</dt><dd>${move.to_grid || '—'}</dd>
+          <dt>${C.fromGrid}</dt><dd><${UnitName} app=${app} code=${move.from_grid} /></dd>
+          <dt>${C.toGrid}</dt><dd><${UnitName} app=${app} code=${move.to_grid} /></dd>
           <dt>日期</dt><dd>${move.event_date || when(move.created_at)}</dd>
           <dt>来源</dt><dd>${move.submission ? html`<a href=${submissionLink(move.submission)}>查看提交</a>` : '—'}</dd>
         </dl>

@@ -3,7 +3,7 @@
 // for a merge this record took part in. PeoplePage finds a record by name.
 import { html, useState } from '../../../app/ui.js'
 import { C, ENTITY_STATUS, EVENT_LABEL, when } from '../strings.js'
-import { errorText, Loading, Outcome, personLink, propLabel, propOf, propText, submissionLink, useChoices, useDatasets, useLoad } from './common.js'
+import { errorText, Loading, UnitName, Outcome, personLink, propLabel, propOf, propText, submissionLink, useChoices, useDatasets, useLoad } from './common.js'
 
 /** Events in order, each with the version it made (source, changed properties). */
 export function timeline (detail) {
@@ -54,10 +54,10 @@ function Unmerge ({ app, dataset, candidateId, onDone }) {
 
 export function PersonPage ({ app, dataset, uuid }) {
   const { datasets } = useDatasets(app)
-  const choices = useChoices(app)
+  const { labels: choices, ready } = useChoices(app)
   const state = useLoad(() => app.api.entity(dataset, uuid).then((r) => r.body), [dataset, uuid])
   const d = state.data
-  if (!d) return html`<section><${Loading} state=${state} /></section>`
+  if (!d || !ready) return html`<section><${Loading} state=${d ? { loading: true } : state} /></section>`
   const tl = timeline(d)
   const ds = datasets.find((x) => x.name === dataset)
   const order = ds ? ds.properties.map((p) => p.name) : []
@@ -65,7 +65,7 @@ export function PersonPage ({ app, dataset, uuid }) {
   const props = Object.entries(d.properties || {}).filter(([, v]) => propText(v) !== '—').sort((a, b) => rank(a[0]) - rank(b[0]))
   return html`<section class="person">
     <div class="page-head"><h1>${d.label} <span class="badge">${ENTITY_STATUS[d.status] || d.status}</span></h1>
-      <p class="meta">${ds ? ds.label_zh : dataset} · ${C.grid} ${d.grid_code || '—'} · ${C.version(d.version)}</p></div>
+      <p class="meta">${ds ? ds.label_zh : dataset} · ${C.grid}：<${UnitName} app=${app} code=${d.grid_code} /> · ${C.version(d.version)}</p></div>
     ${d.merged_into ? html`<p class="info">${C.mergedInto}<a href=${personLink(dataset, d.merged_into)}>${d.merged_into}</a></p>` : null}
     ${d.merged_from && d.merged_from.length ? html`<p class="info">${C.mergedFrom}${d.merged_from.map((u) => html`<a href=${personLink(dataset, u)}>${u}</a> `)}</p>` : null}
     ${d.conflict ? html`<p class="warn">该记录有待处理的冲突，请到“${C.conflicts}”处理。</p>` : null}
@@ -80,7 +80,7 @@ export function PersonPage ({ app, dataset, uuid }) {
               <span class="muted">${e.event_date || when(e.at)}</span>
               ${e.version ? html`<span class="muted">${C.version(e.version)}</span>` : null}
               ${e.v ? html`<span class="muted">${C.by[e.v.source_type] || e.v.source_type}</span>` : null}</div>
-            ${e.previous_unit_path && e.previous_unit_path !== e.unit_path ? html`<div>网格：${e.previous_unit_path.split('/').pop()} → ${(e.unit_path || '').split('/').pop()}</div>` : null}
+            ${e.previous_unit_path && e.previous_unit_path !== e.unit_path ? html`<div>网格：<${UnitName} app=${app} code=${e.previous_unit_path.split('/').pop()} /> → <${UnitName} app=${app} code=${(e.unit_path || '').split('/').pop()} /></div>` : null}
             ${e.kind !== 'created' && e.v && e.v.changed && e.v.changed.length ? html`<div class="changed">修改：${e.v.changed.map((n) => propLabel(datasets, dataset, n)).join('、')}</div>` : null}
             ${e.source_type === 'submission' && e.source_id ? html`<div><a href=${submissionLink(e.source_id)}>${C.submissionsBehind}：查看提交</a></div>` : null}
             ${canUnmerge(tl, e, d) ? html`<${Unmerge} app=${app} dataset=${dataset} candidateId=${e.detail.candidate} onDone=${state.reload} />` : null}
@@ -116,7 +116,7 @@ export function PeoplePage ({ app }) {
     ${asked && !state.loading && items.length === 0 ? html`<p class="muted">${C.noItems}</p>` : null}
     ${items.length ? html`<table class="grid-table"><thead><tr><th scope="col">${C.person}</th><th scope="col">${C.grid}</th><th scope="col">状态</th><th scope="col">更新时间</th></tr></thead>
       <tbody>${items.map((i) => html`<tr><td><a class="row-link" href=${personLink(dataset, i.uuid)}>${i.label}</a></td>
-        <td>${i.grid_code || '—'}</td><td>${ENTITY_STATUS[i.status] || i.status}</td><td>${when(i.updated_at)}</td></tr>`)}</tbody></table>` : null}
+        <td><${UnitName} app=${app} code=${i.grid_code} /></td><td>${ENTITY_STATUS[i.status] || i.status}</td><td>${when(i.updated_at)}</td></tr>`)}</tbody></table>` : null}
     ${datasets.length ? null : null}
   </section>`
 }

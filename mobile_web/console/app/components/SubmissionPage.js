@@ -14,12 +14,13 @@ async function loadAll (app, id) {
   const { body: sub, etag } = await app.api.submission(id)
   const def = await app.api.formVersion(sub.form_id, sub.form_version)
   let changes = sub.changes
-  if (!changes && sub.deprecated_id) { // an edit: compare with the version it replaced
-    const prev = await app.api.submission(sub.deprecated_id).catch(() => null)
-    changes = prev ? diffData(prev.body.data, sub.data) : null
+  let prev = null
+  if (sub.deprecated_id) { // an edit: what the reviewer said of the version it replaced, and what changed
+    prev = await app.api.submission(sub.deprecated_id).then((r) => r.body).catch(() => null)
+    if (!changes && prev) changes = diffData(prev.data, sub.data)
   }
   const registry = await app.api.mergeResult(id).catch(() => null)
-  return { sub, etag, def, changes, registry }
+  return { sub, etag, def, changes, registry, prev }
 }
 
 function Flags ({ flags }) {
@@ -73,7 +74,9 @@ export function SubmissionPage ({ app, id }) {
           · <span class=${'badge st-' + sub.status}>${STATUS_LABEL[sub.status] || sub.status}</span>
           <span class=${'badge rv-' + sub.review_state}>${REVIEW_LABEL[sub.review_state] || sub.review_state}</span>
         </p>
-        ${sub.deprecated_id ? html`<p class="meta">${C.editOf}<a href=${submissionLink(sub.deprecated_id)}>${sub.deprecated_id}</a></p>` : null}
+        ${sub.deprecated_id ? html`<p class="meta">${C.editOf(d.prev ? when(d.prev.received_at) : '')}
+          <a href=${submissionLink(sub.deprecated_id)}>${C.openPrevious}</a></p>` : null}
+        ${d.prev && d.prev.review_comment ? html`<p class="info">${C.previousComment(REVIEW_LABEL[d.prev.review_state] || '', d.prev.review_comment)}</p>` : null}
       </div>
       ${langs.length > 1 ? html`<div class="field lang"><label for="sub-lang">${C.language}</label>
         <select id="sub-lang" value=${chosen} onChange=${(e) => setLang(e.target.value)}>

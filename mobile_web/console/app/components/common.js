@@ -93,9 +93,21 @@ async function loadChoices (app) {
   return out
 }
 
+/** {labels, ready}: pages that show registry values wait for ready, so codes never flash. */
 export function useChoices (app) {
   const state = useLoad(() => (app.choices ? Promise.resolve(app.choices) : loadChoices(app)))
-  return state.data || {}
+  return { labels: state.data || {}, ready: !state.loading }
+}
+
+/** A unit's name by its code (cached; the code itself while loading or outside scope). */
+const unitNames = new Map()
+export function UnitName ({ app, code }) {
+  const [name, setName] = useState(unitNames.get(code) || null)
+  useEffect(() => {
+    if (!code || unitNames.has(code)) return
+    app.api.unit(code).then((u) => { unitNames.set(code, u.name); setName(u.name) }).catch(() => {})
+  }, [code])
+  return code ? html`<span title=${code}>${name || code}</span>` : '—'
 }
 
 /** A property value as text: codes of a select as their labels, lists joined, points shortened. */
