@@ -301,3 +301,36 @@ def test_returned_lists_only_the_callers_own(client, auth, registration, db):
     assert [r["instance_id"] for r in returned(client, auth)] == [mine]
     assert [r["instance_id"] for r in returned(client, auth, user="worker2")] == [theirs]
     assert returned(client, auth, user="supervisor") == []
+
+
+def test_returned_lifecycle_until_the_corrected_edit_arrives(client, auth, registration):
+    data = registration_data()
+    old = submit(client, auth, data)
+    assert decide(client, auth, old, "returned", "现住址缺少门牌号").status_code == 200
+    [item] = returned(client, auth)
+    assert item["instance_id"] == old and item["comment"] == "现住址缺少门牌号"
+    assert item["form_id"] == FORM_ID and item["form_version"] == "2026112801" and item["received_at"]
+    assert item["data"]["identity"]["full_name"] == "阿依古丽"
+    assert item["data"]["identity"]["id_number"] == "6501**********2318"  # masked for the worker
+    data["residence"]["current_address"] = "新郑市某小区1号楼2单元301"
+    new = submit(client, auth, data, deprecated_id=old)
+    assert returned(client, auth) == []
+    assert detail(client, auth, old).get_json()["review_state"] == "returned"
+    got = detail(client, auth, new).get_json()
+    assert got["review_state"] == "received" and got["deprecated_id"] == old
+    assert got["changes"] == [{"path": "/data/residence/current_address", "before": "新郑市某小区1号楼",
+                               "after": "新郑市某小区1号楼2单元301"}]
+    assert [i["instance_id"] for i in queue(client, auth)["items"]] == [new]
+
+
+def test_edit_diff_is_masked_like_the_data(client, auth, registration):
+    data = registration_data()
+    old = submit(client, auth, data)
+    data["identity"]["phone"] = "13987654321"
+    data["family"]["children"][0]["child_name"] = "小红"
+    new = submit(client, auth, data, deprecated_id=old)
+    changes = {c["path"]: c for c in detail(client, auth, new).get_json()["changes"]}
+    assert set(changes) == {"/data/identity/phone", "/data/family/children[1]/child_name"}
+    assert changes["/data/family/children[1]/child_name"]["before"] == "小明"
+    assert changes["/data/identity/phone"] | {"path": ""} == {"path": "", "before": "138****5678",
+                                                               "after": "139****4321"}
