@@ -211,14 +211,71 @@ def test_a_stale_decision_in_a_second_tab_says_so_and_changes_nothing(
     assert status == 200 and after["status"] == "merged", after
 
 
-def test_registry_queues_and_people_search_are_accessible(
+def _entity_of(server: LiveServer, instance_id: str) -> str:
+    """The registry record a merged submission wrote."""
+    status, result = server.request("GET", f"/api/v1/registry/submissions/{instance_id}", user="supervisor")
+    assert status == 200 and result["blocks"][0]["entity_uuid"], result
+    return str(result["blocks"][0]["entity_uuid"])
+
+
+def visit(person: str, day: str, kind: str) -> dict[str, Any]:
+    """A household visit to a person, made against version 1 of their record."""
+    return {"person": person, "visit_date": day, "visit_type": kind, "still_resident": "yes", "situation": "在家",
+            "follow_up_needed": "no", "meta": {"entity": {"baseVersion": "1"}}}
+
+
+def test_conflicts_and_held_moves_are_decided_from_the_console(
         console_page: Page, live_server: LiveServer, console_screenshot: Shot) -> None:
+    # Two visits made against the same version of a record: the second conflicts with the first.
+    reg = submit(live_server, registration("马玉梅", "1975-01-20", "040", phone="13300133001"))
+    review(live_server, reg, "approved")
+    person = _entity_of(live_server, reg)
+    for day, kind in (("2026-12-01", "home"), ("2026-12-02", "phone")):
+        review(live_server, submit(live_server, visit(person, day, kind), form_id="household_visit"), "approved")
+    # A correction that places another person in the next grid north: outside the worker's grid, held.
+    moved = submit(live_server, registration("马玉兰", "1977-03-08", "060", phone="13300133002"))
+    review(live_server, moved, "approved")
+    mover = _entity_of(live_server, moved)
+    edit = submit(live_server, registration("马玉兰", "1977-03-08", "060", phone="13300133002",
+                                            location="34.41 113.742 0 5"), deprecated_id=moved)
+    review(live_server, edit, "approved")
+
     page = console_page
     console_login(page)
-    for link, heading, shot in (("数据冲突", "数据冲突", "09-conflicts"), ("待审迁移", "待审迁移", "10-moves"),
-                                ("人员查询", "人员查询", "11-people")):
-        page.get_by_role("navigation", name="主菜单").get_by_role("link", name=link).click()
-        expect(page.get_by_role("heading", name=heading)).to_be_visible()
-        expect(page.locator("main [role=status]", has_text="正在加载")).to_have_count(0)
-        audit(page, link)
-        console_screenshot(page, shot)
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="数据冲突").click()
+    card = page.locator("article", has_text="马玉梅")
+    row = card.get_by_role("row", name=re.compile("最近走访日期"))
+    expect(row).to_contain_text("2026-12-01")
+    expect(row).to_contain_text("2026-12-02")
+    audit(page, "conflicts")
+    console_screenshot(page, "09-conflicts")
+    row.get_by_label(re.compile("新提交值 2026-12-02")).check()
+    card.get_by_role("row", name=re.compile("最近走访方式")).get_by_label(re.compile("新提交值")).check()
+    card.get_by_role("button", name="保存选择").click()
+    expect(page.locator("article", has_text="马玉梅")).to_have_count(0)
+    status, record = live_server.request("GET", f"/api/v1/registry/persons/entities/{person}", user="supervisor")
+    assert status == 200 and record["conflict"] is None, record
+    assert (record["properties"]["last_visit_date"], record["properties"]["last_visit_type"]) == ("2026-12-02", "phone")
+
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="待审迁移").click()
+    card = page.locator("article.move", has_text="马玉兰")
+    expect(card.locator(".legend")).to_contain_text("现所在网格")
+    expect(card.locator(".legend")).to_contain_text("提交中所在网格")
+    expect(card.locator(".leaflet-overlay-pane path")).not_to_have_count(0)
+    audit(page, "held moves")
+    console_screenshot(page, "10-moves")
+    card.get_by_role("button", name="同意迁移").click()
+    expect(page.locator("article.move", has_text="马玉兰")).to_have_count(0)
+    status, record = live_server.request("GET", f"/api/v1/registry/persons/entities/{mover}", user="supervisor")
+    assert status == 200 and record["events"][-1]["kind"] == "moved", record["events"]
+
+
+def test_people_search_is_accessible(console_page: Page, console_screenshot: Shot) -> None:
+    page = console_page
+    console_login(page)
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="人员查询").click()
+    page.get_by_label("姓名（汉字或拼音）").fill("马")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("table")).to_contain_text("马")
+    audit(page, "people search")
+    console_screenshot(page, "11-people")
