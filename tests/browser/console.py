@@ -60,8 +60,8 @@ def form_version(server: LiveServer, form_id: str = FORM_ID) -> str:
 
 
 def submit(server: LiveServer, data: dict[str, Any], *, deprecated_id: str | None = None,
-           user: str = "worker", form_id: str = FORM_ID) -> str:
-    """Send a submission as the worker's phone would (JSON, no files); returns its instance id."""
+           user: str = "worker", form_id: str = FORM_ID, files: dict[str, bytes] | None = None) -> str:
+    """Send a submission as the worker's phone would (multipart with its photos); returns its instance id."""
     instance_id = f"uuid:{uuid.uuid4()}"
     payload: dict[str, Any] = {"instance_id": instance_id, "form_version": form_version(server, form_id),
                                "data": data, "meta": {"device_id": "web:console-test",
@@ -72,9 +72,14 @@ def submit(server: LiveServer, data: dict[str, Any], *, deprecated_id: str | Non
     if isinstance(data.get("meta"), dict):  # the form's own meta names this instance (and what it replaces)
         data["meta"] = {**data["meta"], "instanceID": instance_id,
                         **({"deprecatedID": deprecated_id} if deprecated_id else {})}
-    status, answer = server.request("POST", f"/api/v1/forms/{form_id}/submissions", user=user,
-                                    data=json.dumps(payload, ensure_ascii=False).encode(),
-                                    headers={"Content-Type": "application/json"})
+    boundary = uuid.uuid4().hex
+    parts = [("submission", "submission.json", "application/json", json.dumps(payload, ensure_ascii=False).encode()),
+             *((name, name, "image/jpeg", content) for name, content in (files or {}).items())]
+    body = b"".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n"
+                    f"Content-Type: {kind}\r\n\r\n".encode() + content + b"\r\n"
+                    for name, filename, kind, content in parts) + f"--{boundary}--\r\n".encode()
+    status, answer = server.request("POST", f"/api/v1/forms/{form_id}/submissions", user=user, data=body,
+                                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert status in (200, 201), (status, answer)
     return instance_id
 

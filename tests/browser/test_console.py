@@ -18,7 +18,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.browser.a11y import audit
-from tests.browser.client import Person, outbox, register
+from tests.browser.client import Person, jpeg, login, outbox, register
 from tests.browser.console import (
     candidate_between,
     console_login,
@@ -55,13 +55,14 @@ def test_a_worker_is_told_the_console_is_for_supervisors(console_page: Page, con
 
 
 def test_returned_submission_comes_back_corrected_and_is_approved(
-        page: Page, console_page: Page, live_server: LiveServer, console_screenshot: Shot) -> None:
-    # The worker's phone: register one person with a GPS fix and send it.
+        page: Page, console_page: Page, live_server: LiveServer, console_screenshot: Shot, tmp_path: Path) -> None:
+    # The worker's phone: register one person with a photo and a GPS fix and send it.
     person = Person(name="马秀兰", birth="1991-09-03", sequence="026", phone="13800138000")
     phone = page
-    from tests.browser.client import login
+    photo = tmp_path / "person.jpg"
+    photo.write_bytes(jpeg())
     login(phone, "worker")
-    local_id = register(phone, person, locate=True)
+    local_id = register(phone, person, photo=photo, locate=True)
     expect(phone.locator(".item.state-sent")).to_have_count(1, timeout=30_000)
     first = f"uuid:{local_id}"
     sent = next(i for i in outbox(phone) if i["instanceID"] == local_id)
@@ -84,8 +85,16 @@ def test_returned_submission_comes_back_corrected_and_is_approved(
     expect(answers.locator("fieldset legend", has_text="一、基本信息")).to_be_visible()
     expect(desk.locator(".legend")).to_contain_text("提交位置（精度 ±8 米）")
     expect(desk.locator(".leaflet-overlay-pane path")).not_to_have_count(0)  # the grid, neighbours, the point
+    thumb = answers.get_by_role("button", name="查看原图：本人照片")
+    expect(thumb.locator("img")).to_be_visible()  # the thumbnail, fetched with the token
     audit(desk, "submission page")
     console_screenshot(desk, "04-submission")
+    thumb.click()
+    full = desk.get_by_role("dialog", name="照片：本人照片")
+    expect(full.locator("img")).to_be_visible()
+    assert full.locator("img").evaluate("img => img.naturalWidth") > 320  # the display size, not the thumbnail
+    desk.keyboard.press("Escape")
+    expect(full).to_have_count(0)
 
     # Return it with a comment: refused without one, then sent back.
     desk.get_by_role("button", name="退回修改").click()
@@ -99,7 +108,7 @@ def test_returned_submission_comes_back_corrected_and_is_approved(
     # The worker corrects the phone number and sends the correction as an edit of the returned one.
     data = sent["data"]
     data["identity"]["phone"] = "13900139002"
-    edit = submit(live_server, data, deprecated_id=first)
+    edit = submit(live_server, data, deprecated_id=first, files={data["identity"]["photo"]: photo.read_bytes()})
 
     # The supervisor sees the new version in the queue, the changed answer, and approves it.
     row = _queue_row(desk, edit)
@@ -279,3 +288,23 @@ def test_people_search_is_accessible(console_page: Page, console_screenshot: Sho
     expect(page.locator("table")).to_contain_text("马")
     audit(page, "people search")
     console_screenshot(page, "11-people")
+
+
+def test_a_review_can_be_made_with_the_keyboard_alone(console_page: Page, live_server: LiveServer) -> None:
+    iid = submit(live_server, registration("王秀珍", "1969-04-11", "028", phone="13200132001"))
+    page = console_page
+    console_login(page)
+    expect(page.get_by_role("heading", name="审核队列")).to_be_visible()
+    page.goto(f"/console/{submission_href(iid)}")
+    expect(page.get_by_role("heading", name="填报内容")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="跳到正文")).to_be_focused()  # the first stop skips the menu
+    for _ in range(60):  # on through the page in order until the approve button
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "通过":
+            break
+    else:
+        raise AssertionError("the approve button is not reachable with Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(".review h2")).to_contain_text("已通过")
+    assert live_server.submission(iid)["review_state"] == "approved"

@@ -16,6 +16,12 @@ function Photo ({ app, sub, name, label }) {
     app.api.blobUrl(url).then((u) => { made = u; setThumb(u) }).catch((e) => setError(e.message))
     return () => made && URL.revokeObjectURL(made)
   }, [name])
+  useEffect(() => { // Escape closes the full-size view wherever the focus is
+    if (!full) return
+    const onKey = (e) => { if (e.key === 'Escape') setFull(null) }
+    addEventListener('keydown', onKey)
+    return () => { removeEventListener('keydown', onKey); URL.revokeObjectURL(full) }
+  }, [full])
   const open = async () => {
     try { setFull(await app.api.blobUrl(urls.display || urls.original)) } catch (e) { setError(e.message) }
   }
@@ -24,8 +30,7 @@ function Photo ({ app, sub, name, label }) {
     <button type="button" class="thumb" onClick=${open} aria-label=${`${C.fullSize}：${label}`}>
       ${thumb ? html`<img src=${thumb} alt=${C.photoOf(label)} width="160" />` : html`<span class="muted">${error || C.loading}</span>`}
     </button>
-    ${full ? html`<div class="lightbox" role="dialog" aria-modal="true" aria-label=${C.photoOf(label)}
-        onKeyDown=${(e) => e.key === 'Escape' && setFull(null)}>
+    ${full ? html`<div class="lightbox" role="dialog" aria-modal="true" aria-label=${C.photoOf(label)}>
       <img src=${full} alt=${C.photoOf(label)} />
       <button type="button" class="btn primary" ref=${(el) => el && el.focus()} onClick=${() => setFull(null)}>关闭</button>
     </div>` : null}
