@@ -308,3 +308,19 @@ def test_a_review_can_be_made_with_the_keyboard_alone(console_page: Page, live_s
     page.keyboard.press("Enter")
     expect(page.locator(".review h2")).to_contain_text("已通过")
     assert live_server.submission(iid)["review_state"] == "approved"
+
+
+def test_usable_on_a_tablet(console_page: Page, live_server: LiveServer, console_screenshot: Shot) -> None:
+    iid = submit(live_server, registration("马桂英", "1966-08-19", "086", phone="13100131001"))
+    page = console_page
+    console_login(page)
+    for width, height in ((1024, 768), (768, 1024)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/console/#/queue")
+        expect(page.locator("tbody tr").first).to_be_visible()
+        audit(page, f"queue at {width}x{height}")
+        page.goto(f"/console/{submission_href(iid)}")
+        expect(page.get_by_role("heading", name="填报内容")).to_be_visible()
+        expect(page.locator(".leaflet-overlay-pane path")).not_to_have_count(0)
+        audit(page, f"submission at {width}x{height}")
+    console_screenshot(page, "12-tablet-portrait-submission")
