@@ -324,3 +324,28 @@ def test_usable_on_a_tablet(console_page: Page, live_server: LiveServer, console
         expect(page.locator(".leaflet-overlay-pane path")).not_to_have_count(0)
         audit(page, f"submission at {width}x{height}")
     console_screenshot(page, "12-tablet-portrait-submission")
+
+
+def test_problems_sit_at_their_questions_and_flags_are_explained(
+        console_page: Page, live_server: LiveServer, console_screenshot: Shot) -> None:
+    data = registration("马有误", "1990-01-01", "011", phone="12345", location="34.4 113.74 0 500")
+    data["identity"]["sex"] = "2"  # the ID number says male
+    iid = submit(live_server, data)
+    assert live_server.submission(iid)["status"] == "invalid"
+    page = console_page
+    console_login(page)
+    expect(page.get_by_role("heading", name="审核队列")).to_be_visible()
+    page.get_by_label("校验状态").select_option("invalid")
+    page.get_by_label("标记").select_option("low_accuracy")
+    page.get_by_role("button", name="筛选", exact=True).click()
+    row = page.locator(f'tr[data-id="{iid}"]')
+    expect(row).to_contain_text("校验未通过")
+    expect(row).to_contain_text("定位精度差")
+    row.get_by_role("link", name=re.compile("^查看")).click()
+    expect(page.locator(".flags")).to_contain_text("定位精度较差：约 ±500 米")
+    sex = page.locator(".a-row.has-error", has_text="性别")
+    expect(sex.locator(".a-value")).to_contain_text("女")  # the answer as given, its problem beside it
+    expect(sex.locator(".q-error")).to_have_text("性别与身份证号码不符")
+    expect(page.locator(".a-row.has-error", has_text="联系电话").locator(".q-error")).to_contain_text("手机号")
+    audit(page, "invalid submission")
+    console_screenshot(page, "13-problems-and-flags")
