@@ -16,14 +16,14 @@ from typing import Any, Protocol
 
 from geoalchemy2.elements import WKTElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import ColumnElement, Integer, and_, exists, func, literal, or_, select, tuple_
-from sqlalchemy.orm import Session, aliased, object_session
+from sqlalchemy import ColumnElement, Integer, and_, false, func, literal, or_, select, tuple_
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from server.accounts.models import Role, User
 from server.audit.service import record
 from server.db import UtcDateTime
 from server.errors import AppError, BadRequestError, NotFoundError, PermissionDeniedError
-from server.forms.models import Form
+from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
 from server.registry.store import current_sealer
 from server.scope import scope_clause
@@ -42,6 +42,11 @@ class Page:
     items: list[Submission]
     next_cursor: str | None
     counts: dict[str, int] | None = None
+
+
+# What a list item shows besides its own columns, loaded for the whole page at once.
+LIST_LOADS = (selectinload(Submission.form_version).selectinload(FormVersion.form),
+              selectinload(Submission.submitter), selectinload(Submission.unit))
 
 
 def visible(user: User) -> ColumnElement[bool]:
@@ -163,8 +168,7 @@ def _filters(session: Session, user: User, args: Mapping[str, Any]) -> list[Colu
     if until is not None:
         conditions.append(Submission.received_at < until)
     if not args.get("all_versions"):
-        newer = aliased(Submission)
-        conditions.append(~exists().where(newer.deprecated_id == Submission.instance_id))
+        conditions.append(Submission.superseded == false())
     return conditions
 
 
@@ -177,7 +181,7 @@ def _page(session: Session, conditions: list[ColumnElement[bool]], args: Mapping
         when, last_id = _decode_cursor(args["cursor"])
         conditions = [*conditions, tuple_(Submission.received_at, Submission.id)
                       < tuple_(literal(when, UtcDateTime()), literal(last_id, Integer()))]
-    rows = list(session.scalars(select(Submission).where(and_(*conditions))
+    rows = list(session.scalars(select(Submission).where(and_(*conditions)).options(*LIST_LOADS)
                                 .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

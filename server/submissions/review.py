@@ -19,8 +19,8 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import false, select
+from sqlalchemy.orm import Session
 
 from server.accounts.models import Role, User
 from server.audit.service import record
@@ -157,11 +157,10 @@ def list_comments(session: Session, user: User, instance_id: str) -> list[Submis
 
 def list_returned(session: Session, user: User) -> list[Submission]:
     """The user's own returned submissions that no corrected edit has replaced yet, newest first."""
-    newer = aliased(Submission)
     rows = list(session.scalars(
         select(Submission).where(Submission.submitter_id == user.id,
                                  Submission.review_state == ReviewState.RETURNED.value,
-                                 ~exists().where(newer.deprecated_id == Submission.instance_id))
+                                 Submission.superseded == false())
         .order_by(Submission.received_at.desc(), Submission.id.desc())))
     for row in rows:
         _, row.shown_data, revealed = _opened(row, user)
