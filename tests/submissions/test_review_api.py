@@ -329,6 +329,8 @@ def test_returned_lifecycle_until_the_corrected_edit_arrives(client, auth, regis
     assert got["changes"] == [{"path": "/data/residence/current_address", "before": "新郑市某小区1号楼",
                                "after": "新郑市某小区1号楼2单元301"}]
     assert [i["instance_id"] for i in queue(client, auth)["items"]] == [new]
+    late = decide(client, auth, old, "approved")
+    assert late.status_code == 422 and late.get_json()["error"] == "review.superseded"
 
 
 def test_edit_diff_is_masked_like_the_data(client, auth, registration):
