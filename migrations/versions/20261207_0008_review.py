@@ -1,10 +1,12 @@
 """Review: a supervisor's review state on each submission, and the review's comment thread.
 
-``review_state`` (received, has_issues, approved, rejected, returned) and
-``review_version`` (counted up by every review change: the ETag) are not part
-of what was received, so the immutability trigger, which names its fixed
-columns, lets them change. Three (…, received_at, id) indexes let the review
-queue read its newest-first pages by index, overall, per review state and per form.
+``review_state`` (received, has_issues, approved, rejected, returned),
+``review_version`` (counted up by every review change: the ETag) and
+``superseded`` (set on a version once an edit replaces it) are not part of
+what was received, so the immutability trigger, which names its fixed columns,
+lets them change. Partial indexes over latest versions let the review queue
+read its newest-first pages by index, overall and per review state, and count
+per review state from one narrow index.
 
 Revision ID: 0008
 Revises: 0006
@@ -23,10 +25,11 @@ depends_on = None
 
 TZ = sa.DateTime(timezone=True)
 INDEXES = {
-    "ix_submissions_received_at_id": ["received_at", "id"],
-    "ix_submissions_review_state_received_at": ["review_state", "received_at", "id"],
-    "ix_submissions_form_pk_received_at": ["form_pk", "received_at", "id"],
+    "ix_submissions_latest_received_at": ["received_at", "id"],
+    "ix_submissions_latest_review_state": ["review_state", "received_at", "id"],
+    "ix_submissions_latest_counts": ["review_state", "unit_path"],
 }
+COUNTS_INCLUDE = ["form_pk", "status", "submitter_id", "received_at", "flag_names"]
 
 
 def upgrade() -> None:
@@ -34,8 +37,13 @@ def upgrade() -> None:
     # and drop the immutability trigger.
     op.add_column("submissions", sa.Column("review_state", sa.String(16), nullable=False, server_default="received"))
     op.add_column("submissions", sa.Column("review_version", sa.Integer, nullable=False, server_default="0"))
+    op.add_column("submissions", sa.Column("superseded", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.execute("UPDATE submissions SET superseded = true WHERE instance_id IN "
+               "(SELECT deprecated_id FROM submissions WHERE deprecated_id IS NOT NULL)")
     for name, columns in INDEXES.items():
-        op.create_index(name, "submissions", columns)
+        op.create_index(name, "submissions", columns, postgresql_where=sa.text("superseded = false"),
+                        sqlite_where=sa.text("superseded = 0"),
+                        postgresql_include=COUNTS_INCLUDE if name.endswith("_counts") else [])
     op.create_table(
         "submission_comments",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -54,5 +62,6 @@ def downgrade() -> None:
     op.drop_table("submission_comments")
     for name in INDEXES:
         op.drop_index(name, "submissions")
+    op.drop_column("submissions", "superseded")
     op.drop_column("submissions", "review_version")
     op.drop_column("submissions", "review_state")

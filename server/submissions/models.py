@@ -14,7 +14,20 @@ from enum import StrEnum
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
@@ -56,11 +69,17 @@ class Submission(Base):
 
     __tablename__ = "submissions"
     __allow_unmapped__ = True
-    # The review queue pages newest first by (received_at, id), overall and per review state.
+    # The review queue shows latest versions: it pages them newest first by (received_at, id), overall
+    # and per review state, and counts them per review state from one narrow index (index-only on
+    # PostgreSQL, with the columns the queue filters on).
     __table_args__ = (
-        Index("ix_submissions_received_at_id", "received_at", "id"),
-        Index("ix_submissions_review_state_received_at", "review_state", "received_at", "id"),
-        Index("ix_submissions_form_pk_received_at", "form_pk", "received_at", "id"),
+        Index("ix_submissions_latest_received_at", "received_at", "id",
+              postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
+        Index("ix_submissions_latest_review_state", "review_state", "received_at", "id",
+              postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
+        Index("ix_submissions_latest_counts", "review_state", "unit_path",
+              postgresql_include=["form_pk", "status", "submitter_id", "received_at", "flag_names"],
+              postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
     )
 
     # Not stored: the data as one caller may see it (set when a detail is read; see privacy.py).
@@ -102,6 +121,8 @@ class Submission(Base):
                                               server_default=ReviewState.RECEIVED.value)
     # Counts review changes: the ETag a decision's If-Match must name.
     review_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # True once an edit names this version in its deprecated_id: lists show latest versions only.
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     attachments: Mapped[list[SubmissionAttachment]] = relationship(
         back_populates="submission", order_by="SubmissionAttachment.id", lazy="selectin")

@@ -16,14 +16,14 @@ from typing import Any, Protocol
 
 from geoalchemy2.elements import WKTElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import ColumnElement, Integer, and_, exists, func, literal, or_, select, tuple_
-from sqlalchemy.orm import Session, aliased, object_session
+from sqlalchemy import ColumnElement, Integer, and_, false, func, literal, or_, select, tuple_
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from server.accounts.models import Role, User
 from server.audit.service import record
 from server.db import UtcDateTime
 from server.errors import AppError, BadRequestError, NotFoundError, PermissionDeniedError
-from server.forms.models import Form
+from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
 from server.registry.store import current_sealer
 from server.scope import scope_clause
@@ -42,6 +42,11 @@ class Page:
     items: list[Submission]
     next_cursor: str | None
     counts: dict[str, int] | None = None
+
+
+# What a list item shows besides its own columns, loaded for the whole page at once.
+LIST_LOADS = (selectinload(Submission.form_version).selectinload(FormVersion.form),
+              selectinload(Submission.submitter), selectinload(Submission.unit))
 
 
 def visible(user: User) -> ColumnElement[bool]:
@@ -163,8 +168,7 @@ def _filters(session: Session, user: User, args: Mapping[str, Any]) -> list[Colu
     if until is not None:
         conditions.append(Submission.received_at < until)
     if not args.get("all_versions"):
-        newer = aliased(Submission)
-        conditions.append(~exists().where(newer.deprecated_id == Submission.instance_id))
+        conditions.append(Submission.superseded == false())
     return conditions
 
 
@@ -177,7 +181,7 @@ def _page(session: Session, conditions: list[ColumnElement[bool]], args: Mapping
         when, last_id = _decode_cursor(args["cursor"])
         conditions = [*conditions, tuple_(Submission.received_at, Submission.id)
                       < tuple_(literal(when, UtcDateTime()), literal(last_id, Integer()))]
-    rows = list(session.scalars(select(Submission).where(and_(*conditions))
+    rows = list(session.scalars(select(Submission).where(and_(*conditions)).options(*LIST_LOADS)
                                 .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
@@ -194,21 +198,32 @@ def list_submissions(session: Session, user: User, form_id: str, args: Mapping[s
     return _page(session, conditions, args) if conditions is not None else Page([], None)
 
 
+# Counts per review state stop here: the queue answers at once at any size, and a count equal to the
+# limit reads "at least" (the console shows 10000+).
+COUNT_LIMIT = 10_000
+
+
+def _capped_count(conditions: list[ColumnElement[bool]], state: str) -> Any:
+    """How many rows match in one review state, counted up to COUNT_LIMIT."""
+    matching = (select(literal(1).label("one")).select_from(Submission)
+                .where(*conditions, Submission.review_state == state).limit(COUNT_LIMIT).subquery())
+    return select(func.count()).select_from(matching).scalar_subquery()
+
+
 def review_queue(session: Session, user: User, args: Mapping[str, Any]) -> Page:
     """A page of the submissions in the user's scope across forms, newest first, with counts per review state.
 
-    The counts obey the same filters except the review state, so they label the queue's state tabs.
+    The counts obey the same filters except the review state, so they label the queue's state tabs;
+    each stops at COUNT_LIMIT.
     """
     _check_reader(user)
-    counts = {state.value: 0 for state in ReviewState}
+    states = [state.value for state in ReviewState]
     conditions = _filters(session, user, args)
     if conditions is None:
-        return Page([], None, counts)
+        return Page([], None, dict.fromkeys(states, 0))
     page = _page(session, conditions, args)
-    for state, count in session.execute(select(Submission.review_state, func.count())
-                                        .where(and_(*conditions)).group_by(Submission.review_state)):
-        counts[state] = count
-    return Page(page.items, page.next_cursor, counts)
+    counts = session.execute(select(*(_capped_count(conditions, s).label(s) for s in states))).one()
+    return Page(page.items, page.next_cursor, dict(zip(states, counts, strict=True)))
 
 
 def get_attachment(session: Session, user: User, instance_id: str, name: str) -> SubmissionAttachment:

@@ -19,8 +19,8 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import false, select
+from sqlalchemy.orm import Session
 
 from server.accounts.models import Role, User
 from server.audit.service import record
@@ -66,8 +66,11 @@ def clean_comment(body: str | None) -> str | None:
     return text or None
 
 
-def check_decision(status: str, target: str, comment: str | None) -> None:
+def check_decision(status: str, target: str, comment: str | None, *, superseded: bool = False) -> None:
     """422 with a stable code for a state change that makes no sense."""
+    if superseded:
+        raise RuleViolation("an edit has replaced this version: review the latest one", code="review.superseded",
+                            message_zh="该提交已有修改后的新版本，请审核最新版本")
     if target not in SETTABLE:
         raise RuleViolation(f"a reviewer cannot set {target}", code="review.bad_state",
                             message_zh="不能设置为该审核状态", errors={"review_state": [target]})
@@ -157,11 +160,10 @@ def list_comments(session: Session, user: User, instance_id: str) -> list[Submis
 
 def list_returned(session: Session, user: User) -> list[Submission]:
     """The user's own returned submissions that no corrected edit has replaced yet, newest first."""
-    newer = aliased(Submission)
     rows = list(session.scalars(
         select(Submission).where(Submission.submitter_id == user.id,
                                  Submission.review_state == ReviewState.RETURNED.value,
-                                 ~exists().where(newer.deprecated_id == Submission.instance_id))
+                                 Submission.superseded == false())
         .order_by(Submission.received_at.desc(), Submission.id.desc())))
     for row in rows:
         _, row.shown_data, revealed = _opened(row, user)
@@ -196,7 +198,7 @@ def review_submission(session: Session, settings: Settings, user: User, instance
     body = clean_comment(comment)
     submission = _locked(session, user, instance_id)
     check_if_match(if_match, etag(submission), stale_code="submission.stale")
-    check_decision(submission.status, state, body)
+    check_decision(submission.status, state, body, superseded=submission.superseded)
     before = submission.review_state
     submission.review_state = state
     submission.review_version += 1

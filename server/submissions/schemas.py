@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from server.errors import BadRequestError, RuleViolation
+from server.submissions import queries
 from server.submissions.models import Flag, ReviewState, SubmissionStatus
 
 
@@ -302,7 +303,9 @@ class ReviewQueuePageSchema(SubmissionPageSchema):
     """One page of the review queue, with counts per review state under the same filters."""
 
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
-        "description": "received, has_issues, approved, rejected, returned: under the same filters but the state"})
+        "description": "received, has_issues, approved, rejected, returned: under the same filters but the "
+                       "review state; each counted up to counts_limit (a count equal to it means at least)"})
+    counts_limit = fields.Function(lambda _: queries.COUNT_LIMIT, metadata={"description": "where counts stop"})
 
 
 class ReviewSchema(Schema):

@@ -12,7 +12,7 @@ from server.accounts.service import create_user
 from server.audit.models import AuditEvent
 from server.demo import DEMO_PASSWORD
 from server.geo.models import AdminUnit
-from server.submissions import service
+from server.submissions import queries, service
 from server.submissions.models import Submission
 from tests.submissions.support import (
     FORM_ID,
@@ -110,6 +110,14 @@ def test_queue_filters_and_counts_ignore_only_the_review_state(client, auth, reg
     assert queue(client, auth, grid="999")["counts"]["received"] == 0
     assert queue(client, auth, submitter="admin")["items"] == []
     assert queue(client, auth, flag="outside_scope")["items"] == []
+
+
+def test_queue_counts_stop_at_their_limit(client, auth, registration, monkeypatch):
+    for _ in range(3):
+        submit(client, auth, photo=False)
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 2)
+    got = queue(client, auth)
+    assert got["counts"]["received"] == 2 and got["counts_limit"] == 2 and len(got["items"]) == 3
 
 
 def test_queue_dates_are_city_days(client, auth, registration, db):
@@ -321,6 +329,8 @@ def test_returned_lifecycle_until_the_corrected_edit_arrives(client, auth, regis
     assert got["changes"] == [{"path": "/data/residence/current_address", "before": "新郑市某小区1号楼",
                                "after": "新郑市某小区1号楼2单元301"}]
     assert [i["instance_id"] for i in queue(client, auth)["items"]] == [new]
+    late = decide(client, auth, old, "approved")
+    assert late.status_code == 422 and late.get_json()["error"] == "review.superseded"
 
 
 def test_edit_diff_is_masked_like_the_data(client, auth, registration):
