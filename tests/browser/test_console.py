@@ -123,6 +123,14 @@ def test_returned_submission_comes_back_corrected_and_is_approved(
     desk.get_by_role("button", name="通过", exact=True).click()
     expect(desk.locator(".review h2")).to_contain_text("已通过")
     assert live_server.submission(edit)["review_state"] == "approved"
+    expect(desk.locator(".info", has_text="原提交的审核意见")).to_contain_text("联系电话有误")
+
+    # The returned version is no longer reviewed: it points at the latest one.
+    desk.get_by_role("link", name="查看原提交").click()
+    expect(desk.locator(".review")).to_contain_text("网格员已提交修改版")
+    expect(desk.get_by_role("button", name="通过", exact=True)).to_have_count(0)
+    desk.get_by_role("link", name="查看最新版本").click()
+    expect(desk.locator(".review h2")).to_contain_text("已通过")
 
     # The registry shows the corrected value.
     desk.get_by_role("link", name="查看登记信息").click()

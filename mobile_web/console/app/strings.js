@@ -49,6 +49,8 @@ export const C = {
   question: '题目',
   editOf: (at) => `这是网格员对 ${at} 提交的修改版。`,
   openPrevious: '查看原提交',
+  superseded: '网格员已提交修改版，这一版不再审核。',
+  openLatest: '查看最新版本',
   previousComment: (state, text) => `原提交的审核意见（${state}）：${text}`,
   versions: '版本',
   review: '审核',

@@ -43,12 +43,13 @@ function Filters ({ forms, app, filters, setFilters, apply, clear }) {
   </form>`
 }
 
-function Counts ({ counts, current, pick }) {
+function Counts ({ counts, limit, current, pick }) {
   if (!counts) return null
+  const shown = (n) => (limit && n >= limit ? `${limit}+` : (n ?? 0)) // counts stop at the server's limit
   return html`<ul class="counts" aria-label=${C.counts}>
     ${REVIEW_STATES.map((s) => html`<li><button type="button" class=${'count ' + s + (current === s ? ' on' : '')}
       aria-pressed=${current === s ? 'true' : 'false'} onClick=${() => pick(current === s ? '' : s)}>
-      <span class="count-label">${REVIEW_LABEL[s]}</span> <strong>${counts[s] ?? 0}</strong></button></li>`)}
+      <span class="count-label">${REVIEW_LABEL[s]}</span> <strong>${shown(counts[s])}</strong></button></li>`)}
   </ul>`
 }
 
@@ -67,7 +68,7 @@ export function QueuePage ({ app }) {
     <h1>${C.queue}</h1>
     <${Filters} forms=${forms} app=${app} filters=${filters} setFilters=${setFilters} apply=${() => apply()}
       clear=${() => { setFilters({ ...EMPTY }); apply({ ...EMPTY }) }} />
-    <${Counts} counts=${data && data.counts} current=${applied.review_state}
+    <${Counts} counts=${data && data.counts} limit=${data && data.counts_limit} current=${applied.review_state}
       pick=${(s) => { const f = { ...filters, review_state: s }; setFilters(f); apply(f) }} />
     <${Loading} state=${page}>
       ${data && data.items.length === 0 ? html`<p class="muted">${C.noItems}</p>` : null}

@@ -53,6 +53,13 @@ function Registry ({ app, registry }) {
   </ul></section>`
 }
 
+/** The newest version of an edit chain (the one no other version replaces). */
+export function latestVersion (versions) {
+  const replaced = new Set((versions || []).map((v) => v.deprecated_id).filter(Boolean))
+  const open = (versions || []).filter((v) => !replaced.has(v.instance_id))
+  return open.length ? open[open.length - 1].instance_id : null
+}
+
 export function SubmissionPage ({ app, id }) {
   const state = useLoad(() => loadAll(app, id), [id])
   const [lang, setLang] = useState(null)
@@ -64,6 +71,7 @@ export function SubmissionPage ({ app, id }) {
   const laid = layout(def, sub.data, chosen, sub.errors)
   const title = typeof def.title === 'object' ? (def.title[chosen] || Object.values(def.title)[0]) : def.title
   const langs = def.languages || []
+  const latest = latestVersion(sub.versions)
   return html`<section class="submission">
     <p class="crumbs"><a href="#/queue">← ${C.back}</a></p>
     <div class="sub-head">
@@ -92,7 +100,10 @@ export function SubmissionPage ({ app, id }) {
           <${Answers} app=${app} sub=${sub} tree=${laid.tree} /></section>
       </div>
       <aside class="side-col">
-        <${ReviewPanel} app=${app} sub=${sub} etag=${d.etag} onDone=${state.reload} />
+        ${latest && latest !== sub.instance_id
+          ? html`<section class="panel review"><h2>${C.review}</h2><p class="info">${C.superseded}
+              <a href=${submissionLink(latest)}>${C.openLatest}</a></p></section>`
+          : html`<${ReviewPanel} app=${app} sub=${sub} etag=${d.etag} onDone=${state.reload} />`}
         <section class="panel" aria-labelledby="map-h"><h2 id="map-h">${C.map}</h2>
           <${SubmissionMap} app=${app} sub=${sub} /></section>
         <${Registry} app=${app} registry=${d.registry} />
