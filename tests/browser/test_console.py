@@ -357,3 +357,34 @@ def test_problems_sit_at_their_questions_and_flags_are_explained(
     expect(page.locator(".a-row.has-error", has_text="联系电话").locator(".q-error")).to_contain_text("手机号")
     audit(page, "invalid submission")
     console_screenshot(page, "13-problems-and-flags")
+
+
+def test_base_tiles_are_off_until_asked_for(console_page: Page, live_server: LiveServer) -> None:
+    import io
+
+    from PIL import Image
+
+    tile = io.BytesIO()
+    Image.new("RGB", (256, 256), (230, 236, 240)).save(tile, "PNG")
+    asked: list[str] = []
+    page = console_page
+    # a city with its own tile server in GCJ-02 (what GRIDREG_TILE_URL / GRIDREG_TILE_CRS give the page)
+    page.route("**/console/config.json", lambda route: route.fulfill(json={
+        "tile_url": f"{live_server.url}/city-tiles/{{z}}/{{x}}/{{y}}.png", "tile_crs": "gcj02",
+        "tile_attribution": "新郑市测绘院"}))
+    page.route("**/city-tiles/**", lambda route: (asked.append(route.request.url),
+                                                   route.fulfill(body=tile.getvalue(), content_type="image/png")))
+    iid = submit(live_server, registration("马凤英", "1972-12-05", "068", phone="13000130001"))
+    console_login(page)
+    expect(page.get_by_role("heading", name="审核队列")).to_be_visible()
+    page.goto(f"/console/{submission_href(iid)}")
+    expect(page.locator(".leaflet-overlay-pane path")).not_to_have_count(0)
+    switch = page.get_by_label("显示底图")
+    expect(switch).not_to_be_checked()
+    assert not asked and page.locator(".leaflet-tile").count() == 0  # vector layers only by default
+    switch.check()
+    expect(page.locator(".leaflet-tile-loaded").first).to_be_visible()
+    expect(page.locator(".leaflet-control-attribution")).to_have_text("新郑市测绘院")
+    assert asked and all("/city-tiles/" in url for url in asked)
+    expect(page.locator(".leaflet-overlay-pane path")).not_to_have_count(0)
+    audit(page, "map with base tiles")

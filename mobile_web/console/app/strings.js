@@ -1,5 +1,6 @@
 // The console's interface strings (zh-CN) and the words for states, flags and registry events.
 // Strings shared with the phone client (login, paging, languages) come from ../../app/i18n.js.
+import { wallParts } from '../../app/forms/values.js'
 
 export const C = {
   appName: '网格督导台',
@@ -123,7 +124,7 @@ export const STATUS_LABEL = {
 export const FLAG_LABEL = { outside_scope: '超出负责网格', low_accuracy: '定位精度差', no_location: '无位置' }
 export const EVENT_LABEL = {
   created: '登记（到达）',
-  updated: '信息更新（走访等）',
+  updated: '信息更新',
   moved: '迁移到其他网格',
   departed: '离开',
   returned: '返回',
@@ -147,13 +148,17 @@ export function explainFlag (name, detail = {}) {
   return FLAG_LABEL[name] || name
 }
 
-/** '2026-12-07T14:28:52+08:00' -> '2026-12-07 14:28' in the city's time zone. */
+/** '2026-12-07T06:28:52Z' -> '2026-12-07 14:28': wall-clock time in the city's zone (the phone client's values.js). */
 export function when (iso, tz = 'Asia/Shanghai') {
   if (!iso) return ''
-  const d = new Date(iso)
-  if (isNaN(d)) return iso
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('zh-CN', {
-    timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23'
-  }).formatToParts(d).map((p) => [p.type, p.value]))
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`
+  const ms = Date.parse(iso)
+  if (isNaN(ms)) return iso
+  const w = wallParts(ms, tz)
+  return `${w.date} ${w.time.slice(0, 5)}`
+}
+
+/** A registry event in words: an update that recorded a visit is a visit. */
+export function eventLabel (kind, changed = []) {
+  if (kind === 'updated' && (changed || []).includes('last_visit_date')) return '走访'
+  return EVENT_LABEL[kind] || kind
 }

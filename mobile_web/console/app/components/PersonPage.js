@@ -2,7 +2,7 @@
 // versions and registry events with the submissions behind them, open follow-ups, and unmerge
 // for a merge this record took part in. PeoplePage finds a record by name.
 import { html, useState } from '../../../app/ui.js'
-import { C, ENTITY_STATUS, EVENT_LABEL, when } from '../strings.js'
+import { C, ENTITY_STATUS, eventLabel, when } from '../strings.js'
 import { errorText, Loading, UnitName, Outcome, personLink, propLabel, propOf, propText, submissionLink, useChoices, useDatasets, useLoad } from './common.js'
 
 /** Events in order, each with the version it made (source, changed properties). */
@@ -76,7 +76,7 @@ export function PersonPage ({ app, dataset, uuid }) {
         </section>
         <section class="panel" aria-labelledby="tl-h"><h2 id="tl-h">${C.timeline}</h2>
           <ol class="timeline">${tl.slice().reverse().map((e) => html`<li class=${'ev ' + e.kind}>
-            <div class="ev-head"><strong>${EVENT_LABEL[e.kind] || e.kind}</strong>
+            <div class="ev-head"><strong>${eventLabel(e.kind, e.v && e.v.changed)}</strong>
               <span class="muted">${e.event_date || when(e.at)}</span>
               ${e.version ? html`<span class="muted">${C.version(e.version)}</span>` : null}
               ${e.v ? html`<span class="muted">${C.by[e.v.source_type] || e.v.source_type}</span>` : null}</div>
