@@ -15,6 +15,8 @@ TESTS = Path(__file__).resolve().parents[1]
 SCOPED = {
     "/api/v1/geo/units": "geo/test_api.py::test_supervisor_tree_is_their_township",
     "/api/v1/geo/units/<string:code>": "geo/test_api.py::test_out_of_scope_detail_is_404_like_missing",
+    "/api/v1/geo/units/<string:code>/neighbours":
+        "geo/test_api.py::test_neighbours_touch_the_grid_and_stay_in_scope",
     "/api/v1/geo/locate": "geo/test_api.py::test_locate_outside_scope_or_city",
     "/api/v1/forms/<string:form_id>/submissions": "submissions/test_api.py::test_out_of_scope_is_404_like_missing",
     "/api/v1/submissions/<string:instance_id>": "submissions/test_api.py::test_out_of_scope_is_404_like_missing",

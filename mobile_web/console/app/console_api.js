@@ -45,6 +45,8 @@ export function createConsoleApi (opts) {
       .then((f) => f.definition || f),
     units: () => api.request('GET', '/geo/units'),
     unit: (code) => api.request('GET', `/geo/units/${enc(code)}`),
+    /** Units of the same level touching a unit, with boundaries (those in the caller's scope). */
+    neighbours: (code) => api.request('GET', `/geo/units/${enc(code)}/neighbours`),
     datasets: () => api.request('GET', '/registry/datasets'),
     search: (ds, params) => api.request('GET', `${reg(ds)}/entities${query(params)}`),
     entity: (ds, uuid) => tagged(`${reg(ds)}/entities/${enc(uuid)}`),

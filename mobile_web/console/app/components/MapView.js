@@ -85,16 +85,14 @@ export function MapBox ({ app, layers, label, legend }) {
 /** A unit's boundary and its name, or null when it is outside the caller's scope. */
 const unitOf = (app, code) => (code ? app.api.unit(code).catch(() => null) : Promise.resolve(null))
 
-/** The submission's grid, the other grids of its community, and the point with its accuracy. */
+/** The submission's grid, the grids touching it, and the point with its accuracy. */
 export function SubmissionMap ({ app, sub }) {
   const [layers, setLayers] = useState(null)
   useEffect(() => {
     let live = true
     ;(async () => {
-      const grid = await unitOf(app, sub.grid)
-      const parent = grid && grid.parent_code ? await unitOf(app, grid.parent_code) : null
-      const siblings = parent ? (parent.children || []).filter((c) => c.code !== grid.code).slice(0, 24) : []
-      const neighbours = (await Promise.all(siblings.map((c) => unitOf(app, c.code)))).filter(Boolean)
+      const [grid, neighbours] = await Promise.all([unitOf(app, sub.grid),
+        sub.grid ? app.api.neighbours(sub.grid).catch(() => []) : []])
       const out = []
       if (grid) out.push({ kind: 'area', key: 'grid', geometry: grid.boundary, style: STYLES.grid, name: `本网格：${grid.name}` })
       if (neighbours.length) {
