@@ -388,3 +388,24 @@ def test_base_tiles_are_off_until_asked_for(console_page: Page, live_server: Liv
     assert asked and all("/city-tiles/" in url for url in asked)
     expect(page.locator(".leaflet-overlay-pane path")).not_to_have_count(0)
     audit(page, "map with base tiles")
+
+
+def test_the_queue_pages_newest_first(console_page: Page, live_server: LiveServer) -> None:
+    surnames = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许谢邹"
+    sent = [submit(live_server, registration(f"{s}明远", f"19{50 + i}-0{1 + i % 9}-1{i % 10}", f"0{10 + 2 * i}",
+                                              phone=f"1580000{1000 + i}")) for i, s in enumerate(surnames)]
+    page = console_page
+    console_login(page)
+    expect(page.get_by_role("heading", name="审核队列")).to_be_visible()
+    page.get_by_label("网格员（用户名）").fill("worker")
+    page.get_by_role("button", name="筛选", exact=True).click()
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(20)
+    first = rows.evaluate_all("rs => rs.map((r) => r.dataset.id)")
+    assert first[:20] == sent[::-1][:20]  # newest first
+    page.get_by_role("button", name="下一页").click()
+    expect(rows.first).to_have_attribute("data-id", sent[1])
+    second = rows.evaluate_all("rs => rs.map((r) => r.dataset.id)")
+    assert not set(first) & set(second)
+    page.get_by_role("button", name="回到第一页").click()
+    expect(rows.first).to_have_attribute("data-id", sent[-1])

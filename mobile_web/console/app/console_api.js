@@ -29,6 +29,7 @@ export function createConsoleApi (opts) {
   }
 
   const reg = (ds) => `/registry/${enc(ds)}`
+  const versions = new Map() // a published form version never changes: fetched once per session
 
   return {
     ...api,
@@ -41,8 +42,14 @@ export function createConsoleApi (opts) {
     addComment: (id, body) => api.request('POST', `/submissions/${enc(id)}/comments`, { json: { body } }),
     mergeResult: (id) => api.request('GET', `/registry/submissions/${enc(id)}`),
     /** A form version's compiled definition (the one the phone client downloads). */
-    formVersion: (formId, version) => api.request('GET', `/forms/${enc(formId)}/versions/${enc(version)}`)
-      .then((f) => f.definition || f),
+    formVersion (formId, version) {
+      const key = `${formId}@${version}`
+      if (!versions.has(key)) {
+        versions.set(key, api.request('GET', `/forms/${enc(formId)}/versions/${enc(version)}`)
+          .then((f) => f.definition || f).catch((e) => { versions.delete(key); throw e }))
+      }
+      return versions.get(key)
+    },
     units: () => api.request('GET', '/geo/units'),
     unit: (code) => api.request('GET', `/geo/units/${enc(code)}`),
     /** Units of the same level touching a unit, with boundaries (those in the caller's scope). */

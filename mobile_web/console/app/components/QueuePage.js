@@ -6,6 +6,7 @@ import { C, FLAG_LABEL, REVIEW_LABEL, REVIEW_STATES, STATUS_LABEL, when } from '
 import { Loading, Select, submissionLink, useLoad } from './common.js'
 
 const EMPTY = { form: '', review_state: '', status: '', flag: '', grid: '', submitter: '', since: '', until: '' }
+export const PAGE = 20
 let kept = { filters: { ...EMPTY }, cursors: [] } // filters survive a visit to a submission
 
 /** Grids (and other units) of the caller's tree, flattened with their depth for the grid filter. */
@@ -61,7 +62,7 @@ export function QueuePage ({ app }) {
   kept = { filters: applied, cursors }
   const forms = useLoad(() => app.api.forms().catch(() => []))
   const titles = Object.fromEntries((forms.data || []).map((f) => [f.form_id, f.title]))
-  const page = useLoad(() => app.api.queue({ ...applied, cursor, limit: 25 }), [JSON.stringify(applied), cursor])
+  const page = useLoad(() => app.api.queue({ ...applied, cursor, limit: PAGE }), [JSON.stringify(applied), cursor])
   const apply = (f = filters) => { setApplied({ ...f }); setCursors([]) }
   const data = page.data
   return html`<section class="queue">
