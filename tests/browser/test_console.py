@@ -355,8 +355,13 @@ def test_problems_sit_at_their_questions_and_flags_are_explained(
     expect(sex.locator(".a-value")).to_contain_text("女")  # the answer as given, its problem beside it
     expect(sex.locator(".q-error")).to_have_text("性别与身份证号码不符")
     expect(page.locator(".a-row.has-error", has_text="联系电话").locator(".q-error")).to_contain_text("手机号")
+    summary = page.locator(".problems")
+    expect(summary.get_by_role("heading")).to_have_text("校验问题（2）")
+    expect(page.locator(".leaflet-overlay-pane path")).not_to_have_count(0)
     audit(page, "invalid submission")
     console_screenshot(page, "13-problems-and-flags")
+    summary.get_by_role("button", name="联系电话").click()  # jumps to the question
+    expect(page.locator(".a-row.has-error", has_text="联系电话")).to_be_focused()
 
 
 def test_base_tiles_are_off_until_asked_for(console_page: Page, live_server: LiveServer) -> None:

@@ -51,7 +51,7 @@ function Node ({ app, sub, node }) {
         ${e.children.map((c) => html`<${Node} app=${app} sub=${sub} node=${c} key=${c.path} />`)}</fieldset>`)}</fieldset>`
   }
   const bad = node.issues.length > 0
-  return html`<div class=${'a-row' + (bad ? ' has-error' : '') + (node.text ? '' : ' empty')} id=${qid(node.path)} data-path=${node.path}>
+  return html`<div class=${'a-row' + (bad ? ' has-error' : '') + (node.text ? '' : ' empty')} id=${qid(node.path)} data-path=${node.path} tabindex=${bad ? '-1' : undefined}>
     <div class="a-label">${node.label}</div>
     <div class="a-value">
       ${node.media ? html`<${Photo} app=${app} sub=${sub} name=${node.media} label=${node.label} />`

@@ -60,6 +60,28 @@ export function latestVersion (versions) {
   return open.length ? open[open.length - 1].instance_id : null
 }
 
+/** Every answer with a problem, in form order. */
+function withIssues (nodes, out = []) {
+  for (const n of nodes) {
+    if (n.kind === 'answer' && n.issues.length) out.push(n)
+    else if (n.kind === 'group') withIssues(n.children, out)
+    else if (n.kind === 'repeat') n.entries.forEach((e) => withIssues(e.children, out))
+  }
+  return out
+}
+
+/** The problems at the top, each a button to its question (long forms). */
+function Problems ({ placed, unplaced }) {
+  if (!placed.length && !unplaced.length) return null
+  const go = (path) => {
+    const el = document.getElementById('a' + path.replace(/[^A-Za-z0-9_-]/g, '_'))
+    if (el) { el.scrollIntoView({ block: 'center' }); el.focus() }
+  }
+  return html`<section class="panel problems" aria-labelledby="prob-h"><h2 id="prob-h">${C.problems}（${placed.length + unplaced.length}）</h2>
+    <ul>${placed.map((a) => a.issues.map((i) => html`<li><button type="button" class="link" onClick=${() => go(a.path)}>${a.label}</button>：${i.message}</li>`))}
+      ${unplaced.map((i) => html`<li>${i.message}</li>`)}</ul></section>`
+}
+
 export function SubmissionPage ({ app, id }) {
   const state = useLoad(() => loadAll(app, id), [id])
   const [lang, setLang] = useState(null)
@@ -93,8 +115,7 @@ export function SubmissionPage ({ app, id }) {
     <div class="columns">
       <div class="main-col" dir=${['ug', 'ar'].includes(langCode(chosen)) ? 'rtl' : undefined}>
         <${Flags} flags=${sub.flags} />
-        ${laid.unplaced.length ? html`<section class="panel problems" aria-labelledby="prob-h"><h2 id="prob-h">${C.problems}</h2>
-          <ul>${laid.unplaced.map((i) => html`<li>${i.message}</li>`)}</ul></section>` : null}
+        <${Problems} placed=${withIssues(laid.tree)} unplaced=${laid.unplaced} />
         <${Changes} def=${def} changes=${d.changes} lang=${chosen} />
         <section class="panel" aria-labelledby="ans-h"><h2 id="ans-h">${C.answers}</h2>
           <${Answers} app=${app} sub=${sub} tree=${laid.tree} /></section>
