@@ -116,3 +116,25 @@ test("an edit's changes: labelled, choice labels, the form's meta left out", () 
   assert.deepEqual(describeChanges(DEF, server, 'zh').map((r) => [r.label, r.before, r.after]),
     [['基本信息 › 性别', '女', '男'], ['子女 第 2 组 › 子女姓名', '小红', '小军']])
 })
+
+test('registry helpers: differing properties, unmerge once per merge, the latest version of an edit chain', async () => {
+  const { pairRows } = await import('../../mobile_web/console/app/components/DuplicatesPage.js')
+  const { canUnmerge, timeline } = await import('../../mobile_web/console/app/components/PersonPage.js')
+  const { latestVersion } = await import('../../mobile_web/console/app/components/SubmissionPage.js')
+  const ds = [{ name: 'persons', properties: [{ name: 'full_name', type: 'text' }, { name: 'sex', type: 'select', list: 'sex' }, { name: 'phone', type: 'phone' }] }]
+  const rows = pairRows(ds, 'persons', { full_name: '马小红', sex: '2', phone: '138****5678' },
+    { full_name: '马晓红', sex: '2', phone: null }, { sex: { 2: '女' } })
+  assert.deepEqual(rows.map((r) => [r.name, r.a, r.b, r.differs]),
+    [['full_name', '马小红', '马晓红', true], ['sex', '女', '女', false], ['phone', '138****5678', '—', true]])
+  const record = { status: 'active', versions: [{ version: 2, changed: ['phone'] }], events: [
+    { cursor: 1, kind: 'created', version: 1 },
+    { cursor: 5, kind: 'merged', version: 2, detail: { candidate: 7 } }] }
+  const tl = timeline(record)
+  assert.deepEqual(tl[1].v.changed, ['phone'])
+  assert.equal(canUnmerge(tl, tl[1], record), true)
+  assert.equal(canUnmerge(tl, tl[1], { ...record, status: 'merged' }), false) // from the survivor's page only
+  const undone = timeline({ ...record, events: [...record.events, { cursor: 9, kind: 'unmerged', detail: { candidate: 7 } }] })
+  assert.equal(canUnmerge(undone, undone[1], record), false)
+  assert.equal(latestVersion([{ instance_id: 'a', deprecated_id: null }, { instance_id: 'b', deprecated_id: 'a' }]), 'b')
+  assert.equal(latestVersion([{ instance_id: 'a', deprecated_id: null }]), 'a')
+})

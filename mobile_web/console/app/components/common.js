@@ -57,7 +57,11 @@ export function useDatasets (app) {
   const state = useLoad(() => app.datasets ? Promise.resolve(app.datasets) : app.api.datasets().then((d) => { app.datasets = d; return d }))
   const [dataset, setDataset] = useState(chosenDataset)
   const choose = (d) => { chosenDataset = d; setDataset(d) }
-  return { datasets: state.data || [], dataset, choose, state }
+  const list = state.data || []
+  useEffect(() => { // a city without a persons dataset starts on its first one
+    if (list.length && !list.some((d) => d.name === dataset)) choose(list[0].name)
+  }, [list.length])
+  return { datasets: list, dataset, choose, state }
 }
 
 export function DatasetChooser ({ datasets, dataset, choose }) {
