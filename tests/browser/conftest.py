@@ -3,7 +3,8 @@
 One ``gridreg serve`` runs for the whole session on a fresh demo database (see
 live_server.py); each test gets a fresh browser context (its own IndexedDB, caches and
 service worker) sized like a 360x740 phone, in zh-CN and Asia/Shanghai, with a mocked
-GPS fix near Xinzheng. These tests never use the ``backend`` parametrisation nor the
+GPS fix near Xinzheng; the supervisors' console gets a desktop context at 1366x768 instead
+(``console``). These tests never use the ``backend`` parametrisation nor the
 ``db``/``app`` fixtures, and they fail (never skip) when Chromium is missing.
 """
 
