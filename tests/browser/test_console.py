@@ -287,15 +287,25 @@ def test_conflicts_and_held_moves_are_decided_from_the_console(
     assert status == 200 and record["events"][-1]["kind"] == "moved", record["events"]
 
 
-def test_people_search_is_accessible(console_page: Page, console_screenshot: Shot) -> None:
+def test_people_search_is_accessible(console_page: Page, live_server: LiveServer, console_screenshot: Shot) -> None:
+    person = submit(live_server, registration("马兰芳", "1981-10-10", "080", phone="13900139088"))
+    review(live_server, person, "approved")
     page = console_page
     console_login(page)
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="人员查询").click()
-    page.get_by_label("姓名（汉字或拼音）").fill("马")
+    page.get_by_label("姓名（汉字或拼音）").fill("malan")
     page.get_by_role("button", name="查询").click()
-    expect(page.locator("table")).to_contain_text("马")
+    expect(page.locator("table")).to_contain_text("马兰芳")
     audit(page, "people search")
     console_screenshot(page, "11-people")
+
+    # A token revoked elsewhere (logged out in another tab): the next call asks to log in again.
+    page.evaluate("""() => fetch('/api/v1/auth/token', {method: 'DELETE', headers: {Authorization:
+      'Bearer ' + JSON.parse(localStorage.getItem('console.gridreg.auth')).token}})""")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="审核队列").click()
+    expect(page.get_by_label("密码")).to_be_visible()
+    console_login(page)
+    expect(page.get_by_role("heading", name="审核队列")).to_be_visible()
 
 
 def test_a_review_can_be_made_with_the_keyboard_alone(console_page: Page, live_server: LiveServer) -> None:

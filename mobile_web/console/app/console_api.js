@@ -11,8 +11,22 @@ function query (params) {
 }
 
 export function createConsoleApi (opts) {
-  const api = createApi(opts)
+  const base = createApi(opts)
   const getToken = opts.getToken
+  const unauthorized = opts.onUnauthorized || (() => {})
+  // An expired or revoked token sends the supervisor back to the login screen (except the login itself).
+  const raw = async (method, path, o) => {
+    const res = await base.raw(method, path, o)
+    if (res.status === 401 && path !== '/auth/token') unauthorized()
+    return res
+  }
+  const request = async (method, path, o) => {
+    const res = await raw(method, path, o)
+    if (!res.ok) throw new ApiError(res.status, res.body)
+    return res.body
+  }
+  const api = { ...base, raw, request, me: () => request('GET', '/me'), forms: () => request('GET', '/forms'),
+    form: (formId) => request('GET', `/forms/${encodeURIComponent(formId)}`) }
 
   /** {body, etag} of a GET, or an ApiError. */
   async function tagged (path) {

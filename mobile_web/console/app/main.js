@@ -21,8 +21,8 @@ async function loadConfig () {
 
 export async function boot (root = document.getElementById('app')) {
   const session = await new Session(memStore(), { storage: consoleStorage }).load()
-  const api = createConsoleApi({ getToken: () => session.token() })
-  const app = { api, session, config: await loadConfig(), me: null, toast: () => {} }
+  const app = { api: null, session, config: await loadConfig(), me: null, toast: () => {}, loginAgain: () => {} }
+  app.api = createConsoleApi({ getToken: () => session.token(), onUnauthorized: () => app.loginAgain() })
   root.textContent = ''
   render(html`<${App} app=${app} />`, root)
   return app
