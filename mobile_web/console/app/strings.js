@@ -99,6 +99,8 @@ export const C = {
   submissionsBehind: '来源提交',
   mergedInto: '已合并到：',
   mergedFrom: '合并进来的记录：',
+  openSurvivor: '查看保留的记录',
+  mergedRecord: (i) => `记录 ${i}`,
   searchName: '姓名（汉字或拼音）',
   search: '查询',
   version: (n) => `第 ${n} 版`,

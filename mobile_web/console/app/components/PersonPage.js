@@ -66,8 +66,8 @@ export function PersonPage ({ app, dataset, uuid }) {
   return html`<section class="person">
     <div class="page-head"><h1>${d.label} <span class="badge">${ENTITY_STATUS[d.status] || d.status}</span></h1>
       <p class="meta">${ds ? ds.label_zh : dataset} · ${C.grid}：<${UnitName} app=${app} code=${d.grid_code} /> · ${C.version(d.version)}</p></div>
-    ${d.merged_into ? html`<p class="info">${C.mergedInto}<a href=${personLink(dataset, d.merged_into)}>${d.merged_into}</a></p>` : null}
-    ${d.merged_from && d.merged_from.length ? html`<p class="info">${C.mergedFrom}${d.merged_from.map((u) => html`<a href=${personLink(dataset, u)}>${u}</a> `)}</p>` : null}
+    ${d.merged_into ? html`<p class="info">${C.mergedInto}<a href=${personLink(dataset, d.merged_into)}>${C.openSurvivor}</a></p>` : null}
+    ${d.merged_from && d.merged_from.length ? html`<p class="info">${C.mergedFrom}${d.merged_from.map((u, i) => html`<a href=${personLink(dataset, u)}>${C.mergedRecord(i + 1)}</a> `)}</p>` : null}
     ${d.conflict ? html`<p class="warn">该记录有待处理的冲突，请到“${C.conflicts}”处理。</p>` : null}
     <div class="columns">
       <div class="main-col">
