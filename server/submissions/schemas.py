@@ -357,6 +357,8 @@ class ReturnedSchema(Schema):
     comment = fields.String(attribute="review_comment", allow_none=True)
     data = fields.Dict(attribute="shown_data")
     received_at = fields.DateTime()
+    attachments = fields.List(fields.Nested(AttachmentSchema), metadata={
+        "description": "the files the correction may send again (an edit carries its own files)"})
 
 
 class ReturnedListSchema(Schema):

@@ -320,6 +320,11 @@ def test_returned_lifecycle_until_the_corrected_edit_arrives(client, auth, regis
     assert item["form_id"] == FORM_ID and item["form_version"] == "2026112801" and item["received_at"]
     assert item["data"]["identity"]["full_name"] == "阿依古丽"
     assert item["data"]["identity"]["id_number"] == "6501**********2318"  # masked for the worker
+    [photo] = item["attachments"]
+    assert photo["name"] == "photo.jpg" and photo["urls"]["original"] == f"{QUEUE}/{old}/attachments/photo.jpg"
+    download = client.get(photo["urls"]["original"], headers=auth.headers("worker"))
+    download.close()
+    assert download.status_code == 200
     data["residence"]["current_address"] = "新郑市某小区1号楼2单元301"
     new = submit(client, auth, data, deprecated_id=old)
     assert returned(client, auth) == []
