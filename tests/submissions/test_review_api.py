@@ -87,6 +87,8 @@ def test_queue_lists_latest_versions_newest_first_with_counts(client, auth, regi
     got = queue(client, auth)
     assert [i["instance_id"] for i in got["items"]] == [edit, second]
     assert all(i["review_state"] == "received" for i in got["items"])
+    assert got["items"][0]["submitter"] == "worker" and got["items"][0]["submitter_name"].endswith("网格员")
+    assert got["items"][0]["form_id"] == FORM_ID and got["items"][0]["form_title"]
     assert got["counts"] == {"received": 2, "has_issues": 0, "approved": 0, "rejected": 0, "returned": 0}
     assert got["next_cursor"] is None
     every = queue(client, auth, all_versions="true")
