@@ -194,6 +194,7 @@ class VersionSchema(Schema):
     instance_id = fields.String()
     deprecated_id = fields.String(allow_none=True)
     status = fields.String()
+    review_state = fields.String()
     received_at = fields.DateTime()
 
 
@@ -205,9 +206,11 @@ class SubmissionSchema(Schema):
     deprecated_id = fields.String(allow_none=True)
     form_id = fields.Function(lambda s: s.form_version.form.form_id)
     form_version = fields.Function(lambda s: s.form_version.version)
+    form_title = fields.Function(lambda s: s.form_version.form.title)
     status = fields.String()
     review_state = fields.String()
     submitter = fields.Function(lambda s: s.submitter.username)
+    submitter_name = fields.Function(lambda s: s.submitter.display_name)
     received_at = fields.DateTime()
     device_id = fields.String(allow_none=True)
     started_at = fields.DateTime(allow_none=True)
@@ -356,6 +359,8 @@ class ReturnedSchema(Schema):
     comment = fields.String(attribute="review_comment", allow_none=True)
     data = fields.Dict(attribute="shown_data")
     received_at = fields.DateTime()
+    attachments = fields.List(fields.Nested(AttachmentSchema), metadata={
+        "description": "the files the correction may send again (an edit carries its own files)"})
 
 
 class ReturnedListSchema(Schema):

@@ -87,6 +87,8 @@ def test_queue_lists_latest_versions_newest_first_with_counts(client, auth, regi
     got = queue(client, auth)
     assert [i["instance_id"] for i in got["items"]] == [edit, second]
     assert all(i["review_state"] == "received" for i in got["items"])
+    assert got["items"][0]["submitter"] == "worker" and got["items"][0]["submitter_name"].endswith("网格员")
+    assert got["items"][0]["form_id"] == FORM_ID and got["items"][0]["form_title"]
     assert got["counts"] == {"received": 2, "has_issues": 0, "approved": 0, "rejected": 0, "returned": 0}
     assert got["next_cursor"] is None
     every = queue(client, auth, all_versions="true")
@@ -320,12 +322,18 @@ def test_returned_lifecycle_until_the_corrected_edit_arrives(client, auth, regis
     assert item["form_id"] == FORM_ID and item["form_version"] == "2026112801" and item["received_at"]
     assert item["data"]["identity"]["full_name"] == "阿依古丽"
     assert item["data"]["identity"]["id_number"] == "6501**********2318"  # masked for the worker
+    [photo] = item["attachments"]
+    assert photo["name"] == "photo.jpg" and photo["urls"]["original"] == f"{QUEUE}/{old}/attachments/photo.jpg"
+    download = client.get(photo["urls"]["original"], headers=auth.headers("worker"))
+    download.close()
+    assert download.status_code == 200
     data["residence"]["current_address"] = "新郑市某小区1号楼2单元301"
     new = submit(client, auth, data, deprecated_id=old)
     assert returned(client, auth) == []
     assert detail(client, auth, old).get_json()["review_state"] == "returned"
     got = detail(client, auth, new).get_json()
     assert got["review_state"] == "received" and got["deprecated_id"] == old
+    assert [(v["instance_id"], v["review_state"]) for v in got["versions"]] == [(old, "returned"), (new, "received")]
     assert got["changes"] == [{"path": "/data/residence/current_address", "before": "新郑市某小区1号楼",
                                "after": "新郑市某小区1号楼2单元301"}]
     assert [i["instance_id"] for i in queue(client, auth)["items"]] == [new]
