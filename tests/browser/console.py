@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from tests.browser.client import ID_WEIGHTS, resident_id
 from tests.browser.live_server import DEMO_PASSWORD, LiveServer
@@ -82,15 +82,6 @@ def submit(server: LiveServer, data: dict[str, Any], *, deprecated_id: str | Non
                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert status in (200, 201), (status, answer)
     return instance_id
-
-
-def open_queue_item(page: Page, submitter: str = "worker") -> None:
-    """From the queue, open the newest submission of a worker."""
-    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="审核队列").click()
-    page.get_by_label("网格员（用户名）").fill(submitter)
-    page.get_by_role("button", name="筛选", exact=True).click()
-    page.get_by_role("link", name=f"查看 {submitter}").first.click()
-    expect(page.get_by_role("heading", name="填报内容")).to_be_visible()
 
 
 def review(server: LiveServer, instance_id: str, state: str, comment: str | None = None,

@@ -79,14 +79,14 @@ export function QueuePage ({ app }) {
           <th scope="col">${C.grid}</th><th scope="col">${C.status}</th><th scope="col">${C.reviewState}</th><th scope="col">${C.flag}</th><th scope="col"><span class="visually-hidden">${C.open}</span></th></tr></thead>
         <tbody>${data.items.map((s) => html`<tr key=${s.instance_id} data-id=${s.instance_id}>
           <td>${when(s.received_at)}${s.deprecated_id ? html` <span class="badge edit">修改版</span>` : null}</td>
-          <td>${titles[s.form_id] || s.form_id}</td>
-          <td>${s.submitter}</td>
+          <td>${s.form_title || titles[s.form_id] || s.form_id}</td>
+          <td>${s.submitter_name || s.submitter}</td>
           <td>${s.grid_name || s.grid || '—'}</td>
           <td><span class=${'badge st-' + s.status}>${STATUS_LABEL[s.status] || s.status}</span></td>
           <td><span class=${'badge rv-' + s.review_state}>${REVIEW_LABEL[s.review_state] || s.review_state || ''}</span></td>
           <td>${Object.keys(s.flags || {}).map((f) => html`<span class="badge flag">${FLAG_LABEL[f] || f}</span> `)}</td>
           <td><a class="btn small" href=${submissionLink(s.instance_id)}
-            aria-label=${`${C.open} ${s.submitter} ${when(s.received_at)}`}>${C.open}</a></td>
+            aria-label=${`${C.open} ${s.submitter_name || s.submitter} ${when(s.received_at)}`}>${C.open}</a></td>
         </tr>`)}</tbody></table>` : null}
       <div class="pager">
         ${cursors.length ? html`<button type="button" class="btn secondary" onClick=${() => setCursors([])}>${C.first}</button>` : null}
