@@ -301,7 +301,7 @@ def test_people_search_is_accessible(console_page: Page, live_server: LiveServer
 
     # A token revoked elsewhere (logged out in another tab): the next call asks to log in again.
     page.evaluate("""() => fetch('/api/v1/auth/token', {method: 'DELETE', headers: {Authorization:
-      'Bearer ' + JSON.parse(localStorage.getItem('console.gridreg.auth')).token}})""")
+      'Bearer ' + JSON.parse(localStorage.getItem('gridreg.console.auth')).token}})""")
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="审核队列").click()
     expect(page.get_by_label("密码")).to_be_visible()
     console_login(page)

@@ -138,3 +138,30 @@ test('registry helpers: differing properties, unmerge once per merge, the latest
   assert.equal(latestVersion([{ instance_id: 'a', deprecated_id: null }, { instance_id: 'b', deprecated_id: 'a' }]), 'b')
   assert.equal(latestVersion([{ instance_id: 'a', deprecated_id: null }]), 'a')
 })
+
+test("the console's session: its own key, a refused token keeps the user name for the login screen", async () => {
+  const { ConsoleSession } = await import('../../mobile_web/console/app/session.js')
+  const store = new Map()
+  const storage = { getItem: (k) => (store.has(k) ? store.get(k) : null), setItem: (k, v) => store.set(k, v) }
+  const s = new ConsoleSession(storage)
+  assert.equal(s.token(), null)
+  await s.save('supervisor', { access_token: 't1', expires_at: '2026-12-08T00:00:00Z' })
+  assert.deepEqual([...store.keys()], ['gridreg.console.auth']) // never the phone client's gridreg.auth
+  assert.equal(new ConsoleSession(storage).token(), 't1')
+  await s.expire()
+  assert.equal(s.token(), null)
+  assert.ok(s.expired && s.username === 'supervisor')
+  await s.clear()
+  assert.equal(new ConsoleSession(storage).username, '')
+})
+
+test('a 401 from any call but the login is reported once', async () => {
+  const { createConsoleApi } = await import('../../mobile_web/console/app/console_api.js')
+  const heard = []
+  const fetch = async (url) => new Response(JSON.stringify({ error: 'auth.invalid_token' }),
+    { status: 401, headers: { 'content-type': 'application/json' } })
+  const api = createConsoleApi({ getToken: () => 'old', fetch, onUnauthorized: () => heard.push('401') })
+  await assert.rejects(api.queue({}), (e) => e.status === 401)
+  await assert.rejects(api.login('supervisor', 'wrong'), (e) => e.status === 401)
+  assert.deepEqual(heard, ['401'])
+})

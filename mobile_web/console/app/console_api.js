@@ -11,9 +11,9 @@ function query (params) {
 }
 
 export function createConsoleApi (opts) {
-  const base = createApi(opts)
-  const getToken = opts.getToken
   const unauthorized = opts.onUnauthorized || (() => {})
+  const base = createApi({ ...opts, onUnauthorized: undefined }) // heard here, once, for every call
+  const getToken = opts.getToken
   // An expired or revoked token sends the supervisor back to the login screen (except the login itself).
   const raw = async (method, path, o) => {
     const res = await base.raw(method, path, o)
