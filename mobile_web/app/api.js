@@ -42,7 +42,7 @@ export function createApi ({ base = '/api/v1', getToken = () => null, fetch: fet
     const timer = ctrl ? setTimeout(() => ctrl.abort(), timeoutMs) : null
     try {
       const res = await fetchImpl(base + path, { method, headers: h, body, signal: ctrl ? ctrl.signal : undefined, credentials: 'same-origin' })
-      return { status: res.status, ok: res.ok, body: await readBody(res), headers: res.headers }
+      return { status: res.status, ok: res.ok, body: await readBody(res) }
     } catch (e) {
       throw new ApiError(0, { message: e && e.message })
     } finally {

@@ -165,3 +165,20 @@ test('a 401 from any call but the login is reported once', async () => {
   await assert.rejects(api.login('supervisor', 'wrong'), (e) => e.status === 401)
   assert.deepEqual(heard, ['401'])
 })
+
+test('reads hand back their ETag and decisions send it as If-Match', async () => {
+  const { createConsoleApi } = await import('../../mobile_web/console/app/console_api.js')
+  const calls = []
+  const fetch = async (url, init) => {
+    calls.push({ url, method: init.method, ifMatch: init.headers['If-Match'] })
+    return new Response(JSON.stringify({ instance_id: 'uuid:1', review_state: 'received' }),
+      { status: 200, headers: { 'content-type': 'application/json', ETag: '"review-1.0"' } })
+  }
+  const api = createConsoleApi({ getToken: () => 't', fetch })
+  const read = await api.submission('uuid:1')
+  assert.equal(read.etag, '"review-1.0"')
+  assert.equal(read.body.review_state, 'received')
+  await api.review('uuid:1', read.etag, 'approved')
+  assert.deepEqual(calls.map((c) => [c.method, c.url, c.ifMatch]), [
+    ['GET', '/api/v1/submissions/uuid%3A1', undefined], ['PATCH', '/api/v1/submissions/uuid%3A1', '"review-1.0"']])
+})

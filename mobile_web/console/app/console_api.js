@@ -28,19 +28,24 @@ export function createConsoleApi (opts) {
   const api = { ...base, raw, request, me: () => request('GET', '/me'), forms: () => request('GET', '/forms'),
     form: (formId) => request('GET', `/forms/${encodeURIComponent(formId)}`) }
 
-  /** {body, etag} of a GET, or an ApiError. */
-  async function tagged (path) {
-    const res = await api.raw('GET', path)
+  /** One call that also hands back the answer's ETag (the shared wrapper answers status and body only). */
+  async function withEtag (method, path, o) {
+    let etag = null
+    const fetchImpl = opts.fetch || ((...a) => globalThis.fetch(...a))
+    const once = createApi({ ...opts, onUnauthorized: undefined,
+      fetch: async (...a) => { const res = await fetchImpl(...a); etag = res.headers.get('ETag'); return res } })
+    const res = await once.raw(method, path, o)
+    if (res.status === 401) unauthorized()
     if (!res.ok) throw new ApiError(res.status, res.body)
-    return { body: res.body, etag: (res.headers && res.headers.get('ETag')) || (res.body && res.body.etag) || null }
+    return { body: res.body, etag: etag || (res.body && res.body.etag) || null }
   }
 
+  /** {body, etag} of a GET, or an ApiError. */
+  const tagged = (path) => withEtag('GET', path)
+
   /** A decision: method + JSON body with If-Match; resolves the answer's {body, etag}. */
-  async function decide (method, path, etag, json) {
-    const res = await api.raw(method, path, { json: json === undefined ? {} : json, headers: etag ? { 'If-Match': etag } : {} })
-    if (!res.ok) throw new ApiError(res.status, res.body)
-    return { body: res.body, etag: (res.headers && res.headers.get('ETag')) || (res.body && res.body.etag) || null }
-  }
+  const decide = (method, path, etag, json) =>
+    withEtag(method, path, { json: json === undefined ? {} : json, headers: etag ? { 'If-Match': etag } : {} })
 
   const reg = (ds) => `/registry/${enc(ds)}`
   const versions = new Map() // a published form version never changes: fetched once per session
