@@ -268,4 +268,3 @@ def test_queues_and_sync_are_scoped_too(client, auth, merge, db):
         headers={**auth.headers("outsider"), "If-Match": f'"{person.entity_uuid}.3"'},
     )
     assert resolve.status_code == 404
-
