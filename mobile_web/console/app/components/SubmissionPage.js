@@ -100,7 +100,7 @@ export function SubmissionPage ({ app, id }) {
       <div>
         <h1>${title || sub.form_id}</h1>
         <p class="meta">
-          <span>${sub.submitter_name || sub.submitter}</span> · <span>${when(sub.received_at)}</span> · <span>${sub.grid_name || sub.grid || '—'}</span>
+          <span>网格员：${sub.submitter_name || sub.submitter}</span> · <span>提交于 ${when(sub.received_at)}</span> · <span>${C.grid}：${sub.grid_name || sub.grid || '—'}</span>
           · <span class=${'badge st-' + sub.status}>${STATUS_LABEL[sub.status] || sub.status}</span>
           <span class=${'badge rv-' + sub.review_state}>${REVIEW_LABEL[sub.review_state] || sub.review_state}</span>
         </p>
