@@ -11,7 +11,7 @@ MOBILE_ROOT = Path(__file__).resolve().parent.parent / "mobile_web"
 
 blp = Blueprint("mobile", __name__)
 
-_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".webmanifest": "application/manifest+json",
+TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".webmanifest": "application/manifest+json",
           ".json": "application/json", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
@@ -25,7 +25,7 @@ def root() -> WerkzeugResponse:
 @blp.get("/m/<path:path>")
 def client(path: str = "index.html") -> Response:
     """A file of the client; the service worker and shell are always revalidated."""
-    response = send_from_directory(MOBILE_ROOT, path, mimetype=_TYPES.get(Path(path).suffix), max_age=0)
+    response = send_from_directory(MOBILE_ROOT, path, mimetype=TYPES.get(Path(path).suffix), max_age=0)
     if path in ("index.html", "sw.js", "manifest.webmanifest"):
         response.headers["Cache-Control"] = "no-cache"
         if path == "sw.js":

@@ -15,9 +15,11 @@ def register_routes(app: Flask, api: Api) -> None:
     for blp in (accounts_blp, geo_blp, forms_blp):
         api.register_blueprint(blp)
 
+    from server.console import blp as console_blp
     from server.mobile import blp as mobile_blp
 
     app.register_blueprint(mobile_blp)
+    app.register_blueprint(console_blp)
 
     from server.openrosa import register as register_openrosa
 

@@ -19,6 +19,9 @@ DEMO_SECRET_KEY = "demo-only-secret-key-not-for-production"
 DEMO_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"gridreg-demo-key-not-for-prod!!!").decode()
 
 
+TILE_CRS = ("wgs84", "gcj02")
+
+
 class SettingsError(RuntimeError):
     """Raised when the environment does not describe a runnable service."""
 
@@ -44,6 +47,10 @@ class Settings:
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
     log_json: bool = True
+    # Base-map tiles for the console's maps ({z}/{x}/{y} URL template); None: vector layers only.
+    tile_url: str | None = None
+    tile_crs: str = "wgs84"  # "gcj02": the tiles are drawn in GCJ-02, so positions are shifted for display
+    tile_attribution: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -111,6 +118,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"GRIDREG_TIME_ZONE is not a known time zone: {time_zone!r}")
+    tile_url = env.get("GRIDREG_TILE_URL") or None
+    if tile_url and not all(part in tile_url for part in ("{z}", "{x}", "{y}")):
+        problems.append(f"GRIDREG_TILE_URL must contain {{z}}, {{x}} and {{y}}, got {tile_url!r}")
+    tile_crs = (env.get("GRIDREG_TILE_CRS") or "wgs84").lower()
+    if tile_crs not in TILE_CRS:
+        problems.append(f"GRIDREG_TILE_CRS must be one of {', '.join(TILE_CRS)}, got {tile_crs!r}")
     settings = Settings(
         database_url=database_url,
         media_root=Path(media_root).resolve() if media_root else Path("."),
@@ -125,6 +138,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         demo=demo,
         token_ttl_hours=_int(env, "GRIDREG_TOKEN_TTL_HOURS", 12, problems),
         log_json=env.get("GRIDREG_LOG_FORMAT", "json") != "text",
+        tile_url=tile_url,
+        tile_crs=tile_crs,
+        tile_attribution=env.get("GRIDREG_TILE_ATTRIBUTION", ""),
     )
     if problems:
         raise SettingsError("invalid settings: " + "; ".join(problems))

@@ -10,7 +10,8 @@ from server.accounts.auth import current_user
 from server.api import API_PREFIX, BaseView
 from server.db import get_session
 from server.geo import service
-from server.geo.schemas import LocateArgsSchema, LocateSchema, UnitDetailSchema, UnitTreeNodeSchema
+from server.geo.models import AdminUnit
+from server.geo.schemas import LocateArgsSchema, LocateSchema, UnitDetailSchema, UnitShapeSchema, UnitTreeNodeSchema
 
 blp = Blueprint("geo", __name__, url_prefix=f"{API_PREFIX}/geo", description="行政区划与网格 (geography)")
 
@@ -40,6 +41,16 @@ class UnitDetail(BaseView):
             "boundary": service.boundary_geojson(unit),
             "ancestors": service.ancestors(session, unit), "children": service.children(session, unit),
         }
+
+
+@blp.route("/units/<string:code>/neighbours")
+class UnitNeighbours(BaseView):
+    """The units around one unit."""
+
+    @blp.response(200, UnitShapeSchema(many=True))
+    def get(self, code: str) -> list[AdminUnit]:
+        """Units of the same level touching this one, with their boundaries (only those in the caller's scope)."""
+        return service.neighbours(get_session(), current_user(), code)
 
 
 @blp.route("/locate")

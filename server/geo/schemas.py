@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from server.geo.service import boundary_geojson
+
 
 class UnitBriefSchema(Schema):
     """An admin unit without geometry."""
@@ -12,6 +14,13 @@ class UnitBriefSchema(Schema):
     name = fields.String()
     level = fields.String()
     is_demo = fields.Boolean()
+
+
+class UnitShapeSchema(UnitBriefSchema):
+    """An admin unit with its boundary, for drawing it."""
+
+    boundary = fields.Function(lambda unit: boundary_geojson(unit), allow_none=True,
+                               metadata={"description": "GeoJSON MultiPolygon, SRID 4326"})
 
 
 class UnitTreeNodeSchema(Schema):

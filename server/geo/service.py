@@ -176,6 +176,25 @@ def children(session: Session, unit: AdminUnit) -> list[AdminUnit]:
     return list(session.scalars(select(AdminUnit).where(AdminUnit.parent_id == unit.id).order_by(AdminUnit.code)))
 
 
+# Shared edges of neighbouring units are stored rounded; a micro-degree margin (about 0.1 m) makes them meet.
+_TOUCH_MARGIN_DEG = 1e-6
+
+
+def neighbours(session: Session, user: User, code: str) -> list[AdminUnit]:
+    """Units of the same level whose boundary touches the unit's (a corner is enough), in the caller's scope."""
+    unit = get_unit(session, user, code)
+    if unit.boundary is None:
+        return []
+    around = to_shape(unit.boundary).buffer(_TOUCH_MARGIN_DEG, join_style="mitre")
+    query = (
+        select(AdminUnit)
+        .where(AdminUnit.level == unit.level, AdminUnit.id != unit.id, scope_clause(user, AdminUnit.path),
+               func.ST_Intersects(AdminUnit.boundary, func.ST_GeomFromText(bindparam("wkt", type_=String), SRID)))
+        .order_by(AdminUnit.code)
+    )
+    return list(session.scalars(query, {"wkt": around.wkt}))
+
+
 def boundary_geojson(unit: AdminUnit) -> dict[str, Any] | None:
     """The unit's boundary as a GeoJSON geometry."""
     return mapping(to_shape(unit.boundary)) if unit.boundary is not None else None

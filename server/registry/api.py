@@ -108,6 +108,16 @@ class Duplicates(BaseView):
         )
 
 
+@blp.route("/<string:dataset>/duplicates/<int:candidate_id>")
+class Candidate(BaseView):
+    """One duplicate candidate."""
+
+    @blp.response(200)
+    def get(self, dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
+        """A candidate in any status with both records and its ETag (to unmerge from a person's page)."""
+        return _decided(decisions.get_candidate(get_session(), current_user(), dataset, candidate_id))
+
+
 def _decided(data: dict[str, Any]) -> tuple[dict[str, Any], int, Headers]:
     return data, 200, {"ETag": data["etag"]}
 

@@ -3,7 +3,8 @@
 One ``gridreg serve`` runs for the whole session on a fresh demo database (see
 live_server.py); each test gets a fresh browser context (its own IndexedDB, caches and
 service worker) sized like a 360x740 phone, in zh-CN and Asia/Shanghai, with a mocked
-GPS fix near Xinzheng. These tests never use the ``backend`` parametrisation nor the
+GPS fix near Xinzheng; the supervisors' console gets a desktop context at 1366x768 instead
+(``console``). These tests never use the ``backend`` parametrisation nor the
 ``db``/``app`` fixtures, and they fail (never skip) when Chromium is missing.
 """
 
@@ -106,6 +107,44 @@ def screenshot() -> Callable[[Any, str], Path]:
     def take(page: Any, name: str, full_page: bool = False) -> Path:
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page, animations="disabled", caret="hide")
+        return path
+
+    return take
+
+
+CONSOLE_VIEWPORT = {"width": 1366, "height": 768}
+CONSOLE_SCREENSHOTS = SCREENSHOTS / "console"
+
+
+@pytest.fixture
+def console(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    """A supervisor's desktop browser profile at 1366x768 (the console's design size)."""
+    live_server.token("supervisor")  # log in before the browser writes (see live_server.token)
+    ctx = browser.new_context(base_url=live_server.url, viewport=CONSOLE_VIEWPORT, device_scale_factor=1,
+                              locale="zh-CN", timezone_id="Asia/Shanghai")
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def console_page(console: Any) -> Iterator[Any]:
+    """A console tab that fails the test on any uncaught script error."""
+    pg = console.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    assert not errors, f"uncaught errors in the console: {errors}"
+
+
+@pytest.fixture(scope="session")
+def console_screenshot() -> Callable[[Any, str], Path]:
+    """Save a full-page screenshot of a console screen to tests/artifacts/screenshots/console/<name>.png."""
+    CONSOLE_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Any, name: str) -> Path:
+        path = CONSOLE_SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
         return path
 
     return take

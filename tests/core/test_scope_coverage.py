@@ -15,9 +15,14 @@ TESTS = Path(__file__).resolve().parents[1]
 SCOPED = {
     "/api/v1/geo/units": "geo/test_api.py::test_supervisor_tree_is_their_township",
     "/api/v1/geo/units/<string:code>": "geo/test_api.py::test_out_of_scope_detail_is_404_like_missing",
+    "/api/v1/geo/units/<string:code>/neighbours":
+        "geo/test_api.py::test_neighbours_touch_the_grid_and_stay_in_scope",
     "/api/v1/geo/locate": "geo/test_api.py::test_locate_outside_scope_or_city",
     "/api/v1/forms/<string:form_id>/submissions": "submissions/test_api.py::test_out_of_scope_is_404_like_missing",
     "/api/v1/submissions/<string:instance_id>": "submissions/test_api.py::test_out_of_scope_is_404_like_missing",
+    "/api/v1/submissions": "submissions/test_review_api.py::test_queue_is_scoped",
+    "/api/v1/submissions/<string:instance_id>/comments": "submissions/test_review_api.py::test_comments_are_scoped",
+    "/api/v1/me/returned": "submissions/test_review_api.py::test_returned_lists_only_the_callers_own",
     "/api/v1/submissions/<string:instance_id>/attachments/<string:name>":
         "media/test_api.py::test_out_of_scope_users_get_404",
     "/api/v1/registry/<string:dataset>/entities": "registry/test_api.py::test_lists_and_details_are_scoped",
@@ -25,6 +30,8 @@ SCOPED = {
         "registry/test_api.py::test_lists_and_details_are_scoped",
     "/api/v1/registry/<string:dataset>/conflicts": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
     "/api/v1/registry/<string:dataset>/duplicates": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
+    "/api/v1/registry/<string:dataset>/duplicates/<int:candidate_id>":
+        "registry/test_api.py::test_one_candidate_by_id_for_an_unmerge",
     "/api/v1/registry/<string:dataset>/sync": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
     "/api/v1/registry/<string:dataset>/placements":
         "registry/test_placements.py::test_held_moves_are_scoped_and_stale_ones_refused",
@@ -45,6 +52,9 @@ UNSCOPED = {
     "/static/<path:filename>": "documentation assets",
     "/m/": "the web client's shell",
     "/m/<path:path>": "the web client's static files",
+    "/console/": "the console's shell",
+    "/console/<path:path>": "the console's static files",
+    "/console/config.json": "the city's base-map settings",
     "/api/v1/me": "the caller's own account",
     "/api/v1/me/collect-settings": "the caller's own Collect settings",
     "/api/v1/me/collect-settings.png": "the caller's own Collect settings",

@@ -43,3 +43,15 @@ def test_bad_values_are_all_reported():
     message = str(err.value)
     for fragment in ("GRIDREG_PORT", "GRIDREG_TIME_ZONE", "GRIDREG_ENCRYPTION_KEY", "GRIDREG_MAX_UPLOAD_BYTES"):
         assert fragment in message
+
+
+def test_base_map_tiles_are_off_unless_configured(tmp_path):
+    plain = load_settings({"GRIDREG_DEMO": "1", "GRIDREG_MEDIA_ROOT": str(tmp_path)})
+    assert plain.tile_url is None and plain.tile_crs == "wgs84"
+    city = load_settings({"GRIDREG_DEMO": "1", "GRIDREG_MEDIA_ROOT": str(tmp_path),
+                          "GRIDREG_TILE_URL": "http://gis.city/{z}/{x}/{y}.png", "GRIDREG_TILE_CRS": "GCJ02"})
+    assert city.tile_url == "http://gis.city/{z}/{x}/{y}.png" and city.tile_crs == "gcj02"
+    with pytest.raises(SettingsError) as err:
+        load_settings({"GRIDREG_DEMO": "1", "GRIDREG_TILE_URL": "http://gis.city/tile.png",
+                       "GRIDREG_TILE_CRS": "bd09"})
+    assert "GRIDREG_TILE_URL" in str(err.value) and "GRIDREG_TILE_CRS" in str(err.value)

@@ -68,3 +68,20 @@ def test_locate_bad_arguments(client, auth):
 
 def test_geo_requires_login(client):
     assert client.get("/api/v1/geo/units").status_code == 401
+
+
+def test_neighbours_touch_the_grid_and_stay_in_scope(client, auth):
+    url = f"/api/v1/geo/units/{WORKER_GRID}/neighbours"
+    seen = client.get(url, headers=auth.headers("supervisor")).get_json()
+    codes = {u["code"] for u in seen}
+    siblings = {f"{WORKER_GRID[:12]}00{i}" for i in (1, 2, 3)}
+    assert siblings <= codes and WORKER_GRID not in codes  # the community's other grids all touch it
+    assert all(u["level"] == "grid" and u["boundary"]["type"] == "MultiPolygon" for u in seen)
+    assert all(c.startswith(SUPERVISOR_TOWNSHIP) for c in codes)
+    far = client.get(f"/api/v1/geo/units/{OTHER_TOWNSHIP_GRID}/neighbours", headers=auth.headers("admin")).get_json()
+    assert WORKER_GRID not in {u["code"] for u in far}  # another township's grid does not touch this one
+    whole = {u["code"] for u in client.get(url, headers=auth.headers("admin")).get_json()}
+    assert codes <= whole
+    assert client.get(url, headers=auth.headers("worker")).get_json() == []  # the worker's scope is one grid
+    out = client.get(f"/api/v1/geo/units/{OTHER_TOWNSHIP_GRID}/neighbours", headers=auth.headers("supervisor"))
+    assert out.status_code == 404 and out.get_json()["error"] == "geo.unit_not_found"

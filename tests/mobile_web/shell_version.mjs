@@ -7,14 +7,20 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../../mobile_web/', import.meta.url))
 const SHELL_EXT = /\.(js|css|html|webmanifest|png|svg)$/
+// The supervisors' console and its map library are served beside the phone client but are not
+// part of it: the phone never precaches or downloads them (tests/mobile_web/console.test.mjs).
+const NOT_PHONE = /^(console\/|vendor\/leaflet\/)/
 
 /** Every file under mobile_web/, as sorted '/'-separated relative paths. */
-export function files (dir = ROOT) {
+export function allFiles (dir = ROOT) {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name)
-    return statSync(p).isDirectory() ? files(p) : [relative(ROOT, p).split(sep).join('/')]
+    return statSync(p).isDirectory() ? allFiles(p) : [relative(ROOT, p).split(sep).join('/')]
   }).sort()
 }
+
+/** The phone client's files: everything under mobile_web/ but the console and its map library. */
+export const files = () => allFiles().filter((f) => !NOT_PHONE.test(f))
 
 export const shellFiles = () => files().filter((f) => SHELL_EXT.test(f) && f !== 'sw.js')
 

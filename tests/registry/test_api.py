@@ -160,6 +160,32 @@ def test_mark_distinct(client, auth, merge):
     assert client.get(f"{BASE}/duplicates", headers=auth.headers("supervisor")).get_json()["items"] == []
 
 
+def test_one_candidate_by_id_for_an_unmerge(client, auth, merge, db):
+    from server.accounts.service import create_user
+    from server.demo import DEMO_PASSWORD
+    from server.geo.models import AdminUnit
+
+    other = db.scalar(
+        select(AdminUnit).where(AdminUnit.level == "township", AdminUnit.code != "410184105").order_by(AdminUnit.code)
+    )
+    create_user(db, username="outsider", password=DEMO_PASSWORD, role="supervisor", unit_codes=[other.code])
+    db.flush()
+    first = merge(REGISTRATION, registration("马小红", ID_A))
+    merge(REGISTRATION, registration("马晓红", None, phone="13900001111"))
+    cand = client.get(f"{BASE}/duplicates", headers=auth.headers("supervisor")).get_json()["items"][0]
+    url = f"{BASE}/duplicates/{cand['id']}"
+    merged = client.post(f"{url}/merge", json={}, headers={**auth.headers("supervisor"), "If-Match": cand["etag"]})
+    assert merged.status_code == 200
+    # the merge event on the person's page names the candidate; its ETag comes from here
+    survivor = client.get(f"{BASE}/entities/{first.entity_uuid}", headers=auth.headers("supervisor")).get_json()
+    assert survivor["events"][-1]["detail"]["candidate"] == cand["id"]
+    one = client.get(url, headers=auth.headers("supervisor"))
+    assert one.status_code == 200 and one.headers["ETag"] == one.get_json()["etag"] == merged.get_json()["etag"]
+    assert one.get_json()["status"] == "merged" and one.get_json()["a"]["properties"]["resident_id"].count("*") == 10
+    assert client.get(url, headers=auth.headers("outsider")).status_code == 404
+    assert client.get(url, headers=auth.headers("worker")).status_code == 403
+    assert client.get(f"{BASE}/duplicates/999999", headers=auth.headers("supervisor")).status_code == 404
+
 def test_delta_sync_upserts_and_removals(client, auth, merge):
     person = merge(REGISTRATION, registration())
     snap = client.get(f"{BASE}/sync", headers=auth.headers("worker")).get_json()

@@ -3,7 +3,7 @@
 import { html, useState } from '../ui.js'
 import { T } from '../i18n.js'
 
-export function LoginScreen ({ app, onDone }) {
+export function LoginScreen ({ app, onDone, title = T.appName }) {
   const [username, setUsername] = useState(app.session.username)
   const [password, setPassword] = useState('')
   const [busy, setBusy] = useState(false)
@@ -24,7 +24,7 @@ export function LoginScreen ({ app, onDone }) {
     }
   }
   return html`<form class="login" onSubmit=${submit}>
-    <h1>${T.appName}</h1>
+    <h1>${title}</h1>
     ${app.session.expired ? html`<p class="warn">${T.loginAgain}</p>` : null}
     <div class="q"><label class="q-label" for="login-user">${T.username}</label>
       <input id="login-user" autocomplete="username" autocapitalize="none" required value=${username}

@@ -1,0 +1,61 @@
+// Conflicts: for each record, every property in conflict with its base, current and incoming
+// value and a choice per property; saving sends the chosen values with the record's ETag.
+import { html, useState } from '../../../app/ui.js'
+import { C, when } from '../strings.js'
+import { DatasetChooser, Loading, Outcome, personLink, propLabel, propOf, propText, submissionLink, useChoices, useDatasets, useLoad } from './common.js'
+
+function Conflict ({ app, ds, dataset, item, onDone, choices }) {
+  const values = (item.conflict_detail && item.conflict_detail.values) || {}
+  const names = Object.keys(values)
+  const [chosen, setChosen] = useState(() => Object.fromEntries(names.map((n) => [n, 'current'])))
+  const [error, setError] = useState(null)
+  const [busy, setBusy] = useState(false)
+  const save = async () => {
+    setBusy(true)
+    setError(null)
+    try {
+      const properties = Object.fromEntries(names.map((n) => [n, values[n][chosen[n]]]))
+      await app.api.resolve(dataset, item.entity_uuid, item.etag, properties)
+      app.toast('冲突已处理')
+      onDone()
+    } catch (e) { setError(e) } finally { setBusy(false) }
+  }
+  const id = `conf-${item.entity_uuid}-${item.version}`
+  return html`<article class="panel" aria-labelledby=${id + '-h'}>
+    <h2 id=${id + '-h'}><a href=${personLink(dataset, item.entity_uuid)}>${item.label}</a>
+      <span class="muted">${C.conflictKind[item.conflict] || item.conflict} · ${when(item.created_at)}</span></h2>
+    ${item.source_type === 'submission' && item.source_id ? html`<p class="meta">来源：<a href=${submissionLink(item.source_id)}>查看提交</a></p>` : null}
+    <table class="grid-table">
+      <thead><tr><th scope="col">${C.property}</th><th scope="col">${C.base}</th><th scope="col">${C.current}</th><th scope="col">${C.incoming}</th></tr></thead>
+      <tbody>${names.map((n) => {
+        const label = propLabel(ds, dataset, n)
+        const text = (v) => propText(v, propOf(ds, dataset, n), choices)
+        const radio = (which) => html`<label class="check"><input type="radio" name=${`${id}-${n}`} checked=${chosen[n] === which}
+          aria-label=${`${label}：${which === 'current' ? C.current : C.incoming} ${text(values[n][which])}`}
+          onChange=${() => setChosen({ ...chosen, [n]: which })} /> ${text(values[n][which])}</label>`
+        return html`<tr><th scope="row">${label}</th><td>${text(values[n].base)}</td><td>${radio('current')}</td><td>${radio('incoming')}</td></tr>`
+      })}</tbody>
+    </table>
+    <div class="actions"><button type="button" class="btn primary" disabled=${busy} onClick=${save}>${C.resolve}</button></div>
+    <${Outcome} error=${error} onReload=${onDone} />
+  </article>`
+}
+
+export function ConflictsPage ({ app }) {
+  const { datasets, dataset, choose } = useDatasets(app)
+  const { labels: choices, ready } = useChoices(app)
+  const [cursor, setCursor] = useState(null)
+  const page = useLoad(() => app.api.conflicts(dataset, { cursor, limit: 20 }), [dataset, cursor])
+  const items = (page.data && page.data.items) || []
+  return html`<section><div class="page-head"><h1>${C.conflicts}</h1>
+    <${DatasetChooser} datasets=${datasets} dataset=${dataset} choose=${(d) => { setCursor(null); choose(d) }} /></div>
+    <${Loading} state=${ready ? page : { loading: true }}>
+      ${items.length === 0 ? html`<p class="muted">${C.noItems}</p>` : null}
+      ${items.map((i) => html`<${Conflict} key=${i.etag + i.version} app=${app} ds=${datasets} dataset=${dataset} item=${i} choices=${choices} onDone=${page.reload} />`)}
+      <div class="pager">
+        ${cursor ? html`<button type="button" class="btn secondary" onClick=${() => setCursor(null)}>${C.first}</button>` : null}
+        ${page.data && page.data.next_cursor ? html`<button type="button" class="btn" onClick=${() => setCursor(page.data.next_cursor)}>${C.next}</button>` : null}
+      </div>
+    <//>
+  </section>`
+}
