@@ -71,14 +71,14 @@ class Submission(Base):
     __allow_unmapped__ = True
     # The review queue shows latest versions: it pages them newest first by (received_at, id), overall
     # and per review state, and counts them per review state from one narrow index (index-only on
-    # PostgreSQL, with the columns the queue filters on).
+    # PostgreSQL, with the columns the queue filters on; a validation status filter narrows its range).
     __table_args__ = (
         Index("ix_submissions_latest_received_at", "received_at", "id",
               postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
         Index("ix_submissions_latest_review_state", "review_state", "received_at", "id",
               postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
-        Index("ix_submissions_latest_counts", "review_state", "unit_path",
-              postgresql_include=["form_pk", "status", "submitter_id", "received_at", "flag_names"],
+        Index("ix_submissions_latest_counts", "review_state", "status", "unit_path",
+              postgresql_include=["form_pk", "submitter_id", "received_at", "flag_names"],
               postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
     )
 
