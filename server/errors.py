@@ -80,6 +80,18 @@ class PreconditionFailedError(AppError):
     status, code, message_zh = 412, "precondition_failed", "数据已被他人修改，请刷新后重试"
 
 
+class PreconditionRequiredError(AppError):
+    status, code, message_zh = 428, "precondition_required", "缺少 If-Match 请求头"
+
+
+def check_if_match(if_match: str | None, current: str, *, stale_code: str) -> None:
+    """An optimistic-concurrency guard on a decision: 428 without If-Match, 412 when it names an older state."""
+    if not if_match:
+        raise PreconditionRequiredError("If-Match header required")
+    if if_match.strip().removeprefix("W/") != current:
+        raise PreconditionFailedError("the data changed since you read it", code=stale_code)
+
+
 class PayloadTooLargeError(AppError):
     status, code, message_zh = 413, "request.too_large", "上传内容过大"
 

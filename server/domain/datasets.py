@@ -112,6 +112,8 @@ class DatasetSpec:
     identity: IdentityKeys
     merge_requires_approval: bool
     placement: Placement
+    # Submissions writing to this dataset merge only once a supervisor has approved them.
+    merge_after_review: bool = False
 
     @property
     def sensitive_properties(self) -> frozenset[str]:
@@ -257,8 +259,10 @@ def _parse_dataset(reader: _Reader, name: str, raw: Any, path: str) -> DatasetSp
     spec = reader.mapping(raw, path)
     if spec is None:
         return None
-    allowed = {"label", "label_property", "properties", "identity", "merge_requires_approval", "placement"}
-    reader.keys(spec, path, allowed, allowed - {"identity"})  # no identity: records are never deduplicated
+    allowed = {"label", "label_property", "properties", "identity", "merge_requires_approval", "placement",
+               "merge_after_review"}
+    # No identity: records are never deduplicated; merge_after_review is off unless declared.
+    reader.keys(spec, path, allowed, allowed - {"identity", "merge_after_review"})
     label_zh, label_en = reader.label(spec.get("label"), f"{path}.label")
 
     properties: dict[str, PropertySpec] = {}
@@ -327,6 +331,7 @@ def _parse_dataset(reader: _Reader, name: str, raw: Any, path: str) -> DatasetSp
         identity=identity,
         merge_requires_approval=merge_requires_approval,
         placement=placement,
+        merge_after_review=reader.boolean(spec.get("merge_after_review"), f"{path}.merge_after_review"),
     )
 
 

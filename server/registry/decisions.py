@@ -22,9 +22,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from server import errors
 from server.accounts.models import User
 from server.audit.service import record
-from server.errors import AppError, ConflictError, NotFoundError, PreconditionFailedError
+from server.errors import AppError, ConflictError, NotFoundError
 from server.registry import followups, rules, service, store
 from server.registry.models import (
     CandidateStatus,
@@ -41,16 +42,9 @@ from server.scope import path_in_scope, scope_clause
 SUPERVISOR = SourceType.SUPERVISOR.value
 
 
-class PreconditionRequiredError(AppError):
-    status, code, message_zh = 428, "precondition_required", "缺少 If-Match 请求头"
-
-
 def check_if_match(if_match: str | None, current: str) -> None:
-    """428 without If-Match, 412 when it names an older state."""
-    if not if_match:
-        raise PreconditionRequiredError("If-Match header required")
-    if if_match.strip().removeprefix("W/") != current:
-        raise PreconditionFailedError("the record changed since you read it", code="registry.stale")
+    """428 without If-Match, 412 when it names an older state of the record."""
+    errors.check_if_match(if_match, current, stale_code="registry.stale")
 
 
 def lock_record(session: Session, entity_id: int) -> Entity:

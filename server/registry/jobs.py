@@ -11,18 +11,25 @@ create_if/update_if is false is not an error: the submission is ``merged``
 and its merge result (``registry_sources``, GET
 /api/v1/registry/submissions/<instance id>) says ``skipped`` and why. ``merge_validated``
 drains a backlog in batches, one transaction and a savepoint per submission.
+
+A form writing to a dataset declared ``merge_after_review`` merges only once
+its submission is approved: until then the job leaves it ``validated``
+(``awaiting_review``), the backlog drain and ``find_stuck`` pass it by, and the
+approval rings the job again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from server import worker
 from server.errors import AppError
+from server.registry import store
 from server.registry.crypto import Sealer
 from server.registry.merge import SubmissionEssentials, merge_submission_data
 from server.registry.store import current_sealer, lock_feed
@@ -36,6 +43,30 @@ def _point(location: Any) -> tuple[float, float] | None:
         return None
     shape = to_shape(location)
     return float(shape.x), float(shape.y)
+
+
+def awaits_review(definition: Mapping[str, Any]) -> bool:
+    """True when the form writes to a dataset whose submissions merge only once approved."""
+    entities = definition.get("entities") or ()
+    blocks = [entities] if isinstance(entities, Mapping) else list(entities)
+    specs = store.declared()
+    for block in blocks:
+        spec = specs.get(str(block.get("dataset") or block.get("list_name") or "")) if block else None
+        if spec is not None and spec.merge_after_review:
+            return True
+    return False
+
+
+def _mergeable(session: Session) -> ColumnElement[bool]:
+    """Submissions the merge may take now: approved ones, or ones of forms that do not wait for approval."""
+    from server.forms.models import FormVersion
+    from server.submissions.models import ReviewState, Submission
+
+    # Few versions, each definition decoded once per process (FormVersion.definition).
+    held = [v.id for v in session.scalars(select(FormVersion)) if awaits_review(v.definition or {})]
+    if not held:
+        return Submission.id.is_not(None)
+    return or_(Submission.review_state == ReviewState.APPROVED.value, Submission.form_version_id.not_in(held))
 
 
 def _merge_one(session: Session, submission: Any, sealer: Sealer, time_zone: str) -> str:
@@ -68,8 +99,8 @@ def _merge_one(session: Session, submission: Any, sealer: Sealer, time_zone: str
 
 
 def merge_submission(submission_id: int) -> str:
-    """Merge one validated submission; a no-op for any other state."""
-    from server.submissions.models import Submission, SubmissionStatus
+    """Merge one validated submission; a no-op for any other state, or while it waits for approval."""
+    from server.submissions.models import ReviewState, Submission, SubmissionStatus
 
     with worker.job_session() as session:
         submission = session.scalar(
@@ -77,6 +108,8 @@ def merge_submission(submission_id: int) -> str:
         )
         if submission is None or submission.status != SubmissionStatus.VALIDATED:
             return "skipped"
+        if submission.review_state != ReviewState.APPROVED and awaits_review(submission.form_version.definition or {}):
+            return "awaiting_review"
         settings = worker.settings()
         return _merge_one(session, submission, current_sealer(settings), settings.time_zone)
 
@@ -94,7 +127,7 @@ def merge_validated(limit: int = 200) -> int:
         rows = list(
             session.scalars(
                 select(Submission)
-                .where(Submission.status == SubmissionStatus.VALIDATED.value)
+                .where(Submission.status == SubmissionStatus.VALIDATED.value, _mergeable(session))
                 .order_by(Submission.id)
                 .limit(limit)
                 .with_for_update(of=Submission, skip_locked=True)
@@ -120,7 +153,8 @@ def find_stuck(session: Session, settings: Any, older_than_seconds: int) -> int:
     ids = list(
         session.scalars(
             select(Submission.id)
-            .where(Submission.status == SubmissionStatus.VALIDATED.value, Submission.validated_at < cutoff)
+            .where(Submission.status == SubmissionStatus.VALIDATED.value, Submission.validated_at < cutoff,
+                   _mergeable(session))
             .order_by(Submission.id)
         )
     )

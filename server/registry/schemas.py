@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 STATUSES = ("active", "departed", "merged")
@@ -137,3 +139,11 @@ class DatasetSchema(Schema):
     identity = fields.Dict()
     placement = fields.Dict()
     merge_requires_approval = fields.Boolean()
+    merge_after_review = fields.Method("_merge_after_review", metadata={
+        "description": "its submissions merge only once a supervisor has approved them"})
+
+    def _merge_after_review(self, dataset: Any) -> bool:
+        from server.registry.store import declared
+
+        spec = declared().get(dataset.name)
+        return bool(spec and spec.merge_after_review)

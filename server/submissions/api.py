@@ -11,9 +11,16 @@ from server.accounts.auth import current_user
 from server.api import API_PREFIX, BaseView
 from server.db import get_session
 from server.errors import BadRequestError
-from server.submissions import service
-from server.submissions.models import Submission
+from server.submissions import review, service
+from server.submissions.models import Submission, SubmissionComment
 from server.submissions.schemas import (
+    CommentCreateSchema,
+    CommentListSchema,
+    CommentSchema,
+    ReturnedListSchema,
+    ReviewQueueArgsSchema,
+    ReviewQueuePageSchema,
+    ReviewSchema,
     SubmissionDetailSchema,
     SubmissionIn,
     SubmissionPageSchema,
@@ -25,6 +32,7 @@ from server.submissions.schemas import (
 
 blp = Blueprint("submissions", __name__, url_prefix=API_PREFIX, description="提交 (submissions)")
 SUBMISSION_PART = "submission"
+Headers = dict[str, str]
 
 
 def read_intake_request() -> tuple[SubmissionIn, dict[str, service.IncomingFile]]:
@@ -89,11 +97,61 @@ class FormSubmissions(BaseView):
         return service.list_submissions(get_session(), current_user(), form_id, args)
 
 
+@blp.route("/submissions")
+class ReviewQueue(BaseView):
+    """The review queue: submissions of every form."""
+
+    @blp.arguments(ReviewQueueArgsSchema, location="query")
+    @blp.response(200, ReviewQueuePageSchema)
+    def get(self, args: dict[str, Any]) -> service.Page:
+        """Submissions in the caller's scope across forms, newest first, with counts per review state."""
+        return service.review_queue(get_session(), current_user(), args)
+
+
 @blp.route("/submissions/<string:instance_id>")
 class SubmissionDetail(BaseView):
     """One submission."""
 
     @blp.response(200, SubmissionDetailSchema)
-    def get(self, instance_id: str) -> Submission:
-        """Status, problems, flags, attachments and the edit chain of a submission in scope."""
-        return service.read_submission(get_session(), current_user(), instance_id)
+    def get(self, instance_id: str) -> tuple[Submission, int, Headers]:
+        """Status, review, problems, flags, attachments, the edit chain and (for an edit) the changed answers.
+
+        The ETag names the review's state: send it as If-Match with a decision.
+        """
+        submission = review.read_reviewed(get_session(), current_user(), instance_id)
+        return submission, 200, {"ETag": review.etag(submission)}
+
+    @blp.arguments(ReviewSchema)
+    @blp.response(200, SubmissionDetailSchema)
+    def patch(self, body: dict[str, Any], instance_id: str) -> tuple[Submission, int, Headers]:
+        """Set the review state (If-Match: the ETag; 412 stale, 428 absent); reject and return need a comment."""
+        submission = review.review_submission(
+            get_session(), current_app.extensions["gridreg"].settings, current_user(), instance_id,
+            request.headers.get("If-Match"), body["review_state"], body.get("comment"))
+        return submission, 200, {"ETag": review.etag(submission)}
+
+
+@blp.route("/submissions/<string:instance_id>/comments")
+class SubmissionComments(BaseView):
+    """A submission's review thread."""
+
+    @blp.response(200, CommentListSchema)
+    def get(self, instance_id: str) -> dict[str, list[SubmissionComment]]:
+        """The comments, oldest first."""
+        return {"items": review.list_comments(get_session(), current_user(), instance_id)}
+
+    @blp.arguments(CommentCreateSchema)
+    @blp.response(201, CommentSchema)
+    def post(self, body: dict[str, Any], instance_id: str) -> SubmissionComment:
+        """Add a comment (at most 2,000 characters) without changing the review state."""
+        return review.add_comment(get_session(), current_user(), instance_id, body["body"])
+
+
+@blp.route("/me/returned")
+class MyReturned(BaseView):
+    """What reviewers sent back to the caller."""
+
+    @blp.response(200, ReturnedListSchema)
+    def get(self) -> dict[str, list[Submission]]:
+        """The caller's returned submissions not yet replaced by a corrected edit, with the latest comment."""
+        return {"items": review.list_returned(get_session(), current_user())}

@@ -1,8 +1,9 @@
 """Submissions and their attachments.
 
 A submission row is written once at intake and never changed in place: only
-``status`` (with ``errors``/``validated_at`` set by the validation job) and
-``flags`` change later. An edit is a new row whose ``deprecated_id`` names the
+``status`` (with ``errors``/``validated_at`` set by the validation job),
+``flags`` and the supervisor's review (``review_state``, ``review_version``)
+change later; the review's comments are rows of their own. An edit is a new row whose ``deprecated_id`` names the
 version it replaces; all versions share ``root_id``, the first instance id.
 """
 
@@ -13,7 +14,20 @@ from enum import StrEnum
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
@@ -32,6 +46,16 @@ class SubmissionStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class ReviewState(StrEnum):
+    """A supervisor's verdict (ODK Central's review states, plus returned: sent back to the worker)."""
+
+    RECEIVED = "received"
+    HAS_ISSUES = "has_issues"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RETURNED = "returned"
+
+
 class Flag(StrEnum):
     """Things a supervisor should look at; a flag never refuses a submission."""
 
@@ -45,9 +69,24 @@ class Submission(Base):
 
     __tablename__ = "submissions"
     __allow_unmapped__ = True
+    # The review queue shows latest versions: it pages them newest first by (received_at, id), overall
+    # and per review state, and counts them per review state from one narrow index (index-only on
+    # PostgreSQL, with the columns the queue filters on).
+    __table_args__ = (
+        Index("ix_submissions_latest_received_at", "received_at", "id",
+              postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
+        Index("ix_submissions_latest_review_state", "review_state", "received_at", "id",
+              postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
+        Index("ix_submissions_latest_counts", "review_state", "unit_path",
+              postgresql_include=["form_pk", "status", "submitter_id", "received_at", "flag_names"],
+              postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
+    )
 
     # Not stored: the data as one caller may see it (set when a detail is read; see privacy.py).
     shown_data: dict[str, Any] | None = None
+    # Not stored: the review's latest comment and, for an edit, the answers it changed (review.py).
+    review_comment: str | None = None
+    changes: list[dict[str, Any]] | None = None
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -78,6 +117,12 @@ class Submission(Base):
     flag_names: Mapped[str] = mapped_column(String(256))
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
     validated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    review_state: Mapped[str] = mapped_column(String(16), default=ReviewState.RECEIVED.value,
+                                              server_default=ReviewState.RECEIVED.value)
+    # Counts review changes: the ETag a decision's If-Match must name.
+    review_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # True once an edit names this version in its deprecated_id: lists show latest versions only.
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     attachments: Mapped[list[SubmissionAttachment]] = relationship(
         back_populates="submission", order_by="SubmissionAttachment.id", lazy="selectin")
@@ -139,3 +184,18 @@ class SubmissionAttachment(Base):
     def received(self) -> bool:
         """True once the file's bytes are stored."""
         return self.sha256 is not None
+
+
+class SubmissionComment(Base):
+    """One comment of a submission's review thread; ``review_state`` is the state set with it, if any."""
+
+    __tablename__ = "submission_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    review_state: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    author: Mapped[User] = relationship(lazy="joined")

@@ -11,23 +11,24 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from geoalchemy2.elements import WKTElement
 from geoalchemy2.shape import to_shape
-from sqlalchemy import ColumnElement, and_, exists, or_, select
-from sqlalchemy.orm import Session, aliased, object_session
+from sqlalchemy import ColumnElement, Integer, and_, false, func, literal, or_, select, tuple_
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from server.accounts.models import Role, User
 from server.audit.service import record
+from server.db import UtcDateTime
 from server.errors import AppError, BadRequestError, NotFoundError, PermissionDeniedError
-from server.forms.models import Form
+from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
 from server.registry.store import current_sealer
 from server.scope import scope_clause
 from server.submissions import rules
-from server.submissions.models import Submission, SubmissionAttachment
+from server.submissions.models import ReviewState, Submission, SubmissionAttachment
 from server.submissions.privacy import shown_data
 from server.submissions.sealing import open_answers
 
@@ -40,6 +41,12 @@ class Page:
 
     items: list[Submission]
     next_cursor: str | None
+    counts: dict[str, int] | None = None
+
+
+# What a list item shows besides its own columns, loaded for the whole page at once.
+LIST_LOADS = (selectinload(Submission.form_version).selectinload(FormVersion.form),
+              selectinload(Submission.submitter), selectinload(Submission.unit))
 
 
 def visible(user: User) -> ColumnElement[bool]:
@@ -112,32 +119,37 @@ def point_of(submission: Submission) -> tuple[float, float] | None:
     return float(point.x), float(point.y)
 
 
-def _decode_cursor(cursor: str) -> int:
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
-        value = int(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        text = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)).decode()
+        micros, _, last_id = text.partition(".")
+        return datetime.fromtimestamp(0, UTC) + timedelta(microseconds=int(micros)), int(last_id)
+    except (binascii.Error, ValueError, UnicodeDecodeError, OverflowError):
         raise BadRequestError("cursor is not one this API gave out", code="request.bad_cursor",
                               message_zh="分页游标无效") from None
-    return value
 
 
-def _encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+def _encode_cursor(last: Submission) -> str:
+    """The position after ``last`` in (received_at, id) order: microseconds since the epoch and the id."""
+    micros = (last.received_at - datetime.fromtimestamp(0, UTC)) // timedelta(microseconds=1)
+    return base64.urlsafe_b64encode(f"{micros}.{last.id}".encode()).decode().rstrip("=")
 
 
-def list_submissions(session: Session, user: User, form_id: str, args: Mapping[str, Any]) -> Page:
-    """A page of the form's submissions in the user's scope, newest first, by keyset on id."""
-    _check_reader(user)
-    form = session.scalar(select(Form).where(Form.form_id == form_id))
-    if form is None:
-        raise NotFoundError(f"no form {form_id}", code="form.not_found", message_zh="表单不存在")
-    limit = int(args.get("limit") or 50)
-    conditions: list[ColumnElement[bool]] = [Submission.form_pk == form.id, visible(user)]
+def _filters(session: Session, user: User, args: Mapping[str, Any]) -> list[ColumnElement[bool]] | None:
+    """The WHERE clauses of a list's filters (all but review state and cursor); None when nothing can match."""
+    conditions: list[ColumnElement[bool]] = [visible(user)]
+    if args.get("form_pk") is not None:
+        conditions.append(Submission.form_pk == args["form_pk"])
+    if args.get("form"):
+        form_pk = session.scalar(select(Form.id).where(Form.form_id == args["form"]))
+        if form_pk is None:
+            return None
+        conditions.append(Submission.form_pk == form_pk)
     if args.get("instance_id"):
         try:
             conditions.append(Submission.instance_id == rules.normalize_instance_id(args["instance_id"]))
         except AppError:
-            return Page([], None)
+            return None
     if args.get("status"):
         conditions.append(Submission.status == args["status"])
     if args.get("flag"):
@@ -145,24 +157,73 @@ def list_submissions(session: Session, user: User, form_id: str, args: Mapping[s
     if args.get("grid"):
         unit = session.scalar(select(AdminUnit).where(AdminUnit.code == args["grid"]))
         if unit is None:
-            return Page([], None)
+            return None
         conditions.append(Submission.unit_path.startswith(unit.path, autoescape=True))
     if args.get("submitter"):
         conditions.append(Submission.submitter_id.in_(select(User.id).where(User.username == args["submitter"])))
-    for key, op in (("received_from", "ge"), ("received_to", "lt")):
-        when = args.get(key)
-        if when is not None:
-            conditions.append(Submission.received_at >= when if op == "ge" else Submission.received_at < when)
+    since = args.get("received_from") or args.get("since")
+    if since is not None:
+        conditions.append(Submission.received_at >= since)
+    until = args.get("received_to") or args.get("until")
+    if until is not None:
+        conditions.append(Submission.received_at < until)
     if not args.get("all_versions"):
-        newer = aliased(Submission)
-        conditions.append(~exists().where(newer.deprecated_id == Submission.instance_id))
+        conditions.append(Submission.superseded == false())
+    return conditions
+
+
+def _page(session: Session, conditions: list[ColumnElement[bool]], args: Mapping[str, Any]) -> Page:
+    """One page, newest first by keyset on (received_at, id)."""
+    limit = int(args.get("limit") or 50)
+    if args.get("review_state"):
+        conditions = [*conditions, Submission.review_state == args["review_state"]]
     if args.get("cursor"):
-        conditions.append(Submission.id < _decode_cursor(args["cursor"]))
-    rows = list(session.scalars(select(Submission).where(and_(*conditions))
-                                .order_by(Submission.id.desc()).limit(limit + 1)))
+        when, last_id = _decode_cursor(args["cursor"])
+        conditions = [*conditions, tuple_(Submission.received_at, Submission.id)
+                      < tuple_(literal(when, UtcDateTime()), literal(last_id, Integer()))]
+    rows = list(session.scalars(select(Submission).where(and_(*conditions)).options(*LIST_LOADS)
+                                .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, _encode_cursor(rows[-1].id) if more and rows else None)
+    return Page(rows, _encode_cursor(rows[-1]) if more and rows else None)
+
+
+def list_submissions(session: Session, user: User, form_id: str, args: Mapping[str, Any]) -> Page:
+    """A page of the form's submissions in the user's scope, newest first."""
+    _check_reader(user)
+    form = session.scalar(select(Form).where(Form.form_id == form_id))
+    if form is None:
+        raise NotFoundError(f"no form {form_id}", code="form.not_found", message_zh="表单不存在")
+    conditions = _filters(session, user, {**args, "form_pk": form.id, "form": None})
+    return _page(session, conditions, args) if conditions is not None else Page([], None)
+
+
+# Counts per review state stop here: the queue answers at once at any size, and a count equal to the
+# limit reads "at least" (the console shows 10000+).
+COUNT_LIMIT = 10_000
+
+
+def _capped_count(conditions: list[ColumnElement[bool]], state: str) -> Any:
+    """How many rows match in one review state, counted up to COUNT_LIMIT."""
+    matching = (select(literal(1).label("one")).select_from(Submission)
+                .where(*conditions, Submission.review_state == state).limit(COUNT_LIMIT).subquery())
+    return select(func.count()).select_from(matching).scalar_subquery()
+
+
+def review_queue(session: Session, user: User, args: Mapping[str, Any]) -> Page:
+    """A page of the submissions in the user's scope across forms, newest first, with counts per review state.
+
+    The counts obey the same filters except the review state, so they label the queue's state tabs;
+    each stops at COUNT_LIMIT.
+    """
+    _check_reader(user)
+    states = [state.value for state in ReviewState]
+    conditions = _filters(session, user, args)
+    if conditions is None:
+        return Page([], None, dict.fromkeys(states, 0))
+    page = _page(session, conditions, args)
+    counts = session.execute(select(*(_capped_count(conditions, s).label(s) for s in states))).one()
+    return Page(page.items, page.next_cursor, dict(zip(states, counts, strict=True)))
 
 
 def get_attachment(session: Session, user: User, instance_id: str, name: str) -> SubmissionAttachment:

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from server.errors import BadRequestError, RuleViolation
-from server.submissions.models import Flag, SubmissionStatus
+from server.submissions import queries
+from server.submissions.models import Flag, ReviewState, SubmissionStatus
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,9 @@ class SubmissionQueryArgsSchema(Schema):
         unknown = EXCLUDE
 
     instance_id = fields.String(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in SubmissionStatus]))
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in SubmissionStatus]),
+                           metadata={"description": "validation status"})
+    review_state = fields.String(load_default=None, validate=validate.OneOf([s.value for s in ReviewState]))
     flag = fields.String(load_default=None, validate=validate.OneOf([f.value for f in Flag]))
     grid = fields.String(load_default=None, metadata={"description": "admin unit code; its whole subtree"})
     submitter = fields.String(load_default=None, metadata={"description": "username"})
@@ -134,9 +137,17 @@ class SubmissionQueryArgsSchema(Schema):
         "description": "received at or after: ISO date-time, or a date (from its start, city time)"})
     received_to = ReceivedBound(end_of_day=True, load_default=None, metadata={
         "description": "received before: ISO date-time, or a date (up to its end, city time)"})
+    since = ReceivedBound(load_default=None, metadata={"description": "the same as received_from"})
+    until = ReceivedBound(end_of_day=True, load_default=None, metadata={"description": "the same as received_to"})
     all_versions = fields.Boolean(load_default=False, metadata={"description": "include superseded versions"})
     cursor = fields.String(load_default=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class ReviewQueueArgsSchema(SubmissionQueryArgsSchema):
+    """Filters of the review queue across forms."""
+
+    form = fields.String(load_default=None, metadata={"description": "form_id"})
 
 
 class AttachmentSchema(Schema):
@@ -195,6 +206,7 @@ class SubmissionSchema(Schema):
     form_id = fields.Function(lambda s: s.form_version.form.form_id)
     form_version = fields.Function(lambda s: s.form_version.version)
     status = fields.String()
+    review_state = fields.String()
     submitter = fields.Function(lambda s: s.submitter.username)
     received_at = fields.DateTime()
     device_id = fields.String(allow_none=True)
@@ -225,12 +237,23 @@ class SubmissionDetailSchema(SubmissionSchema):
     validated_at = fields.DateTime(allow_none=True)
     attachments = fields.List(fields.Nested(AttachmentSchema))
     versions = fields.Method("_versions")
+    review_comment = fields.String(allow_none=True, metadata={"description": "the review's latest comment"})
+    changes = fields.List(fields.Nested(lambda: ChangeSchema()), allow_none=True, metadata={
+        "description": "for an edit: the answers that differ from the version it replaced (masked like data)"})
 
     def _versions(self, sub: Any) -> list[dict[str, Any]]:
         from server.submissions.queries import versions_of
 
         dumped: list[dict[str, Any]] = VersionSchema(many=True).dump(versions_of(sub))
         return dumped
+
+
+class ChangeSchema(Schema):
+    """One answer an edit changed."""
+
+    path = fields.String()
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
 
 
 class SubmissionReceiptSchema(Schema):
@@ -274,3 +297,68 @@ class SubmissionPageSchema(Schema):
 
     items = fields.List(fields.Nested(SubmissionSchema))
     next_cursor = fields.String(allow_none=True)
+
+
+class ReviewQueuePageSchema(SubmissionPageSchema):
+    """One page of the review queue, with counts per review state under the same filters."""
+
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "received, has_issues, approved, rejected, returned: under the same filters but the "
+                       "review state; each counted up to counts_limit (a count equal to it means at least)"})
+    counts_limit = fields.Function(lambda _: queries.COUNT_LIMIT, metadata={"description": "where counts stop"})
+
+
+class ReviewSchema(Schema):
+    """A review decision."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    review_state = fields.String(required=True, validate=validate.OneOf([s.value for s in ReviewState]))
+    comment = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "required to reject or return; at most 2,000 characters"})
+
+
+class CommentCreateSchema(Schema):
+    """A comment on a submission."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    body = fields.String(required=True, metadata={"description": "at most 2,000 characters"})
+
+
+class CommentSchema(Schema):
+    """One comment of a review thread."""
+
+    id = fields.Integer()
+    author = fields.Function(lambda c: c.author.username)
+    author_name = fields.Function(lambda c: c.author.display_name)
+    body = fields.String()
+    created_at = fields.DateTime()
+    review_state = fields.String(allow_none=True, metadata={"description": "the state set with this comment"})
+
+
+class CommentListSchema(Schema):
+    """A review thread, oldest first."""
+
+    items = fields.List(fields.Nested(CommentSchema))
+
+
+class ReturnedSchema(Schema):
+    """A submission sent back to its worker, with the reviewer's latest comment."""
+
+    instance_id = fields.String()
+    root_id = fields.String()
+    form_id = fields.Function(lambda s: s.form_version.form.form_id)
+    form_version = fields.Function(lambda s: s.form_version.version)
+    review_state = fields.String()
+    comment = fields.String(attribute="review_comment", allow_none=True)
+    data = fields.Dict(attribute="shown_data")
+    received_at = fields.DateTime()
+
+
+class ReturnedListSchema(Schema):
+    """The caller's returned submissions still waiting for a correction."""
+
+    items = fields.List(fields.Nested(ReturnedSchema))

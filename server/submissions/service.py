@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached
@@ -45,7 +45,14 @@ from server.registry.crypto import Sealer
 from server.scope import path_in_scope, sees_everything
 from server.settings import Settings
 from server.submissions import rules
-from server.submissions.models import Flag, Submission, SubmissionAttachment, SubmissionStatus, flag_names
+from server.submissions.models import (
+    Flag,
+    ReviewState,
+    Submission,
+    SubmissionAttachment,
+    SubmissionStatus,
+    flag_names,
+)
 from server.submissions.queries import (  # the reads, re-exported: other contexts use this module
     Page,
     get_attachment,
@@ -53,6 +60,7 @@ from server.submissions.queries import (  # the reads, re-exported: other contex
     list_submissions,
     point_of,
     read_submission,
+    review_queue,
     versions_of,
     visible,
 )
@@ -60,7 +68,8 @@ from server.submissions.sealing import seal_answers, seal_raw
 
 __all__ = [
     "CheckedFile", "IncomingFile", "Page", "SubmitResult", "get_attachment", "get_submission", "incoming_files",
-    "list_submissions", "point_of", "read_submission", "resolve_form_version", "submit", "versions_of",
+    "list_submissions", "point_of", "read_submission", "resolve_form_version", "review_queue", "submit",
+    "versions_of",
 ]
 
 SUBMITTER_ROLES = frozenset({Role.GRID_WORKER.value, Role.SUPERVISOR.value, Role.ADMIN.value})
@@ -138,6 +147,8 @@ _VERSION_BY_NAME = (
     .where(Form.form_id == bindparam("form_id"), FormVersion.version == bindparam("version")))
 _ID_BY_INSTANCE = select(Submission.id).where(Submission.instance_id == bindparam("instance_id"))
 _BY_INSTANCE = select(Submission).where(Submission.instance_id == bindparam("instance_id"))
+_SUPERSEDE = (update(Submission).where(Submission.instance_id == bindparam("replaced"))
+              .values(superseded=True).execution_options(synchronize_session=False))
 _TABLE = cast(Table, Submission.__table__)
 _INSERTS = {
     "postgresql": pg_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id),
@@ -229,6 +240,7 @@ def submit(
         "accuracy_m": location.accuracy_m if location else None,
         "unit_id": unit.id if unit else None, "unit_path": unit.path if unit else "/",
         "flags": flags, "flag_names": flag_names(flags), "errors": [],
+        "review_state": ReviewState.RECEIVED.value, "review_version": 0, "superseded": False,
     }
     submission = _insert_new(session, row)
     if submission is None:
@@ -238,6 +250,8 @@ def submit(
             return _replay(session, settings, user, raced, form_version, digest, attachments)
         raise ConflictError("that version has already been edited", code="submission.edit_conflict",
                             message_zh="该提交已被修改过，请基于最新版本编辑")
+    if deprecated is not None:  # the unique deprecated_id made this edit the only one of that version
+        session.execute(_SUPERSEDE, {"replaced": deprecated})
     rows = [_attachment_row(ref, checked.get(ref.name), blobs.get(ref.name), now) for ref in refs.values()]
     if rows:
         for att in rows:

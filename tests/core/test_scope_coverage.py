@@ -18,6 +18,9 @@ SCOPED = {
     "/api/v1/geo/locate": "geo/test_api.py::test_locate_outside_scope_or_city",
     "/api/v1/forms/<string:form_id>/submissions": "submissions/test_api.py::test_out_of_scope_is_404_like_missing",
     "/api/v1/submissions/<string:instance_id>": "submissions/test_api.py::test_out_of_scope_is_404_like_missing",
+    "/api/v1/submissions": "submissions/test_review_api.py::test_queue_is_scoped",
+    "/api/v1/submissions/<string:instance_id>/comments": "submissions/test_review_api.py::test_comments_are_scoped",
+    "/api/v1/me/returned": "submissions/test_review_api.py::test_returned_lists_only_the_callers_own",
     "/api/v1/submissions/<string:instance_id>/attachments/<string:name>":
         "media/test_api.py::test_out_of_scope_users_get_404",
     "/api/v1/registry/<string:dataset>/entities": "registry/test_api.py::test_lists_and_details_are_scoped",

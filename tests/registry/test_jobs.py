@@ -65,3 +65,55 @@ def test_resubmitted_registration_with_same_id_updates_the_person(client, auth, 
         "/api/v1/registry/persons/entities", query_string={"q": "ayiguli"}, headers=auth.headers("worker")
     ).get_json()["items"]
     assert len(found) == 1 and found[0]["version"] == 2 and found[0]["properties"]["phone"] == "139****1111"
+
+
+@pytest.fixture
+def persons_after_review(monkeypatch):
+    """The persons dataset declared ``merge_after_review: true``."""
+    import dataclasses
+
+    from server.registry import store
+
+    specs = {name: (dataclasses.replace(spec, merge_after_review=True) if name == "persons" else spec)
+             for name, spec in store.declared().items()}
+    monkeypatch.setattr(store, "declared", lambda: specs)
+
+
+def _persons(client: Any, auth: Any) -> list[Any]:
+    return client.get("/api/v1/registry/persons/entities", query_string={"id_number": "650102199003072318"},
+                      headers=auth.headers("supervisor")).get_json()["items"]
+
+
+def test_merge_after_review_waits_for_the_approval(client, auth, db, monkeypatch, settings, persons_after_review):
+    from server.registry.jobs import find_stuck
+
+    publish_registration(db, monkeypatch)
+    iid = f"uuid:{_submit(client, auth, registration_data())}"
+    submission = db.scalar(select(Submission).where(Submission.instance_id == iid))
+    db.refresh(submission)
+    assert submission.status == "validated"
+    assert merge_submission(submission.id) == "awaiting_review"
+    assert merge_validated() == 0 and find_stuck(db, settings, -60) == 0  # the drain and the re-ring pass it by
+    assert _persons(client, auth) == []
+    assert client.get("/api/v1/registry/datasets", headers=auth.headers("supervisor")).get_json()[0][
+        "merge_after_review"] is True
+    url = f"/api/v1/submissions/{iid}"
+    returned = client.patch(url, json={"review_state": "returned", "comment": "请核对"},
+                            headers={**auth.headers("supervisor"), "If-Match": f'"{iid}.0"'})
+    assert returned.status_code == 200 and _persons(client, auth) == []
+    approved = client.patch(url, json={"review_state": "approved"},
+                            headers={**auth.headers("supervisor"), "If-Match": returned.headers["ETag"]})
+    assert approved.status_code == 200, approved.get_json()
+    db.refresh(submission)
+    assert submission.status == "merged", submission.errors
+    assert [p["label"] for p in _persons(client, auth)] == ["阿依古丽"]
+
+
+def test_without_merge_after_review_an_approval_rings_nothing_new(client, auth, db, monkeypatch):
+    publish_registration(db, monkeypatch)
+    iid = f"uuid:{_submit(client, auth, registration_data())}"
+    assert len(_persons(client, auth)) == 1  # merged straight after validation
+    approved = client.patch(f"/api/v1/submissions/{iid}", json={"review_state": "approved"},
+                            headers={**auth.headers("supervisor"), "If-Match": f'"{iid}.0"'})
+    assert approved.status_code == 200 and approved.get_json()["status"] == "merged"
+    assert len(_persons(client, auth)) == 1

@@ -117,10 +117,17 @@ def test_typos_and_missing_keys() -> None:
     problems = problems_of(edited(merge_requires_aproval=True, merge_requires_approval=None))
     assert (
         "datasets.persons.merge_requires_aproval",
-        "unknown key (allowed: identity, label, label_property, merge_requires_approval, "
+        "unknown key (allowed: identity, label, label_property, merge_after_review, merge_requires_approval, "
         "placement, properties)",
     ) in problems
     assert ("datasets.persons.merge_requires_approval", "missing") in problems
+
+
+def test_merge_after_review_is_off_unless_declared() -> None:
+    assert ds.parse_datasets(copy.deepcopy(MINIMAL))["persons"].merge_after_review is False
+    assert ds.parse_datasets(edited(merge_after_review=True))["persons"].merge_after_review is True
+    assert problems_of(edited(merge_after_review="yes")) == [
+        ("datasets.persons.merge_after_review", "expected true or false, got 'yes'")]
 
 
 def test_wrong_shapes() -> None:
