@@ -53,7 +53,7 @@ export class ReturnedList extends EventTarget {
     this.outbox = outbox
     this.user = user
     this.now = now
-    this._refreshing = null
+    this._refreshing = null // {user, run}: one refresh at a time per user
   }
 
   emit (type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })) }
@@ -72,10 +72,11 @@ export class ReturnedList extends EventTarget {
    * is logged in or another user logged in meanwhile; rejects offline (the cache stays).
    */
   refresh () {
-    if (!this._refreshing) {
-      this._refreshing = this._refresh().finally(() => { this._refreshing = null })
-    }
-    return this._refreshing
+    const user = this.user()
+    if (this._refreshing && this._refreshing.user === user) return this._refreshing.run
+    const run = this._refresh().finally(() => { if (this._refreshing && this._refreshing.run === run) this._refreshing = null })
+    this._refreshing = { user, run }
+    return run
   }
 
   async _refresh () {

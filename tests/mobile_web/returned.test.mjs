@@ -140,6 +140,22 @@ test('a list answered after another user logged in is not kept for either', asyn
   assert.equal(await s.kv.get('returned:other'), undefined)
 })
 
+test('a refresh started for the next user is not swallowed by the one still running for the last', async () => {
+  const s = setup({ worker: [returnedRow('r1')], other: [returnedRow('o1')] })
+  const slow = s.api.returned
+  let release
+  const gate = new Promise((resolve) => { release = resolve })
+  s.api.returned = async () => { if (s.api.user === 'worker') await gate; return slow() }
+  const first = s.returned.refresh()
+  assert.equal(s.returned.refresh(), first) // the same user shares the run
+  s.login('other')
+  const second = await s.returned.refresh()
+  assert.deepEqual(second.map((i) => i.instanceID), ['o1'])
+  release()
+  assert.equal(await first, null)
+  assert.deepEqual((await s.returned.list()).map((i) => i.instanceID), ['o1'])
+})
+
 test('opened on the phone that sent it: an edit of the sent copy, answers in full, its photo, the comment on top', async () => {
   const s = setup({ worker: [returnedRow('r1')] })
   await sentFromPhone(s.outbox, 'r1')
