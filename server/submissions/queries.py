@@ -92,6 +92,7 @@ class VersionRow(Protocol):
     instance_id: str
     deprecated_id: str | None
     status: str
+    review_state: str
     received_at: datetime
 
 
@@ -100,9 +101,10 @@ def versions_of(submission: Submission) -> list[VersionRow]:
     session = object_session(submission)
     if session is None:
         return [submission]
-    # Four columns, not whole rows: a version's data tree is large and the chain only lists versions.
+    # A few columns, not whole rows: a version's data tree is large and the chain only lists versions.
     rows = session.execute(
-        select(Submission.instance_id, Submission.deprecated_id, Submission.status, Submission.received_at)
+        select(Submission.instance_id, Submission.deprecated_id, Submission.status, Submission.review_state,
+               Submission.received_at)
         .where(Submission.root_id == submission.root_id).order_by(Submission.id))
     return list(rows)
 

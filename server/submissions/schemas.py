@@ -194,6 +194,7 @@ class VersionSchema(Schema):
     instance_id = fields.String()
     deprecated_id = fields.String(allow_none=True)
     status = fields.String()
+    review_state = fields.String()
     received_at = fields.DateTime()
 
 

@@ -66,7 +66,7 @@ def test_new_submission_201_then_validated_inline(client, auth, registration):
                            "display": f"/api/v1/submissions/uuid:{iid}/attachments/photo.jpg?size=display",
                            "thumb": f"/api/v1/submissions/uuid:{iid}/attachments/photo.jpg?size=thumb"}
     assert got["versions"] == [{"instance_id": f"uuid:{iid}", "deprecated_id": None, "status": "validated",
-                                "received_at": got["received_at"]}]
+                                "review_state": "received", "received_at": got["received_at"]}]
 
 
 def test_string_and_native_values_validate_the_same(client, auth, registration):

@@ -326,6 +326,7 @@ def test_returned_lifecycle_until_the_corrected_edit_arrives(client, auth, regis
     assert detail(client, auth, old).get_json()["review_state"] == "returned"
     got = detail(client, auth, new).get_json()
     assert got["review_state"] == "received" and got["deprecated_id"] == old
+    assert [(v["instance_id"], v["review_state"]) for v in got["versions"]] == [(old, "returned"), (new, "received")]
     assert got["changes"] == [{"path": "/data/residence/current_address", "before": "新郑市某小区1号楼",
                                "after": "新郑市某小区1号楼2单元301"}]
     assert [i["instance_id"] for i in queue(client, auth)["items"]] == [new]
