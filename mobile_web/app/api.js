@@ -18,9 +18,10 @@ export class ApiError extends Error {
   get offline () { return this.status === 0 }
 }
 
-async function readBody (res) {
+async function readBody (res, blob = false) {
   const type = res.headers.get('content-type') || ''
   if (res.status === 204) return null
+  if (blob && res.ok) return res.blob()
   if (type.includes('json')) {
     try { return await res.json() } catch (e) { return null }
   }
@@ -28,13 +29,15 @@ async function readBody (res) {
 }
 
 /**
- * createApi({base, getToken, onUnauthorized, fetch, lang, timeoutMs}) -> {request, login, logout, me, forms, form, submit}.
+ * createApi({base, getToken, onUnauthorized, fetch, lang, timeoutMs}) -> {request, login, logout, me, forms, form,
+ * sync, submit, returned, submission, comments, attachment}.
  * getToken() may be async and returns the bearer token or null; onUnauthorized(token) hears
  * of every 401 answered to a call made with that token.
  */
 export function createApi ({ base = '/api/v1', getToken = () => null, onUnauthorized = () => {}, fetch: fetchImpl = (...a) => globalThis.fetch(...a), lang = 'zh-CN', timeoutMs = 60000 } = {}) {
   /** token: undefined = the session's (getToken), null = none, a string = that one. */
-  async function raw (method, path, { json, body, headers = {}, token } = {}) {
+  /** blob: read a successful answer as a Blob (a photo), not as JSON or text. */
+  async function raw (method, path, { json, body, headers = {}, token, blob = false } = {}) {
     const h = Object.assign({ Accept: 'application/json', 'Accept-Language': lang }, headers)
     if (token === undefined) token = await getToken()
     if (token) h.Authorization = `Bearer ${token}`
@@ -47,7 +50,7 @@ export function createApi ({ base = '/api/v1', getToken = () => null, onUnauthor
     let answer
     try {
       const res = await fetchImpl(base + path, { method, headers: h, body, signal: ctrl ? ctrl.signal : undefined, credentials: 'same-origin' })
-      answer = { status: res.status, ok: res.ok, body: await readBody(res) }
+      answer = { status: res.status, ok: res.ok, body: await readBody(res, blob) }
     } catch (e) {
       throw new ApiError(0, { message: e && e.message })
     } finally {
@@ -75,6 +78,15 @@ export function createApi ({ base = '/api/v1', getToken = () => null, onUnauthor
     /** One page of an entity list's changes since cursor: {items, next_cursor, has_more}. */
     sync: (dataset, cursor, limit = 5000) => request('GET', `/registry/${encodeURIComponent(dataset)}/sync?limit=${limit}` +
       (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '')),
+    /** The caller's submissions returned for correction: {items: [{instance_id, form_id, form_version, comment, data, received_at}]}. */
+    returned: () => request('GET', '/me/returned'),
+    /** One submission's detail (attachments with their names). */
+    submission: (instanceId) => request('GET', `/submissions/${encodeURIComponent(instanceId)}`),
+    /** A submission's review thread: {items: [{body, created_at, author_name, review_state}]}. */
+    comments: (instanceId) => request('GET', `/submissions/${encodeURIComponent(instanceId)}/comments`),
+    /** A stored attachment's original file, as a Blob. */
+    attachment: (instanceId, name) => request('GET',
+      `/submissions/${encodeURIComponent(instanceId)}/attachments/${encodeURIComponent(name)}`, { blob: true }),
     /**
      * POST an outbox item as multipart; resolves {status, body} for any HTTP answer, rejects
      * offline. token (optional) is the one to send it with: its owner's (session.tokenFor).

@@ -26,6 +26,21 @@ export const T = {
   editOf: '修改版',
   superseded: '已有修改版',
   editFailed: '无法修改：',
+  returnedTitle: '需要修改',
+  returnedHint: '督导员退回了以下提交，请按审核意见修改后重新提交',
+  returnedBadge: '已退回',
+  returnedCount: (n) => `需要修改 ${n} 条`,
+  returnedNotice: (n) => `有 ${n} 条提交被退回，需要修改`,
+  returnedAt: (t) => `退回于 ${t}`,
+  reviewComment: '审核意见',
+  reviewBy: (name) => `审核人：${name}`,
+  correct: '按意见修改',
+  correctLabel: (name) => `按意见修改：${name}`,
+  continueCorrection: '继续修改',
+  continueCorrectionLabel: (name) => `继续修改：${name}`,
+  correctionQueued: '修改已放入发送箱，联网后发送',
+  returnedMark: '被退回',
+  maskedCleared: '身份证号、电话等已隐藏的内容需要重新填写',
   discard: '删除',
   confirmDiscard: '确定删除这条记录吗？删除后无法恢复。',
   empty: '没有记录',
@@ -69,6 +84,15 @@ export const T = {
   lastSync: '上次发送',
   storageWarn: '手机存储空间不足，请尽快联网发送数据',
   confirmLogout: '退出后需联网重新登录；未发送的数据会保留在本机，您重新登录后再发送。确定退出吗？'
+}
+
+/** A short local time for lists: '12-07 15:04' (ms or an ISO string; '' when absent). */
+export function shortTime (t) {
+  const ms = typeof t === 'string' ? Date.parse(t) : t
+  if (!ms || Number.isNaN(ms)) return ''
+  const d = new Date(ms)
+  const p = (n) => String(n).padStart(2, '0')
+  return `${d.getMonth() + 1}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`
 }
 
 const RTL = new Set(['ug', 'ar', 'fa', 'he', 'ur', 'ps', 'ckb', 'dv', 'yi'])

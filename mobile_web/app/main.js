@@ -1,6 +1,8 @@
 // Boot: open storage, load the session, wire the outbox to the API, register the service
 // worker, and flush the outbox on load, when the phone comes online, every 60 s and on demand.
-// The outbox, entity lists and form list are scoped to the user logged in (session.js).
+// The outbox, entity lists, form list and returned submissions are scoped to the user logged in
+// (session.js). The list of submissions returned for correction (需要修改) is asked for on start,
+// at login, when the phone comes online, after a flush that sent something and on the outbox screen.
 import { html, render } from './ui.js'
 import { openDb, idbStore, persistStorage } from './idb.js'
 import { memStore } from './memstore.js'
@@ -9,6 +11,7 @@ import { createApi } from './api.js'
 import { Session } from './session.js'
 import { FormsRepo } from './forms_repo.js'
 import { EntityLists } from './entities.js'
+import { ReturnedList } from './returned.js'
 import { App } from './components/App.js'
 
 const FLUSH_EVERY_MS = 60000
@@ -30,11 +33,13 @@ export async function boot (root = document.getElementById('app')) {
   const api = createApi({ getToken: () => session.token(), onUnauthorized: (token) => session.expire(token) })
   const outbox = new Outbox(outboxStore, { owner: user })
   const entities = new EntityLists(api, kv, { user })
+  const returned = new ReturnedList(api, kv, outbox, { user })
   const app = {
     api,
     session,
     outbox,
     entities,
+    returned,
     forms: new FormsRepo(api, kv, entities, { user }),
     toast: () => {},
     /** Send what is queued; force skips backoff (button, coming online). */
@@ -43,8 +48,16 @@ export async function boot (root = document.getElementById('app')) {
         if (!session.token()) {
           return outbox.pending().then((p) => { if (p.length) outbox.emit('auth-required', null) })
         }
-        return outbox.flush(send, { force }).catch((e) => console.warn('flush failed', e))
+        return outbox.flush(send, { force }).then((summary) => {
+          if (summary && summary.sent) app.refreshReturned()
+          return summary
+        }).catch((e) => console.warn('flush failed', e))
       })
+    },
+    /** Ask the server for the submissions returned for correction (quietly keeps the cache offline). */
+    refreshReturned () {
+      if (!session.token()) return Promise.resolve(null)
+      return returned.refresh().catch(() => null)
     }
   }
   // Each item goes with its owner's token or not at all (a failed send: it stays queued).
@@ -74,7 +87,8 @@ export async function boot (root = document.getElementById('app')) {
   persistStorage()
   outbox.pruneSent().catch(() => {})
   app.flush()
-  addEventListener('online', () => app.flush(true))
+  app.refreshReturned()
+  addEventListener('online', () => { app.flush(true); app.refreshReturned() })
   setInterval(() => { if (navigator.onLine !== false) app.flush() }, FLUSH_EVERY_MS)
   if ('serviceWorker' in navigator && location.protocol !== 'file:') {
     navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker not registered', e))

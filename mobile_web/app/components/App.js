@@ -30,12 +30,16 @@ export function App ({ app }) {
   const [needLogin, setNeedLogin] = useState(!app.session.known)
   const [authBanner, setAuthBanner] = useState(app.session.expired)
   const [pending, setPending] = useState(0)
+  const [returned, setReturned] = useState(0) // submissions returned for correction, not yet corrected
   useEffect(() => {
     const on = () => setOnline(navigator.onLine)
     addEventListener('online', on)
     addEventListener('offline', on)
     const auth = () => (app.session.known ? setAuthBanner(true) : setNeedLogin(true))
-    const count = () => app.outbox.pending().then((p) => setPending(p.length))
+    const count = () => {
+      app.outbox.pending().then((p) => setPending(p.length))
+      app.returned.count().then(setReturned).catch(() => {})
+    }
     const session = () => {
       setNeedLogin(!app.session.known)
       setAuthBanner(app.session.expired)
@@ -44,6 +48,7 @@ export function App ({ app }) {
     app.outbox.addEventListener('auth-required', auth)
     app.session.addEventListener('change', session)
     ;['change', 'sent', 'drained'].forEach((t) => app.outbox.addEventListener(t, count))
+    app.returned.addEventListener('change', count)
     app.toast = (msg) => { setToast(msg); setTimeout(() => setToast(''), 5000) }
     count()
     return () => {
@@ -55,10 +60,10 @@ export function App ({ app }) {
   const [page, a, b] = route
   let body
   if (needLogin || page === 'login') {
-    body = html`<${LoginScreen} app=${app} onDone=${() => { setNeedLogin(false); setAuthBanner(false); app.flush(true); if (page === 'login') location.hash = '#/forms' }} />`
+    body = html`<${LoginScreen} app=${app} onDone=${() => { setNeedLogin(false); setAuthBanner(false); app.flush(true); app.refreshReturned(); if (page === 'login') location.hash = '#/forms' }} />`
   } else if (page === 'form' && a) body = html`<${FormScreen} app=${app} formId=${a} instanceID=${b} key=${a + '/' + (b || '')} />`
   else if (page === 'outbox') body = html`<${OutboxScreen} app=${app} />`
-  else body = html`<${FormList} app=${app} />`
+  else body = html`<${FormList} app=${app} returned=${returned} />`
   return html`
     <header class="top">
       <span class="brand">${T.appName}</span>
@@ -68,7 +73,8 @@ export function App ({ app }) {
       <a class="btn small" href="#/login">${T.login}</a></p>` : null}
     <nav class="tabs" aria-label="主菜单">
       <a href="#/forms" aria-current=${page !== 'outbox' ? 'page' : undefined}>${T.forms}</a>
-      <a href="#/outbox" aria-current=${page === 'outbox' ? 'page' : undefined}>${T.outbox}${pending ? `（${pending}）` : ''}</a>
+      <a href="#/outbox" aria-current=${page === 'outbox' ? 'page' : undefined}>${T.outbox}${pending ? `（${pending}）` : ''}${returned
+        ? html` <span class="count returned">${T.returnedCount(returned)}</span>` : null}</a>
     </nav>
     <main id="main">${body}</main>
     <div class="toast" role="status" aria-live="polite">${toast}</div>`

@@ -1,8 +1,9 @@
-// The forms the worker may fill (GET /api/v1/forms), cached for offline use.
+// The forms the worker may fill (GET /api/v1/forms), cached for offline use, and a link to the
+// submissions returned for correction (需要修改) when there are any.
 import { html, useState, useEffect } from '../ui.js'
 import { T } from '../i18n.js'
 
-export function FormList ({ app }) {
+export function FormList ({ app, returned = 0 }) {
   const [state, setState] = useState({ forms: null, offline: false, error: '' })
   const load = () => app.forms.list()
     .then((r) => setState({ forms: r.forms, offline: r.offline, error: '' }))
@@ -12,6 +13,7 @@ export function FormList ({ app }) {
   return html`<section aria-labelledby="forms-h">
     <div class="row"><h1 id="forms-h">${T.forms}</h1>
       <button type="button" class="btn secondary" onClick=${load}>${T.refresh}</button></div>
+    ${returned ? html`<p class="banner returned"><a class="btn small" href="#/outbox">${T.returnedNotice(returned)}</a></p>` : null}
     ${offline ? html`<p class="info" role="status">${T.offlineCached}</p>` : null}
     ${error ? html`<p class="warn" role="alert">${error}</p>` : null}
     ${forms === null ? html`<p aria-live="polite">…</p>` : null}

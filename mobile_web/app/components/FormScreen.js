@@ -1,8 +1,9 @@
 // Filling one form: pages, navigation with per-page checks, drafts saved while typing, and
 // finishing into the outbox. New records get a fresh instanceID; drafts and returned items
-// reopen with their saved answers and photos.
+// reopen with their saved answers and photos; a correction of a submission a supervisor
+// returned shows the reviewer's comment on top.
 import { html, useState, useEffect, useLayoutEffect, useRef, useMemo } from '../ui.js'
-import { T, pick, initialLanguage, isRtl } from '../i18n.js'
+import { T, pick, initialLanguage, isRtl, shortTime } from '../i18n.js'
 import { FormModel } from '../forms/model.js'
 import { uuid4, evaluate, toString } from '../forms/expr.js'
 import { formatValue } from '../forms/values.js'
@@ -209,6 +210,7 @@ function Filler ({ app, def, item, external }) {
       <h1>${title}</h1>
       <${LanguageSwitch} languages=${def.languages} value=${lang} onChange=${(l) => { setLang(l); saveSoon() }} />
     </div>
+    <${ReviewNote} review=${item && item.review} />
     <p class="progress">${T.page(at + 1, visible.length)}</p>
     <div class="notice" role="status" aria-live="polite">${notice}</div>
     <div class="fields" ref=${fieldsBox} data-mounted=${allMounted ? 'all' : 'part'}>
@@ -221,6 +223,19 @@ function Filler ({ app, def, item, external }) {
         : html`<button type="submit" class="btn primary">${T.next}</button>`}
     </div>
   </form>`
+}
+
+/** The reviewer's comment on a returned submission being corrected. */
+function ReviewNote ({ review }) {
+  if (!review || !review.comment) return null
+  const when = shortTime(review.commentAt)
+  return html`<aside class="review-note" aria-labelledby="review-note-h">
+    <h2 id="review-note-h">${T.reviewComment}</h2>
+    <p class="review-comment">${review.comment}</p>
+    ${when || review.commentBy ? html`<p class="card-sub">${[review.commentBy ? T.reviewBy(review.commentBy) : '',
+      when ? T.returnedAt(when) : ''].filter(Boolean).join(' · ')}</p>` : null}
+    ${review.fromServer ? html`<p class="hint">${T.maskedCleared}</p>` : null}
+  </aside>`
 }
 
 /** Every leaf answer of the data, keyed by a running index. */
