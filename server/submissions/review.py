@@ -90,8 +90,10 @@ def answer_changes(before: Mapping[str, Any], after: Mapping[str, Any], root: st
     Differences are found on the full values; the values reported come from the shown (masked) trees
     when given, so a changed ID number shows as changed even when both masks look alike.
     """
+    meta = f"/{root}/meta/"  # instanceID and deprecatedID differ in every edit: not answers
+
     def leaves(tree: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(_leaves(_body(tree, root), "/" + root))
+        return {path: value for path, value in _leaves(_body(tree, root), "/" + root) if not path.startswith(meta)}
 
     old, new = leaves(before), leaves(after)
     old_shown = leaves(shown_before) if shown_before is not None else old

@@ -57,6 +57,12 @@ def test_changes_name_answers_as_validation_does():
     assert answer_changes({"data": before}, {"data": before}, "data") == []  # stored with its root element
 
 
+def test_changes_leave_out_the_meta_block_every_edit_changes():
+    before = {"name": "马明", "meta": {"instanceID": "uuid:1", "instanceName": "马明"}}
+    after = {"name": "马明", "meta": {"instanceID": "uuid:2", "deprecatedID": "uuid:1", "instanceName": "马明"}}
+    assert answer_changes(before, after, "data") == []
+
+
 def test_changes_are_found_on_full_values_and_shown_masked():
     before, after = {"identity": {"phone": "13812345678"}}, {"identity": {"phone": "13800005678"}}
     masked = {"identity": {"phone": "138****5678"}}
