@@ -38,15 +38,15 @@ def test_request_id_is_echoed_or_made(client):
     assert re.fullmatch(r"[0-9a-f]{32}", client.get("/healthz").headers["X-Request-Id"])
 
 
-def test_unknown_route_is_json_404(client):
-    resp = client.get("/api/v1/nope")
+def test_unknown_route_is_json_404(client, auth):
+    resp = client.get("/api/v1/nope", headers=auth.headers("worker"))
     assert resp.status_code == 404
     assert resp.get_json()["error"] == "not_found"
     assert set(resp.get_json()) == {"code", "status", "message", "errors", "error"}
 
 
-def test_wrong_method_is_405(client):
-    resp = client.put("/api/v1/me")
+def test_wrong_method_is_405(client, auth):
+    resp = client.put("/api/v1/me", headers=auth.headers("worker"))
     assert resp.status_code == 405 and resp.get_json()["error"] == "request.method_not_allowed"
 
 
