@@ -137,8 +137,38 @@ def test_receipt_is_the_stored_submission(client, auth, registration):
     assert set(body) == set(SubmissionReceiptSchema().fields)  # the documented schema and the body agree
 
 
+def _raw_part(data_json: str) -> bytes:
+    """A submission part whose data is given as JSON text (for what json.dumps would not write)."""
+    return f'{{"instance_id": "{new_id()}", "form_version": "2026112801", "data": {data_json}}}'.encode()
+
+
+def _deep(levels: int) -> str:
+    return '{"identity": {"full_name": ' + "[" * levels + "]" * levels + "}}"
+
+
+def _named(photo: str, *, send: bool = True) -> dict:
+    """A registration whose photo answer (and file part) is named ``photo``."""
+    part = {"submission": submission_part(new_id(), registration_data(photo=photo))}
+    return {**part, photo: (jpeg(), photo)} if send else part
+
+
 @pytest.mark.parametrize("make, status, code", [
     (lambda: {"other": (json.dumps({}).encode(), "x.json")}, 400, "submission.missing_part"),
+    (lambda: {"submission": _raw_part(_deep(100_000))}, 400, "submission.too_deep"),
+    (lambda: {"submission": _raw_part(_deep(100))}, 400, "submission.too_deep"),
+    (lambda: {"submission": _raw_part('{"identity": {"phone": 1e309}}')}, 422, "submission.number_out_of_range"),
+    (lambda: {"submission": _raw_part('{"identity": {"phone": -1e309}}')}, 422, "submission.number_out_of_range"),
+    (lambda: {"submission": _raw_part('{"family": {"children_count": 1' + "0" * 400 + '}}')}, 422,
+     "submission.number_out_of_range"),
+    (lambda: {"submission": _raw_part('{"identity": {"phone": NaN}}')}, 400, "submission.bad_json"),
+    (lambda: {"submission": _raw_part('{"identity": {"phone": Infinity}}')}, 400, "submission.bad_json"),
+    (lambda: {"submission": _raw_part('{"identity": {"phone": -Infinity}}')}, 400, "submission.bad_json"),
+    (lambda: _named("p\x00.jpg"), 422, "submission.bad_attachment_name"),
+    (lambda: _named("p\x00.jpg", send=False), 422, "submission.bad_attachment_name"),
+    (lambda: _named("p\x1b[31m.jpg"), 422, "submission.bad_attachment_name"),
+    (lambda: _named("p\u0085.jpg", send=False), 422, "submission.bad_attachment_name"),
+    (lambda: _named("p\x7f.jpg", send=False), 422, "submission.bad_attachment_name"),
+    (lambda: _named("a\nb.jpg", send=False), 422, "submission.bad_attachment_name"),
     (lambda: {"submission": b"{not json"}, 400, "submission.bad_json"),
     (lambda: {"submission": b"[1, 2]"}, 400, "submission.bad_json"),
     (lambda: {"submission": b"\xff\xfe"}, 400, "submission.bad_json"),
@@ -162,6 +192,19 @@ def test_hostile_input_gets_a_clear_4xx(client, auth, registration, db, make, st
         content, filename = value if isinstance(value, tuple) else (value, name)
         body[name] = (io.BytesIO(content), filename)
     resp = client.post(URL, data=body, headers=auth.headers("worker"), content_type="multipart/form-data")
+    assert resp.status_code == status, resp.get_json()
+    assert resp.get_json()["error"] == code
+    assert db.scalar(select(Submission.id)) is None
+
+
+@pytest.mark.parametrize("body, status, code", [
+    (_raw_part(_deep(100_000)), 400, "submission.too_deep"),
+    (b"[" * 100_000 + b"]" * 100_000, 400, "submission.too_deep"),
+    (_raw_part('{"identity": {"phone": 1e309}}'), 422, "submission.number_out_of_range"),
+    (_raw_part('{"identity": {"phone": NaN}}'), 400, "submission.bad_json"),
+])
+def test_hostile_bare_json_body_gets_a_clear_4xx(client, auth, registration, db, body, status, code):
+    resp = client.post(URL, data=body, headers=auth.headers("worker"), content_type="application/json")
     assert resp.status_code == status, resp.get_json()
     assert resp.get_json()["error"] == code
     assert db.scalar(select(Submission.id)) is None
