@@ -87,7 +87,7 @@ def _is_public() -> bool:
         return True
     if request.routing_exception is not None or request.endpoint is None:
         return False  # no such URL or method: nothing is said about that before a login
-    view = current_app.view_functions[request.endpoint]
+    view: Any = current_app.view_functions[request.endpoint]
     view_class = getattr(view, "view_class", None)
     if view_class is not None:
         method = request.method.lower()
