@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import unicodedata
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from server.errors import BadRequestError
+from server.errors import BadRequestError, RuleViolation
 
 ATTACHMENT_TYPES = frozenset({"image", "file", "audio", "video", "background-audio"})
 DEFAULT_WARNING_ACCURACY_M = 50.0
@@ -87,8 +88,23 @@ def body_of(definition: Mapping[str, Any], data: Mapping[str, Any]) -> Mapping[s
     return data
 
 
+def check_file_name(name: str, where: str) -> None:
+    """Refuse a file name holding a control character (NUL, ESC, a newline, C1 controls…).
+
+    Such a name cannot be stored by PostgreSQL, sent in a Content-Disposition header or written to
+    an XML answer, so it is refused at intake rather than stored and then failing every read.
+    """
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        shown = name.encode("unicode_escape").decode("ascii")
+        raise RuleViolation(f"the file name {shown} holds a control character", code="submission.bad_attachment_name",
+                            message_zh="附件文件名含有控制字符", errors={where: [f"control character in {shown}"]})
+
+
 def referenced_files(definition: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, FileRef]:
-    """File names the data gives as answers to the form's file questions (image, file, audio, video)."""
+    """File names the data gives as answers to the form's file questions (image, file, audio, video).
+
+    A name holding a control character is refused (``check_file_name``), located at its question.
+    """
     data = body_of(definition, data)
     refs: dict[str, FileRef] = {}
     for node in iter_fields(definition):
@@ -98,6 +114,7 @@ def referenced_files(definition: Mapping[str, Any], data: Mapping[str, Any]) -> 
         path = str(node.get("path") or node.get("name") or "")
         for value in values_at(data, relative_parts(definition, path)):
             if _answered(value) and isinstance(value, str):
+                check_file_name(value.strip(), path)
                 refs.setdefault(value.strip(), FileRef(value.strip(), path, "image" if kind == "image" else kind))
     return refs
 

@@ -314,6 +314,8 @@ def _ring_jobs(session: Session, settings: Settings, submission: Submission,
 def _check_files(settings: Settings, refs: Mapping[str, rules.FileRef],
                  attachments: Mapping[str, IncomingFile]) -> dict[str, CheckedFile]:
     """Refuse files the data does not declare; verify images with Pillow. Nothing is written here."""
+    for name in attachments:
+        rules.check_file_name(name, "attachments")
     undeclared = sorted(name for name in attachments if name not in refs)
     if undeclared:
         raise RuleViolation(f"attachments not named by any file question of the form: {', '.join(undeclared)}",

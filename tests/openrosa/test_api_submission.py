@@ -196,6 +196,30 @@ def test_malformed_xml_is_400(collect: Collect, db: Session, registration: Any, 
     assert _count(db) == 0
 
 
+@pytest.mark.parametrize("name", ["a\tb.jpg", "p&#x85;.jpg", "p&#x7f;.jpg", "p&#x9b;31m.jpg"])
+def test_attachment_names_with_control_characters_are_refused(collect: Collect, db: Session, registration: Any,
+                                                               name: str) -> None:
+    xml = registration_xml(new_instance_id(), photo=name)
+    assert_error(collect.post_submission(xml), 422, "submission.bad_attachment_name")
+    sent = name.replace("&#x85;", "\x85").replace("&#x7f;", "\x7f").replace("&#x9b;", "\x9b")
+    assert_error(collect.post_submission(xml, [(sent, jpeg(9), "image/jpeg")]), 422, "submission.bad_attachment_name")
+    assert _count(db) == 0
+
+
+def test_a_file_part_named_with_a_nul_is_refused(collect: Collect, db: Session, registration: Any) -> None:
+    response = collect.post_submission(registration_xml(new_instance_id()), [("p\x00.jpg", jpeg(8), "image/jpeg")])
+    assert_error(response, 422, "submission.bad_attachment_name")
+    assert _count(db) == 0
+
+
+def test_xml_nested_100000_deep_is_400(collect: Collect, db: Session, registration: Any) -> None:
+    deep = b"<a>" * 100_000 + b"</a>" * 100_000
+    xml = registration_xml(new_instance_id(), photo=None).replace(b"<needs/>", b"<needs>" + deep + b"</needs>")
+    response = collect.post_submission(xml)
+    assert_error(response, 400, "submission.too_deep")
+    assert _count(db) == 0
+
+
 def test_files_the_xml_does_not_name_are_refused(collect: Collect, db: Session, registration: Any) -> None:
     response = collect.post_submission(registration_xml(new_instance_id()), [("other.jpg", jpeg(8), "image/jpeg")])
     assert_error(response, 422, "submission.attachment_not_declared")
