@@ -205,6 +205,32 @@ def normalize_instance_id(value: Any, field: str = "instance_id") -> str:
     return f"uuid:{parsed}"
 
 
+def check_meta_ids(definition: Mapping[str, Any], data: Mapping[str, Any], instance_id: str,
+                   deprecated_id: str | None) -> None:
+    """The data's own ``meta/instanceID`` (and ``meta/deprecatedID``), when given, name this very submission.
+
+    OpenRosa takes both ids from the instance's meta block, so they always agree there; a JSON
+    submission names them beside its data, and a disagreement is refused rather than guessed at.
+    """
+    meta = body_of(definition, data).get("meta")
+    if not isinstance(meta, Mapping):
+        return
+    for key, expected, code in (("instanceID", instance_id, "submission.instance_id_mismatch"),
+                                ("deprecatedID", deprecated_id, "submission.deprecated_id_mismatch")):
+        given = meta.get(key)
+        if not _answered(given):
+            continue
+        try:
+            same = normalize_instance_id(given, f"data.meta.{key}") == expected
+        except BadRequestError:
+            same = False
+        if not same:
+            field = "instance_id" if key == "instanceID" else "deprecated_id"
+            raise RuleViolation(f"data.meta.{key} {str(given)[:64]!r} differs from {field} {expected!r}",
+                                code=code, message_zh=f"数据中的 meta/{key} 与提交的编号不一致",
+                                errors={f"data.meta.{key}": [f"differs from {field}"]})
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()

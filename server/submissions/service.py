@@ -196,6 +196,7 @@ def submit(
     if deprecated == instance_id:
         raise BadRequestError("a submission cannot replace itself", code="submission.bad_instance_id",
                               errors={"deprecated_id": ["equals instance_id"]})
+    rules.check_meta_ids(form_version.definition, data, instance_id, deprecated)
     digest = rules.content_digest(raw_format, raw, form_version.version, data)
     if session.execute(_ID_BY_INSTANCE, {"instance_id": instance_id}).first() is not None:
         existing = session.scalars(_BY_INSTANCE, {"instance_id": instance_id}).one()

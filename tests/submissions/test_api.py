@@ -210,6 +210,35 @@ def test_hostile_bare_json_body_gets_a_clear_4xx(client, auth, registration, db,
     assert db.scalar(select(Submission.id)) is None
 
 
+def _with_meta(iid: str, **meta: str) -> bytes:
+    data = registration_data(photo=None)
+    data["meta"] = meta
+    return submission_part(iid, data)
+
+
+@pytest.mark.parametrize("meta, code", [
+    (lambda iid: {"instanceID": f"uuid:{new_id()}"}, "submission.instance_id_mismatch"),
+    (lambda iid: {"instanceID": "not-a-uuid"}, "submission.instance_id_mismatch"),
+    (lambda iid: {"instanceID": f"uuid:{iid}", "deprecatedID": f"uuid:{new_id()}"},
+     "submission.deprecated_id_mismatch"),
+])
+def test_data_meta_ids_that_name_another_submission_are_refused(client, auth, registration, db, meta, code):
+    iid = new_id()
+    resp = post(client, auth, _with_meta(iid, **meta(iid)))
+    assert resp.status_code == 422, resp.get_json()
+    assert resp.get_json()["error"] == code
+    assert db.scalar(select(Submission.id)) is None
+
+
+@pytest.mark.parametrize("spelling", [lambda iid: f"uuid:{iid}", lambda iid: iid.upper(),
+                                      lambda iid: f"uuid:{iid.upper()}"])
+def test_data_meta_instance_id_naming_the_same_submission_is_accepted(client, auth, registration, spelling):
+    iid = new_id()
+    resp = post(client, auth, _with_meta(iid, instanceID=spelling(iid)))
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["instance_id"] == f"uuid:{iid}"
+
+
 def test_unknown_form_404(client, auth, registration):
     resp = client.post("/api/v1/forms/nope/submissions", data=multipart(submission_part(new_id(), {})),
                        headers=auth.headers("worker"), content_type="multipart/form-data")
