@@ -32,6 +32,7 @@ from server.errors import (
     BadRequestError,
     ConflictError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     RuleViolation,
 )
@@ -99,6 +100,12 @@ class CheckedFile:
     gps_lon: float | None = None
     gps_lat: float | None = None
     exif: dict[str, Any] | None = None
+
+
+class FileTooLargeError(PayloadTooLargeError):
+    """An attached file (not a photo: those have their own limits) past the upload limit."""
+
+    code, message_zh = "media.file_too_large", "附件文件超过上传大小上限"
 
 
 # --------------------------------------------------------------------------- intake
@@ -333,7 +340,8 @@ def _check_files(settings: Settings, refs: Mapping[str, rules.FileRef],
                                             info.taken_at, info.gps_lon, info.gps_lat, info.exif)
             else:
                 if len(incoming.data) > settings.max_upload_bytes:
-                    raise AppError(f"{name} is too large", status=413, code="media.too_large")
+                    raise FileTooLargeError(f"{name} is larger than the upload limit of "
+                                            f"{settings.max_upload_bytes} bytes")
                 checked[name] = CheckedFile(ref, incoming, _FILE_TYPE)
         except AppError as exc:
             exc.errors = {name: [exc.message], **exc.errors}

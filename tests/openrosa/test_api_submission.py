@@ -20,6 +20,7 @@ from tests.openrosa.conftest import (
     assert_error,
     assert_openrosa,
     jpeg,
+    multipart,
     new_instance_id,
     parse,
     registration_xml,
@@ -263,3 +264,42 @@ def test_no_retry_sequence_ever_duplicates(collect: Collect, db: Session) -> Non
         (row,) = _rows(db, instance_id)
         assert sorted(a.name for a in row.attachments if a.received) == ["back.jpg", "front.jpg"]
     assert _count(db) == len(sequences)
+
+
+def _document_form(db: Session) -> None:
+    """A form with a plain file question (not a photo)."""
+    book = openpyxl.Workbook()
+    survey = book.active
+    survey.title = "survey"
+    for row in [("type", "name", "label"), ("text", "place", "地点"), ("file", "document", "文件")]:
+        survey.append(row)
+    settings = book.create_sheet("settings")
+    settings.append(("form_title", "form_id", "version"))
+    settings.append(("文件", "documents", "1"))
+    out = io.BytesIO()
+    book.save(out)
+    forms_service.upload(db, None, out.getvalue(), "documents.xlsx")
+    forms_service.publish(db, None, "documents")
+    db.commit()
+
+
+@pytest.mark.parametrize("language, message", [("zh-CN", "附件文件超过上传大小上限"),
+                                               ("en", "doc.pdf is larger than the upload limit of 100000 bytes")])
+def test_a_file_past_the_upload_limit_has_its_own_code_and_message(
+        app: Any, settings: Any, engine: Any, maker: Any, db: Session, language: str, message: str) -> None:
+    """Collect may send up to the advertised length plus framing, so one file can pass the body limit."""
+    from server.app import create_app
+
+    small = create_app(settings.with_(max_upload_bytes=100_000), engine=engine)
+    small.extensions["gridreg"].sessionmaker = maker
+    _document_form(db)
+    xml = (f'<data id="documents" version="1"><place>x</place><document>doc.pdf</document>'
+           f"<meta><instanceID>{new_instance_id()}</instanceID></meta></data>").encode()
+    collect = Collect(small.test_client())
+    body, content_type = multipart(xml, [("doc.pdf", b"%PDF" + b"x" * 150_000, "application/pdf")])
+    headers = collect.headers(**{"Accept-Language": language, "Content-Type": content_type})
+    response = collect.client.post("/openrosa/submission", data=body, headers=headers)
+    assert response.status_code == 413, response.data[:300]
+    found = parse(response).find("or:message", NS)
+    assert found is not None and found.get("code") == "media.file_too_large" and found.text == message
+    assert _count(db) == 0

@@ -239,6 +239,43 @@ def test_data_meta_instance_id_naming_the_same_submission_is_accepted(client, au
     assert resp.get_json()["instance_id"] == f"uuid:{iid}"
 
 
+def test_hostile_file_past_the_upload_limit_is_413_with_its_own_code(settings, engine, maker, db):
+    """A file question's upload past the limit (a body limit set higher, as a proxy might): not a bare 413."""
+    import io
+
+    import openpyxl
+
+    from server.app import create_app
+    from server.forms import service as forms_service
+    from tests.conftest import Auth
+
+    book = openpyxl.Workbook()
+    book.active.title = "survey"
+    for row in [("type", "name", "label"), ("text", "place", "地点"), ("file", "document", "文件")]:
+        book.active.append(row)
+    book.create_sheet("settings").append(("form_id", "version"))
+    book["settings"].append(("documents", "1"))
+    out = io.BytesIO()
+    book.save(out)
+    forms_service.upload(db, None, out.getvalue(), "documents.xlsx")
+    forms_service.publish(db, None, "documents")
+    db.commit()
+    app = create_app(settings.with_(max_upload_bytes=100_000), engine=engine)
+    app.extensions["gridreg"].sessionmaker = maker
+    app.config["MAX_CONTENT_LENGTH"] = 1_000_000
+    client = app.test_client()
+    part = json.dumps({"instance_id": new_id(), "form_version": "1",
+                       "data": {"place": "x", "document": "doc.pdf"}}).encode()
+    for language, message in (("zh-CN", "附件文件超过上传大小上限"),
+                              ("en", "doc.pdf is larger than the upload limit of 100000 bytes")):
+        resp = client.post("/api/v1/forms/documents/submissions", data=multipart(part, {"doc.pdf": b"x" * 150_000}),
+                           headers={**Auth(client).headers("worker"), "Accept-Language": language},
+                           content_type="multipart/form-data")
+        assert resp.status_code == 413, resp.get_json()
+        assert resp.get_json()["error"] == "media.file_too_large" and resp.get_json()["message"] == message
+    assert db.scalar(select(Submission.id)) is None
+
+
 def test_unknown_form_404(client, auth, registration):
     resp = client.post("/api/v1/forms/nope/submissions", data=multipart(submission_part(new_id(), {})),
                        headers=auth.headers("worker"), content_type="multipart/form-data")
