@@ -37,6 +37,8 @@ def json_body_error(exc: JsonInputError) -> BadRequestError | RuleViolation:
         return BadRequestError(str(exc), code="request.json_too_deep", message_zh="请求体 JSON 嵌套层数过多")
     if exc.kind == "number":
         return RuleViolation(str(exc), code="request.number_out_of_range", message_zh="请求中的数值超出范围")
+    if exc.kind == "nul":
+        return RuleViolation(str(exc), code="request.nul_character", message_zh="请求中的文字含有 NUL 字符")
     return BadRequestError(f"the body is not valid JSON: {exc}", code="request.malformed_json",
                            message_zh="请求体不是有效的 JSON")
 

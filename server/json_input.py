@@ -2,8 +2,9 @@
 
 Python's ``json`` accepts ``NaN`` and ``Infinity`` (not JSON), turns ``1e309``
 into infinity, and recurses once per nesting level, so a body nested 100,000
-deep raises ``RecursionError``. None of these can be stored or compared, and
-each used to surface as a 500. ``load_json`` refuses them with a
+deep raises ``RecursionError``; and a ``\u0000`` in any string is valid JSON
+that PostgreSQL cannot store in text or JSON. None of these can be stored or
+compared, and each used to surface as a 500. ``load_json`` refuses them with a
 ``JsonInputError`` whose ``kind`` says which, for the caller to map to its own
 stable code.
 """
@@ -17,11 +18,11 @@ from typing import Any, Literal
 # Deeper than any form's groups and repeats (or any API body) will ever be.
 MAX_DEPTH = 64
 
-Kind = Literal["syntax", "depth", "number"]
+Kind = Literal["syntax", "depth", "number", "nul"]
 
 
 class JsonInputError(ValueError):
-    """Why the text is not acceptable JSON: ``syntax`` (not JSON), ``depth`` or ``number``."""
+    """Why the text is not acceptable JSON: ``syntax`` (not JSON), ``depth``, ``number`` or ``nul``."""
 
     def __init__(self, kind: Kind, message: str) -> None:
         super().__init__(message)
@@ -64,6 +65,21 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+def _holds_nul(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def load_json(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     """Parse ``raw`` (UTF-8 if bytes) or raise ``JsonInputError``."""
     try:
@@ -77,4 +93,6 @@ def load_json(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
         raise JsonInputError("syntax", str(exc)) from exc
     if _depth_exceeds(value, max_depth):
         raise JsonInputError("depth", f"JSON nested deeper than {max_depth} levels")
+    if "\\u0000" in text and _holds_nul(value):  # the escape is the only way a NUL gets in
+        raise JsonInputError("nul", "a string holds a NUL character (\\u0000)")
     return value

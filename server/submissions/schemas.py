@@ -97,6 +97,10 @@ def _json_error(exc: JsonInputError) -> BadRequestError | RuleViolation:
         return RuleViolation(f"the submission part holds a number out of range: {exc}",
                              code="submission.number_out_of_range", message_zh="提交内容中的数值超出范围",
                              errors={"submission": [str(exc)]})
+    if exc.kind == "nul":
+        return RuleViolation(f"the submission part holds text with a NUL character: {exc}",
+                             code="submission.nul_character", message_zh="提交内容中的文字含有 NUL 字符",
+                             errors={"submission": [str(exc)]})
     return BadRequestError(f"the submission part is not valid JSON: {exc}", code="submission.bad_json",
                            message_zh="submission 部分不是有效的 JSON")
 

@@ -63,6 +63,8 @@ def test_malformed_json_is_400(client):
     (b'{"username": "a", "password": NaN}', 400, "request.malformed_json"),
     (b'{"username": "a", "password": -Infinity}', 400, "request.malformed_json"),
     (b'{"username": "a", "password": 1e309}', 422, "request.number_out_of_range"),
+    (b'{"username": "a\\u0000", "password": "x"}', 422, "request.nul_character"),
+    (b'{"username": "a", "password": "x", "\\u0000": 1}', 422, "request.nul_character"),
 ])
 def test_hostile_json_bodies_get_a_clear_4xx(client, db, body, status, code):
     from sqlalchemy import func, select
