@@ -32,15 +32,19 @@ class StrictJsonParser(FlaskParser):
 
 
 def json_body_error(exc: JsonInputError) -> BadRequestError | RuleViolation:
-    """The 4xx for a JSON request body that ``load_json`` refused."""
+    """The 4xx for a JSON request body that ``load_json`` refused, located at ``json`` as webargs does."""
+    errors = {"json": [str(exc)]}
     if exc.kind == "depth":
-        return BadRequestError(str(exc), code="request.json_too_deep", message_zh="请求体 JSON 嵌套层数过多")
+        return BadRequestError(str(exc), code="request.json_too_deep", message_zh="请求体 JSON 嵌套层数过多",
+                               errors=errors)
     if exc.kind == "number":
-        return RuleViolation(str(exc), code="request.number_out_of_range", message_zh="请求中的数值超出范围")
+        return RuleViolation(str(exc), code="request.number_out_of_range", message_zh="请求中的数值超出范围",
+                             errors=errors)
     if exc.kind == "nul":
-        return RuleViolation(str(exc), code="request.nul_character", message_zh="请求中的文字含有 NUL 字符")
+        return RuleViolation(str(exc), code="request.nul_character", message_zh="请求中的文字含有 NUL 字符",
+                             errors=errors)
     return BadRequestError(f"the body is not valid JSON: {exc}", code="request.malformed_json",
-                           message_zh="请求体不是有效的 JSON")
+                           message_zh="请求体不是有效的 JSON", errors=errors)
 
 
 class Blueprint(SmorestBlueprint):  # type: ignore[misc]  # flask-smorest ships no types
