@@ -95,7 +95,15 @@ def _time_ok(text: str) -> bool:
     if m is None:
         return False
     hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-    return hour < 24 and minute < 60 and second < 60
+    return hour < 24 and minute < 60 and second < 60 and _offset_ok(m.group(4))
+
+
+def _offset_ok(text: str | None) -> bool:
+    """A UTC offset suffix within -23:59..+23:59 (the expression engine reads no other)."""
+    if text is None or text == "Z":
+        return True
+    digits = text[1:].replace(":", "")
+    return int(digits[:2]) < 24 and (len(digits) <= 2 or int(digits[2:4]) < 60)
 
 
 def _datetime_ok(text: str) -> bool:
@@ -167,7 +175,7 @@ CHECKS: dict[str, Callable[[str], bool]] = {
     "acknowledge": _acknowledge_ok,
     "select_one": lambda t: len(t.split()) == 1,
 }
-ATTACHMENT_TYPES = frozenset({"image", "audio", "video", "file", "background-audio"})
+ATTACHMENT_TYPES = frozenset({"image", "audio", "video", "file", "background-audio", "audit"})
 
 
 def type_ok(field_type: str, text: str, parameters: Mapping[str, str]) -> bool:

@@ -38,7 +38,7 @@ def _point(location: Any) -> tuple[float, float] | None:
     return float(shape.x), float(shape.y)
 
 
-def _merge_one(session: Session, submission: Any, sealer: Sealer) -> str:
+def _merge_one(session: Session, submission: Any, sealer: Sealer, time_zone: str) -> str:
     """Merge one locked, validated submission inside a savepoint; set its new status."""
     from server.submissions.models import SubmissionStatus
 
@@ -54,6 +54,7 @@ def _merge_one(session: Session, submission: Any, sealer: Sealer) -> str:
             point=_point(submission.location),
             unit_path=submission.unit_path,
             form=definition,
+            time_zone=time_zone,
         )
         try:
             with session.begin_nested():
@@ -76,7 +77,8 @@ def merge_submission(submission_id: int) -> str:
         )
         if submission is None or submission.status != SubmissionStatus.VALIDATED:
             return "skipped"
-        return _merge_one(session, submission, current_sealer(worker.settings()))
+        settings = worker.settings()
+        return _merge_one(session, submission, current_sealer(settings), settings.time_zone)
 
 
 def merge_validated(limit: int = 200) -> int:
@@ -98,11 +100,12 @@ def merge_validated(limit: int = 200) -> int:
                 .with_for_update(of=Submission, skip_locked=True)
             )
         )
-        sealer = current_sealer(worker.settings())
+        settings = worker.settings()
+        sealer = current_sealer(settings)
         if rows:
             lock_feed(session)  # held by the outer transaction, not by a savepoint
         for submission in rows:
-            _merge_one(session, submission, sealer)
+            _merge_one(session, submission, sealer, settings.time_zone)
         return len(rows)
 
 

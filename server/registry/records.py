@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, inspect, select
 from sqlalchemy.orm import Session, joinedload, lazyload
@@ -21,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.accounts.models import User, UserScope
 from server.errors import RuleViolation
+from server.forms.expr.dates import DEFAULT_TZ_NAME
 from server.geo.models import AdminUnit
 from server.registry import candidates, followups, moves, rules, store
 from server.registry.crypto import Sealer
@@ -42,6 +44,12 @@ class SubmissionEssentials:
     create: bool | None = None  # explicit create/update (imports) instead of the block's conditions
     update: bool | None = None
     form: Mapping[str, Any] | None = None  # the compiled definition: references for the block's expressions
+    time_zone: str = DEFAULT_TZ_NAME  # the city's: an event's date is the day it was received there
+
+    @property
+    def received_on(self) -> str:
+        """The date the submission was received, in the city's time zone (YYYY-MM-DD)."""
+        return self.received_at.astimezone(ZoneInfo(self.time_zone)).date().isoformat()
 
 
 @dataclass
@@ -194,7 +202,7 @@ class BlockWriter:
             ess.unit_path,
             lambda: submitter(session, ess.submitter_id),
         )
-        self.today = ess.received_at.date().isoformat()
+        self.today = ess.received_on
 
     def _source(self) -> dict[str, Any]:
         return {"actor_id": self.actor, "source_type": SourceType.SUBMISSION.value, "source_id": self.ess.instance_id}

@@ -162,13 +162,14 @@ def merge(db: Session, sealer: Sealer, user_named: Callable[[str], User]) -> Mer
         point: tuple[float, float] | None = None,
         instance_id: str | None = None,
         base_version: int | None = None,
+        received_at: datetime = datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
     ) -> MergeOutcome:
         ess = SubmissionEssentials(
             instance_id=instance_id or data.get("meta", {}).get("instanceID") or f"uuid:{uuid.uuid4()}",
             entities=block,
             data=data,
             submitter_id=user_named(username).id,
-            received_at=datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+            received_at=received_at,
             point=point,
             base_version=base_version,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -118,7 +119,10 @@ def test_open_follow_ups_move_with_the_person_closed_ones_stay(client, auth, db,
     assert (followup.grid_code, followup.version) == (NEIGHBOUR_GRID, 2)
     assert followup.unit_path == _entity(db, person.entity_uuid).unit_path
     kinds = [(e.kind, e.previous_unit_path, e.event_date) for e in _events(db, followup)]
-    assert kinds == [("created", None, "2026-11-28"), ("moved", old_path, "2026-11-28")]
+    opened = db.scalar(select(Submission).where(Submission.instance_id == _events(db, followup)[0].source_id))
+    opened_on = opened.received_at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    # each event is dated the day its submission arrived in the city: the follow-up today, the visit's fixed day
+    assert kinds == [("created", None, opened_on), ("moved", old_path, "2026-11-28")]
     moved_event = _events(db, followup)[-1]
     assert moved_event.detail == {"from_grid": WORKER_GRID, "to_grid": NEIGHBOUR_GRID, "with": person.entity_uuid}
     assert moved_event.source_id == _events(db, _entity(db, person.entity_uuid))[-2].source_id  # the same visit

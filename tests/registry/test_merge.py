@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text
 
@@ -85,6 +86,19 @@ def test_registration_visit_and_move_out_from_another_grid(db, merge, sealer):
     assert {v.unit_path for v in versions} == {home_path}
     assert person.properties["residence_status"] == "departed"
     assert [v.source_id for v in versions][0].startswith("uuid:")
+
+
+def test_an_event_is_dated_the_day_its_submission_arrived_in_the_city(db, merge):
+    # 07:30 and 00:30 in Asia/Shanghai are still the previous day in UTC
+    for n, (received, day) in enumerate(((datetime(2026, 11, 27, 23, 30, tzinfo=UTC), "2026-11-28"),
+                                         (datetime(2026, 11, 28, 16, 30, tzinfo=UTC), "2026-11-29"),
+                                         (datetime(2026, 11, 29, 0, 1, tzinfo=UTC), "2026-11-29"))):
+        data = registration(f"马小{n}", None, birth=f"1985-06-1{n}")
+        del data["arrival_date"]  # no date given: the day it arrived is the event's
+        created = merge(REGISTRATION, data, received_at=received)
+        event = db.scalars(select(RegistryEvent).where(RegistryEvent.entity_id == _entity(db, created.entity_uuid).id)
+                           ).one()
+        assert (event.kind, event.event_date) == ("created", day)
 
 
 def test_merging_the_same_submission_twice_changes_nothing(db, merge):
@@ -228,3 +242,18 @@ def test_merged_changes_are_in_the_stored_row_not_only_on_the_object(db, merge, 
     ).one()
     assert (round(lon, 6), round(lat, 6)) == FAR_POINT
     assert _events(db, stored) == ["created", "updated", "moved", "updated"]
+
+
+def test_copies_of_id_and_phone_numbers_in_plain_properties_are_masked(db, merge):
+    """A label computed from the ID number (the name not saved) and a note quoting the phone keep neither in clear."""
+    save_to = {k: v for k, v in REGISTRATION["save_to"].items() if v != "full_name"}
+    block = {**REGISTRATION, "label": "concat(${full_name}, ' ', ${id_number})",
+             "save_to": {**save_to, "/person_registration/note": "current_address"}}
+    data = {**registration(), "note": "电话 13812345678，证件 " + ID_A.lower()}
+    created = merge(block, data)
+    entity = _entity(db, created.entity_uuid)
+    assert entity.label == entity.properties["full_name"] == "马小红 6401**********0218"
+    assert entity.properties["current_address"] == "电话 138****5678，证件 6401**********0218"
+    for table in ("entities", "entity_versions"):
+        dump = " ".join(str(row) for row in db.execute(text(f"SELECT * FROM {table}")))
+        assert ID_A not in dump.upper() and "13812345678" not in dump, table

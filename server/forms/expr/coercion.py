@@ -3,7 +3,10 @@
 Values are Python ``str``, ``float``, ``bool`` or ``NodeSet``. Following ODK,
 strings shaped like dates ('YYYY-MM-DD') or dateTimes convert to days since
 1970-01-01 when used as numbers, so ``${dob} < today()`` and ``today() - ${dob}``
-behave as form designers expect.
+behave as form designers expect. As in JavaRosa, a dateTime counts as the whole
+local day it falls on, and ``=`` / ``!=`` between two date or dateTime strings
+compares those days, so a date and a dateTime agree whenever ``<=`` and ``>=``
+both hold.
 """
 
 from __future__ import annotations
@@ -59,6 +62,16 @@ def string_to_number(s: str, tz: tzinfo = DEFAULT_TZ) -> float:
             _NUMBER_CACHE.clear()
         _NUMBER_CACHE[key] = value
     return value
+
+
+def same_text(a: str, b: str, tz: tzinfo = DEFAULT_TZ) -> bool:
+    """String equality, except that two date/dateTime strings are equal when they fall on the same local day."""
+    if a == b:
+        return True
+    left = string_to_days(a, tz)
+    if left is None:
+        return False
+    return left == string_to_days(b, tz)
 
 
 def to_string(v: Value) -> str:
@@ -139,7 +152,7 @@ def _cmp_atoms(op: str, a: Value, b: Value, tz: tzinfo) -> bool:
         elif a.__class__ is float or b.__class__ is float:
             eq = to_number(a, tz) == to_number(b, tz)
         else:
-            eq = to_string(a) == to_string(b)
+            eq = same_text(to_string(a), to_string(b), tz)
         return eq if op == "=" else not eq
     return _cmp_numbers(op, to_number(a, tz), to_number(b, tz))
 
@@ -156,8 +169,9 @@ def compare(op: str, a: Value, b: Value, tz: tzinfo = DEFAULT_TZ) -> bool:
         if op in ("=", "!="):
             texts = {n.text for n in b}
             if op == "=":
-                return any(n.text in texts for n in a)
-            return any(n.text != t for n in a for t in texts)
+                return any(n.text in texts for n in a) or any(
+                    same_text(n.text, t, tz) for n in a for t in texts)
+            return any(not same_text(n.text, t, tz) for n in a for t in texts)
         rnums = [string_to_number(n.text, tz) for n in b]
         return any(_cmp_numbers(op, string_to_number(n.text, tz), r) for n in a for r in rnums)
     if b_ns:  # put the nodeset on the left, mirroring relational operators
@@ -172,8 +186,8 @@ def compare(op: str, a: Value, b: Value, tz: tzinfo = DEFAULT_TZ) -> bool:
         return any(_cmp_numbers(op, string_to_number(n.text, tz), number) for n in a)
     right_s = to_string(b)
     if op == "=":
-        return any(n.text == right_s for n in a)
-    return any(n.text != right_s for n in a)
+        return any(same_text(n.text, right_s, tz) for n in a)
+    return any(not same_text(n.text, right_s, tz) for n in a)
 
 
 _MIRROR = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}

@@ -1,9 +1,14 @@
 """Date, dateTime and time handling for ODK's date functions and date arithmetic.
 
-ODK represents dates as days since 1970-01-01 when they take part in
-arithmetic; dateTimes are fractional days measured in UTC (so
+Following JavaRosa (ODK Collect's engine), a date or dateTime used as a number
+is the whole number of days from 1970-01-01 to the calendar day it falls on in
+the evaluation time zone (DateUtils.daysSinceEpoch), so ``now() >= today()``
+holds at any hour; only decimal-date-time() keeps the exact instant, as
+fractional days since 1970-01-01T00:00Z (so
 decimal-date-time('2018-04-24T15:30:00.000-07:00') is 17645.9375). Wall-clock
-values without an offset are read in the evaluation time zone.
+values without an offset are read in the evaluation time zone. An offset of 24
+hours or more, or a dateTime outside years 1-9999 (in UTC or in the evaluation
+time zone), is not a date.
 """
 
 from __future__ import annotations
@@ -35,7 +40,12 @@ def get_tz(name: str) -> tzinfo:
     return ZoneInfo(name)
 
 
+class _BadOffset(ValueError):
+    """A UTC offset outside -23:59..+23:59."""
+
+
 def _offset(text: str | None) -> tzinfo | None:
+    """The zone an offset suffix names (None when there is none); _BadOffset when out of range."""
     if text is None:
         return None
     if text == "Z":
@@ -44,6 +54,8 @@ def _offset(text: str | None) -> tzinfo | None:
     digits = text[1:].replace(":", "")
     hours = int(digits[:2])
     minutes = int(digits[2:4]) if len(digits) > 2 else 0
+    if hours > 23 or minutes > 59:
+        raise _BadOffset(text)
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
@@ -66,11 +78,14 @@ def parse_datetime(s: str, tz: tzinfo) -> datetime | None:
     y, mo, d, hh, mi, ss, frac, off = m.groups()
     micro = int((frac or "0")[:6].ljust(6, "0"))
     try:
-        dt = datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss or 0), micro)
-    except ValueError:
+        zone = _offset(off)
+        dt = datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss or 0), micro,
+                      tzinfo=zone if zone is not None else tz)
+        dt.astimezone(UTC)  # both must exist: a dateTime outside years 1-9999 is not a date
+        dt.astimezone(tz)
+    except (ValueError, OverflowError):
         return None
-    zone = _offset(off)
-    return dt.replace(tzinfo=zone if zone is not None else tz)
+    return dt
 
 
 def date_to_days(d: date) -> float:
@@ -85,23 +100,23 @@ def datetime_to_days(dt: datetime) -> float:
 
 
 def string_to_days(s: str, tz: tzinfo) -> float | None:
-    """Days for a date string, fractional days for a dateTime string, else None."""
+    """Whole days since 1970-01-01 of the local calendar day of a date or dateTime string, else None."""
     if len(s) < 10 or not s.lstrip()[:4].isdigit():
         return None
     d = parse_date(s)
     if d is not None:
         return date_to_days(d)
     dt = parse_datetime(s, tz)
-    return None if dt is None else datetime_to_days(dt)
+    return None if dt is None else date_to_days(dt.astimezone(tz).date())
 
 
 def days_to_date(days: float) -> date:
-    """The calendar date a (possibly fractional) day count falls on."""
+    """The calendar date a (possibly fractional) day count falls on (ValueError outside years 1-9999)."""
     return date.fromordinal(EPOCH_ORDINAL + math.floor(days))
 
 
 def days_to_datetime(days: float, tz: tzinfo) -> datetime:
-    """The instant a fractional day count denotes, shown in tz."""
+    """The instant a fractional day count denotes, shown in tz (OverflowError outside years 1-9999)."""
     return (_EPOCH_UTC + timedelta(milliseconds=round(days * 86400000))).astimezone(tz)
 
 
@@ -130,8 +145,11 @@ def parse_time_fraction(s: str, tz: tzinfo, on: date) -> float | None:
     if h > 23 or mnt > 59 or sec > 59:
         return None
     micro = int((frac or "0")[:6].ljust(6, "0"))
-    zone = _offset(off)
-    wall = datetime(on.year, on.month, on.day, h, mnt, sec, micro, tzinfo=zone or tz).astimezone(tz)
+    try:
+        zone = _offset(off)
+        wall = datetime(on.year, on.month, on.day, h, mnt, sec, micro, tzinfo=zone or tz).astimezone(tz)
+    except (ValueError, OverflowError):
+        return None
     seconds = wall.hour * 3600 + wall.minute * 60 + wall.second + wall.microsecond / 1e6
     return seconds / 86400.0
 

@@ -87,17 +87,21 @@ def f_substring_after(fr: Frame, a: Any, b: Any) -> str:
     return s[i + len(t):] if i >= 0 else ""
 
 
+def _substr_index(x: float, n: int) -> int:
+    """A substr() index as JavaRosa reads it: truncated (NaN is 0), negative counts from the end, clipped."""
+    i = 0 if x != x else int(max(-1e10, min(1e10, x)))
+    if i < 0:
+        i += n
+    return max(0, min(n, i))
+
+
 @xfn("substr", 2, 3)
 def f_substr(fr: Frame, a: Any, start: Any, end: Any = None) -> str:
-    """ODK substr(string, start[, end]): 0-based, end exclusive, clipped to the string."""
+    """ODK substr(string, start[, end]): 0-based, end exclusive; negative indices count from the end."""
     s = to_string(a)
     n = len(s)
-    b = to_number(start, fr.c.tz)
-    e = float(n) if end is None else to_number(end, fr.c.tz)
-    if b != b or e != e:
-        return ""
-    bi = int(max(0.0, min(float(n), b)))
-    ei = int(max(0.0, min(float(n), e)))
+    bi = _substr_index(to_number(start, fr.c.tz), n)
+    ei = n if end is None else _substr_index(to_number(end, fr.c.tz), n)
     return s[bi:ei] if bi < ei else ""
 
 

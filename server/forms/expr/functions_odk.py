@@ -66,6 +66,48 @@ def f_choice_name(fr: Frame, value: Any, field: Any) -> str:
     return fr.c.choice_label(name or "", to_string(value).strip())
 
 
+# -- checklists (JavaRosa's reading of the spec) -------------------------------
+def _java_int(x: float) -> int:
+    """Java's (int) cast of a double: truncated, NaN is 0, saturating."""
+    return 0 if x != x else int(max(-2147483648.0, min(2147483647.0, x)))
+
+
+def _truth(v: Any) -> bool:
+    """Whether one checklist item counts: a node's value (or any other value) under XPath boolean()."""
+    return to_boolean(to_string(v) if isinstance(v, NodeSet) else v)
+
+
+@xfn("checklist", 2, None)
+def f_checklist(fr: Frame, low: Any, high: Any, *items: Any) -> bool:
+    """checklist(min, max, v...): whether the number of true items is within [min, max]; -1 means no bound."""
+    lo = _java_int(to_number(low, fr.c.tz))
+    hi = _java_int(to_number(high, fr.c.tz))
+    count = 0
+    for item in items:
+        if isinstance(item, NodeSet):  # one item per node
+            count += sum(1 for n in item if n.text != "")
+        elif to_boolean(item):
+            count += 1
+    return (lo < 0 or count >= lo) and (hi < 0 or count <= hi)
+
+
+@xfn("weighted-checklist", 2, None, step=2)
+def f_weighted_checklist(fr: Frame, low: Any, high: Any, *pairs: Any) -> bool:
+    """weighted-checklist(min, max, v, w, ...): whether the summed weights of true items are within [min, max]."""
+    tz = fr.c.tz
+    total = 0.0
+    for i in range(0, len(pairs), 2):
+        flags, weights = pairs[i], pairs[i + 1]
+        if isinstance(flags, NodeSet) and isinstance(weights, NodeSet):  # node by node
+            if len(flags) != len(weights):
+                raise ExprTypeError("weighted-checklist(): paired node-sets differ in length "
+                                    f"({len(flags)} and {len(weights)})")
+            total += sum(to_number(w.text, tz) for f, w in zip(flags, weights, strict=True) if f.text != "")
+        elif _truth(flags):
+            total += to_number(weights, tz)
+    return to_number(low, tz) <= total <= to_number(high, tz)
+
+
 # -- control flow ------------------------------------------------------------
 @xfn("if", 3, lazy=True)
 def f_if(fr: Frame, cond: Callable[[Frame], Any], then: Callable[[Frame], Any],
@@ -173,9 +215,10 @@ def _points(vals: tuple[Any, ...]) -> list[tuple[float, float]]:
         raise ExprTypeError(str(exc)) from None
 
 
+@xfn("enclosed-area", 1)
 @xfn("area", 1)
 def f_area(fr: Frame, shape: Any) -> float:
-    """area(shape): enclosed area in square metres of a geoshape or a node-set of geopoints."""
+    """area(shape) and enclosed-area(shape) (the spec's name): enclosed area in square metres of a geoshape."""
     return geo.polygon_area(_points((shape,)))
 
 

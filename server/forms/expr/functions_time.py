@@ -40,7 +40,10 @@ def temporal(v: Any, tz: tzinfo, as_datetime: bool) -> date | datetime | None:
             return None
         if not -_MAX_DAYS < v < _MAX_DAYS:
             raise ExprTypeError(f"{v} days is out of range for a date")
-        return days_to_datetime(v, tz) if as_datetime else days_to_date(v)
+        try:
+            return days_to_datetime(v, tz) if as_datetime else days_to_date(v)
+        except (ValueError, OverflowError):  # before year 1 (in UTC or in tz)
+            raise ExprTypeError(f"{v} days is out of range for a date") from None
     s = v[0].text if isinstance(v, NodeSet) and v else ("" if isinstance(v, NodeSet) else to_string(v))
     s = s.strip()
     if s == "":

@@ -25,16 +25,19 @@ def test_number_to_string(value: float, text: str) -> None:
     ("value", "expected"),
     [("", math.nan), ("  42 ", 42.0), ("-1.5", -1.5), (".5", 0.5), ("1e3", math.nan), ("+1", math.nan),
      ("0x10", math.nan), (True, 1.0), (False, 0.0), (2.5, 2.5), ("1970-01-03", 2.0),
-     ("1970-01-01T12:00:00Z", 0.5), ("2026-02-30", math.nan)],
+     ("1970-01-01T12:00:00Z", 0.0), ("1970-01-01T20:00:00Z", 1.0), ("2026-02-30", math.nan),
+     ("2026-11-28T10:00:00+25:00", math.nan)],
 )
 def test_to_number(value: object, expected: float) -> None:
     got = to_number(value)
     assert (math.isnan(got) and math.isnan(expected)) or got == expected
 
 
-def test_to_number_reads_offsetless_datetimes_in_the_given_zone() -> None:
-    assert to_number("1970-01-01T08:00:00", ZoneInfo("Asia/Shanghai")) == 0.0
-    assert to_number("1970-01-01T08:00:00", ZoneInfo("UTC")) == pytest.approx(1 / 3)
+def test_to_number_counts_a_datetime_as_its_calendar_day_in_the_given_zone() -> None:
+    assert to_number("1970-01-01T20:00:00Z", ZoneInfo("Asia/Shanghai")) == 1.0
+    assert to_number("1970-01-01T20:00:00Z", ZoneInfo("UTC")) == 0.0
+    assert to_number("1970-01-02T01:00:00", ZoneInfo("Asia/Shanghai")) == 1.0  # no offset: wall-clock time
+    assert to_number("1970-01-02T01:00:00", ZoneInfo("America/Phoenix")) == 1.0
 
 
 @pytest.mark.parametrize(
@@ -62,7 +65,11 @@ def test_to_string_rejects_foreign_objects() -> None:
 @pytest.mark.parametrize(
     ("op", "a", "b", "expected"),
     [("=", "1", 1.0, True), ("=", "1.0", "1", False), ("<", "2026-01-02", "2026-01-10", True),
-     ("=", True, "no", True), ("!=", math.nan, math.nan, True), (">=", "abc", "abc", False)],
+     ("=", True, "no", True), ("!=", math.nan, math.nan, True), (">=", "abc", "abc", False),
+     ("=", "2004-05-01T00:00:00+08:00", "2004-05-01", True), ("!=", "2004-05-01T09:00:00Z", "2004-05-01", False),
+     ("=", "2026-11-28T00:10:00+08:00", "2026-11-28T23:50:00+08:00", True),
+     ("<", "2026-11-28T00:10:00+08:00", "2026-11-28", False), ("=", "2026-11-28", "", False),
+     ("=", "2026-11-28", "20785", False)],
 )
 def test_compare_atoms(op: str, a: object, b: object, expected: bool) -> None:
     assert compare(op, a, b) is expected

@@ -1,5 +1,6 @@
 // XPath 1.0 coercions and comparisons with ODK's date extension (port of coercion.py):
-// date strings are days since 1970-01-01 when used as numbers.
+// date and dateTime strings are the whole days since 1970-01-01 of their local calendar day
+// when used as numbers, and = / != between two of them compares those days (as JavaRosa).
 import { stringToDays } from './dates.js'
 import { NodeSet } from './document.js'
 import { numberToString } from './numbers.js'
@@ -14,6 +15,14 @@ export function stringToNumber (s, tz) {
   if (m !== null) return Number(m[1])
   const days = stringToDays(s, tz)
   return days === null ? NaN : days
+}
+
+/** String equality, except that two date/dateTime strings are equal when they fall on the same local day. */
+export function sameText (a, b, tz) {
+  if (a === b) return true
+  const left = stringToDays(a, tz)
+  if (left === null) return false
+  return left === stringToDays(b, tz)
 }
 
 /** XPath string(): node-sets give the first node's string-value ('' if empty). */
@@ -73,7 +82,7 @@ function cmpAtoms (op, a, b, tz) {
     let eq
     if (typeof a === 'boolean' || typeof b === 'boolean') eq = toBoolean(a) === toBoolean(b)
     else if (typeof a === 'number' || typeof b === 'number') eq = toNumber(a, tz) === toNumber(b, tz)
-    else eq = toString(a) === toString(b)
+    else eq = sameText(toString(a), toString(b), tz)
     return op === '=' ? eq : !eq
   }
   return cmpNumbers(op, toNumber(a, tz), toNumber(b, tz))
@@ -89,8 +98,11 @@ export function compare (op, a, b, tz) {
   if (aNs && bNs) {
     if (op === '=' || op === '!=') {
       const right = new Set(b.nodes.map((n) => n.text))
-      if (op === '=') return a.nodes.some((n) => right.has(n.text))
-      return a.nodes.some((n) => { for (const r of right) if (n.text !== r) return true; return false })
+      if (op === '=') {
+        return a.nodes.some((n) => right.has(n.text)) ||
+          a.nodes.some((n) => { for (const r of right) if (sameText(n.text, r, tz)) return true; return false })
+      }
+      return a.nodes.some((n) => { for (const r of right) if (!sameText(n.text, r, tz)) return true; return false })
     }
     const rnums = b.nodes.map((n) => stringToNumber(n.text, tz))
     return a.nodes.some((n) => { const x = stringToNumber(n.text, tz); return rnums.some((r) => cmpNumbers(op, x, r)) })
@@ -107,6 +119,6 @@ export function compare (op, a, b, tz) {
     return a.nodes.some((n) => cmpNumbers(op, stringToNumber(n.text, tz), right))
   }
   const rightS = toString(b)
-  if (op === '=') return a.nodes.some((n) => n.text === rightS)
-  return a.nodes.some((n) => n.text !== rightS)
+  if (op === '=') return a.nodes.some((n) => sameText(n.text, rightS, tz))
+  return a.nodes.some((n) => !sameText(n.text, rightS, tz))
 }

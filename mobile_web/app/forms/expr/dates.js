@@ -1,7 +1,9 @@
 // Dates, dateTimes and times for ODK's date functions (port of dates.py). A date is
 // {y, m, d}; a dateTime is {dt: true, sec, us, off}: whole UTC seconds since the epoch,
-// microseconds, and the UTC offset (seconds) it is shown in. Day counts: days since
-// 1970-01-01; dateTimes are fractional days in UTC.
+// microseconds, and the UTC offset (seconds) it is shown in. As in JavaRosa, a date or
+// dateTime used as a number is the whole days since 1970-01-01 of the local calendar day it
+// falls on; decimal-date-time() keeps the instant as fractional days in UTC. An offset of 24
+// hours or more, or a dateTime outside years 1-9999 (in UTC or locally), is not a date.
 import { civilToDays, daysToCivil, getTz, wallOffset } from './tz.js'
 import { roundHalfEven } from './numbers.js'
 
@@ -14,13 +16,24 @@ const TIME_RE = /^\s*([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?\s*(Z
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']
 
+/** Offset seconds of a suffix: null when there is none, NaN when out of range. */
 function offsetSeconds (text) {
   if (text === undefined) return null
   if (text === 'Z') return 0
   const sign = text[0] === '-' ? -1 : 1
   const digits = text.slice(1).replace(':', '')
+  const hours = Number(digits.slice(0, 2))
   const minutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0
-  return sign * (Number(digits.slice(0, 2)) * 3600 + minutes * 60)
+  if (hours > 23 || minutes > 59) return NaN
+  return sign * (hours * 3600 + minutes * 60)
+}
+
+const yearOk = (y) => y >= 1 && y <= 9999
+
+/** Whether a date, or a dateTime both in UTC and in its own offset, falls in years 1-9999. */
+export function inRange (t) {
+  if (!t.dt) return yearOk(t.y)
+  return yearOk(fields({ ...t, off: 0 }).y) && yearOk(fields(t).y)
 }
 
 function validDate (y, m, d) {
@@ -66,21 +79,23 @@ export function parseDatetime (s, tz) {
   if (!m) return null
   const [y, mo, d, hh, mi] = [1, 2, 3, 4, 5].map((i) => Number(m[i]))
   const ss = Number(m[6] || 0)
-  if (!validDate(y, mo, d) || hh > 23 || mi > 59 || ss > 59) return null
-  return fromWall(y, mo, d, hh, mi, ss, micro(m[7]), offsetSeconds(m[8]), tz)
+  const off = offsetSeconds(m[8])
+  if (!validDate(y, mo, d) || hh > 23 || mi > 59 || ss > 59 || Number.isNaN(off)) return null
+  const dt = fromWall(y, mo, d, hh, mi, ss, micro(m[7]), off, tz)
+  return inRange(dt) && inRange(inZone(dt, tz)) ? dt : null
 }
 
 export const dateToDays = (d) => civilToDays(d.y, d.m, d.d)
 
 export const datetimeToDays = (dt) => (dt.sec + dt.us / 1e6) / 86400
 
-/** Days for a date string, fractional days for a dateTime string, else null. */
+/** Whole days since 1970-01-01 of the local calendar day of a date or dateTime string, else null. */
 export function stringToDays (s, tz) {
   if (s.length < 10 || !/^[0-9]{4}/.test(s.trimStart().slice(0, 4))) return null
   const d = parseDate(s)
   if (d !== null) return dateToDays(d)
   const dt = parseDatetime(s, tz)
-  return dt === null ? null : datetimeToDays(dt)
+  return dt === null ? null : dateToDays(fields(inZone(dt, tz)))
 }
 
 export const daysToDate = (days) => daysToCivil(Math.floor(days))
@@ -112,8 +127,9 @@ export function parseTimeFraction (s, tz, on) {
   const m = TIME_RE.exec(s)
   if (!m) return null
   const h = Number(m[1]); const mi = Number(m[2]); const sec = Number(m[3] || 0)
-  if (h > 23 || mi > 59 || sec > 59) return null
-  const wall = fields(inZone(fromWall(on.y, on.m, on.d, h, mi, sec, micro(m[4]), offsetSeconds(m[5]), tz), tz))
+  const off = offsetSeconds(m[5])
+  if (h > 23 || mi > 59 || sec > 59 || Number.isNaN(off)) return null
+  const wall = fields(inZone(fromWall(on.y, on.m, on.d, h, mi, sec, micro(m[4]), off, tz), tz))
   return (wall.hh * 3600 + wall.mi * 60 + wall.ss + wall.us / 1e6) / 86400
 }
 

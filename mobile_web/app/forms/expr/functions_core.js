@@ -39,14 +39,18 @@ xfn('substring-after', 2, 2, (fr, a, b) => {
   const s = toString(a); const t = toString(b); const i = s.indexOf(t)
   return i >= 0 ? s.slice(i + t.length) : ''
 })
+/** A substr() index as JavaRosa reads it: truncated (NaN is 0), negative counts from the end, clipped. */
+function substrIndex (x, n) {
+  let i = x !== x ? 0 : Math.trunc(Math.max(-1e10, Math.min(1e10, x)))
+  if (i < 0) i += n
+  return Math.max(0, Math.min(n, i))
+}
+
 xfn('substr', 2, 3, (fr, a, start, end) => {
   const s = chars(toString(a))
   const n = s.length
-  const b = toNumber(start, tz(fr))
-  const e = end === undefined ? n : toNumber(end, tz(fr))
-  if (b !== b || e !== e) return ''
-  const bi = Math.max(0, Math.min(n, Math.trunc(b)))
-  const ei = Math.max(0, Math.min(n, Math.trunc(e)))
+  const bi = substrIndex(toNumber(start, tz(fr)), n)
+  const ei = end === undefined ? n : substrIndex(toNumber(end, tz(fr)), n)
   return bi < ei ? s.slice(bi, ei).join('') : ''
 })
 

@@ -29,6 +29,38 @@ xfn('jr:choice-name', 2, 2, (fr, value, field) => {
   return fr.c.choiceLabel(name || '', toString(value).trim())
 })
 
+// -- checklists (JavaRosa's reading of the spec) ---------------------------------------
+/** Java's (int) cast of a double: truncated, NaN is 0, saturating. */
+const javaInt = (x) => x !== x ? 0 : Math.trunc(Math.max(-2147483648, Math.min(2147483647, x)))
+/** Whether one checklist item counts: a node's value (or any other value) under XPath boolean(). */
+const truth = (v) => toBoolean(v instanceof NodeSet ? toString(v) : v)
+
+xfn('checklist', 2, null, (fr, low, high, ...items) => {
+  const lo = javaInt(toNumber(low, fr.c.tz))
+  const hi = javaInt(toNumber(high, fr.c.tz))
+  let count = 0
+  for (const item of items) {
+    if (item instanceof NodeSet) count += item.nodes.filter((n) => n.text !== '').length // one item per node
+    else if (toBoolean(item)) count += 1
+  }
+  return (lo < 0 || count >= lo) && (hi < 0 || count <= hi)
+})
+xfn('weighted-checklist', 2, null, (fr, low, high, ...pairs) => {
+  const tz = fr.c.tz
+  let total = 0
+  for (let i = 0; i < pairs.length; i += 2) {
+    const flags = pairs[i]
+    const weights = pairs[i + 1]
+    if (flags instanceof NodeSet && weights instanceof NodeSet) { // node by node
+      if (flags.length !== weights.length) {
+        throw new ExprTypeError(`weighted-checklist(): paired node-sets differ in length (${flags.length} and ${weights.length})`)
+      }
+      flags.nodes.forEach((f, k) => { if (f.text !== '') total += toNumber(weights.nodes[k].text, tz) })
+    } else if (truth(flags)) total += toNumber(weights, tz)
+  }
+  return toNumber(low, tz) <= total && total <= toNumber(high, tz)
+}, { step: 2 })
+
 // -- control flow -----------------------------------------------------------------
 xfn('if', 3, 3, (fr, cond, then, other) => toBoolean(cond(fr)) ? then(fr) : other(fr), { lazy: true })
 xfn('coalesce', 2, 2, (fr, a, b) => { const first = toString(a); return first !== '' ? first : toString(b) })
@@ -133,6 +165,7 @@ function points (vals) {
 }
 
 xfn('area', 1, 1, (fr, shape) => geo.polygonArea(points([shape])))
+xfn('enclosed-area', 1, 1, (fr, shape) => geo.polygonArea(points([shape]))) // the ODK XForms spec's name
 xfn('distance', 1, null, (fr, ...vals) => geo.pathLength(points(vals)))
 xfn('geofence', 2, 2, (fr, point, shape) => {
   const text = toString(point).trim()

@@ -2,7 +2,7 @@
 // decimal-*, format-date*. Empty input gives empty output.
 import { toString } from './coercion.js'
 import {
-  datetimeToDays, daysToDate, daysToDatetime, fields, formatIsoDate, formatIsoDatetime, fromWall, inZone,
+  datetimeToDays, daysToDate, daysToDatetime, fields, formatIsoDate, formatIsoDatetime, fromWall, inRange, inZone,
   parseDate, parseDatetime, parseTimeFraction, strftimeOdk
 } from './dates.js'
 import { NodeSet } from './document.js'
@@ -18,7 +18,9 @@ export function temporal (v, tz, asDatetime) {
   if (typeof v === 'number') {
     if (v !== v) return null
     if (!(v > -MAX_DAYS && v < MAX_DAYS)) throw new ExprTypeError(`${v} days is out of range for a date`)
-    return asDatetime ? daysToDatetime(v, tz) : daysToDate(v)
+    const t = asDatetime ? daysToDatetime(v, tz) : daysToDate(v)
+    if (!inRange(t)) throw new ExprTypeError(`${v} days is out of range for a date`) // before year 1 (in UTC or in tz)
+    return t
   }
   let s = v instanceof NodeSet ? (v.nodes.length ? v.nodes[0].text : '') : toString(v)
   s = s.trim()
