@@ -4,13 +4,53 @@ from __future__ import annotations
 
 from typing import Any
 
+import flask
 from flask import Flask
 from flask.views import MethodView
 from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from server.db import unit_of_work
+from server.errors import BadRequestError, RuleViolation
+from server.json_input import JsonInputError, load_json
 
 API_PREFIX = "/api/v1"
+
+
+class StrictJsonParser(FlaskParser):
+    """webargs' parser reading JSON bodies with ``load_json``: no NaN, no infinity, bounded nesting."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        try:
+            return load_json(req.get_data(cache=True))
+        except JsonInputError as exc:
+            raise json_body_error(exc) from exc
+
+
+def json_body_error(exc: JsonInputError) -> BadRequestError | RuleViolation:
+    """The 4xx for a JSON request body that ``load_json`` refused, located at ``json`` as webargs does."""
+    errors = {"json": [str(exc)]}
+    if exc.kind == "depth":
+        return BadRequestError(str(exc), code="request.json_too_deep", message_zh="请求体 JSON 嵌套层数过多",
+                               errors=errors)
+    if exc.kind == "number":
+        return RuleViolation(str(exc), code="request.number_out_of_range", message_zh="请求中的数值超出范围",
+                             errors=errors)
+    if exc.kind == "nul":
+        return RuleViolation(str(exc), code="request.nul_character", message_zh="请求中的文字含有 NUL 字符",
+                             errors=errors)
+    return BadRequestError(f"the body is not valid JSON: {exc}", code="request.malformed_json",
+                           message_zh="请求体不是有效的 JSON", errors=errors)
+
+
+class Blueprint(SmorestBlueprint):  # type: ignore[misc]  # flask-smorest ships no types
+    """The API's blueprint: flask-smorest's, with request bodies read by ``StrictJsonParser``."""
+
+    ARGUMENTS_PARSER = StrictJsonParser()
 
 
 class BaseView(MethodView):

@@ -50,6 +50,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     state.api = make_api(app)
     register_error_handlers(app)
+    from server.accounts.auth import install_authentication
+
+    install_authentication(app)
     _register_health(app)
     from server.routes import register_routes
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from server.accounts import service
-from server.accounts.auth import bearer_token, current_user
+from server.accounts.auth import bearer_token, current_user, public
 from server.accounts.models import User
 from server.accounts.schemas import MeSchema, TokenRequestSchema, TokenSchema
-from server.api import API_PREFIX, BaseView
+from server.api import API_PREFIX, BaseView, Blueprint
 from server.db import get_session
 
 blp = Blueprint("auth", __name__, url_prefix=API_PREFIX, description="登录与账户 (authentication)")
@@ -22,6 +21,7 @@ class TokenResource(BaseView):
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
     @blp.doc(security=[])
+    @public
     def post(self, creds: dict[str, str]) -> service.IssuedToken:
         """Log in: exchange username and password for a bearer token."""
         settings = current_app.extensions["gridreg"].settings

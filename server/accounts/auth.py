@@ -1,17 +1,31 @@
-"""Who is calling: resolve the Authorization header once per request."""
+"""Who is calling: resolve the Authorization header once per request, before anything else.
+
+``install_authentication`` makes every request under the API and OpenRosa prefixes
+authenticate before routing errors, body parsing or path parameters are looked at:
+a stranger learns "log in" and nothing more, whatever the URL names. A view method
+that strangers may call (logging in) is marked ``@public``.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 
 from server.accounts.basic_cache import cached_user_for_password
 from server.accounts.models import Role, User
 from server.accounts.service import check_not_locked, note_failure, user_for_token
+from server.api import API_PREFIX
 from server.db import get_session
-from server.errors import AuthenticationError, PermissionDeniedError
+from server.errors import AppError, AuthenticationError, PermissionDeniedError
+
+OPENROSA_PREFIX = "/openrosa"
+# Everything under these answers 401 to a caller without valid credentials, unless marked public.
+PROTECTED_PREFIXES = (API_PREFIX + "/", OPENROSA_PREFIX + "/")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def bearer_token() -> str | None:
@@ -60,3 +74,41 @@ def current_user(*roles: Role, allow_basic: bool = False) -> User:
     if roles and user.role not in roles:
         raise PermissionDeniedError("Your role may not do this")
     return user
+
+
+def public(view: F) -> F:
+    """Mark a view (or a MethodView method) that answers callers without credentials."""
+    view.public = True  # type: ignore[attr-defined]
+    return view
+
+
+def _is_public() -> bool:
+    if not request.path.startswith(PROTECTED_PREFIXES):
+        return True
+    if request.routing_exception is not None or request.endpoint is None:
+        return False  # no such URL or method: nothing is said about that before a login
+    view: Any = current_app.view_functions[request.endpoint]
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        method = request.method.lower()
+        view = getattr(view_class, method, None) or (getattr(view_class, "get", None) if method == "head" else None)
+    return bool(getattr(view, "public", False))
+
+
+def authenticate_request() -> None:
+    """Before any view, routing error or body parsing: 401 unless the caller is known or the view public."""
+    if _is_public():
+        return
+    try:
+        user = optional_user(allow_basic=request.path.startswith(OPENROSA_PREFIX + "/"))
+    except AppError as exc:
+        if exc.keep_changes:  # a failed Basic login counts towards its lockout
+            get_session().commit()
+        raise
+    if user is None:
+        raise AuthenticationError("Authentication required")
+
+
+def install_authentication(app: Flask) -> None:
+    """Authenticate every protected request first (see the module docstring)."""
+    app.before_request(authenticate_request)

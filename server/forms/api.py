@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from server.accounts.auth import current_user
 from server.accounts.models import Role
-from server.api import API_PREFIX, BaseView
+from server.api import API_PREFIX, BaseView, Blueprint
 from server.db import get_session
 from server.errors import BadRequestError
 from server.forms import service

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -89,22 +90,48 @@ class FormVersion(Base):
         self.definition_json = dict(value)
 
 
+class DefinitionCache:
+    """Compiled definitions by key, least recently used dropped first, safe under gunicorn's threads.
+
+    The lock guards every read and reorder of the OrderedDict: unlocked, one thread's
+    ``move_to_end`` of a key it just found raced another's ``popitem`` of that same key
+    (KeyError). Loading runs outside the lock, so a database read never holds up other
+    threads' hits; two threads loading one key at once store equal, read-only values.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, Mapping[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_load(self, key: Hashable, load: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
+        """The cached value of ``key``, or ``load()``'s, remembered as the most recently used."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        loaded = load()
+        with self._lock:
+            self._entries[key] = loaded
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return loaded
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
 # Versions never change once stored (a new upload is a new row with its own
 # workbook hash), so (id, workbook_sha256) names one definition for good.
 _DEFINITION_CACHE_SIZE = 64
-_DEFINITIONS: OrderedDict[tuple[int, str], Mapping[str, Any]] = OrderedDict()
+_DEFINITIONS = DefinitionCache(_DEFINITION_CACHE_SIZE)
 
 
 def _cached_definition(key: tuple[int, str], load: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
-    cached = _DEFINITIONS.get(key)
-    if cached is None:
-        cached = load()
-        _DEFINITIONS[key] = cached
-        while len(_DEFINITIONS) > _DEFINITION_CACHE_SIZE:
-            _DEFINITIONS.popitem(last=False)
-    else:
-        _DEFINITIONS.move_to_end(key)
-    return cached
+    return _DEFINITIONS.get_or_load(key, load)
 
 
 _SHA_BY_ID = select(FormVersion.workbook_sha256).where(FormVersion.id == bindparam("id"))

@@ -110,6 +110,10 @@ def _check_zip(data: bytes) -> list[WorkbookProblem]:
         return [problem(None, None, None, "form.not_a_workbook", f"the file is not a valid .xlsx workbook ({exc})")]
     if len(members) > MAX_ZIP_MEMBERS:
         return [problem(None, None, None, "form.zip_bomb", f"the archive holds {len(members)} files")]
+    stray = next((m.filename for m in members if not _inside_archive(m.filename)), None)
+    if stray is not None:
+        return [problem(None, None, None, "form.not_a_workbook",
+                        f"the archive holds a file named {stray!r}, outside any workbook's parts")]
     total = sum(m.file_size for m in members)
     packed = max(1, sum(m.compress_size for m in members))
     if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_COMPRESSION_RATIO:
@@ -118,6 +122,20 @@ def _check_zip(data: bytes) -> list[WorkbookProblem]:
     if not any(m.filename == "xl/workbook.xml" for m in members):
         return [problem(None, None, None, "form.not_a_workbook", "the archive is not an Excel workbook")]
     return []
+
+
+def _inside_archive(name: str) -> bool:
+    """A member name an Excel workbook can have: a relative path, no ``..``, no drive, no control characters.
+
+    An archive naming ``../x`` or ``/etc/x`` was made to escape wherever it is unpacked; whatever
+    reads it next (pyxform, openpyxl, an editor on a designer's desk), it is no workbook.
+    """
+    if not name or name.startswith("/") or "\\" in name or ":" in name:
+        return False
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
+        return False
+    parts = name.rstrip("/").split("/")
+    return all(part not in ("", ".", "..") for part in parts)
 
 
 # --------------------------------------------------------------------------- sheet level

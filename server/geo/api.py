@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, BaseView
+from server.api import API_PREFIX, BaseView, Blueprint
 from server.db import get_session
 from server.geo import service
 from server.geo.models import AdminUnit

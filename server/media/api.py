@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request, send_file
-from flask_smorest import Blueprint
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, BaseView
+from server.api import API_PREFIX, BaseView, Blueprint
 from server.db import get_session
 from server.errors import BadRequestError, NotFoundError
 from server.media.storage import media_store

@@ -6,10 +6,9 @@ import base64
 from typing import Any
 
 from flask import Response, request, url_for
-from flask_smorest import Blueprint
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, BaseView
+from server.api import API_PREFIX, BaseView, Blueprint
 from server.openrosa.collect_settings import CollectSettings
 from server.openrosa.schemas import CollectSettingsSchema
 

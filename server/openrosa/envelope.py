@@ -9,6 +9,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from server.errors import BadRequestError
+from server.json_input import MAX_DEPTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,16 @@ def _meta_text(root: Element, name: str) -> str | None:
     return None
 
 
+def _too_deep(root: Element, limit: int) -> bool:
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in element)
+    return False
+
+
 def read_envelope(xml: bytes) -> Envelope:
     """Parse the submission XML (safely: no DTD, entities or external references) and read its ids."""
     try:
@@ -41,6 +52,9 @@ def read_envelope(xml: bytes) -> Envelope:
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise BadRequestError(f"the submission is not well-formed XML: {exc}", code="submission.xml_invalid",
                               message_zh="提交的 XML 格式有误") from exc
+    if _too_deep(root, MAX_DEPTH):  # everything after this walks the tree recursively
+        raise BadRequestError(f"the submission XML is nested deeper than {MAX_DEPTH} levels",
+                              code="submission.too_deep", message_zh="提交的 XML 嵌套层数过多")
     form_id = (root.get("id") or "").strip()
     if not form_id:
         raise BadRequestError("the submission's root element has no id attribute", code="submission.no_form_id",

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, BaseView
+from server.api import API_PREFIX, BaseView, Blueprint
 from server.db import get_session
 from server.registry import decisions, placements, service, store, sync
 from server.registry.schemas import (

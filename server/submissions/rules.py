@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import unicodedata
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from server.errors import BadRequestError
+from server.errors import BadRequestError, RuleViolation
 
 # 'audit' is Collect's form audit log (audit.csv), sent with the submission like any file answer.
 ATTACHMENT_TYPES = frozenset({"image", "file", "audio", "video", "background-audio", "audit"})
@@ -88,8 +89,23 @@ def body_of(definition: Mapping[str, Any], data: Mapping[str, Any]) -> Mapping[s
     return data
 
 
+def check_file_name(name: str, where: str) -> None:
+    """Refuse a file name holding a control character (NUL, ESC, a newline, C1 controls…).
+
+    Such a name cannot be stored by PostgreSQL, sent in a Content-Disposition header or written to
+    an XML answer, so it is refused at intake rather than stored and then failing every read.
+    """
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        shown = name.encode("unicode_escape").decode("ascii")
+        raise RuleViolation(f"the file name {shown} holds a control character", code="submission.bad_attachment_name",
+                            message_zh="附件文件名含有控制字符", errors={where: [f"control character in {shown}"]})
+
+
 def referenced_files(definition: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, FileRef]:
-    """File names the data gives as answers to the form's file questions (image, file, audio, video)."""
+    """File names the data gives as answers to the form's file questions (image, file, audio, video).
+
+    A name holding a control character is refused (``check_file_name``), located at its question.
+    """
     data = body_of(definition, data)
     refs: dict[str, FileRef] = {}
     for node in iter_fields(definition):
@@ -99,6 +115,7 @@ def referenced_files(definition: Mapping[str, Any], data: Mapping[str, Any]) -> 
         path = str(node.get("path") or node.get("name") or "")
         for value in values_at(data, relative_parts(definition, path)):
             if _answered(value) and isinstance(value, str):
+                check_file_name(value.strip(), path)
                 stored_kind = "file" if kind == "audit" else kind
                 refs.setdefault(value.strip(), FileRef(value.strip(), path, stored_kind))
     return refs
@@ -188,6 +205,32 @@ def normalize_instance_id(value: Any, field: str = "instance_id") -> str:
         raise BadRequestError(f"{field} must be a UUID", code="submission.bad_instance_id",
                               message_zh="实例编号必须是 UUID", errors={field: ["not a UUID"]})
     return f"uuid:{parsed}"
+
+
+def check_meta_ids(definition: Mapping[str, Any], data: Mapping[str, Any], instance_id: str,
+                   deprecated_id: str | None) -> None:
+    """The data's own ``meta/instanceID`` (and ``meta/deprecatedID``), when given, name this very submission.
+
+    OpenRosa takes both ids from the instance's meta block, so they always agree there; a JSON
+    submission names them beside its data, and a disagreement is refused rather than guessed at.
+    """
+    meta = body_of(definition, data).get("meta")
+    if not isinstance(meta, Mapping):
+        return
+    for key, expected, code in (("instanceID", instance_id, "submission.instance_id_mismatch"),
+                                ("deprecatedID", deprecated_id, "submission.deprecated_id_mismatch")):
+        given = meta.get(key)
+        if not _answered(given):
+            continue
+        try:
+            same = normalize_instance_id(given, f"data.meta.{key}") == expected
+        except BadRequestError:
+            same = False
+        if not same:
+            field = "instance_id" if key == "instanceID" else "deprecated_id"
+            raise RuleViolation(f"data.meta.{key} {str(given)[:64]!r} differs from {field} {expected!r}",
+                                code=code, message_zh=f"数据中的 meta/{key} 与提交的编号不一致",
+                                errors={f"data.meta.{key}": [f"differs from {field}"]})
 
 
 def _json_default(value: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -12,6 +11,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from server.errors import BadRequestError, RuleViolation
+from server.json_input import JsonInputError, load_json
 from server.submissions import queries
 from server.submissions.models import Flag, ReviewState, SubmissionStatus
 
@@ -74,10 +74,9 @@ class SubmissionCreateSchema(Schema):
 def load_submission_part(raw: bytes) -> SubmissionIn:
     """Parse and check the JSON ``submission`` part, or raise a 4xx with a stable code."""
     try:
-        payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequestError(f"the submission part is not valid JSON: {exc}", code="submission.bad_json",
-                              message_zh="submission 部分不是有效的 JSON") from exc
+        payload = load_json(raw)
+    except JsonInputError as exc:
+        raise _json_error(exc) from exc
     if not isinstance(payload, dict):
         raise BadRequestError("the submission part must be a JSON object", code="submission.bad_json",
                               message_zh="submission 部分必须是 JSON 对象")
@@ -89,6 +88,22 @@ def load_submission_part(raw: bytes) -> SubmissionIn:
                             message_zh="提交内容不完整或格式有误", errors=errors) from exc
     return SubmissionIn(item["instance_id"], item["form_version"], item["data"], item["meta"],
                         item["deprecated_id"], raw)
+
+
+def _json_error(exc: JsonInputError) -> BadRequestError | RuleViolation:
+    if exc.kind == "depth":
+        return BadRequestError(f"the submission part is nested too deep: {exc}", code="submission.too_deep",
+                               message_zh="submission 部分嵌套层数过多", errors={"submission": [str(exc)]})
+    if exc.kind == "number":
+        return RuleViolation(f"the submission part holds a number out of range: {exc}",
+                             code="submission.number_out_of_range", message_zh="提交内容中的数值超出范围",
+                             errors={"submission": [str(exc)]})
+    if exc.kind == "nul":
+        return RuleViolation(f"the submission part holds text with a NUL character: {exc}",
+                             code="submission.nul_character", message_zh="提交内容中的文字含有 NUL 字符",
+                             errors={"submission": [str(exc)]})
+    return BadRequestError(f"the submission part is not valid JSON: {exc}", code="submission.bad_json",
+                           message_zh="submission 部分不是有效的 JSON")
 
 
 class ReceivedBound(fields.Field[datetime]):

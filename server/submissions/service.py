@@ -32,6 +32,7 @@ from server.errors import (
     BadRequestError,
     ConflictError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     RuleViolation,
 )
@@ -108,6 +109,12 @@ class CheckedFile:
     gps_lon: float | None = None
     gps_lat: float | None = None
     exif: dict[str, Any] | None = None
+
+
+class FileTooLargeError(PayloadTooLargeError):
+    """An attached file (not a photo: those have their own limits) past the upload limit."""
+
+    code, message_zh = "media.file_too_large", "附件文件超过上传大小上限"
 
 
 # --------------------------------------------------------------------------- intake
@@ -207,6 +214,7 @@ def submit(
     if deprecated == instance_id:
         raise BadRequestError("a submission cannot replace itself", code="submission.bad_instance_id",
                               errors={"deprecated_id": ["equals instance_id"]})
+    rules.check_meta_ids(form_version.definition, data, instance_id, deprecated)
     digest = rules.content_digest(raw_format, raw, form_version.version, data)
     if session.execute(_ID_BY_INSTANCE, {"instance_id": instance_id}).first() is not None:
         existing = session.scalars(_BY_INSTANCE, {"instance_id": instance_id}).one()
@@ -329,6 +337,8 @@ def _ring_jobs(session: Session, settings: Settings, submission: Submission,
 def _check_files(settings: Settings, refs: Mapping[str, rules.FileRef],
                  attachments: Mapping[str, IncomingFile]) -> dict[str, CheckedFile]:
     """Refuse files the data does not declare; verify images with Pillow. Nothing is written here."""
+    for name in attachments:
+        rules.check_file_name(name, "attachments")
     undeclared = sorted(name for name in attachments if name not in refs)
     if undeclared:
         raise RuleViolation(f"attachments not named by any file question of the form: {', '.join(undeclared)}",
@@ -345,7 +355,8 @@ def _check_files(settings: Settings, refs: Mapping[str, rules.FileRef],
                                             info.taken_at, info.gps_lon, info.gps_lat, info.exif)
             else:
                 if len(incoming.data) > settings.max_upload_bytes:
-                    raise AppError(f"{name} is too large", status=413, code="media.too_large")
+                    raise FileTooLargeError(f"{name} is larger than the upload limit of "
+                                            f"{settings.max_upload_bytes} bytes")
                 checked[name] = CheckedFile(ref, incoming, _FILE_TYPE)
         except AppError as exc:
             exc.errors = {name: [exc.message], **exc.errors}

@@ -38,15 +38,15 @@ def test_request_id_is_echoed_or_made(client):
     assert re.fullmatch(r"[0-9a-f]{32}", client.get("/healthz").headers["X-Request-Id"])
 
 
-def test_unknown_route_is_json_404(client):
-    resp = client.get("/api/v1/nope")
+def test_unknown_route_is_json_404(client, auth):
+    resp = client.get("/api/v1/nope", headers=auth.headers("worker"))
     assert resp.status_code == 404
     assert resp.get_json()["error"] == "not_found"
     assert set(resp.get_json()) == {"code", "status", "message", "errors", "error"}
 
 
-def test_wrong_method_is_405(client):
-    resp = client.put("/api/v1/me")
+def test_wrong_method_is_405(client, auth):
+    resp = client.put("/api/v1/me", headers=auth.headers("worker"))
     assert resp.status_code == 405 and resp.get_json()["error"] == "request.method_not_allowed"
 
 
@@ -54,6 +54,41 @@ def test_malformed_json_is_400(client):
     resp = client.post("/api/v1/auth/token", data="{nope", content_type="application/json")
     assert resp.status_code == 400
     assert resp.get_json()["error"] == "request.malformed_json"
+
+
+@pytest.mark.parametrize("body, status, code", [
+    (b'{"username": ' + b"[" * 100_000 + b"]" * 100_000 + b', "password": "x"}', 400, "request.json_too_deep"),
+    (b'{"a": ' * 100_000, 400, "request.json_too_deep"),
+    (b'{"username": ' + b"[" * 100 + b"]" * 100 + b', "password": "x"}', 400, "request.json_too_deep"),
+    (b'{"username": "a", "password": NaN}', 400, "request.malformed_json"),
+    (b'{"username": "a", "password": -Infinity}', 400, "request.malformed_json"),
+    (b'{"username": "a", "password": 1e309}', 422, "request.number_out_of_range"),
+    (b'{"username": "a\\u0000", "password": "x"}', 422, "request.nul_character"),
+    (b'{"username": "a", "password": "x", "\\u0000": 1}', 422, "request.nul_character"),
+])
+def test_hostile_json_bodies_get_a_clear_4xx(client, db, body, status, code):
+    from sqlalchemy import func, select
+
+    from server.accounts.models import AccessToken
+
+    tokens = db.scalar(select(func.count()).select_from(AccessToken))
+    resp = client.post("/api/v1/auth/token", data=body, content_type="application/json")
+    assert resp.status_code == status, resp.get_json()
+    assert resp.get_json()["error"] == code
+    assert db.scalar(select(func.count()).select_from(AccessToken)) == tokens
+
+
+def test_every_json_endpoint_refuses_deep_nesting(app, client, auth):
+    """Not only the login: every route that reads a JSON body, with a valid token so the body is read."""
+    headers = {**auth.headers("admin"), "Content-Type": "application/json"}
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}):
+            url = rule.rule.replace("<string:", "<").replace("<int:", "<")
+            for name in rule.arguments:
+                url = url.replace(f"<{name}>", "1")
+            resp = client.open(url, method=method, data=deep, headers=headers)
+            assert resp.status_code < 500, (method, url, resp.get_data()[:200])
 
 
 def test_invalid_fields_are_all_listed_with_422(client):
@@ -92,6 +127,10 @@ def _hostile_bodies():
     yield b"null"
     yield json.dumps({"username": ["a"], "password": {"x": 1}}).encode()
     yield json.dumps({"username": "a" * 10000, "password": "b"}).encode()
+    yield b"[" * 100_000 + b"]" * 100_000
+    yield b'{"username": ' + b"{" * 50_000 + b"}" * 50_000 + b"}"
+    yield b'{"username": "a", "password": NaN}'
+    yield b'{"username": "a", "password": 1e309}'
     for _ in range(10):
         yield bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 200)))
 

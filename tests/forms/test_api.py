@@ -111,6 +111,30 @@ def test_garbage_upload_is_422(client, auth, payload):
     assert resp.status_code == 422 and resp.get_json()["error"] == "form.invalid_workbook"
 
 
+def _with_member(workbook: bytes, member: str) -> bytes:
+    """The workbook's zip with one more member, named as given (no normalising)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr(zipfile.ZipInfo(member), b"x")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("member", ["../x", "/etc/x", "xl/../../x", "..\\x", "C:/x", "xl/\x01x"])
+def test_workbook_with_members_outside_the_archive_is_not_a_workbook(client, auth, member):
+    designer = auth.headers("designer")
+    resp = _upload(client, designer, _with_member(_workbook(), member))
+    assert resp.status_code == 422, resp.get_json()
+    body = resp.get_json()
+    assert body["error"] == "form.invalid_workbook"
+    assert [(e["sheet"], e["row"], e["column"], e["code"]) for e in body["errors"]["workbook"]] == [
+        (None, None, None, "form.not_a_workbook")]
+    assert client.get("/api/v1/forms", headers=designer).get_json() == []
+
+
 def test_upload_without_file_field(client, auth):
     resp = client.post("/api/v1/forms", data={"other": "x"}, headers=auth.headers("designer"),
                        content_type="multipart/form-data")

@@ -20,6 +20,7 @@ from tests.openrosa.conftest import (
     assert_error,
     assert_openrosa,
     jpeg,
+    multipart,
     new_instance_id,
     parse,
     registration_xml,
@@ -196,6 +197,30 @@ def test_malformed_xml_is_400(collect: Collect, db: Session, registration: Any, 
     assert _count(db) == 0
 
 
+@pytest.mark.parametrize("name", ["a\tb.jpg", "p&#x85;.jpg", "p&#x7f;.jpg", "p&#x9b;31m.jpg"])
+def test_attachment_names_with_control_characters_are_refused(collect: Collect, db: Session, registration: Any,
+                                                               name: str) -> None:
+    xml = registration_xml(new_instance_id(), photo=name)
+    assert_error(collect.post_submission(xml), 422, "submission.bad_attachment_name")
+    sent = name.replace("&#x85;", "\x85").replace("&#x7f;", "\x7f").replace("&#x9b;", "\x9b")
+    assert_error(collect.post_submission(xml, [(sent, jpeg(9), "image/jpeg")]), 422, "submission.bad_attachment_name")
+    assert _count(db) == 0
+
+
+def test_a_file_part_named_with_a_nul_is_refused(collect: Collect, db: Session, registration: Any) -> None:
+    response = collect.post_submission(registration_xml(new_instance_id()), [("p\x00.jpg", jpeg(8), "image/jpeg")])
+    assert_error(response, 422, "submission.bad_attachment_name")
+    assert _count(db) == 0
+
+
+def test_xml_nested_100000_deep_is_400(collect: Collect, db: Session, registration: Any) -> None:
+    deep = b"<a>" * 100_000 + b"</a>" * 100_000
+    xml = registration_xml(new_instance_id(), photo=None).replace(b"<needs/>", b"<needs>" + deep + b"</needs>")
+    response = collect.post_submission(xml)
+    assert_error(response, 400, "submission.too_deep")
+    assert _count(db) == 0
+
+
 def test_files_the_xml_does_not_name_are_refused(collect: Collect, db: Session, registration: Any) -> None:
     response = collect.post_submission(registration_xml(new_instance_id()), [("other.jpg", jpeg(8), "image/jpeg")])
     assert_error(response, 422, "submission.attachment_not_declared")
@@ -264,3 +289,42 @@ def test_the_audit_log_of_a_form_with_an_audit_row_is_an_attachment(collect: Col
     assert row.data["place"] == "人民路" and row.status != "rejected"
     assert [(a.name, a.received, a.sha256) for a in row.attachments] == [
         ("audit.csv", True, hashlib.sha256(log).hexdigest())]
+
+
+def _document_form(db: Session) -> None:
+    """A form with a plain file question (not a photo)."""
+    book = openpyxl.Workbook()
+    survey = book.active
+    survey.title = "survey"
+    for row in [("type", "name", "label"), ("text", "place", "地点"), ("file", "document", "文件")]:
+        survey.append(row)
+    settings = book.create_sheet("settings")
+    settings.append(("form_title", "form_id", "version"))
+    settings.append(("文件", "documents", "1"))
+    out = io.BytesIO()
+    book.save(out)
+    forms_service.upload(db, None, out.getvalue(), "documents.xlsx")
+    forms_service.publish(db, None, "documents")
+    db.commit()
+
+
+@pytest.mark.parametrize("language, message", [("zh-CN", "附件文件超过上传大小上限"),
+                                               ("en", "doc.pdf is larger than the upload limit of 100000 bytes")])
+def test_a_file_past_the_upload_limit_has_its_own_code_and_message(
+        app: Any, settings: Any, engine: Any, maker: Any, db: Session, language: str, message: str) -> None:
+    """Collect may send up to the advertised length plus framing, so one file can pass the body limit."""
+    from server.app import create_app
+
+    small = create_app(settings.with_(max_upload_bytes=100_000), engine=engine)
+    small.extensions["gridreg"].sessionmaker = maker
+    _document_form(db)
+    xml = (f'<data id="documents" version="1"><place>x</place><document>doc.pdf</document>'
+           f"<meta><instanceID>{new_instance_id()}</instanceID></meta></data>").encode()
+    collect = Collect(small.test_client())
+    body, content_type = multipart(xml, [("doc.pdf", b"%PDF" + b"x" * 150_000, "application/pdf")])
+    headers = collect.headers(**{"Accept-Language": language, "Content-Type": content_type})
+    response = collect.client.post("/openrosa/submission", data=body, headers=headers)
+    assert response.status_code == 413, response.data[:300]
+    found = parse(response).find("or:message", NS)
+    assert found is not None and found.get("code") == "media.file_too_large" and found.text == message
+    assert _count(db) == 0

@@ -137,8 +137,45 @@ def test_receipt_is_the_stored_submission(client, auth, registration):
     assert set(body) == set(SubmissionReceiptSchema().fields)  # the documented schema and the body agree
 
 
+def _raw_part(data_json: str) -> bytes:
+    """A submission part whose data is given as JSON text (for what json.dumps would not write)."""
+    return f'{{"instance_id": "{new_id()}", "form_version": "2026112801", "data": {data_json}}}'.encode()
+
+
+def _deep(levels: int) -> str:
+    return '{"identity": {"full_name": ' + "[" * levels + "]" * levels + "}}"
+
+
+def _named(photo: str, *, send: bool = True) -> dict:
+    """A registration whose photo answer (and file part) is named ``photo``."""
+    part = {"submission": submission_part(new_id(), registration_data(photo=photo))}
+    return {**part, photo: (jpeg(), photo)} if send else part
+
+
 @pytest.mark.parametrize("make, status, code", [
     (lambda: {"other": (json.dumps({}).encode(), "x.json")}, 400, "submission.missing_part"),
+    (lambda: {"submission": _raw_part(_deep(100_000))}, 400, "submission.too_deep"),
+    (lambda: {"submission": _raw_part(_deep(100))}, 400, "submission.too_deep"),
+    (lambda: {"submission": _raw_part('{"identity": {"phone": 1e309}}')}, 422, "submission.number_out_of_range"),
+    (lambda: {"submission": _raw_part('{"identity": {"phone": -1e309}}')}, 422, "submission.number_out_of_range"),
+    (lambda: {"submission": _raw_part('{"family": {"children_count": 1' + "0" * 400 + '}}')}, 422,
+     "submission.number_out_of_range"),
+    (lambda: {"submission": _raw_part('{"identity": {"phone": NaN}}')}, 400, "submission.bad_json"),
+    (lambda: {"submission": _raw_part('{"identity": {"phone": Infinity}}')}, 400, "submission.bad_json"),
+    (lambda: {"submission": _raw_part('{"identity": {"phone": -Infinity}}')}, 400, "submission.bad_json"),
+    (lambda: {"submission": _raw_part('{"identity": {"full_name": "a\\u0000b"}}')}, 422,
+     "submission.nul_character"),
+    (lambda: {"submission": _raw_part('{"identity": {"a\\u0000": "b"}}')}, 422, "submission.nul_character"),
+    (lambda: {"submission": submission_part(new_id(), registration_data(photo=None), meta={"device_id": "d\x00"})},
+     422, "submission.nul_character"),
+    (lambda: _named("p\x00.jpg"), 422, "submission.nul_character"),  # no NUL gets past the JSON reader
+    (lambda: _named("p\x00.jpg", send=False), 422, "submission.nul_character"),
+    (lambda: {"submission": submission_part(new_id(), registration_data()), "photo.jpg\x00": (jpeg(), "p.jpg")}, 422,
+     "submission.bad_attachment_name"),
+    (lambda: _named("p\x1b[31m.jpg"), 422, "submission.bad_attachment_name"),
+    (lambda: _named("p\u0085.jpg", send=False), 422, "submission.bad_attachment_name"),
+    (lambda: _named("p\x7f.jpg", send=False), 422, "submission.bad_attachment_name"),
+    (lambda: _named("a\nb.jpg", send=False), 422, "submission.bad_attachment_name"),
     (lambda: {"submission": b"{not json"}, 400, "submission.bad_json"),
     (lambda: {"submission": b"[1, 2]"}, 400, "submission.bad_json"),
     (lambda: {"submission": b"\xff\xfe"}, 400, "submission.bad_json"),
@@ -164,6 +201,85 @@ def test_hostile_input_gets_a_clear_4xx(client, auth, registration, db, make, st
     resp = client.post(URL, data=body, headers=auth.headers("worker"), content_type="multipart/form-data")
     assert resp.status_code == status, resp.get_json()
     assert resp.get_json()["error"] == code
+    assert db.scalar(select(Submission.id)) is None
+
+
+@pytest.mark.parametrize("body, status, code", [
+    (_raw_part(_deep(100_000)), 400, "submission.too_deep"),
+    (b"[" * 100_000 + b"]" * 100_000, 400, "submission.too_deep"),
+    (_raw_part('{"identity": {"phone": 1e309}}'), 422, "submission.number_out_of_range"),
+    (_raw_part('{"identity": {"phone": NaN}}'), 400, "submission.bad_json"),
+])
+def test_hostile_bare_json_body_gets_a_clear_4xx(client, auth, registration, db, body, status, code):
+    resp = client.post(URL, data=body, headers=auth.headers("worker"), content_type="application/json")
+    assert resp.status_code == status, resp.get_json()
+    assert resp.get_json()["error"] == code
+    assert db.scalar(select(Submission.id)) is None
+
+
+def _with_meta(iid: str, **meta: str) -> bytes:
+    data = registration_data(photo=None)
+    data["meta"] = meta
+    return submission_part(iid, data)
+
+
+@pytest.mark.parametrize("meta, code", [
+    (lambda iid: {"instanceID": f"uuid:{new_id()}"}, "submission.instance_id_mismatch"),
+    (lambda iid: {"instanceID": "not-a-uuid"}, "submission.instance_id_mismatch"),
+    (lambda iid: {"instanceID": f"uuid:{iid}", "deprecatedID": f"uuid:{new_id()}"},
+     "submission.deprecated_id_mismatch"),
+])
+def test_data_meta_ids_that_name_another_submission_are_refused(client, auth, registration, db, meta, code):
+    iid = new_id()
+    resp = post(client, auth, _with_meta(iid, **meta(iid)))
+    assert resp.status_code == 422, resp.get_json()
+    assert resp.get_json()["error"] == code
+    assert db.scalar(select(Submission.id)) is None
+
+
+@pytest.mark.parametrize("spelling", [lambda iid: f"uuid:{iid}", lambda iid: iid.upper(),
+                                      lambda iid: f"uuid:{iid.upper()}"])
+def test_data_meta_instance_id_naming_the_same_submission_is_accepted(client, auth, registration, spelling):
+    iid = new_id()
+    resp = post(client, auth, _with_meta(iid, instanceID=spelling(iid)))
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["instance_id"] == f"uuid:{iid}"
+
+
+def test_hostile_file_past_the_upload_limit_is_413_with_its_own_code(settings, engine, maker, db):
+    """A file question's upload past the limit (a body limit set higher, as a proxy might): not a bare 413."""
+    import io
+
+    import openpyxl
+
+    from server.app import create_app
+    from server.forms import service as forms_service
+    from tests.conftest import Auth
+
+    book = openpyxl.Workbook()
+    book.active.title = "survey"
+    for row in [("type", "name", "label"), ("text", "place", "地点"), ("file", "document", "文件")]:
+        book.active.append(row)
+    book.create_sheet("settings").append(("form_id", "version"))
+    book["settings"].append(("documents", "1"))
+    out = io.BytesIO()
+    book.save(out)
+    forms_service.upload(db, None, out.getvalue(), "documents.xlsx")
+    forms_service.publish(db, None, "documents")
+    db.commit()
+    app = create_app(settings.with_(max_upload_bytes=100_000), engine=engine)
+    app.extensions["gridreg"].sessionmaker = maker
+    app.config["MAX_CONTENT_LENGTH"] = 1_000_000
+    client = app.test_client()
+    part = json.dumps({"instance_id": new_id(), "form_version": "1",
+                       "data": {"place": "x", "document": "doc.pdf"}}).encode()
+    for language, message in (("zh-CN", "附件文件超过上传大小上限"),
+                              ("en", "doc.pdf is larger than the upload limit of 100000 bytes")):
+        resp = client.post("/api/v1/forms/documents/submissions", data=multipart(part, {"doc.pdf": b"x" * 150_000}),
+                           headers={**Auth(client).headers("worker"), "Accept-Language": language},
+                           content_type="multipart/form-data")
+        assert resp.status_code == 413, resp.get_json()
+        assert resp.get_json()["error"] == "media.file_too_large" and resp.get_json()["message"] == message
     assert db.scalar(select(Submission.id)) is None
 
 

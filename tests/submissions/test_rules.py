@@ -72,3 +72,37 @@ def test_content_digest():
     assert rules.content_digest("json", b"", "1", {"a": 1}) != rules.content_digest("json", b"", "2", {"a": 1})
     assert rules.content_digest("json", b"", "1", {"a": 1}) != rules.content_digest("json", b"", "1", {"a": "1"})
     assert rules.content_digest("xml", b"<a/>", "1", {}) != rules.content_digest("xml", b"<a />", "1", {})
+
+
+IID = "uuid:0b8e3f0e-6d1c-4a3e-9c51-2f1f4b6a7c10"
+OTHER = "uuid:5d2c1a9e-0f3b-4c7d-8e6a-1b2c3d4e5f60"
+
+
+@pytest.mark.parametrize("data", [
+    {"g": {}},  # no meta block: nothing to agree with
+    {"g": {}, "meta": {"instanceID": IID}},
+    {"data": {"meta": {"instanceID": IID.upper()}}},  # OpenRosa's shape: wrapped in the root
+    {"g": {}, "meta": {"instanceID": IID[5:], "instanceName": "x"}},
+    {"g": {}, "meta": {"instanceID": ""}},
+])
+def test_meta_ids_that_agree_or_are_absent_pass(data):
+    rules.check_meta_ids(DEFINITION, data, IID, None)
+
+
+@pytest.mark.parametrize("data, deprecated, code", [
+    ({"meta": {"instanceID": OTHER}}, None, "submission.instance_id_mismatch"),
+    ({"data": {"meta": {"instanceID": "nonsense"}}}, None, "submission.instance_id_mismatch"),
+    ({"meta": {"instanceID": IID, "deprecatedID": OTHER}}, None, "submission.deprecated_id_mismatch"),
+    ({"meta": {"deprecatedID": IID}}, OTHER, "submission.deprecated_id_mismatch"),
+])
+def test_meta_ids_naming_another_submission_are_refused(data, deprecated, code):
+    with pytest.raises(rules.RuleViolation) as info:
+        rules.check_meta_ids(DEFINITION, data, IID, deprecated)
+    assert info.value.status == 422 and info.value.code == code
+
+
+def test_control_characters_in_file_names_are_refused_at_their_question():
+    with pytest.raises(rules.RuleViolation) as info:
+        rules.referenced_files(DEFINITION, {"kids": [{"doc": "ok.pdf"}, {"doc": "b\x00.pdf"}]})
+    assert info.value.code == "submission.bad_attachment_name"
+    assert list(info.value.errors) == ["/data/kids/doc"]

@@ -46,6 +46,18 @@ def test_zip_without_workbook_part() -> None:
     assert where(refused(buffer.getvalue())) == {(None, None, None, "form.not_a_workbook")}
 
 
+@pytest.mark.parametrize("member", ["../x", "/etc/x", "xl/../../x", "xl/./x", "..\\x", "C:/x", "xl//x"])
+def test_members_outside_the_archive_make_it_no_workbook(member: str) -> None:
+    good = simple_form(TEXT)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr(zipfile.ZipInfo(member), b"x")
+    compile_workbook(good, "t.xlsx")  # the same workbook without the stray member compiles
+    assert where(refused(out.getvalue())) == {(None, None, None, "form.not_a_workbook")}
+
+
 def test_zip_bomb_is_refused_before_opening() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
