@@ -31,6 +31,9 @@ OUTSIDE = {
     "/static/<path:filename>": "documentation assets",
     "/m/": "the web client's shell, which logs in itself",
     "/m/<path:path>": "the web client's static files",
+    "/console/": "the console's shell, which logs in itself",
+    "/console/<path:path>": "the console's static files",
+    "/console/config.json": "the base map's tile settings, which a city publishes with its tiles",
 }
 # Garbage for each converter: names of nothing, a number past any column, text where a number belongs.
 GARBAGE = {
