@@ -27,14 +27,14 @@ import io
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from pyxform.errors import PyXFormError
 from pyxform.xls2json_backends import DefinitionData, get_xlsform
 from pyxform.xls2xform import convert
 
-from server.domain.datasets import DatasetSpec, load_datasets
+from server.domain.datasets import DatasetSpec, PropertySpec, PropertyType, load_datasets
 from server.errors import AppError
 from server.forms.compiled import CompiledForm, FormEntities, build_definition
 from server.forms.workbook_checks import (
@@ -45,6 +45,7 @@ from server.forms.workbook_checks import (
     problem,
     sorted_problems,
     type_info,
+    undeclared_properties,
 )
 
 __all__ = ["CompiledForm", "FormEntities", "WorkbookError", "compile_workbook"]
@@ -80,8 +81,13 @@ class WorkbookError(AppError):
 
 
 def compile_workbook(data: bytes, filename: str, *, max_bytes: int = 10_000_000,
-                     datasets: Mapping[str, DatasetSpec] | None = None) -> CompiledForm:
-    """Compile an XLSForm upload; raise WorkbookError listing every located problem."""
+                     datasets: Mapping[str, DatasetSpec] | None = None,
+                     declare_unknown: bool = False) -> CompiledForm:
+    """Compile an XLSForm upload; raise WorkbookError listing every located problem.
+
+    With ``declare_unknown``, ``save_to`` names the form's dataset lacks are compiled as plain text
+    properties and listed in ``CompiledForm.undeclared`` (the caller declares them on publish).
+    """
     problems = check_file(data, filename, max_bytes)
     if problems:
         raise WorkbookError(problems)
@@ -95,6 +101,11 @@ def compile_workbook(data: bytes, filename: str, *, max_bytes: int = 10_000_000,
     defn.fallback_form_name = re.sub(r"[^A-Za-z0-9_]", "_", stem) or "form"
     if datasets is None:
         datasets = load_datasets()
+    undeclared: list[tuple[int, str, str | None]] = []
+    if declare_unknown:
+        dataset_name, undeclared = undeclared_properties(defn, datasets)
+        if dataset_name is not None and undeclared:
+            datasets = {**datasets, dataset_name: _with_text_properties(datasets[dataset_name], undeclared)}
     problems = check_definition(defn, datasets)
     if defn.survey is None:
         raise WorkbookError(problems)
@@ -135,7 +146,13 @@ def compile_workbook(data: bytes, filename: str, *, max_bytes: int = 10_000_000,
         entities=FormEntities(entities["dataset"], tuple(entities["actions"])) if entities else None,
         version_derived=derived,
         warnings=tuple(warnings),
+        undeclared=tuple(undeclared),
     )
+
+
+def _with_text_properties(spec: DatasetSpec, undeclared: list[tuple[int, str, str | None]]) -> DatasetSpec:
+    extra = {name: PropertySpec(name, PropertyType.TEXT, label or name, name) for _, name, label in undeclared}
+    return replace(spec, properties={**spec.properties, **extra})
 
 
 def definition_digest(definition: Mapping[str, Any]) -> str:

@@ -127,9 +127,11 @@ class MergeResultSchema(Schema):
 
 
 class DatasetSchema(Schema):
-    """A dataset declaration as loaded."""
+    """A dataset's declaration in force."""
 
     name = fields.String()
+    version = fields.Integer(metadata={"description": "the declaration's version in force"})
+    updated_at = fields.DateTime(metadata={"description": "when that version took effect"})
     label_zh = fields.String()
     label_en = fields.String()
     label_property = fields.String()
@@ -137,3 +139,35 @@ class DatasetSchema(Schema):
     identity = fields.Dict()
     placement = fields.Dict()
     merge_requires_approval = fields.Boolean()
+
+
+class DeclarationVersionSchema(Schema):
+    """One version of a dataset's declaration."""
+
+    version = fields.Integer()
+    source = fields.String(metadata={"description": "file (datasets.yaml), api or form (declared on publish)"})
+    created_at = fields.DateTime()
+    created_by = fields.Integer(allow_none=True)
+    properties = fields.List(fields.String())
+
+
+class DatasetDetailSchema(DatasetSchema):
+    """A dataset's declaration in force and every version of it."""
+
+    versions = fields.List(fields.Nested(DeclarationVersionSchema))
+
+
+class PropertyCreateSchema(Schema):
+    """A property a designer declares (names and labels are checked by the service, located by field)."""
+
+    name = fields.String(required=True, validate=validate.Length(max=200))
+    type = fields.String(required=True, validate=validate.Length(max=64))
+    label_zh = fields.String(required=True, validate=validate.Length(max=1000))
+    label_en = fields.String(validate=validate.Length(max=1000))
+    sensitive = fields.Boolean()
+    list = fields.String(validate=validate.Length(min=1, max=64),
+                         metadata={"description": "select: the choices list name"})
+    multiple = fields.Boolean()
+    values = fields.List(fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=200))
+    dataset = fields.String(validate=validate.Length(min=1, max=64),
+                            metadata={"description": "entity: the dataset the uuid belongs to"})

@@ -3,7 +3,9 @@
 A submission's data tree holds what the grid worker typed, resident ID and
 phone numbers included. Which answers are sensitive follows from the form:
 a question marked ``cn_resident_id``, or one saved to a dataset property that
-is sealed (ID number, phone) or is the ethnicity code. Whoever may see full
+is sealed (ID number, phone) or is the ethnicity code, as the compiled form
+records (``entities.sensitive``, pinned from the declarations in force when
+it was compiled; a property's type never changes once it holds data). Whoever may see full
 values (the one rule in ``server.registry.rules``) sees them, and the read is
 audited with the paths revealed; everyone else sees them masked.
 """
@@ -22,6 +24,7 @@ from server.registry import rules
 
 @lru_cache(maxsize=1)
 def _datasets() -> Mapping[str, DatasetSpec]:
+    """forms/datasets.yaml, for definitions compiled before they pinned their sensitive answers."""
     return load_datasets()
 
 
@@ -37,6 +40,10 @@ def sensitive_paths(definition: Mapping[str, Any]) -> dict[str, PropertyType]:
 
     walk(definition.get("fields"))
     entities = definition.get("entities") or {}
+    if "sensitive" in entities:  # pinned when the form was compiled against the declarations in force
+        found.update({path: PropertyType(kind) for path, kind in entities["sensitive"].items()})
+        return found
+    # Compiled before sensitivity was pinned: those forms saved only to properties of the city's file.
     spec = _datasets().get(entities.get("dataset") or "")
     for path, prop_name in (entities.get("save_to") or {}).items():
         prop = spec.properties.get(prop_name) if spec else None

@@ -53,6 +53,7 @@ UNSCOPED = {
     "/api/v1/forms/<string:form_id>/draft": "form definitions are city-wide (designers only)",
     "/api/v1/forms/<string:form_id>/versions/<string:version>": "form definitions are city-wide",
     "/api/v1/registry/datasets": "dataset declarations, no records",
+    "/api/v1/registry/datasets/<string:dataset>": "dataset declarations and their versions, no records",
     "/openrosa/formList": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/form.xml": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/versions/<version>/form.xml": "form definitions are city-wide",

@@ -238,3 +238,17 @@ def submission_status(db: Session, instance_id: str) -> tuple[str, list[Any]]:
     assert row is not None
     db.refresh(row)
     return row.status, list(row.errors or [])
+
+
+# Before the merge fixture's default receipt time, so a redeclared dataset is the one in force for it.
+REDECLARED_AT = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def redeclare(db: Session, dataset: str, change: Callable[[dict[str, Any]], dict[str, Any]],
+              now: datetime = REDECLARED_AT) -> None:
+    """Put a changed copy of the dataset's declaration in force (a new version, as designers make them)."""
+    from server.registry.declare import current_block, write_version
+    from server.registry.models import Dataset
+
+    row = db.scalar(select(Dataset).where(Dataset.name == dataset))
+    write_version(db, dataset, change(current_block(db, row)), source="api", actor_id=None, now=now, row=row)
