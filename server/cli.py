@@ -203,6 +203,7 @@ def serve(workers: int) -> None:
 
 def _register_commands() -> None:
     """Commands that live beside their contexts."""
+    import server.audit.cli  # noqa: F401  (registers audit on main)
     import server.jobs_cli  # noqa: F401  (registers worker and jobs on main)
     import server.registry.cli  # noqa: F401  (registers registry on main)
 
