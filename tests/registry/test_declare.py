@@ -54,7 +54,8 @@ def test_a_changed_file_is_a_new_version_keeping_added_properties(db, tmp_path):
     redeclare(db, "persons", lambda b: {**b, "properties": {
         **b["properties"], "hobby": {"type": "text", "label": {"zh": "爱好", "en": "Hobby"}}}})
     document = _document()
-    document["datasets"]["persons"]["properties"]["shoe_size"] = {"type": "integer", "label": {"zh": "鞋码", "en": "Shoe"}}
+    shoe_size = {"type": "integer", "label": {"zh": "鞋码", "en": "Shoe"}}
+    document["datasets"]["persons"]["properties"]["shoe_size"] = shoe_size
     version = db.scalar(select(Dataset.version).where(Dataset.name == "persons"))
     changes = {c.dataset: c for c in apply_file(db, _write(tmp_path, document))}
     assert changes["persons"].changed and changes["persons"].added == ["shoe_size"]
