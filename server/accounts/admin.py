@@ -27,7 +27,8 @@ MIN_PASSWORD = 8
 
 def get_user(session: Session, username: str) -> User:
     """A user by username, or 404."""
-    user = session.scalar(select(User).where(User.username == username))
+    plausible = 0 < len(username) <= 64 and username.isprintable()
+    user = session.scalar(select(User).where(User.username == username)) if plausible else None
     if user is None:
         raise NotFoundError(f"no user {username}", code="user.not_found", message_zh="用户不存在")
     return user

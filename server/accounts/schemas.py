@@ -53,18 +53,26 @@ class UserSchema(Schema):
 
 
 ROLES = ("admin", "form_designer", "supervisor", "grid_worker", "department")
-_UNITS = fields.List(fields.String(validate=validate.Length(min=1, max=32)), validate=validate.Length(max=100),
+# One line of text: no control characters (PostgreSQL refuses NUL in text).
+_PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="control characters are not allowed")
+
+
+def _text(max_length: int) -> list[validate.Validator]:
+    return [validate.Length(min=1, max=max_length), _PRINTABLE]
+
+
+_UNITS = fields.List(fields.String(validate=_text(32)), validate=validate.Length(max=100),
                      metadata={"description": "admin unit codes whose subtrees the user works in"})
 
 
 class UserCreateSchema(Schema):
     """A new user."""
 
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    username = fields.String(required=True, validate=_text(64))
     password = fields.String(required=True, validate=validate.Length(min=8, max=256), load_only=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    display_name = fields.String(validate=validate.Length(min=1, max=100))
-    department = fields.String(validate=validate.Length(min=1, max=64))
+    display_name = fields.String(validate=_text(100))
+    department = fields.String(validate=_text(64))
     units = _UNITS
 
 
@@ -72,8 +80,8 @@ class UserUpdateSchema(Schema):
     """Changes to a user; every field is optional."""
 
     role = fields.String(validate=validate.OneOf(ROLES))
-    display_name = fields.String(validate=validate.Length(min=1, max=100))
-    department = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    display_name = fields.String(validate=_text(100))
+    department = fields.String(allow_none=True, validate=_text(64))
     is_active = fields.Boolean()
     units = _UNITS
 
@@ -93,7 +101,7 @@ class PasswordResetResultSchema(Schema):
 class ApiTokenCreateSchema(Schema):
     """What a department system's token is for."""
 
-    label = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    label = fields.String(required=True, validate=_text(100))
 
 
 class ApiTokenSchema(Schema):

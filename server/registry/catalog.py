@@ -43,10 +43,16 @@ def require_declaration_reader(user: User) -> None:
         raise PermissionDeniedError("your role may not read dataset declarations", code="registry.forbidden")
 
 
+def _not_found(dataset: str) -> NotFoundError:
+    return NotFoundError(f"no dataset {dataset}", code="registry.dataset_not_found", message_zh="数据集不存在")
+
+
 def _row(session: Session, dataset: str) -> Dataset:
+    if dataset not in declarations.in_force(session):  # before any query: the name may be anything
+        raise _not_found(dataset)
     row = session.scalar(select(Dataset).where(Dataset.name == dataset, Dataset.version > 0).with_for_update())
     if row is None:
-        raise NotFoundError(f"no dataset {dataset}", code="registry.dataset_not_found", message_zh="数据集不存在")
+        raise _not_found(dataset)
     return row
 
 
@@ -139,9 +145,10 @@ def list_datasets(session: Session) -> list[dict[str, Any]]:
 
 def dataset_detail(session: Session, dataset: str) -> dict[str, Any]:
     """A dataset's declaration in force and every version of it (oldest first)."""
-    row = session.scalar(select(Dataset).where(Dataset.name == dataset, Dataset.version > 0))
+    in_force = declarations.in_force(session).get(dataset)
+    row = session.get(Dataset, in_force.dataset_id) if in_force is not None else None
     if row is None:
-        raise NotFoundError(f"no dataset {dataset}", code="registry.dataset_not_found", message_zh="数据集不存在")
+        raise _not_found(dataset)
     versions = []
     for version in session.scalars(select(DatasetVersion).where(DatasetVersion.dataset_id == row.id)
                                    .order_by(DatasetVersion.version)):

@@ -157,6 +157,10 @@ class DatasetDetailSchema(DatasetSchema):
     versions = fields.List(fields.Nested(DeclarationVersionSchema))
 
 
+# One line of text: no control characters (PostgreSQL refuses NUL in text and JSON).
+_PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="control characters are not allowed")
+
+
 class PropertyCreateSchema(Schema):
     """A property a designer declares (names and labels are checked by the service, located by field)."""
 
@@ -165,9 +169,10 @@ class PropertyCreateSchema(Schema):
     label_zh = fields.String(required=True, validate=validate.Length(max=1000))
     label_en = fields.String(validate=validate.Length(max=1000))
     sensitive = fields.Boolean()
-    list = fields.String(validate=validate.Length(min=1, max=64),
+    list = fields.String(validate=[validate.Length(min=1, max=64), _PRINTABLE],
                          metadata={"description": "select: the choices list name"})
     multiple = fields.Boolean()
-    values = fields.List(fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=200))
-    dataset = fields.String(validate=validate.Length(min=1, max=64),
+    values = fields.List(fields.String(validate=[validate.Length(min=1, max=64), _PRINTABLE]),
+                         validate=validate.Length(max=200))
+    dataset = fields.String(validate=[validate.Length(min=1, max=64), _PRINTABLE],
                             metadata={"description": "entity: the dataset the uuid belongs to"})

@@ -95,7 +95,14 @@ def test_hostile_bodies_never_500(client, auth):
     headers = {**auth.headers("designer"), "Content-Type": "application/json"}
     for body in (b"", b"[]", b"null", b"\xff\xfe", b'{"name": ["x"], "type": {}, "label_zh": 5}',
                  b'{"name": "x", "type": "text", "label_zh": "' + b"a" * 5000 + b'"}',
-                 b'{"name": "ok", "type": "text", "label_zh": "\\u0000"}'):
+                 b'{"name": "ok", "type": "text", "label_zh": "\\u0000"}',
+                 b'{"name": "ok", "type": "select", "label_zh": "ok", "list": "a\\u0000"}',
+                 b'{"name": "ok", "type": "select", "label_zh": "ok", "list": "l", "values": ["\\u0000"]}',
+                 b'{"name": "ok\\u0000", "type": "text", "label_zh": "ok"}'):
         resp = client.post(f"{BASE}/persons/properties", data=body, headers=headers)
         assert 400 <= resp.status_code < 500, (body[:30], resp.get_data()[:200])
         assert "error" in resp.get_json()
+    assert client.get(f"{BASE}/pe%00ts", headers=headers).status_code == 404
+    nul = client.post(f"{BASE}/pe%00ts/properties", json={"name": "x", "type": "text", "label_zh": "x"},
+                      headers=headers)
+    assert nul.status_code == 404
