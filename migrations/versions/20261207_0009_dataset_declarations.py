@@ -5,8 +5,9 @@ city's forms/datasets.yaml block, then properties added by designers); a
 submission merges under the version in force when it was received.
 ``datasets.version`` names the one in force, ``datasets.file_declaration`` the
 file's block as last applied (re-applying an unchanged file is a no-op).
-Existing rows get their first version the next time the file is applied
-(``gridreg forms load`` or the demo).
+Datasets already loaded (from the file, on first use, before this revision)
+get their first version here, from forms/datasets.yaml as shipped with this
+code: it is what they were loaded from.
 
 Revision ID: 0009
 Revises: 0006
@@ -15,10 +16,13 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
 from server.db import JsonType
+from server.domain.declaration_rules import block_digest, read_blocks
 
 revision = "0009"
 down_revision = "0006"
@@ -46,6 +50,31 @@ def upgrade() -> None:
     with op.batch_alter_table("datasets") as batch:
         batch.add_column(sa.Column("version", sa.Integer, nullable=False, server_default="0"))
         batch.add_column(sa.Column("file_declaration", JsonType, nullable=True))
+    _first_versions()
+
+
+def _first_versions() -> None:
+    datasets = sa.table("datasets", sa.column("id", sa.Integer), sa.column("name", sa.String),
+                        sa.column("version", sa.Integer), sa.column("digest", sa.String),
+                        sa.column("file_declaration", JsonType))
+    versions = sa.table("dataset_versions", sa.column("dataset_id", sa.Integer), sa.column("version", sa.Integer),
+                        sa.column("declaration", JsonType), sa.column("digest", sa.String),
+                        sa.column("source", sa.String), sa.column("created_at", sa.DateTime(timezone=True)))
+    conn = op.get_bind()
+    existing = conn.execute(sa.select(datasets.c.id, datasets.c.name)).all()
+    if not existing:
+        return
+    blocks = read_blocks()
+    now = datetime.now(UTC)
+    for dataset_id, name in existing:
+        block = blocks.get(name)
+        if block is None:
+            continue
+        digest = block_digest(block)
+        conn.execute(versions.insert().values(dataset_id=dataset_id, version=1, declaration=block, digest=digest,
+                                              source="file", created_at=now))
+        conn.execute(datasets.update().where(datasets.c.id == dataset_id)
+                     .values(version=1, digest=digest, file_declaration=block))
 
 
 def downgrade() -> None:
