@@ -6,10 +6,10 @@ name the one in force). Checking a block into a typed ``DatasetSpec`` costs
 more than reading it, and every merge, upload and entity list needs one, so
 parsed specs are kept per process keyed by the block's digest. A changed
 declaration has a new digest and so is a new key: readers first ask the
-database which digest is in force (one small query, remembered for the rest
-of the transaction in ``session.info``), so a change committed by any process
-is seen by the next transaction everywhere, and a change rolled back is never
-seen at all. Nothing needs to be told to forget; old entries age out.
+database which digest is in force (one small query, remembered in
+``session.info`` for the rest of the session, which is one request or one
+job), so a change committed by any process is seen by the next request or
+job everywhere, and a change rolled back is never seen at all. Nothing needs to be told to forget; old entries age out.
 
 ``spec`` with ``at`` gives the declaration in force at that moment (a
 submission merges under the one in force when it was received).
@@ -98,7 +98,7 @@ _FIRST = (select(DatasetVersion.version, DatasetVersion.digest)
 
 
 def in_force(session: Session) -> dict[str, InForce]:
-    """Every declared dataset's version in force (read once per transaction)."""
+    """Every declared dataset's version in force (read once per session: a request or a job)."""
     cached: dict[str, InForce] | None = session.info.get(_SESSION_KEY)
     if cached is None:
         cached = {name: InForce(ds_id, version, digest, since)
@@ -110,7 +110,6 @@ def in_force(session: Session) -> dict[str, InForce]:
 def changed(session: Session) -> None:
     """This transaction changed a declaration: read which are in force again."""
     session.info.pop(_SESSION_KEY, None)
-    session.info.pop("registry_datasets", None)
 
 
 def _spec(session: Session, name: str, dataset_id: int, digest: str) -> DatasetSpec:

@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from server.domain import resident_id
 from server.domain.datasets import DatasetSpec, PropertyType
@@ -29,27 +27,18 @@ from server.registry.feed import lock_feed as lock_feed
 from server.registry.feed import record_result as record_result
 from server.registry.feed import write_version as write_version
 from server.registry.feed import write_version_and_emit as write_version_and_emit
-from server.registry.models import Dataset, Entity, EntityVersion
+from server.registry.models import Entity, EntityVersion
 from server.registry.rules import SEALED_TYPES, mask_value
 from server.settings import Settings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatasetRef:
-    """A dataset's row and its typed declaration."""
+    """A dataset's id and name and its typed declaration (the one in force, or at a given moment)."""
 
-    row: Dataset
+    id: int
+    name: str
     spec: DatasetSpec
-
-    @cached_property
-    def id(self) -> int:
-        """The row id (kept: the row itself expires at every commit, and reading it would reload it)."""
-        return self.row.id
-
-
-# The row's declaration columns (large JSON) stay unloaded: callers read the typed spec instead.
-_DATASET_BY_ID = select(Dataset).options(load_only(Dataset.id, Dataset.name, Dataset.digest)).where(
-    Dataset.id == bindparam("id"))
 
 
 def declared(session: Session) -> dict[str, DatasetSpec]:
@@ -60,13 +49,7 @@ def declared(session: Session) -> dict[str, DatasetSpec]:
 def get_dataset(session: Session, name: str, at: datetime | None = None) -> DatasetRef:
     """A declared dataset with its declaration in force now (or at ``at``), or 404."""
     spec = declarations.spec(session, name, at)
-    cache: dict[str, DatasetRef] = session.info.setdefault("registry_datasets", {})
-    cached = cache.get(name)
-    if cached is None or cached.row not in session:
-        row = session.scalar(_DATASET_BY_ID, {"id": declarations.in_force(session)[name].dataset_id})
-        assert row is not None  # in force was read in this transaction
-        cached = cache[name] = DatasetRef(row, declarations.spec(session, name))
-    return cached if cached.spec is spec else DatasetRef(cached.row, spec)
+    return DatasetRef(declarations.in_force(session)[name].dataset_id, name, spec)
 
 
 def current_sealer(settings: Settings | None = None) -> Sealer:
