@@ -23,7 +23,7 @@ from server.domain.datasets import ALWAYS_SENSITIVE, PropertyType
 from server.domain.declaration_rules import label_problem, looks_sensitive, name_problem, property_block
 from server.errors import ConflictError, NotFoundError, PermissionDeniedError, RuleViolation
 from server.registry import declarations
-from server.registry.declare import DeclarationChange, check_block, current_block, refused, row_values, write_version
+from server.registry.declare import DeclarationChange, check_block, current_block, refused, write_version
 from server.registry.models import Dataset, DatasetVersion
 from server.registry.service import READ_ROLES
 
@@ -128,14 +128,12 @@ def text_property_problem(name: str, label: str | None) -> str | None:
     return None
 
 
+_SUMMARY = ("name", "version", "updated_at", "label_zh", "label_en", "label_property", "properties", "identity",
+            "placement", "merge_requires_approval")
+
+
 def _summary(row: Dataset) -> dict[str, Any]:
-    return {"name": row.name, "version": row.version, "updated_at": row.updated_at, **row_values_of(row)}
-
-
-def row_values_of(row: Dataset) -> dict[str, Any]:
-    """The row's summary columns."""
-    return {key: getattr(row, key) for key in ("label_zh", "label_en", "label_property", "properties", "identity",
-                                               "placement", "merge_requires_approval")}
+    return {key: getattr(row, key) for key in _SUMMARY}
 
 
 def list_datasets(session: Session) -> list[dict[str, Any]]:
@@ -152,10 +150,8 @@ def dataset_detail(session: Session, dataset: str) -> dict[str, Any]:
     versions = []
     for version in session.scalars(select(DatasetVersion).where(DatasetVersion.dataset_id == row.id)
                                    .order_by(DatasetVersion.version)):
-        spec = check_block(dataset, version.declaration)
         versions.append({"version": version.version, "source": version.source, "created_at": version.created_at,
-                         "created_by": version.created_by, "properties": list(spec.properties)})
+                         "created_by": version.created_by,
+                         "properties": list(version.declaration.get("properties") or {})})
     return {**_summary(row), "versions": versions}
 
-
-__all__ = ["add_property", "dataset_detail", "declare_form_properties", "list_datasets", "row_values"]
