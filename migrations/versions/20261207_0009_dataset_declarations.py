@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from server.db import JsonType
-from server.domain.declaration_rules import block_digest, read_blocks
+from server.domain.declaration_rules import block_digest, read_blocks, to_stored
 
 revision = "0009"
 down_revision = "0006"
@@ -71,10 +71,11 @@ def _first_versions() -> None:
         if block is None:
             continue
         digest = block_digest(block)
-        conn.execute(versions.insert().values(dataset_id=dataset_id, version=1, declaration=block, digest=digest,
+        conn.execute(versions.insert().values(dataset_id=dataset_id, version=1, declaration=to_stored(block),
+                                              digest=digest,
                                               source="file", created_at=now))
         conn.execute(datasets.update().where(datasets.c.id == dataset_id)
-                     .values(version=1, digest=digest, file_declaration=block))
+                     .values(version=1, digest=digest, file_declaration=to_stored(block)))
 
 
 def downgrade() -> None:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,24 @@ def read_blocks(path: Path | str = DEFAULT_PATH) -> dict[str, dict[str, Any]]:
     return {str(name): dict(block) for name, block in document["datasets"].items()}
 
 
-def block_digest(block: Any) -> str:
-    """A declaration block's content digest (key order does not matter)."""
-    return hashlib.sha256(json.dumps(block, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+def to_stored(block: Mapping[str, Any]) -> dict[str, Any]:
+    """A block as stored in JSON columns: properties as [name, spec] pairs, because their order is part of
+    the declaration (entity list columns follow it) and PostgreSQL's JSONB does not keep key order."""
+    return {**block, "properties": [[name, spec] for name, spec in (block.get("properties") or {}).items()]}
+
+
+def from_stored(stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The block a stored JSON value holds."""
+    block = dict(stored or {})
+    if isinstance(block.get("properties"), list):
+        block["properties"] = {str(name): spec for name, spec in block["properties"]}
+    return block
+
+
+def block_digest(block: Mapping[str, Any]) -> str:
+    """A declaration block's content digest: mapping key order does not matter, property order does."""
+    stored = to_stored(block)
+    return hashlib.sha256(json.dumps(stored, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def name_problem(name: Any) -> str | None:

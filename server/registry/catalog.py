@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import Role, User
 from server.domain.datasets import ALWAYS_SENSITIVE, PropertyType
-from server.domain.declaration_rules import label_problem, looks_sensitive, name_problem, property_block
+from server.domain.declaration_rules import from_stored, label_problem, looks_sensitive, name_problem, property_block
 from server.errors import ConflictError, NotFoundError, PermissionDeniedError, RuleViolation
 from server.registry import declarations
 from server.registry.declare import DeclarationChange, check_block, current_block, refused, write_version
@@ -152,6 +152,6 @@ def dataset_detail(session: Session, dataset: str) -> dict[str, Any]:
                                    .order_by(DatasetVersion.version)):
         versions.append({"version": version.version, "source": version.source, "created_at": version.created_at,
                          "created_by": version.created_by,
-                         "properties": list(version.declaration.get("properties") or {})})
+                         "properties": list(from_stored(version.declaration).get("properties") or {})})
     return {**_summary(row), "versions": versions}
 

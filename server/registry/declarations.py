@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.domain.datasets import DatasetSpec, parse_dataset
+from server.domain.declaration_rules import from_stored
 from server.errors import NotFoundError
 from server.registry.models import Dataset, DatasetVersion
 
@@ -113,8 +114,8 @@ def changed(session: Session) -> None:
 
 
 def _spec(session: Session, name: str, dataset_id: int, digest: str) -> DatasetSpec:
-    return _cache.get(name, digest, lambda: session.execute(
-        _BLOCK, {"dataset_id": dataset_id, "digest": digest}).scalars().first() or {})
+    return _cache.get(name, digest, lambda: from_stored(session.execute(
+        _BLOCK, {"dataset_id": dataset_id, "digest": digest}).scalars().first()))
 
 
 def catalog(session: Session) -> dict[str, DatasetSpec]:

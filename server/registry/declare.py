@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from server.audit.service import record
 from server.domain.datasets import DEFAULT_PATH, DatasetDeclarationError, DatasetSpec, parse_dataset
-from server.domain.declaration_rules import block_digest, read_blocks
+from server.domain.declaration_rules import block_digest, from_stored, read_blocks, to_stored
 from server.errors import RuleViolation
 from server.forms.models import FormVersion
 from server.registry import declarations
@@ -93,7 +93,7 @@ def current_block(session: Session, row: Dataset) -> dict[str, Any]:
     """The block of the version in force (empty before the first)."""
     found = session.scalar(select(DatasetVersion.declaration).where(
         DatasetVersion.dataset_id == row.id, DatasetVersion.version == row.version))
-    return dict(found or {})
+    return from_stored(found)
 
 
 def property_use(session: Session, row: Dataset, prop: str) -> str | None:
@@ -159,7 +159,7 @@ def write_version(session: Session, name: str, block: Mapping[str, Any], *, sour
     row.digest = block_digest(block)
     row.updated_at = now
     session.flush()
-    session.add(DatasetVersion(dataset_id=row.id, version=row.version, declaration=dict(block), digest=row.digest,
+    session.add(DatasetVersion(dataset_id=row.id, version=row.version, declaration=to_stored(block), digest=row.digest,
                                source=source, created_by=actor_id, created_at=now))
     session.flush()
     declarations.changed(session)
@@ -192,14 +192,15 @@ def apply_file(session: Session, path: Path | str = DEFAULT_PATH, *, actor_id: i
     results = []
     for name, block in file_blocks.items():
         row = rows.get(name)
-        if row is not None and row.version > 0 and block_digest(row.file_declaration or {}) == block_digest(block):
+        last_file = from_stored(row.file_declaration) if row is not None else {}
+        if row is not None and row.version > 0 and block_digest(last_file) == block_digest(block):
             results.append(DeclarationChange(name, row.version, False))
             continue
         if row is None or row.version == 0:
             plans[name] = (row, block, None)
             continue
         current = current_block(session, row)
-        merged = _merge(row.file_declaration or {}, block, current)
+        merged = _merge(last_file, block, current)
         old, new = check_block(name, current), check_block(name, merged)
         problems += migration_problems(session, row, old, new, f"datasets.{name}")
         plans[name] = (row, merged, old)
@@ -219,7 +220,7 @@ def apply_file(session: Session, path: Path | str = DEFAULT_PATH, *, actor_id: i
                                          row=planned, old=before))
         target = planned or session.scalar(select(Dataset).where(Dataset.name == name))
         assert target is not None
-        target.file_declaration = file_blocks[name]
+        target.file_declaration = to_stored(file_blocks[name])
     session.flush()
     return sorted(results, key=lambda r: r.dataset)
 

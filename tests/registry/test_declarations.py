@@ -24,6 +24,8 @@ def test_the_catalog_is_what_the_database_holds(db):
     catalog = declarations.catalog(db)
     assert set(catalog) == {"persons", "households", "followups"}
     assert catalog["persons"] == domain.load_datasets()["persons"]
+    for name, spec in domain.load_datasets().items():  # in the file's order (entity list columns follow it)
+        assert list(catalog[name].properties) == list(spec.properties)
     assert store.declared(db) == catalog
 
 

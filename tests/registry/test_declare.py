@@ -22,7 +22,7 @@ def _document() -> dict:
 
 def _write(tmp_path: Path, document: dict) -> Path:
     path = tmp_path / "datasets.yaml"
-    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 

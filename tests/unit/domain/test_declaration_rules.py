@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from server.domain.datasets import DatasetDeclarationError
-from server.domain.declaration_rules import block_digest, label_problem, looks_sensitive, name_problem, read_blocks
+from server.domain.declaration_rules import (
+    block_digest,
+    from_stored,
+    label_problem,
+    looks_sensitive,
+    name_problem,
+    read_blocks,
+    to_stored,
+)
 
 
 @pytest.mark.parametrize("name", ["hobby", "_x", "a-b", "shoe_size2", "x" * 64])
@@ -48,9 +56,18 @@ def test_plain_names(name, label):
     assert not looks_sensitive(name, label)
 
 
-def test_digests_ignore_key_order():
+def test_digests_ignore_key_order_but_not_property_order():
     assert block_digest({"a": 1, "b": {"c": 2, "d": 3}}) == block_digest({"b": {"d": 3, "c": 2}, "a": 1})
     assert block_digest({"a": 1}) != block_digest({"a": 2})
+    assert block_digest({"properties": {"x": 1, "y": 2}}) != block_digest({"properties": {"y": 2, "x": 1}})
+
+
+def test_stored_blocks_keep_property_order():
+    block = {"label": {"zh": "人"}, "properties": {"zeta": {"type": "text"}, "alpha": {"type": "date"}}}
+    stored = to_stored(block)
+    assert stored["properties"] == [["zeta", {"type": "text"}], ["alpha", {"type": "date"}]]
+    assert list(from_stored(stored)["properties"]) == ["zeta", "alpha"] and from_stored(stored) == block
+    assert from_stored(None) == {}
 
 
 def test_reading_a_file_checks_it(tmp_path):
