@@ -5,7 +5,7 @@
 // VERSION is a hash of the shell files: after a change run
 // `node tests/mobile_web/shell_version.mjs --write` (tests/mobile_web/shell.test.mjs checks it).
 
-const VERSION = 'sha-3c43796e2a7d'
+const VERSION = 'sha-2b4e424aaaaf'
 const SHELL_CACHE = `gridreg-shell-${VERSION}`
 const API_CACHE = 'gridreg-api-v1'
 const KEEP = new Set([SHELL_CACHE, API_CACHE])

@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -38,6 +40,17 @@ TEST_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--db", action="append", choices=BACKENDS,
                      help="run database tests on this backend only (repeatable; default both)")
+    parser.addoption("--clock-ahead-days", type=int, default=0,
+                     help="run with this process's wall clock moved this many days ahead (the clock keeps ticking; "
+                          "monotonic time and other processes are untouched): no test may depend on today's date")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    days = config.getoption("--clock-ahead-days")
+    if days:
+        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

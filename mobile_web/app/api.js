@@ -1,5 +1,7 @@
 // Fetch wrapper for the gridreg JSON API: bearer token, Accept-Language, JSON in and out,
-// and the error body {code, status, message, errors, error} turned into an ApiError.
+// and the error body {code, status, message, errors, error} turned into an ApiError. A 401 to
+// a call that carried a token is reported to onUnauthorized(token): the server, not the
+// phone's clock, says when a token has run out (session.js).
 
 export class ApiError extends Error {
   /** status 0 means no answer (offline, DNS, timeout). */
@@ -26,13 +28,15 @@ async function readBody (res) {
 }
 
 /**
- * createApi({base, getToken, fetch, lang, timeoutMs}) -> {request, login, logout, me, forms, form, submit}.
- * getToken() may be async and returns the bearer token or null.
+ * createApi({base, getToken, onUnauthorized, fetch, lang, timeoutMs}) -> {request, login, logout, me, forms, form, submit}.
+ * getToken() may be async and returns the bearer token or null; onUnauthorized(token) hears
+ * of every 401 answered to a call made with that token.
  */
-export function createApi ({ base = '/api/v1', getToken = () => null, fetch: fetchImpl = (...a) => globalThis.fetch(...a), lang = 'zh-CN', timeoutMs = 60000 } = {}) {
-  async function raw (method, path, { json, body, headers = {} } = {}) {
+export function createApi ({ base = '/api/v1', getToken = () => null, onUnauthorized = () => {}, fetch: fetchImpl = (...a) => globalThis.fetch(...a), lang = 'zh-CN', timeoutMs = 60000 } = {}) {
+  /** token: undefined = the session's (getToken), null = none, a string = that one. */
+  async function raw (method, path, { json, body, headers = {}, token } = {}) {
     const h = Object.assign({ Accept: 'application/json', 'Accept-Language': lang }, headers)
-    const token = await getToken()
+    if (token === undefined) token = await getToken()
     if (token) h.Authorization = `Bearer ${token}`
     if (json !== undefined) {
       h['Content-Type'] = 'application/json'
@@ -40,14 +44,17 @@ export function createApi ({ base = '/api/v1', getToken = () => null, fetch: fet
     }
     const ctrl = typeof AbortController === 'function' ? new AbortController() : null
     const timer = ctrl ? setTimeout(() => ctrl.abort(), timeoutMs) : null
+    let answer
     try {
       const res = await fetchImpl(base + path, { method, headers: h, body, signal: ctrl ? ctrl.signal : undefined, credentials: 'same-origin' })
-      return { status: res.status, ok: res.ok, body: await readBody(res) }
+      answer = { status: res.status, ok: res.ok, body: await readBody(res) }
     } catch (e) {
       throw new ApiError(0, { message: e && e.message })
     } finally {
       if (timer) clearTimeout(timer)
     }
+    if (answer.status === 401 && token) await Promise.resolve().then(() => onUnauthorized(token)).catch(() => {})
+    return answer
   }
 
   async function request (method, path, opts) {
@@ -59,7 +66,8 @@ export function createApi ({ base = '/api/v1', getToken = () => null, fetch: fet
   return {
     raw,
     request,
-    login: (username, password) => request('POST', '/auth/token', { json: { username, password } }),
+    // A login never carries the stored token, so its 401 (wrong password) is not a refused token.
+    login: (username, password) => request('POST', '/auth/token', { json: { username, password }, token: null }),
     logout: () => request('DELETE', '/auth/token'),
     me: () => request('GET', '/me'),
     forms: () => request('GET', '/forms'),
@@ -67,8 +75,11 @@ export function createApi ({ base = '/api/v1', getToken = () => null, fetch: fet
     /** One page of an entity list's changes since cursor: {items, next_cursor, has_more}. */
     sync: (dataset, cursor, limit = 5000) => request('GET', `/registry/${encodeURIComponent(dataset)}/sync?limit=${limit}` +
       (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '')),
-    /** POST an outbox item as multipart; resolves {status, body} for any HTTP answer, rejects offline. */
-    submit: (item) => raw('POST', `/forms/${encodeURIComponent(item.formId)}/submissions`, { body: submissionBody(item) })
+    /**
+     * POST an outbox item as multipart; resolves {status, body} for any HTTP answer, rejects
+     * offline. token (optional) is the one to send it with: its owner's (session.tokenFor).
+     */
+    submit: (item, token) => raw('POST', `/forms/${encodeURIComponent(item.formId)}/submissions`, { body: submissionBody(item), token })
   }
 }
 

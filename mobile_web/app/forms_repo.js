@@ -2,31 +2,58 @@
 // each successful download, and read from there when the network is away. The definitions
 // the list names are also kept in memory once read, so opening a form from the list needs
 // no IndexedDB read (and no wait for one) at all.
+//
+// The form list is the user's (their role and scope decide it) and is kept per user (kv key
+// forms:<user>); compiled definitions are the same for everybody and are shared.
 
 import { datasetOf } from './entities.js'
 
 const IN_MEMORY = 16 // definitions kept in memory (least recently used dropped first)
 
 export class FormsRepo {
-  /** entities: an EntityLists, so prefetching a form also pulls the entity lists it uses. */
-  constructor (api, kv, entities = null) {
+  /**
+   * entities: an EntityLists, so prefetching a form also pulls the entity lists it uses;
+   * user: () => the username logged in.
+   */
+  constructor (api, kv, entities = null, { user = () => '' } = {}) {
     this.api = api
     this.kv = kv
     this.entities = entities
-    this.listed = null // the last form list seen
+    this.user = user
+    this._listed = null // the last form list seen: {user, forms}
     this.defs = new Map() // 'form_id:version' -> definition
+  }
+
+  /** The last form list seen by the user logged in (null if none). */
+  get listed () {
+    return this._listed && this._listed.user === this.user() ? this._listed.forms : null
+  }
+
+  set listed (forms) { this._listed = { user: this.user(), forms } }
+
+  /** The user's cached form list. */
+  cachedList () { return this.kv.get(`forms:${this.user()}`) }
+
+  /** Give the list stored before lists were kept per user (key 'forms') to `user` (see main.js). */
+  async adopt (user) {
+    const old = user ? await this.kv.get('forms') : null
+    if (!old) return
+    if (!(await this.kv.get(`forms:${user}`))) await this.kv.put(old, `forms:${user}`)
+    await this.kv.delete('forms')
   }
 
   /** The form list: {forms, offline}; online answers refresh the cache and prefetch definitions. */
   async list () {
+    const user = this.user()
     try {
       const forms = await this.api.forms()
+      if (this.user() !== user) throw new Error('another user logged in')
       this.listed = forms
-      await this.kv.put(forms, 'forms')
+      await this.kv.put(forms, `forms:${user}`)
       this.prefetch(forms).catch(() => {})
       return { forms, offline: false }
     } catch (e) {
-      const cached = await this.kv.get('forms')
+      const cached = await this.cachedList()
       if (cached) {
         this.listed = cached
         this.prefetch(cached, false).catch(() => {})
@@ -86,7 +113,7 @@ export class FormsRepo {
    */
   async definition (formId, version = null) {
     if (!version) {
-      const listed = (this.listed || (await this.kv.get('forms')) || []).find(f => f.form_id === formId)
+      const listed = (this.listed || (await this.cachedList()) || []).find(f => f.form_id === formId)
       version = listed ? listed.version : null
     }
     if (version) {

@@ -68,7 +68,7 @@ export const T = {
   queuedOk: '已放入发送箱，联网后自动发送',
   lastSync: '上次发送',
   storageWarn: '手机存储空间不足，请尽快联网发送数据',
-  confirmLogout: '退出后需联网重新登录；未发送的数据会保留在本机。确定退出吗？'
+  confirmLogout: '退出后需联网重新登录；未发送的数据会保留在本机，您重新登录后再发送。确定退出吗？'
 }
 
 const RTL = new Set(['ug', 'ar', 'fa', 'he', 'ur', 'ps', 'ckb', 'dv', 'yi'])

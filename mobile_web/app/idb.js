@@ -1,7 +1,7 @@
 // A small promise wrapper over IndexedDB. One database, two object stores:
 //   outbox  submissions (drafts and queued) with their photos as Blobs, keyed by instanceID
 //   kv      small values: the login token, device id, cached form list and compiled forms
-// Every store object has the same interface as memstore.js: get, put, delete, all.
+// Every store object has the same interface as memstore.js: get, put, delete, all, keys.
 
 const DB_NAME = 'gridreg'
 const DB_VERSION = 1
@@ -29,7 +29,7 @@ export function openDb (indexedDB = globalThis.indexedDB) {
   })
 }
 
-/** A store over one object store: get(key), put(value[, key]), delete(key), all(). */
+/** A store over one object store: get(key), put(value[, key]), delete(key), all(), keys(). */
 export function idbStore (db, name) {
   const run = (mode, fn) => {
     const tx = db.transaction(name, mode)
@@ -44,7 +44,8 @@ export function idbStore (db, name) {
     get: (key) => run('readonly', (s) => s.get(key)),
     put: (value, key) => run('readwrite', (s) => key === undefined ? s.put(value) : s.put(value, key)),
     delete: (key) => run('readwrite', (s) => s.delete(key)),
-    all: () => run('readonly', (s) => s.getAll())
+    all: () => run('readonly', (s) => s.getAll()),
+    keys: () => run('readonly', (s) => s.getAllKeys())
   }
 }
 

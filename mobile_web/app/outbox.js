@@ -13,6 +13,12 @@
 // deprecatedID = the sent one's; the server links the versions (payload deprecated_id). The
 // server does not inherit photos from the replaced version, so sent items keep their photo
 // Blobs (to be sent again with an edit) until pruneSent removes the whole item.
+//
+// Owners: grid workers share phones, so every item records the user who made it (`owner`,
+// from the owner() function given). The outbox shows, edits and sends only the items of the
+// user now logged in; another user's items stay stored untouched, whatever their state, and
+// go out when their owner logs in again (even offline nothing is lost). The send function is
+// handed one owner's items at a time and a run stops as soon as the user changes.
 
 export const STATES = ['draft', 'queued', 'sending', 'sent', 'needs_attention']
 const PENDING = new Set(['queued', 'sending'])
@@ -25,24 +31,62 @@ export function backoffDelay (attempts, { base = 5000, max = 15 * 60 * 1000, jit
 }
 
 export class Outbox extends EventTarget {
-  /** store: {get, put, delete, all}; now: () => ms; backoff: options for backoffDelay. */
-  constructor (store, { now = () => Date.now(), backoff = {} } = {}) {
+  /**
+   * store: {get, put, delete, all}; owner: () => the username logged in ('' or null: nobody);
+   * now: () => ms; backoff: options for backoffDelay.
+   */
+  constructor (store, { owner = () => null, now = () => Date.now(), backoff = {} } = {}) {
     super()
     this.store = store
+    this.owner = owner
     this.now = now
     this.backoff = backoff
     this._flushing = null
+    this._flushingFor = null
   }
 
   emit (type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })) }
 
-  /** Every item, oldest first. */
+  /** True when the item belongs to the user logged in. */
+  mine (item) {
+    const owner = this.owner()
+    return !!(item && owner && item.owner === owner)
+  }
+
+  /** The logged-in user's items, oldest first. */
   async list () {
-    const items = await this.store.all()
+    const items = (await this.store.all()).filter((i) => this.mine(i))
     return items.sort((a, b) => (a.createdAt - b.createdAt) || (a.instanceID < b.instanceID ? -1 : 1))
   }
 
-  get (instanceID) { return this.store.get(instanceID) }
+  /** One of the logged-in user's items (undefined for anybody else's). */
+  async get (instanceID) {
+    const item = await this.store.get(instanceID)
+    return this.mine(item) ? item : undefined
+  }
+
+  /** The item if it belongs to the logged-in user; throws for another user's. */
+  async _own (instanceID) {
+    const item = await this.store.get(instanceID)
+    if (item && !this.mine(item)) throw new Error(`submission ${instanceID} belongs to another user`)
+    return item
+  }
+
+  /**
+   * Give items made before owners were recorded (no owner) to `owner`; returns how many. The
+   * app calls it with the user its session recorded (see main.js for why).
+   */
+  async adopt (owner) {
+    if (!owner) return 0
+    let n = 0
+    for (const item of await this.store.all()) {
+      if (item.owner) continue
+      item.owner = owner
+      await this._put(item)
+      n++
+    }
+    return n
+  }
 
   async _put (item) {
     item.updatedAt = this.now()
@@ -53,18 +97,20 @@ export class Outbox extends EventTarget {
 
   /** Create or update a draft: {instanceID, formId, formVersion, title, data, meta, files}. */
   async saveDraft (fields) {
-    const old = await this.store.get(fields.instanceID)
+    const owner = this.owner()
+    if (!owner) throw new Error('nobody is logged in')
+    const old = await this._own(fields.instanceID)
     if (old && old.state !== 'draft' && old.state !== 'needs_attention') {
       throw new Error(`submission ${fields.instanceID} is already ${old.state}`)
     }
     const item = Object.assign({ createdAt: this.now(), files: {}, attempts: 0, message: null, status: null },
-      old || {}, fields, { state: old ? old.state : 'draft' })
+      old || {}, fields, { state: old ? old.state : 'draft', owner })
     return this._put(item)
   }
 
   /** Mark a draft (or a returned item) ready to send. */
   async enqueue (instanceID) {
-    const item = await this.store.get(instanceID)
+    const item = await this._own(instanceID)
     if (!item) throw new Error(`no submission ${instanceID}`)
     if (item.state === 'sent' || PENDING.has(item.state)) return item
     Object.assign(item, { state: 'queued', queuedAt: this.now(), attempts: 0, nextAttemptAt: 0, message: null })
@@ -73,7 +119,7 @@ export class Outbox extends EventTarget {
 
   /** Throw away a draft or a needs_attention item (never one being sent). */
   async discard (instanceID) {
-    const item = await this.store.get(instanceID)
+    const item = await this._own(instanceID)
     if (item && PENDING.has(item.state)) throw new Error('cannot discard a queued submission')
     await this.store.delete(instanceID)
     this.emit('change', { instanceID, deleted: true })
@@ -86,10 +132,10 @@ export class Outbox extends EventTarget {
    * whose edit was already sent cannot be edited again (the server would answer edit_conflict).
    */
   async startEdit (instanceID, newID) {
-    const old = await this.store.get(instanceID)
+    const old = await this._own(instanceID)
     if (!old) throw new Error(`no submission ${instanceID}`)
     if (old.state !== 'sent') throw new Error(`submission ${instanceID} is ${old.state}, not sent`)
-    const existing = (await this.store.all()).find((i) => i.deprecatedID === instanceID)
+    const existing = (await this.list()).find((i) => i.deprecatedID === instanceID)
     if (existing) {
       if (existing.state === 'sent') throw new Error(`submission ${instanceID} was already edited`)
       return existing
@@ -100,6 +146,7 @@ export class Outbox extends EventTarget {
     return this._put({
       instanceID: newID,
       deprecatedID: instanceID,
+      owner: old.owner,
       formId: old.formId,
       formVersion: old.formVersion,
       title: old.title,
@@ -123,7 +170,7 @@ export class Outbox extends EventTarget {
     }
   }
 
-  /** Items waiting to be sent (queued, or interrupted while sending), oldest first. */
+  /** The logged-in user's items waiting to be sent (queued, or interrupted while sending), oldest first. */
   async pending () {
     return (await this.list()).filter((i) => PENDING.has(i.state))
       .sort((a, b) => ((a.queuedAt || a.createdAt) - (b.queuedAt || b.createdAt)))
@@ -132,18 +179,27 @@ export class Outbox extends EventTarget {
   /**
    * Send pending items one at a time with send(item) -> Promise<{status, body}> (rejects when
    * offline). force ignores backoff (the 'send now' button, the 'online' event).
-   * Concurrent calls share one run. Resolves to a summary {sent, failed, stopped}.
+   * Concurrent calls for the same user share one run; a call after the user changed runs once
+   * the previous run has stopped. Resolves to a summary {sent, failed, stopped}; stopped is
+   * 'user' when the user changed during the run.
    */
   flush (send, { force = false } = {}) {
-    if (!this._flushing) {
-      this._flushing = this._flush(send, force).finally(() => { this._flushing = null })
-    }
-    return this._flushing
+    const owner = this.owner()
+    if (this._flushing && this._flushingFor === owner) return this._flushing
+    const before = this._flushing || Promise.resolve()
+    const run = before.catch(() => {}).then(() => this._flush(send, force, owner)).finally(() => {
+      if (this._flushing === run) { this._flushing = null; this._flushingFor = null }
+    })
+    this._flushing = run
+    this._flushingFor = owner
+    return run
   }
 
-  async _flush (send, force) {
+  async _flush (send, force, owner) {
     const summary = { sent: 0, failed: 0, stopped: null }
+    if (!owner || owner !== this.owner()) return Object.assign(summary, { stopped: 'user' })
     for (const item of await this.pending()) {
+      if (item.owner !== this.owner()) return Object.assign(summary, { stopped: 'user' })
       if (!force && item.nextAttemptAt && item.nextAttemptAt > this.now()) continue
       item.state = 'sending'
       await this._put(item)

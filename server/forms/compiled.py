@@ -5,15 +5,21 @@ validator and the offline web client; ``compiled_form.schema.json`` documents it
 Every field carries the same keys (absent settings are ``null``) so a client can
 render it without probing; ``refs`` (``${name}`` -> absolute path) and
 ``repeats`` (absolute repeat paths) are precomputed so nobody walks the tree to
-build an expression context.
+build an expression context. A name used in several groups has no entry in
+``refs``: the workbook checks refuse any ``${name}`` to it, as pyxform does.
+A ``select_one ${question}`` offers the answers given so far to a question in a
+repeat: its ``choices_from`` is that question's path and ``list_name`` is null.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 
 from server.domain.datasets import ALWAYS_SENSITIVE, DatasetSpec, PropertyType
 
@@ -25,6 +31,16 @@ _TYPE_MAP = {
     "photo": "image",
     "trigger": "acknowledge",
 }
+# The types of compiled_form.schema.json, in the order an older pyxform spelling is matched to them.
+CANONICAL_TYPES = (
+    "text", "integer", "decimal", "date", "time", "dateTime", "geopoint", "geotrace", "geoshape", "select_one",
+    "select_multiple", "select_one_from_file", "select_multiple_from_file", "select_one_external", "rank", "image",
+    "audio", "video", "file", "note", "calculate", "hidden", "acknowledge", "barcode", "range", "osm",
+    "xml-external", "csv-external", "start", "end", "today", "deviceid", "username", "phonenumber", "subscriberid",
+    "simserial", "email", "audit", "start-geopoint", "background-audio", "background-geopoint", "group", "repeat",
+)
+_BIND_TYPES = {"string": "text", "int": "integer", "decimal": "decimal", "date": "date", "dateTime": "dateTime",
+               "geopoint": "geopoint", "binary": "file"}
 META_TYPES = frozenset({
     "start", "end", "today", "deviceid", "username", "phonenumber", "subscriberid", "simserial", "email",
     "audit", "start-geopoint", "background-audio", "background-geopoint",
@@ -32,6 +48,7 @@ META_TYPES = frozenset({
 _FILE_SUFFIXES = (".csv", ".xml", ".geojson")
 _SKIPPED_META = frozenset({"entity"})
 _PARAM_RE = re.compile(r"([\w\-]+)\s*=\s*(\S+)")
+_REPEAT_ITEMSET_RE = re.compile(r"^\$\{\s*([^\W\d][\w.\-]*)\s*\}$")
 
 
 @dataclass(frozen=True)
@@ -95,10 +112,10 @@ def flag(value: Any) -> bool | str:
 class _Builder:
     """Walks pyxform's survey JSON once, producing fields, refs, repeats and media."""
 
-    def __init__(self, default_language: str, dataset: DatasetSpec | None) -> None:
+    def __init__(self, default_language: str, dataset: DatasetSpec | None, refs: dict[str, str]) -> None:
         self.lang = default_language
         self.dataset = dataset
-        self.refs: dict[str, str] = {}
+        self.refs = refs
         self.repeats: list[str] = []
         self.media: dict[str, None] = {}
         self.languages: dict[str, None] = {default_language: None}
@@ -125,9 +142,9 @@ class _Builder:
         bind: Mapping[str, Any] = node.get("bind") or {}
         control: Mapping[str, Any] = node.get("control") or {}
         ftype = self._type(node)
-        self.refs.setdefault(name, path)
-        for media in (node.get("media") or {}).values():
-            for fname in (media.values() if isinstance(media, Mapping) else [media]):
+        media = _media(node.get("media"))
+        for value in media.values():
+            for fname in (value.values() if isinstance(value, Mapping) else [value]):
                 self.media[str(fname)] = None
         if ftype.endswith("_from_file"):
             self.media[str(node["itemset"])] = None
@@ -141,6 +158,9 @@ class _Builder:
         if datatype is None and prop is not None and prop.type is PropertyType.CN_RESIDENT_ID:
             datatype = PropertyType.CN_RESIDENT_ID.value
         list_name = node.get("list_name") or node.get("itemset")
+        from_repeat = _REPEAT_ITEMSET_RE.match(str(list_name or ""))
+        if from_repeat:
+            list_name = None
         result: dict[str, Any] = {
             "name": name,
             "path": path,
@@ -158,13 +178,14 @@ class _Builder:
             "appearance": control.get("appearance"),
             "parameters": parse_parameters(node.get("parameters")),
             "list_name": str(list_name) if list_name else None,
+            "choices_from": self.refs.get(from_repeat.group(1)) if from_repeat else None,
             "choice_filter": node.get("choice_filter"),
             "trigger": list(node.get("trigger") or []) or None,
             "repeat_count": control.get("jr:count"),
             "datatype": str(datatype) if datatype else None,
             "save_to": str(save_to) if save_to else None,
             "media": {str(k): str(v) if not isinstance(v, Mapping) else dict(v)
-                      for k, v in (node.get("media") or {}).items()} or None,
+                      for k, v in media.items()} or None,
         }
         if ftype in ("group", "repeat"):
             if ftype == "repeat":
@@ -174,12 +195,49 @@ class _Builder:
 
     @staticmethod
     def _type(node: Mapping[str, Any]) -> str:
-        raw = str(node.get("type"))
-        mapped = _TYPE_MAP.get(raw, raw)
+        mapped = canonical_type(str(node.get("type")))
         itemset = str(node.get("itemset") or "")
         if mapped in ("select_one", "select_multiple") and itemset.lower().endswith(_FILE_SUFFIXES):
             return mapped + "_from_file"
         return mapped
+
+
+@functools.cache
+def canonical_type(raw: str) -> str:
+    """gridreg's name of a pyxform type, older spellings included ('int' -> 'integer', 'gps' -> 'geopoint')."""
+    mapped = _TYPE_MAP.get(raw, raw)
+    entry = QUESTION_TYPE_DICT.get(raw)
+    if mapped in CANONICAL_TYPES or entry is None:
+        return mapped
+    pyxform_name = {v: k for k, v in _TYPE_MAP.items()}
+    for name in CANONICAL_TYPES:
+        if QUESTION_TYPE_DICT.get(pyxform_name.get(name, name)) == entry:
+            return name
+    if raw.startswith("uri:") and raw[4:] in CANONICAL_TYPES:
+        return raw[4:]
+    return _BIND_TYPES.get(str((entry.get("bind") or {}).get("type")), mapped)
+
+
+def _media(value: Any) -> Mapping[str, Any]:
+    """A media cell by type ({'image': 'a.jpg'}); a bare 'media' column names no type, and pyxform drops it."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def unique_refs(children: Sequence[Mapping[str, Any]], parent: str) -> dict[str, str]:
+    """``${name}`` -> absolute path for every name used once in the form (a repeated name cannot be referenced)."""
+    paths: dict[str, list[str]] = {}
+
+    def visit(nodes: Sequence[Mapping[str, Any]], prefix: str) -> None:
+        for node in nodes:
+            if node.get("type") in _SKIPPED_META or node.get("type") == "attribute":
+                continue
+            path = f"{prefix}/{node['name']}"
+            paths.setdefault(str(node["name"]), []).append(path)
+            if node.get("type") in ("group", "repeat"):
+                visit(node.get("children") or [], path)
+
+    visit(children, parent)
+    return {name: found[0] for name, found in paths.items() if len(found) == 1}
 
 
 def _choices(pyx: Mapping[str, Any], builder: _Builder) -> dict[str, list[dict[str, Any]]]:
@@ -235,8 +293,8 @@ def build_definition(pyx: Mapping[str, Any], *, form_id: str, version: str,
     default_language = str(pyx.get("default_language") or "default")
     dataset_name = next((str(r.get("list_name", "")) for r in (entity_rows or []) if r), None)
     dataset = (datasets or {}).get(dataset_name) if dataset_name else None
-    builder = _Builder(default_language, dataset)
     root = str(pyx.get("name") or "data")
+    builder = _Builder(default_language, dataset, unique_refs(pyx.get("children") or [], "/" + root))
     fields = builder.fields(pyx.get("children") or [], "/" + root)
     choices = _choices(pyx, builder)
     reserved = {"form_title", "form_id", "version", "default_language", "name"}

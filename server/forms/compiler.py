@@ -4,8 +4,10 @@ pyxform reads the workbook and writes the XForm for ODK Collect; its survey JSON
 is turned into gridreg's compiled form JSON (``compiled.build_definition``).
 Because pyxform stops at its first error and never parses expressions, the raw
 upload is first checked for size and zip bombs, then every row is checked by
-``workbook_checks`` with gridreg's own expression parser; pyxform's error, if
-any, is added as one more located entry. Every problem comes back at once in a
+``workbook_checks`` with gridreg's own expression parser, on the sheets spelt as
+pyxform reads them (``workbook_sheets``); pyxform's error, if any, is added as
+one more located entry, and the XForm it writes is checked for what ODK Collect
+would refuse to open (``workbook_structure``). Every problem comes back at once in a
 ``WorkbookError`` (HTTP 422, code ``form.invalid_workbook``) whose
 ``errors == {"workbook": [{"sheet", "row", "column", "code", "message"}, ...]}``;
 ``row`` is the sheet's 1-based row (the header is row 1), and ``sheet``, ``row``
@@ -37,16 +39,11 @@ from pyxform.xls2xform import convert
 from server.domain.datasets import DatasetSpec, PropertySpec, PropertyType, load_datasets
 from server.errors import AppError
 from server.forms.compiled import CompiledForm, FormEntities, build_definition
-from server.forms.workbook_checks import (
-    WorkbookProblem,
-    check_definition,
-    check_file,
-    file_extension,
-    problem,
-    sorted_problems,
-    type_info,
-    undeclared_properties,
-)
+from server.forms.undeclared import undeclared_properties
+from server.forms.workbook_checks import check_definition, check_file, file_extension, type_info
+from server.forms.workbook_problems import WorkbookProblem, problem, sorted_problems
+from server.forms.workbook_sheets import NormalisedSheets, normalise
+from server.forms.workbook_structure import check_empty_groups
 
 __all__ = ["CompiledForm", "FormEntities", "WorkbookError", "compile_workbook"]
 
@@ -55,6 +52,9 @@ _SHEET_RE = re.compile(r"On the '(\w+)' sheet, the '([^']+)' value")
 _UNKNOWN_TYPE_RE = re.compile(r"Unknown question type '([^']*)'")
 _PYXFORM_CODES = (
     ("Unknown question type", "form.unknown_type"),
+    ("Reference variables names must be unique", "form.ambiguous_reference"),
+    ("There are multiple survey elements named", "form.ambiguous_reference"),
+    ("Choice names must be unique", "form.duplicate_choice"),
     ("must be unique", "form.duplicate_name"),
     ("Reference variables must contain a name", "form.unknown_reference"),
     ("no name", "form.missing_name"),
@@ -101,15 +101,16 @@ def compile_workbook(data: bytes, filename: str, *, max_bytes: int = 10_000_000,
     defn.fallback_form_name = re.sub(r"[^A-Za-z0-9_]", "_", stem) or "form"
     if datasets is None:
         datasets = load_datasets()
+    sheets = normalise(defn)
     undeclared: list[tuple[int, str, str | None]] = []
     if declare_unknown:
-        dataset_name, undeclared = undeclared_properties(defn, datasets)
+        dataset_name, undeclared = undeclared_properties(sheets.defn, datasets)
         if dataset_name is not None and undeclared:
             datasets = {**datasets, dataset_name: _with_text_properties(datasets[dataset_name], undeclared)}
-    problems = check_definition(defn, datasets)
+    problems = check_definition(sheets.defn, datasets) + sheets.collisions()
     if defn.survey is None:
-        raise WorkbookError(problems)
-    settings_row: dict[str, Any] = dict((defn.settings or [{}])[0] or {})
+        raise WorkbookError(_as_written(problems, sheets))
+    settings_row: dict[str, Any] = dict((sheets.defn.settings or [{}])[0] or {})
     version = str(settings_row.get("version") or "").strip()
     derived = not version
     if derived:
@@ -127,11 +128,15 @@ def compile_workbook(data: bytes, filename: str, *, max_bytes: int = 10_000_000,
         _add_pyxform_problem(problems, problem(None, None, None, "form.pyxform_error",
                                                f"pyxform could not convert the workbook: {exc!r}"))
     if problems or result is None or result._pyxform is None:
-        raise WorkbookError(problems or [problem(None, None, None, "form.pyxform_error", "no output")])
+        raise WorkbookError(_as_written(problems, sheets)
+                            or [problem(None, None, None, "form.pyxform_error", "no output")])
+    check_empty_groups(result.xform, sheets.defn.survey or [], problems)
+    if problems:
+        raise WorkbookError(_as_written(problems, sheets))
     pyx = result._pyxform
     form_id = str(pyx.get("id_string") or defn.fallback_form_name)
     definition = build_definition(pyx, form_id=form_id, version=version, settings_row=settings_row,
-                                  entity_rows=defn.entities, datasets=datasets)
+                                  entity_rows=sheets.defn.entities, datasets=datasets)
     definition["digest"] = definition_digest(definition)
     entities = definition["entities"]
     return CompiledForm(
@@ -167,6 +172,12 @@ def derive_version(defn: DefinitionData) -> str:
     content = {k: v for k, v in asdict(defn).items() if k not in ("fallback_form_name", "sheet_names")}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode())
     return "h" + digest.hexdigest()[:12]
+
+
+def _as_written(problems: list[WorkbookProblem], sheets: NormalisedSheets) -> list[WorkbookProblem]:
+    """Problems located by the headers as the workbook spells them."""
+    return [WorkbookProblem(sheet=p["sheet"], row=p["row"], column=sheets.written(p["sheet"], p["column"]),
+                            code=p["code"], message=p["message"]) for p in problems]
 
 
 def _locate(message: str, defn: DefinitionData) -> WorkbookProblem:

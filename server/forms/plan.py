@@ -7,11 +7,16 @@ version. Choice filters of the usual cascade shape
 (``province=${origin_province}``, conjunctions of ``column = ${ref}`` or
 ``column = 'text'``) are answered from a precomputed column index; any other
 filter is evaluated over the list as a secondary instance
-(``instance('list')/root/item[filter]``), as ODK Collect does.
+(``instance('list')/root/item[filter]``), as ODK Collect does. A
+``select_one ${question}`` offers the answers given to a question in a repeat:
+its plan evaluates the itemset pyxform writes (``repeat_itemset``). Rules that
+read ``${last-saved#name}`` depend on the device's previous submission and are
+left out.
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +30,7 @@ from server.forms.validator_types import ATTACHMENT_TYPES, CHECKS
 VOLATILE_FUNCTIONS = frozenset({"now", "today", "random", "uuid", "once", "instance", "pulldata", "randomize"})
 _CONTEXT_FUNCTIONS = frozenset({"current", "position", "once"})
 _PLAN_CACHE_SIZE = 64
+_REF_RE = re.compile(r"\$\{\s*([^\W\d][\w.\-]*)\s*\}")
 _PLANS: OrderedDict[tuple[str, str, str], FormPlan] = OrderedDict()
 
 
@@ -60,6 +66,53 @@ class ChoiceFilter:
         return ok
 
 
+@dataclass(frozen=True)
+class RepeatChoices:
+    """select_* ${question}: the answers given so far to a question in a repeat (pyxform's itemset)."""
+
+    answers: Expr  # every non-empty answer
+    offered: Expr | None = None  # the answers the choice_filter keeps
+
+    def check(self, ctx: EvalContext, tokens: Sequence[str]) -> tuple[list[str], list[str]] | None:
+        """(unknown, filtered-out) tokens, or None when the answers cannot be evaluated."""
+        try:
+            answers = nodes_text(evaluate(self.answers, ctx))
+            offered = nodes_text(evaluate(self.offered, ctx)) if self.offered is not None else answers
+        except ExprError:
+            return None
+        unknown = [t for t in tokens if t not in answers]
+        return unknown, [t for t in tokens if t in answers and t not in offered]
+
+
+def repeat_itemset(question: str, repeats: Sequence[str], refs: Mapping[str, str],
+                   choice_filter: str | None) -> tuple[str, str | None]:
+    """Expressions (all answers, filtered answers) of ``select_* ${question}``, as pyxform writes the itemset.
+
+    The nodeset is the question's repeat, ``[./question != '']`` or ``[choice_filter]`` with the
+    filter's references to the repeat's own questions made relative to each entry.
+    """
+    repeat = max((r for r in repeats if question.startswith(r + "/")), key=len, default=question.rsplit("/", 1)[0])
+    rel = question[len(repeat) + 1:]
+    repeat_name = repeat.rsplit("/", 1)[-1]
+    base = "${" + repeat_name + "}" if refs.get(repeat_name) == repeat else repeat
+    answers = f"{base}[./{rel} != '']/{rel}"
+    if not choice_filter:
+        return answers, None
+
+    def relative(match: re.Match[str]) -> str:
+        path = refs.get(match.group(1), "")
+        return " ./" + path[len(repeat) + 1:] + " " if path.startswith(repeat + "/") else match.group(0)
+
+    return answers, f"{base}[{_REF_RE.sub(relative, choice_filter)}]/{rel}"
+
+
+def nodes_text(value: Any) -> set[str]:
+    """String values of an expression result (every node of a node-set)."""
+    if isinstance(value, NodeSet):
+        return {n.text for n in value}
+    return {to_string(value)}
+
+
 @dataclass
 class FieldPlan:
     """One field (or group/repeat) with its expressions parsed."""
@@ -76,6 +129,7 @@ class FieldPlan:
     choices: frozenset[str] | None = None
     multiple: bool = False
     choice_filter: ChoiceFilter | None = None
+    repeat_choices: RepeatChoices | None = None
     resident_id: bool = False
     parameters: Mapping[str, str] = field(default_factory=dict)
     required_message: Mapping[str, str] = field(default_factory=dict)
@@ -153,9 +207,9 @@ class _PlanBuilder:
         required = f.get("required") or False
         fp = FieldPlan(
             name=str(f["name"]), path=str(f["path"]), type=ftype, kind=kind,
-            relevant=_expr(f.get("relevant")),
-            required=required if isinstance(required, bool) else parse(str(required)),
-            constraint=_expr(f.get("constraint")),
+            relevant=_server_expr(f.get("relevant")),
+            required=required if isinstance(required, bool) else _server_expr(required) or False,
+            constraint=_server_expr(f.get("constraint")),
             repeat_count=_expr(f.get("repeat_count")),
             resident_id=f.get("datatype") == "cn_resident_id",
             parameters=dict(f.get("parameters") or {}),
@@ -168,8 +222,8 @@ class _PlanBuilder:
         calculation = _expr(f.get("calculation"))
         if calculation is not None:
             fp.calculation = calculation
-            self.calcs[fp.name] = fp
-            self.calc_refs[fp.name] = calculation.refs
+            self.calcs[fp.path] = fp  # by path: names repeat across groups
+            self.calc_refs[fp.path] = calculation.refs
         list_name = f.get("list_name")
         if ftype in ("select_one", "select_multiple", "rank") and list_name in self.choices:
             items = self.choices[str(list_name)]
@@ -177,6 +231,11 @@ class _PlanBuilder:
             fp.multiple = ftype != "select_one"
             if f.get("choice_filter"):
                 fp.choice_filter = self.choice_filter(str(list_name), str(f["choice_filter"]), items)
+        elif ftype in ("select_one", "select_multiple", "rank") and f.get("choices_from"):
+            answers, offered = repeat_itemset(str(f["choices_from"]), self.d.get("repeats") or (),
+                                              self.d.get("refs") or {}, f.get("choice_filter"))
+            fp.repeat_choices = RepeatChoices(parse(answers), _expr(offered))
+            fp.multiple = ftype != "select_one"
         fp.context_free = kind == "leaf" and not self.in_repeat and _context_free(
             [e for e in (fp.relevant, fp.constraint, fp.calculation, fp.required) if isinstance(e, Expr)])
         if kind != "leaf":
@@ -201,18 +260,28 @@ class _PlanBuilder:
         return ChoiceFilter(list_name, general=parse(f"instance('{list_name}')/root/item[{text}]/name"))
 
     def skip_volatile(self) -> None:
-        """Drop calculations that cannot be recomputed, directly or through other calculations."""
-        volatile = {name for name, fp in self.calcs.items()
-                    if fp.calculation is not None and fp.calculation.functions & VOLATILE_FUNCTIONS}
+        """Drop calculations that cannot be recomputed, directly or through other calculations.
+
+        A ``${last-saved#name}`` reads the device's previous submission, which the server never sees.
+        """
+        volatile = {path for path, fp in self.calcs.items() if fp.calculation is not None
+                    and (fp.calculation.functions & VOLATILE_FUNCTIONS or reads_last_saved(fp.calculation))}
+        refs_map: Mapping[str, str] = self.d.get("refs") or {}
+        ref_paths = {path: {refs_map.get(name) for name in refs} for path, refs in self.calc_refs.items()}
         changed = True
         while changed:
             changed = False
-            for name, refs in self.calc_refs.items():
-                if name not in volatile and refs & volatile:
-                    volatile.add(name)
+            for path, refs in ref_paths.items():
+                if path not in volatile and refs & volatile:
+                    volatile.add(path)
                     changed = True
-        for name in volatile:
-            self.calcs[name].calculation = None
+        for path in volatile:
+            self.calcs[path].calculation = None
+
+
+def reads_last_saved(expr: Expr) -> bool:
+    """True when an expression uses ${last-saved#name}."""
+    return any(isinstance(node, Ref) and node.last_saved for node in walk(expr.ast))
 
 
 def fp_name(f: Mapping[str, Any]) -> str:
@@ -232,6 +301,12 @@ def _context_free(exprs: Sequence[Expr]) -> bool:
 
 def _expr(text: Any) -> Expr | None:
     return parse(str(text)) if text not in (None, "") else None
+
+
+def _server_expr(text: Any) -> Expr | None:
+    """A rule the server can check: one reading ${last-saved#name} depends on the device and is left out."""
+    expr = _expr(text)
+    return None if expr is None or reads_last_saved(expr) else expr
 
 
 def _simple_terms(node: Any) -> list[tuple[str, str | None, str]] | None:
@@ -260,8 +335,9 @@ def build_plan(definition: Mapping[str, Any]) -> FormPlan:
     lang = builder.lang
     choice_labels = {name: {str(c["name"]): c.get("label") for c in items} for name, items in builder.choices.items()}
     field_lists = {}
+    refs = definition.get("refs") or {}
     for fp_def in _iter(definition.get("fields") or []):
-        if fp_def.get("list_name"):
+        if fp_def.get("list_name") and refs.get(fp_def["name"]) == fp_def["path"]:  # a repeated name names none
             field_lists[str(fp_def["name"])] = str(fp_def["list_name"])
     return FormPlan(
         root=str(definition.get("root") or "data"),

@@ -24,7 +24,7 @@ from server.errors import ConflictError, NotFoundError
 from server.forms.compiled import iter_fields
 from server.forms.compiler import CompiledForm, WorkbookError, compile_workbook
 from server.forms.models import Form, FormVersion, VersionState
-from server.forms.workbook_checks import problem
+from server.forms.workbook_problems import problem
 from server.registry import catalog, declarations
 
 MANAGERS = {Role.ADMIN.value, Role.FORM_DESIGNER.value}

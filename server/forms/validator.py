@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from server.domain import resident_id
 from server.forms.compiled import CompiledForm
-from server.forms.expr import EvalContext, ExprError, NodeSet, evaluate, to_boolean, to_number, to_string
+from server.forms.expr import EvalContext, ExprError, evaluate, to_boolean, to_number, to_string
 from server.forms.expr.document import xml_text
 from server.forms.plan import FieldPlan, FormPlan, plan_for
 from server.forms.validator_types import (
@@ -188,6 +188,8 @@ class _Run:
             return
         if fp.choices is not None and not self.check_choices(fp, stripped, ctx, path):
             return
+        if fp.repeat_choices is not None and not self.check_repeat_choices(fp, stripped, ctx, path):
+            return
         if fp.attachment and stripped not in self.attachments:
             self.add(path, "value.attachment_missing", message("value.attachment_missing", self.lang, value=stripped))
         if fp.resident_id:
@@ -240,6 +242,19 @@ class _Run:
                 return False
         return True
 
+    def check_repeat_choices(self, fp: FieldPlan, text: str, ctx: EvalContext | None, path: str) -> bool:
+        assert fp.repeat_choices is not None
+        tokens = text.split() if fp.multiple else [text]
+        found = fp.repeat_choices.check(ctx or self.at(path), tokens)
+        if found is None:
+            return True
+        unknown, hidden = found
+        for code, values in (("value.choice_unknown", unknown), ("value.choice_filtered", hidden)):
+            if values:
+                self.add(path, code, message(code, self.lang, value=" ".join(values)))
+                return False
+        return True
+
     def check_resident_id(self, text: str, path: str) -> None:
         # check_county only adds a warning (a retired county code), and warnings are not issues
         for found in resident_id.errors(resident_id.validate(text, today=self.today(), check_county=False)):
@@ -252,10 +267,3 @@ class _Run:
                 now = now.replace(tzinfo=ZoneInfo(self.tz))
             self._today = now.astimezone(ZoneInfo(self.tz)).date()
         return self._today
-
-
-def nodes_text(value: Any) -> set[str]:
-    """String values of an expression result (every node of a node-set)."""
-    if isinstance(value, NodeSet):
-        return {n.text for n in value}
-    return {to_string(value)}

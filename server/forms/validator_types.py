@@ -175,7 +175,7 @@ CHECKS: dict[str, Callable[[str], bool]] = {
     "acknowledge": _acknowledge_ok,
     "select_one": lambda t: len(t.split()) == 1,
 }
-ATTACHMENT_TYPES = frozenset({"image", "audio", "video", "file", "background-audio"})
+ATTACHMENT_TYPES = frozenset({"image", "audio", "video", "file", "background-audio", "audit"})
 
 
 def type_ok(field_type: str, text: str, parameters: Mapping[str, str]) -> bool:

@@ -5,9 +5,11 @@ runs these checks on the rows pyxform read (``DefinitionData``: one dict per she
 row, header on row 1, so list index ``i`` is sheet row ``i + 2``) and reports all
 of them at once. Each problem is a ``WorkbookProblem`` dict:
 ``{"sheet", "row", "column", "code", "message"}`` (row/column ``None`` when the
-problem concerns a whole sheet or file). Names must be unique in the whole
-form, not only within their group as pyxform requires, because ``${name}``
-references and the compiled ``refs`` map name fields without their groups.
+problem concerns a whole sheet or file). As in pyxform, a name must be unique
+within its group or repeat; a name used in several groups can be answered in
+each but not referenced: ``${name}`` would not say which one is meant
+(``form.ambiguous_reference``). The rows come from ``workbook_sheets.normalise``,
+spelt as pyxform reads them.
 """
 
 from __future__ import annotations
@@ -15,25 +17,22 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypedDict
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 from pyxform.utils import default_is_dynamic
 
 from server.domain.datasets import DatasetSpec, PropertyType
 from server.forms.expr import ExprSyntaxError, check_calls, check_functions, parse
-
-
-class WorkbookProblem(TypedDict):
-    """One located problem in a workbook."""
-
-    sheet: str | None
-    row: int | None
-    column: str | None
-    code: str
-    message: str
-
+from server.forms.expr.nodes import Ref, walk
+from server.forms.workbook_problems import WorkbookProblem, problem, row_number
+from server.forms.workbook_structure import (
+    SurveyIndex,
+    check_choice_labels,
+    repeat_question,
+    unsupported_type,
+)
 
 # Zip-bomb limits: an honest XLSForm (3,000 choices, 5 sheets) unpacks to a few MB.
 MAX_UNCOMPRESSED_BYTES = 200_000_000
@@ -48,9 +47,13 @@ _YES_NO = frozenset({"yes", "no", "true", "false", "true()", "false()", ""})
 _CONTROL = frozenset({"begin group", "end group", "begin repeat", "end repeat", "begin loop", "end loop"})
 _SELECT_PREFIXES = (
     "select_one_from_file", "select_multiple_from_file", "select one from file", "select multiple from file",
-    "select_one_external", "select_one", "select_multiple", "select one", "select all that apply",
-    "select multiple", "rank",
+    "select_one_external",
+    # older spellings pyxform still reads (its aliases.select)
+    "add select one prompt using", "add select multiple prompt using", "select all that apply from",
+    "select one from", "select1",
+    "select_one", "select_multiple", "select one", "select all that apply", "select multiple", "rank",
 )
+_OTHER_SUFFIXES = (" or_other", " or specify other", " or other")
 _FILE_SELECT_PREFIXES = ("select_one_from_file", "select_multiple_from_file", "select one from file",
                  "select multiple from file")
 _SELECT_BASES = frozenset(p.replace(" ", "_") for p in _SELECT_PREFIXES)
@@ -67,11 +70,6 @@ _SURVEY_EXPR_COLUMNS = {
 }
 _ENTITY_EXPR_COLUMNS = ("create_if", "update_if", "label", "entity_id")
 _TEXT_COLUMNS = ("label", "hint", "constraint_message", "required_message", "guidance_hint")
-
-
-def problem(sheet: str | None, row: int | None, column: str | None, code: str, message: str) -> WorkbookProblem:
-    """Build one located problem."""
-    return {"sheet": sheet, "row": row, "column": column, "code": code, "message": message}
 
 
 # --------------------------------------------------------------------------- file level
@@ -123,11 +121,6 @@ def _check_zip(data: bytes) -> list[WorkbookProblem]:
 
 
 # --------------------------------------------------------------------------- sheet level
-def row_number(index: int) -> int:
-    """Sheet row of the index-th data row (the header is row 1)."""
-    return index + 2
-
-
 def header_names(header: Sequence[Mapping[str, Any]] | None) -> list[str]:
     """Column names from pyxform's ``<sheet>_header`` entry."""
     return [str(k) for k in header[0]] if header else []
@@ -140,8 +133,9 @@ def type_info(raw_type: str) -> tuple[str, str | None]:
     for prefix in _SELECT_PREFIXES:
         if low == prefix or low.startswith(prefix + " "):
             arg = text[len(prefix):].strip()
-            if arg.endswith(" or_other"):
-                arg = arg[: -len(" or_other")].strip()
+            for suffix in _OTHER_SUFFIXES:
+                if arg.endswith(suffix):
+                    arg = arg[: -len(suffix)].strip()
             return prefix.replace(" ", "_"), arg or None
     return low.replace("_", " ") if low.replace("_", " ") in _CONTROL else text, None
 
@@ -149,15 +143,6 @@ def type_info(raw_type: str) -> tuple[str, str | None]:
 def is_known_type(base: str) -> bool:
     """True for a question/control type that pyxform understands."""
     return base in _CONTROL or base in QUESTION_TYPE_DICT or base in _SELECT_BASES
-
-
-class SurveyIndex:
-    """Names, rows and calculations of the survey sheet, gathered once for every check."""
-
-    def __init__(self) -> None:
-        self.first_row: dict[str, int] = {}
-        self.calculations: dict[str, tuple[int, str, frozenset[str]]] = {}
-        self.list_refs: list[tuple[int, str, str]] = []  # (row, type column, list name)
 
 
 def check_definition(defn: Any, datasets: Mapping[str, DatasetSpec] | None = None) -> list[WorkbookProblem]:
@@ -174,16 +159,27 @@ def check_definition(defn: Any, datasets: Mapping[str, DatasetSpec] | None = Non
     if "type" not in headers:
         return out
     index = _scan_survey(survey, out)
-    choice_lists = _check_choices(defn, out)
+    settings_row = (defn.settings or [{}])[0] or {}
+    allow_duplicates = str(settings_row.get("allow_choice_duplicates", "")).strip().lower() in ("yes", "true",
+                                                                                                  "true()")
+    choice_lists = _check_choices(defn, out, allow_duplicates)
     for row, column, list_name in index.list_refs:
-        if list_name not in choice_lists:
+        question = repeat_question(list_name)
+        if question is not None:
+            if question not in index.first_row:
+                out.append(problem("survey", row, column, "form.unknown_reference",
+                                   f"${{{question}}} does not name a question on the 'survey' sheet"))
+            elif question in index.ambiguous:
+                out.append(ambiguous_reference("survey", row, column, question))
+        elif list_name not in choice_lists:
             out.append(problem("survey", row, column, "form.unknown_choice_list",
                                f"the choices list {list_name!r} is not on the 'choices' sheet"))
-    names = set(index.first_row)
+    check_choice_labels(defn, {name for _, _, name in index.list_refs}, out)
+    names = index.names(settings_row)
     for i, row in enumerate(survey):
         _check_expressions(row, row_number(i), names, out, index)
     _check_cycles(index, out)
-    _check_entities(defn, names, survey, datasets, out)
+    _check_entities(defn, names, survey, datasets, out, index.ambiguous)
     return out
 
 
@@ -200,6 +196,12 @@ def _scan_survey(survey: Sequence[Mapping[str, Any]], out: list[WorkbookProblem]
                 out.append(problem("survey", rownum, "type", "form.missing_type", "the row has no type"))
             continue
         base, list_name = type_info(raw_type)
+        unsupported = unsupported_type(base, raw_type)
+        if unsupported is not None:
+            out.append(problem("survey", rownum, "type", "form.unsupported_type", unsupported))
+            if base.startswith("begin "):
+                index.open(name or f"row{rownum}", rownum)
+            continue
         if not is_known_type(base):
             out.append(problem("survey", rownum, "type", "form.unknown_type",
                                f"unknown question type {raw_type!r}"))
@@ -207,24 +209,30 @@ def _scan_survey(survey: Sequence[Mapping[str, Any]], out: list[WorkbookProblem]
         if list_name and base not in _FILE_SELECTS and base != "select_one_external":
             index.list_refs.append((rownum, "type", list_name))
         if base.startswith("end "):
+            index.close()
             continue
+        if base == "audit" and not name:
+            name = "audit"  # pyxform names the audit itself
+        if base == "note" and not name:
+            name = f"generated_note_name_{rownum}"  # and notes without a name
         if not name:
             out.append(problem("survey", rownum, "name", "form.missing_name", "the row has no name"))
             continue
         if not _NAME_RE.match(name):
             out.append(problem("survey", rownum, "name", "form.invalid_name",
                                f"{name!r} is not a valid XML element name"))
-        if name in index.first_row:
+        first = index.add(name, rownum)
+        if first is not None:
             out.append(problem("survey", rownum, "name", "form.duplicate_name",
-                               f"the name {name!r} is already used on row {index.first_row[name]}"))
-        else:
-            index.first_row[name] = rownum
+                               f"the name {name!r} is already used on row {first} in the same group"))
+        if base.startswith("begin "):
+            index.open(name, rownum)
     return index
 
 
-def _check_choices(defn: Any, out: list[WorkbookProblem]) -> set[str]:
+def _check_choices(defn: Any, out: list[WorkbookProblem], allow_duplicates: bool = False) -> set[str]:
     lists: set[str] = set()
-    if defn.choices is None:
+    if not defn.choices:  # pyxform ignores an empty choices sheet
         return lists
     headers = header_names(defn.choices_header)
     for column in ("list_name", "name"):
@@ -239,7 +247,7 @@ def _check_choices(defn: Any, out: list[WorkbookProblem]) -> set[str]:
         lists.add(list_name)
         name = str(row.get("name", "")).strip()
         key = (list_name, name)
-        if key in seen and name:
+        if key in seen and name and not allow_duplicates:
             out.append(problem("choices", row_number(i), "name", "form.duplicate_choice",
                                f"the choice {name!r} of list {list_name!r} repeats row {seen[key]}"))
         seen.setdefault(key, row_number(i))
@@ -248,13 +256,14 @@ def _check_choices(defn: Any, out: list[WorkbookProblem]) -> set[str]:
 
 def _check_expressions(row: Mapping[str, Any], rownum: int, names: set[str], out: list[WorkbookProblem],
                        index: SurveyIndex) -> None:
+    ambiguous = index.ambiguous
     row_type = type_info(str(row.get("type", "")))[0]
     for column, raw in row.items():
         canonical = _SURVEY_EXPR_COLUMNS.get(column)
         text = str(raw).strip()
         if canonical is None:
             if column == "trigger" or column.split("::")[0] in _TEXT_COLUMNS:
-                _check_refs_only(text, names, "survey", rownum, column, out)
+                _check_refs_only(text, names, "survey", rownum, column, out, ambiguous)
             continue
         if canonical in ("required", "read_only") and text.lower() in _YES_NO:
             continue
@@ -262,14 +271,14 @@ def _check_expressions(row: Mapping[str, Any], rownum: int, names: set[str], out
             continue
         if canonical == "repeat_count" and text.isdigit():
             continue
-        expr = check_expression(text, "survey", rownum, column, names, out)
+        expr = check_expression(text, "survey", rownum, column, names, out, ambiguous)
         if canonical == "calculation" and expr is not None and row.get("name"):
             index.calculations[str(row["name"]).strip()] = (rownum, column, expr)
 
 
 def check_expression(text: str, sheet: str, rownum: int, column: str, names: set[str] | None,
-                     out: list[WorkbookProblem]) -> frozenset[str] | None:
-    """Parse one expression cell, appending syntax/function/reference problems; its refs or None."""
+                     out: list[WorkbookProblem], ambiguous: Collection[str] = ()) -> frozenset[str] | None:
+    """Parse one expression cell, appending syntax/function/reference problems; its current refs or None."""
     try:
         expr = parse(text)
     except ExprSyntaxError as exc:
@@ -286,15 +295,27 @@ def check_expression(text: str, sheet: str, rownum: int, column: str, names: set
         for ref in sorted(expr.refs - names):
             out.append(problem(sheet, rownum, column, "form.unknown_reference",
                                f"${{{ref}}} does not name a question on the 'survey' sheet"))
-    return expr.refs
+    for ref in sorted(expr.refs & set(ambiguous)):
+        out.append(ambiguous_reference(sheet, rownum, column, ref))
+    # ${last-saved#name} reads the previous submission: it cannot close a cycle of calculations
+    return frozenset(n.name for n in walk(expr.ast) if isinstance(n, Ref) and not n.last_saved)
 
 
 def _check_refs_only(text: str, names: set[str], sheet: str, rownum: int, column: str,
-                     out: list[WorkbookProblem]) -> None:
-    for ref in _REF_RE.findall(text):
+                     out: list[WorkbookProblem], ambiguous: Collection[str] = ()) -> None:
+    for ref in dict.fromkeys(r.strip().removeprefix("last-saved#") for r in _REF_RE.findall(text)):
         if ref not in names:
             out.append(problem(sheet, rownum, column, "form.unknown_reference",
                                f"${{{ref}}} does not name a question on the 'survey' sheet"))
+        elif ref in ambiguous:
+            out.append(ambiguous_reference(sheet, rownum, column, ref))
+
+
+def ambiguous_reference(sheet: str, rownum: int, column: str, name: str) -> WorkbookProblem:
+    """${name} where several groups have a question of that name."""
+    return problem(sheet, rownum, column, "form.ambiguous_reference",
+                   f"${{{name}}} 指向多个同名题目（位于不同的组或重复组中），无法确定引用哪一个；"
+                   f"请改用唯一的名称 (several questions are named {name!r})")
 
 
 def _check_cycles(index: SurveyIndex, out: list[WorkbookProblem]) -> None:
@@ -326,7 +347,8 @@ def _check_cycles(index: SurveyIndex, out: list[WorkbookProblem]) -> None:
 
 
 def _check_entities(defn: Any, names: set[str], survey: Sequence[Mapping[str, Any]],
-                    datasets: Mapping[str, DatasetSpec] | None, out: list[WorkbookProblem]) -> None:
+                    datasets: Mapping[str, DatasetSpec] | None, out: list[WorkbookProblem],
+                    ambiguous: Collection[str] = ()) -> None:
     rows = defn.entities or []
     dataset_names: list[str] = []
     for i, row in enumerate(rows):
@@ -336,7 +358,7 @@ def _check_entities(defn: Any, names: set[str], survey: Sequence[Mapping[str, An
         for column in _ENTITY_EXPR_COLUMNS:
             text = str(row.get(column, "")).strip()
             if text:
-                check_expression(text, "entities", row_number(i), column, names, out)
+                check_expression(text, "entities", row_number(i), column, names, out, ambiguous)
     spec = datasets.get(dataset_names[0]) if datasets and dataset_names else None
     for i, row in enumerate(survey):
         datatype = str(row.get("bind::gridreg:datatype", "")).strip()
@@ -351,44 +373,8 @@ def _check_entities(defn: Any, names: set[str], survey: Sequence[Mapping[str, An
                                "?declare=text to declare it as plain text on publish"))
 
 
-def undeclared_properties(defn: Any, datasets: Mapping[str, DatasetSpec] | None
-                          ) -> tuple[str | None, list[tuple[int, str, str | None]]]:
-    """The form's dataset and its ``save_to`` names that dataset lacks, as (sheet row, name, label)."""
-    rows = [r for r in (defn.entities or []) if r]
-    name = str(rows[0].get("list_name", "")).strip() if rows else ""
-    spec = datasets.get(name) if datasets and name else None
-    if spec is None:
-        return None, []
-    found = []
-    for i, row in enumerate(defn.survey or []):
-        save_to = str(row.get("save_to", "")).strip()
-        if save_to and save_to not in spec.properties:
-            found.append((row_number(i), save_to, _row_label(row)))
-    return name, found
-
-
-def _row_label(row: Mapping[str, Any]) -> str | None:
-    """A survey row's label, Chinese first when it has several languages."""
-    labels = {str(k): v for k, v in row.items() if str(k).startswith("label") and v}
-    for key, value in labels.items():
-        if isinstance(value, Mapping):
-            labels.pop(key)
-            labels.update({f"label::{k}": v for k, v in value.items() if v})
-            break
-    if not labels:
-        return None
-    chosen = next((v for k, v in labels.items() if "zh" in k.lower() or "中文" in k), next(iter(labels.values())))
-    return str(chosen).strip() or None
-
-
 def resident_id_properties(spec: DatasetSpec | None) -> frozenset[str]:
     """Names of a dataset's properties typed cn_resident_id."""
     if spec is None:
         return frozenset()
     return frozenset(p.name for p in spec.properties.values() if p.type is PropertyType.CN_RESIDENT_ID)
-
-
-def sorted_problems(problems: Iterable[WorkbookProblem]) -> list[WorkbookProblem]:
-    """Problems in sheet order, then row, then column (file-level first)."""
-    order = {None: 0, "settings": 1, "survey": 2, "choices": 3, "entities": 4}
-    return sorted(problems, key=lambda p: (order.get(p["sheet"], 5), p["row"] or 0, p["column"] or ""))

@@ -35,7 +35,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from server.domain.datasets import DatasetSpec
 from server.errors import ConflictError, NotFoundError, RuleViolation
+from server.forms.dependencies import entity_label_path
 from server.registry import conditions, rules, store
 from server.registry.crypto import Sealer
 from server.registry.models import AppliedSource
@@ -48,6 +50,7 @@ from server.registry.records import (
     result_row,
     submitter,
 )
+from server.submissions import privacy
 
 __all__ = ["MergeOutcome", "SubmissionEssentials", "lookup", "merge_submission_data"]
 
@@ -149,7 +152,8 @@ def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str
     base = ess.base_version if ess.base_version is not None else _int(meta.get("baseVersion"))
     label = exprs.value("label") or meta.get("label")
     if label and not props.get(ds.spec.label_property):
-        props[ds.spec.label_property] = str(label)
+        props[ds.spec.label_property] = _plain_label(str(label), ess)
+    _mask_copies(ds.spec, props, raw)
     ctx = BlockWriter(session, ds, sealer, ess, props, claim_id)
     entity = find_entity(session, entity_id) if entity_id and decision.update else None
     if entity is not None:
@@ -171,6 +175,30 @@ def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str
         path = ess.unit_path or ctx.entity_path or _source_path(session, ess)
         _done(session, claim_id, ess, outcome, ctx.entity_id, path, outcome.detail())
     return outcome
+
+
+def _plain_label(label: str, ess: SubmissionEssentials) -> str:
+    """The block's label as a record may show it: masked like its sources when computed from sensitive answers."""
+    form = ess.form
+    kind = privacy.derived_paths(form).get(entity_label_path(form)) if form else None
+    if form is None or kind is None:
+        return label
+    kinds = rules.SEALED_TYPES if kind in rules.SEALED_TYPES else frozenset({kind})
+    return privacy.conceal(label, privacy.secrets_of(privacy.body_of(dict(ess.data), form), form, kinds))
+
+
+def _mask_copies(spec: DatasetSpec, props: dict[str, Any], raw: Mapping[str, Any]) -> None:
+    """No plain property (the label included) holds a sealed value: copies of ID or phone numbers are masked."""
+    secrets = [(spec.properties[name].type, str(value))
+               for values in (props, raw) for name, value in values.items()
+               if name in spec.properties and spec.properties[name].type in rules.SEALED_TYPES
+               and len(str(value or "")) >= 6 and not isinstance(value, (dict, list))]
+    if not secrets:
+        return
+    for name, value in props.items():
+        prop = spec.properties.get(name)
+        if isinstance(value, str) and (prop is None or prop.type not in rules.SEALED_TYPES):
+            props[name] = privacy.mask_within(value, secrets)[0]
 
 
 def _done(

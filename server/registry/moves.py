@@ -5,8 +5,9 @@ grid). Arrival is the first registration (the ``created`` event, dated by the
 arrival date); a later located submission in another grid is a transfer
 (``moved``); a move-out is a ``departed`` event dated by the departure date
 (it never relocates the record: the person left from where they lived); a
-departed person seen again is ``returned``. Submissions keep the grid they
-were made in; only the registry record moves.
+departed person seen again is ``returned``. Submissions stay filed where
+intake put them (the grid they were made in, or their submitter's own unit
+when made outside the submitter's scope); only the registry record moves.
 
 A located submission whose grid lies outside the submitter's scope does not
 move an existing record by itself when the dataset says ``on_outside:

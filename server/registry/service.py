@@ -1,9 +1,12 @@
 """Reading the registry: search, detail, conflicts and Collect's entity list, always scoped and masked.
 
-Every list and detail goes through ``server.scope``; sensitive values are
-masked unless ``rules.sees_full_values`` says the caller's duty needs them,
-and each response that shows full ID or phone numbers writes one audit event
-naming the records it revealed.
+Every list and detail goes through ``server.scope``. Lists, searches, sync
+pages, queues and Collect's entity list show ID and phone numbers masked, for
+every role: full values come only from an explicit read of one record
+(``detail``), and only when ``rules.sees_full_values`` says the caller's duty
+needs them; each such response writes one audit event naming the record and
+the properties it revealed. (A phone's offline list needs no full numbers:
+duplicates are found on the server by keyed hash.)
 """
 
 from __future__ import annotations
@@ -63,12 +66,12 @@ class Viewer:
     revealed: dict[str, set[str]]
 
     @classmethod
-    def of(cls, user: User, sealer: Sealer | None = None) -> Viewer:
-        """The viewer for a user, by the one unmasking rule in rules.py."""
+    def of(cls, user: User, sealer: Sealer | None = None, *, reveal: bool = False) -> Viewer:
+        """The viewer for a user: masked, unless ``reveal`` (an explicit read of one record) and rules.py allow."""
         return cls(
             user,
             sealer or store.current_sealer(),
-            rules.sees_full_values(user.role, user.department),
+            reveal and rules.sees_full_values(user.role, user.department),
             rules.sees_ethnicity(user.role, user.department),
             {},
         )
@@ -234,7 +237,7 @@ def detail(session: Session, user: User, dataset: str, entity_uuid: str) -> dict
     require_reader(user)
     ds = store.get_dataset(session, dataset)
     entity = get_entity(session, user, ds, entity_uuid)
-    viewer = Viewer.of(user)
+    viewer = Viewer.of(user, reveal=True)
     versions = list(
         session.scalars(
             select(EntityVersion).where(EntityVersion.entity_id == entity.id).order_by(EntityVersion.version)

@@ -73,6 +73,9 @@ class Submission(Base):
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"), index=True)
     unit_path: Mapped[str] = mapped_column(String(512), index=True)
+    # The grid the point lies in, when that is not where the submission is filed (made outside the
+    # submitter's scope): that area sees it too, as it holds the registry records it touched.
+    located_path: Mapped[str | None] = mapped_column(String(512), index=True)
     flags: Mapped[dict[str, Any]] = mapped_column(JsonType)
     # ",outside_scope,low_accuracy,": the flag names, so both databases filter with one LIKE.
     flag_names: Mapped[str] = mapped_column(String(256))

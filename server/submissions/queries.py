@@ -1,8 +1,9 @@
 """Reading submissions: the scoped list with keyset pagination, details, versions and attachments.
 
-Everything goes through ``scope_clause``: a user sees submissions placed in their
-scope, plus their own wherever they were placed; anything else answers 404
-exactly like a missing one.
+Everything goes through ``scope_clause``: a user sees submissions filed in their
+scope or made in it (``located_path``: made outside the submitter's scope),
+plus their own wherever they were made; anything else answers 404 exactly like
+a missing one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from geoalchemy2.elements import WKTElement
 from geoalchemy2.shape import to_shape
@@ -42,9 +43,14 @@ class Page:
     next_cursor: str | None
 
 
+# Null unless made outside the submitter's scope; a null path matches no scope.
+_LOCATED_PATH = cast("ColumnElement[str]", Submission.located_path)
+
+
 def visible(user: User) -> ColumnElement[bool]:
-    """Rows in the user's scope, plus the user's own submissions wherever they were placed."""
-    return or_(scope_clause(user, Submission.unit_path), Submission.submitter_id == user.id)
+    """Rows filed or made in the user's scope, plus the user's own submissions wherever they were made."""
+    return or_(scope_clause(user, Submission.unit_path), scope_clause(user, _LOCATED_PATH),
+               Submission.submitter_id == user.id)
 
 
 def _check_reader(user: User) -> None:

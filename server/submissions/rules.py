@@ -21,7 +21,8 @@ from typing import Any
 
 from server.errors import BadRequestError
 
-ATTACHMENT_TYPES = frozenset({"image", "file", "audio", "video", "background-audio"})
+# 'audit' is Collect's form audit log (audit.csv), sent with the submission like any file answer.
+ATTACHMENT_TYPES = frozenset({"image", "file", "audio", "video", "background-audio", "audit"})
 DEFAULT_WARNING_ACCURACY_M = 50.0
 
 
@@ -98,7 +99,8 @@ def referenced_files(definition: Mapping[str, Any], data: Mapping[str, Any]) -> 
         path = str(node.get("path") or node.get("name") or "")
         for value in values_at(data, relative_parts(definition, path)):
             if _answered(value) and isinstance(value, str):
-                refs.setdefault(value.strip(), FileRef(value.strip(), path, "image" if kind == "image" else kind))
+                stored_kind = "file" if kind == "audit" else kind
+                refs.setdefault(value.strip(), FileRef(value.strip(), path, stored_kind))
     return refs
 
 

@@ -3,7 +3,9 @@
 The registry keeps ID and phone numbers only as ciphertext; so does the
 submission they came in. At intake, every answer the form marks as a resident
 ID or saves to a sealed dataset property (``privacy.sensitive_paths`` with a
-type in ``rules.SEALED_TYPES``) is replaced in the stored data tree by
+type in ``rules.SEALED_TYPES``), and every value the form computes from one
+(``privacy.derived_paths``: calculations, the instance name, the entity
+label), is replaced in the stored data tree by
 ``{"$sealed": "<key id>:<base64>"}``: AES-GCM under the registry's key, with
 the instance id and the field's path as associated data, so a token cannot be
 moved to another field or submission. The raw payload file (the XML or JSON
@@ -24,7 +26,7 @@ from typing import Any
 from server.domain.datasets import PropertyType
 from server.registry import rules
 from server.registry.crypto import Sealer
-from server.submissions.privacy import sensitive_paths
+from server.submissions.privacy import body_of, derived_paths, sensitive_paths
 
 SEALED = "$sealed"
 _Transform = Callable[[str, Any], Any]
@@ -36,7 +38,8 @@ def sealed_paths(definition: Mapping[str, Any]) -> tuple[str, ...]:
     hit = _PATHS.get(id(definition))
     if hit is not None and hit[0] is definition:
         return hit[1]
-    paths = tuple(path for path, kind in sensitive_paths(definition).items()
+    kinds = {**sensitive_paths(definition), **derived_paths(definition)}
+    paths = tuple(path for path, kind in kinds.items()
                   if kind in rules.SEALED_TYPES or kind is PropertyType.CN_RESIDENT_ID)
     if len(_PATHS) > 256:
         _PATHS.clear()
@@ -103,9 +106,7 @@ def _transform(data: Mapping[str, Any], definition: Mapping[str, Any], fn: _Tran
     paths = sealed_paths(definition)
     if not paths:
         return tree
-    root = str(definition.get("root") or "data")
-    # The tree is stored either with its root element or as the root's content (as privacy.py reads it).
-    body = tree[root] if set(tree) == {root} and isinstance(tree[root], dict) else tree
+    body = body_of(tree, definition)
     for path in paths:
         steps = [s for s in path.split("/") if s][1:]
         if steps:

@@ -207,7 +207,7 @@ def submit(
     if deprecated is not None:
         root_id = _edit_root(session, user, form_version, deprecated)
     location = rules.find_location(definition, data, meta)
-    unit, flags = _geotag(session, user, definition, location)
+    unit, located, flags = _geotag(session, user, definition, location)
 
     # Sensitive answers are sealed in the stored tree and the raw file alike (sealing.py).
     sealer = Sealer.from_settings(settings)
@@ -228,6 +228,7 @@ def submit(
         "altitude_m": location.altitude_m if location else None,
         "accuracy_m": location.accuracy_m if location else None,
         "unit_id": unit.id if unit else None, "unit_path": unit.path if unit else "/",
+        "located_path": located.path if located is not None and located is not unit else None,
         "flags": flags, "flag_names": flag_names(flags), "errors": [],
     }
     submission = _insert_new(session, row)
@@ -368,15 +369,17 @@ def _edit_root(session: Session, user: User, form_version: FormVersion, deprecat
 
 
 def _geotag(session: Session, user: User, definition: Mapping[str, Any],
-            location: rules.Location | None) -> tuple[AdminUnit | None, dict[str, Any]]:
-    """The unit the submission belongs to, and its location flags."""
+            location: rules.Location | None) -> tuple[AdminUnit | None, AdminUnit | None, dict[str, Any]]:
+    """The unit the submission is filed under (the grid it was made in, or outside the submitter's scope
+    the submitter's own unit, for their supervisor's review), the grid it was made in, and its flags."""
     own = user.scope_units[0] if user.scope_units else None
     if location is None:
-        return own, {Flag.NO_LOCATION.value: {}}
+        return own, None, {Flag.NO_LOCATION.value: {}}
     flags: dict[str, Any] = {}
     grid = grid_at(session, location.lon, location.lat)
     unit = grid if grid is not None else own
     if not sees_everything(user) and (grid is None or not path_in_scope(user, grid.path)):
+        unit = own if own is not None else grid
         distances = [d for d in (distance_to_unit_m(u, location.lon, location.lat) for u in user.scope_units)
                      if d == d]
         flags[Flag.OUTSIDE_SCOPE.value] = {
@@ -386,7 +389,7 @@ def _geotag(session: Session, user: User, definition: Mapping[str, Any],
     threshold = rules.warning_accuracy(definition, location.field)
     if location.accuracy_m is not None and location.accuracy_m > threshold:
         flags[Flag.LOW_ACCURACY.value] = {"accuracy_m": location.accuracy_m, "threshold_m": threshold}
-    return unit, flags
+    return unit, grid, flags
 
 
 def _text(value: Any, limit: int) -> str | None:

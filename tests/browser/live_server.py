@@ -122,6 +122,11 @@ class LiveServer:
         except ValueError:
             return status, raw.decode(errors="replace")
 
+    def add_user(self, username: str, role: str, units: list[str], password: str = DEMO_PASSWORD) -> None:
+        """Create an account with ``gridreg users create`` (as an administrator would)."""
+        self._run("users", "create", username, "--role", role, *(f"--unit={u}" for u in units),
+                  f"--password={password}")
+
     def token(self, user: str) -> str:
         """A bearer token for a demo user (cached).
 

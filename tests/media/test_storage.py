@@ -66,6 +66,8 @@ def test_clean_tmp_removes_leftovers_of_a_crash(tmp_path):
     stale.write_bytes(b"x")
     old = time.time() - 7200
     os.utime(stale, (old, old))
-    (store.tmp / "new.partial").write_bytes(b"y")
+    fresh = store.tmp / "new.partial"
+    fresh.write_bytes(b"y")
+    os.utime(fresh, (time.time(), time.time()))  # ages are measured against the same clock as the stale one's
     assert store.clean_tmp(3600) == 1
     assert [p.name for p in store.tmp.iterdir()] == ["new.partial"]

@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 
 from server import migrate
 from server.db import make_engine
+from server.geo.models import AdminUnit
 from server.models import Base
 from tests.conftest import drop_pg_database, fresh_pg_database, make_settings
 
@@ -56,3 +57,41 @@ def _is_spatial_internal(name: str) -> bool:
                 "views_geometry_columns", "virts_geometry_columns", "geom_cols_ref_sys", "spatial_ref_sys_aux",
                 "SpatialIndex", "ElementaryGeometries", "KNN", "data_licenses", "layer_", "topology", "layer")
     return name.startswith(prefixes) or "geometry_columns" in name
+
+
+def test_0007_files_earlier_outside_submissions_under_their_submitter(db, settings, monkeypatch):
+    """Rows filed under the grid where they were made (before 0007) move to the submitter's own unit."""
+    import importlib
+
+    from alembic.operations import Operations
+    from sqlalchemy import select, update
+
+    from server.submissions import service
+    from server.submissions.models import Submission
+    from tests.submissions.support import new_id, publish_registration, registration_data, submission_part, user
+
+    version = publish_registration(db, monkeypatch)
+
+    def submit(location):
+        instance_id = new_id()
+        data = registration_data(photo=None, location=location)
+        return service.submit(db, settings, user(db, "worker"), form_version=version, instance_id=instance_id,
+                              data=data, raw=submission_part(instance_id, data), raw_format="json",
+                              attachments={}, deprecated_id=None, meta={}).submission
+
+    home, away = submit("34.4 113.74 0 5"), submit("34.3 113.6 0 5")
+    own_grid = home.unit
+    made_in = away.flags["outside_scope"]["grid"]
+    made_in_unit = db.scalar(select(AdminUnit).where(AdminUnit.code == made_in))
+    db.execute(update(Submission).where(Submission.id == away.id)  # how intake filed it before
+               .values(unit_id=made_in_unit.id, unit_path=made_in_unit.path, located_path=None))
+    db.flush()
+    revision = importlib.import_module("migrations.versions.20261207_0007_submissions_filed_with_submitter")
+    with Operations.context(MigrationContext.configure(db.connection())) as op:
+        op.drop_index("ix_submissions_located_path", table_name="submissions")  # as before 0007
+        op.drop_column("submissions", "located_path")
+        revision.upgrade()
+    db.expire_all()
+    assert [(s.unit_id, s.unit_path, s.located_path)
+            for s in db.scalars(select(Submission).order_by(Submission.id))] == [
+        (own_grid.id, own_grid.path, None), (own_grid.id, own_grid.path, made_in_unit.path)]

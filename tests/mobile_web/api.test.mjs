@@ -82,3 +82,30 @@ test('submit resolves (does not throw) for HTTP errors so the outbox can classif
   assert.equal(res.status, 409)
   assert.equal(res.body.error, 'submission.payload_mismatch')
 })
+
+test('a 401 to a call made with a token is reported with that token: the server judges tokens', async () => {
+  const f = fakeFetch(401, { code: 401, message: '请登录', error: 'auth.token_invalid' })
+  const refused = []
+  const api = createApi({ fetch: f, getToken: () => 't1', onUnauthorized: (t) => refused.push(t) })
+  await assert.rejects(api.forms(), (e) => e.status === 401)
+  assert.equal((await api.submit({ formId: 'reg', instanceID: 'a', data: {} }, 't0')).status, 401)
+  assert.deepEqual(refused, ['t1', 't0'])
+})
+
+test('a login never carries the stored token, so a wrong password is not a refused token', async () => {
+  const f = fakeFetch(401, { code: 401, message: '用户名或密码错误', error: 'auth.invalid_credentials' })
+  const refused = []
+  const api = createApi({ fetch: f, getToken: () => 't1', onUnauthorized: (t) => refused.push(t) })
+  await assert.rejects(api.login('worker', 'wrong'))
+  assert.equal(f.calls[0].init.headers.Authorization, undefined)
+  assert.deepEqual(refused, [])
+})
+
+test('submit sends an item with the token it is given, not the session\'s', async () => {
+  const f = fakeFetch(201, {})
+  const api = createApi({ fetch: f, getToken: () => 'current-user' })
+  await api.submit({ formId: 'reg', instanceID: 'a', data: {} }, 'owner-token')
+  await api.submit({ formId: 'reg', instanceID: 'b', data: {} }, null)
+  assert.equal(f.calls[0].init.headers.Authorization, 'Bearer owner-token')
+  assert.equal(f.calls[1].init.headers.Authorization, undefined)
+})

@@ -8,7 +8,7 @@ import { submissionBody } from '../../mobile_web/app/api.js'
 
 function setup () {
   let clock = 1000
-  const box = new Outbox(memStore('instanceID'), { now: () => clock })
+  const box = new Outbox(memStore('instanceID'), { owner: () => 'worker', now: () => clock })
   return { box, tick: (ms) => { clock += ms } }
 }
 

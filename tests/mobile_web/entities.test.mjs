@@ -21,3 +21,30 @@ test('sync pages through a snapshot, then applies upserts and removals from the 
   assert.deepEqual(await lists.rows('persons'), [{ name: 'u2', label: '艾古丽', __version: '4', phone: '' }])
   assert.equal(datasetOf('households.CSV'), 'households')
 })
+
+test('each user has their own lists; a user keeps theirs after another user synced', async () => {
+  let user = 'worker'
+  const scopes = { worker: [{ op: 'upsert', uuid: 'a', label: '阿里', version: 1, properties: {} }], worker2: [{ op: 'upsert', uuid: 'b', label: '白兰', version: 1, properties: {} }] }
+  const api = { sync: async () => ({ items: scopes[user], next_cursor: 'c-' + user, has_more: false }) }
+  const kv = memStore()
+  const lists = new EntityLists(api, kv, { user: () => user })
+  await lists.sync('persons')
+  user = 'worker2'
+  assert.deepEqual(await lists.rows('persons.csv'), [])
+  await lists.sync('persons')
+  assert.deepEqual((await lists.rows('persons.csv')).map((r) => r.name), ['b'])
+  user = 'worker'
+  const offline = new EntityLists({ sync: async () => { throw new TypeError('Failed to fetch') } }, kv, { user: () => user })
+  assert.deepEqual((await offline.rows('persons.csv')).map((r) => r.name), ['a'])
+})
+
+test('a list stored before lists were kept per user goes to the user who adopts it', async () => {
+  const kv = memStore()
+  await kv.put({ cursor: 'c1', rows: { a: { name: 'a', label: '阿里', __version: '1' } } }, 'entities:persons')
+  const lists = new EntityLists({}, kv, { user: () => 'worker' })
+  await lists.adopt('worker')
+  assert.deepEqual((await lists.rows('persons')).map((r) => r.name), ['a'])
+  assert.equal(await kv.get('entities:persons'), undefined)
+  const other = new EntityLists({}, kv, { user: () => 'worker2' })
+  assert.deepEqual(await other.rows('persons'), [])
+})

@@ -183,3 +183,49 @@ test('date constraints hold at every hour of a Shanghai morning (injected clock)
     assert.deepEqual(Object.keys(m.validate(def.fields)), ['/data/d'], hhmm)
   }
 })
+
+test('select_one ${question} offers the answers of a repeat; names may repeat in groups; last-saved reads empty', () => {
+  const def = {
+    form_id: 'compat',
+    version: '1',
+    title: { zh: '兼容' },
+    default_language: 'zh',
+    languages: ['zh'],
+    root: 'data',
+    fields: [
+      f('members', 'repeat', {
+        path: '/data/members',
+        children: [f('who', 'text', { path: '/data/members/who' }), f('age', 'integer', { path: '/data/members/age' }),
+          f('sex', 'select_one', { path: '/data/members/sex', list_name: 'sexes' })]
+      }),
+      f('head', 'select_one', { path: '/data/head', choices_from: '/data/members/who' }),
+      f('adult', 'select_one', { path: '/data/adult', choices_from: '/data/members/who', choice_filter: '${age} >= 18' }),
+      f('g1', 'group', { path: '/data/g1', children: [f('note', 'text', { path: '/data/g1/note', default: '${last-saved#head}' })] }),
+      f('g2', 'group', { path: '/data/g2', children: [f('note', 'text', { path: '/data/g2/note', required: true })] }),
+      f('label', 'calculate', { path: '/data/label', calculation: "jr:choice-name(${sex}[1], '${sex}')" })
+    ],
+    choices: { sexes: [{ name: 'f', label: { zh: '女' } }, { name: 'm', label: { zh: '男' } }] },
+    refs: { members: '/data/members', who: '/data/members/who', age: '/data/members/age', sex: '/data/members/sex', head: '/data/head', adult: '/data/adult', g1: '/data/g1', g2: '/data/g2', label: '/data/label' },
+    repeats: ['/data/members']
+  }
+  const m = new FormModel(def, { instanceID: 'abc', now: () => NOW })
+  m.set('/data/members[1]/who', '张三')
+  m.set('/data/members[1]/age', '40')
+  m.set('/data/members[1]/sex', 'f')
+  assert.equal(m.get('/data/label'), '女', 'jr:choice-name knows the list of a select inside a repeat')
+  m.addRepeat(def.fields[0], '/data/members')
+  m.set('/data/members[2]/who', '李四')
+  m.set('/data/members[2]/age', '9')
+  const head = def.fields[1]
+  const adult = def.fields[2]
+  assert.deepEqual(m.choices(head, '/data/head').map((c) => [c.name, c.label.zh]), [['张三', '张三'], ['李四', '李四']])
+  assert.deepEqual(m.choices(adult, '/data/adult').map((c) => c.name), ['张三'])
+  m.set('/data/head', '李四')
+  m.set('/data/adult', '张三')
+  m.removeRepeat('/data/members', 2)
+  assert.equal(m.get('/data/head'), '', 'an answer whose repeat entry is gone is no longer offered')
+  assert.equal(m.get('/data/adult'), '张三')
+  assert.equal(m.get('/data/g1/note'), '')
+  m.set('/data/g1/note', 'x')
+  assert.deepEqual(Object.keys(m.validate()), ['/data/g2/note'])
+})

@@ -87,3 +87,19 @@ test('offline, the cached list still puts its definitions in memory', async () =
   await new Promise((resolve) => setTimeout(resolve, 10))
   assert.equal(repo.cached('visit').version, '1')
 })
+
+test('offline, each user sees only their own cached form list', async () => {
+  let user = 'worker'
+  const kv = memStore()
+  await new FormsRepo(fakeApi({ visit: '1' }), kv, null, { user: () => user }).list()
+  user = 'worker2'
+  await new FormsRepo(fakeApi({ move_out: '4' }), kv, null, { user: () => user }).list()
+  const offline = { forms: async () => { throw new TypeError('Failed to fetch') }, form: async () => { throw new TypeError('Failed to fetch') } }
+  const repo = new FormsRepo(offline, kv, null, { user: () => user })
+  assert.deepEqual((await repo.list()).forms.map((f) => f.form_id), ['move_out'])
+  user = 'worker3'
+  await assert.rejects(repo.list())
+  assert.equal(repo.listed, null)
+  user = 'worker'
+  assert.deepEqual((await repo.list()).forms.map((f) => f.form_id), ['visit'])
+})

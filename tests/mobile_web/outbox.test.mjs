@@ -6,7 +6,7 @@ import { memStore } from '../../mobile_web/app/memstore.js'
 
 function setup () {
   let clock = 1000
-  const box = new Outbox(memStore('instanceID'), { now: () => clock, backoff: { base: 100, max: 1000, jitter: 0 } })
+  const box = new Outbox(memStore('instanceID'), { owner: () => 'worker', now: () => clock, backoff: { base: 100, max: 1000, jitter: 0 } })
   const events = []
   for (const t of ['change', 'sent', 'needs-attention', 'auth-required', 'retry-later', 'drained']) {
     box.addEventListener(t, (e) => { if (t !== 'change') events.push([t, e.detail]) })
@@ -145,4 +145,96 @@ test('backoff doubles up to the cap', () => {
   assert.deepEqual([1, 2, 3, 4, 5].map((n) => backoffDelay(n, o)), [1000, 2000, 4000, 8000, 8000])
   const j = backoffDelay(1, { base: 1000, jitter: 0.5, random: () => 0 })
   assert.equal(j, 500)
+})
+
+/** One phone, one outbox, two workers taking turns (user() is who is logged in). */
+function sharedPhone () {
+  let clock = 1000
+  let user = 'worker'
+  const box = new Outbox(memStore('instanceID'), { owner: () => user, now: () => clock })
+  return { box, as: (u) => { user = u }, tick: (ms) => { clock += ms } }
+}
+
+test('shared phone: the next user sees none of the previous user\'s items and never sends them; their owner does', async () => {
+  const { box, as, tick } = sharedPhone()
+  await queued(box, 'a1', tick)
+  await queued(box, 'a2', tick)
+  await box.saveDraft({ instanceID: 'a-draft', formId: 'reg', formVersion: '1', data: { n: 'half done' } })
+  as(null) // logged out
+  assert.deepEqual(await box.list(), [])
+  assert.deepEqual(await box.pending(), [])
+  as('worker2')
+  assert.deepEqual(await box.list(), [])
+  assert.equal(await box.get('a-draft'), undefined)
+  await queued(box, 'b1', tick)
+  const sentBy = []
+  const s = await box.flush(async (item) => { sentBy.push([item.instanceID, item.owner]); return { status: 201, body: {} } })
+  assert.deepEqual(sentBy, [['b1', 'worker2']])
+  assert.equal(s.sent, 1)
+  assert.deepEqual((await box.list()).map((i) => i.instanceID), ['b1'])
+  // worker2 cannot touch worker's items either
+  await assert.rejects(box.saveDraft({ instanceID: 'a-draft', data: {} }))
+  await assert.rejects(box.discard('a-draft'))
+  await assert.rejects(box.enqueue('a-draft'))
+  as('worker')
+  assert.deepEqual((await box.list()).map((i) => [i.instanceID, i.state]), [['a1', 'queued'], ['a2', 'queued'], ['a-draft', 'draft']])
+  await box.flush(async (item) => { sentBy.push([item.instanceID, item.owner]); return { status: 201, body: {} } })
+  assert.deepEqual(sentBy.slice(1), [['a1', 'worker'], ['a2', 'worker']])
+})
+
+test('nobody logged in: nothing is listed, sent or saved', async () => {
+  const { box, as, tick } = sharedPhone()
+  await queued(box, 'a1', tick)
+  as('')
+  let calls = 0
+  await box.flush(async () => { calls++; return { status: 201, body: {} } })
+  assert.equal(calls, 0)
+  await assert.rejects(box.saveDraft({ instanceID: 'x', formId: 'reg', data: {} }))
+})
+
+test('a run stops when the user changes; the new user\'s flush runs after it with their own items', async () => {
+  const { box, as, tick } = sharedPhone()
+  await queued(box, 'a1', tick)
+  await queued(box, 'a2', tick)
+  as('worker2')
+  await queued(box, 'b1', tick)
+  as('worker')
+  const sentBy = []
+  let second = null
+  const send = async (item) => {
+    sentBy.push(item.instanceID)
+    if (item.instanceID === 'a1') { // worker logs out and worker2 logs in (which flushes) while a1 is on its way
+      as('worker2')
+      second = box.flush(send)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    return { status: 201, body: {} }
+  }
+  const first = box.flush(send)
+  assert.equal((await first).stopped, 'user')
+  assert.equal((await second).sent, 1)
+  assert.deepEqual(sentBy, ['a1', 'b1'])
+  as('worker')
+  assert.deepEqual((await box.pending()).map((i) => i.instanceID), ['a2'])
+})
+
+test('items stored before owners were recorded are adopted by one user, once', async () => {
+  const { box, as } = sharedPhone()
+  await box.store.put({ instanceID: 'old', state: 'queued', formId: 'reg', data: {}, createdAt: 1 }) // as the client stored it before
+  assert.deepEqual(await box.list(), [])
+  assert.equal(await box.adopt('worker'), 1)
+  assert.equal(await box.adopt('worker2'), 0)
+  assert.deepEqual((await box.pending()).map((i) => [i.instanceID, i.owner]), [['old', 'worker']])
+  as('worker2')
+  assert.deepEqual(await box.pending(), [])
+})
+
+test('an edit of a sent item belongs to the same user', async () => {
+  const { box, as, tick } = sharedPhone()
+  await queued(box, 'a1', tick)
+  await box.flush(answer(201))
+  const edit = await box.startEdit('a1', 'a1-edit')
+  assert.equal(edit.owner, 'worker')
+  as('worker2')
+  await assert.rejects(box.startEdit('a1', 'x'))
 })

@@ -239,3 +239,28 @@ def test_no_retry_sequence_ever_duplicates(collect: Collect, db: Session) -> Non
         (row,) = _rows(db, instance_id)
         assert sorted(a.name for a in row.attachments if a.received) == ["back.jpg", "front.jpg"]
     assert _count(db) == len(sequences)
+
+
+def test_the_audit_log_of_a_form_with_an_audit_row_is_an_attachment(collect: Collect, db: Session) -> None:
+    book = openpyxl.Workbook()
+    survey = book.active
+    survey.title = "survey"
+    for row in [("type", "name", "label"), ("audit", None, None), ("text", "place", "地点")]:
+        survey.append(row)
+    settings = book.create_sheet("settings")
+    settings.append(("form_id", "version"))
+    settings.append(("audited", "1"))
+    out = io.BytesIO()
+    book.save(out)
+    forms_service.upload(db, None, out.getvalue(), "audited.xlsx")
+    forms_service.publish(db, None, "audited")
+    db.commit()
+    instance_id = new_instance_id()
+    xml = (f'<?xml version="1.0"?><data id="audited" version="1"><place>人民路</place><meta>'
+           f"<audit>audit.csv</audit><instanceID>{instance_id}</instanceID></meta></data>").encode()
+    log = b"event,node,start,end\nform start,,1764356400123,\n"
+    _assert_sent(collect.post_submission(xml, [("audit.csv", log, "text/csv")]))
+    (row,) = _rows(db, instance_id)
+    assert row.data["place"] == "人民路" and row.status != "rejected"
+    assert [(a.name, a.received, a.sha256) for a in row.attachments] == [
+        ("audit.csv", True, hashlib.sha256(log).hexdigest())]

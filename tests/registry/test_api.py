@@ -242,3 +242,31 @@ def test_queues_and_sync_are_scoped_too(client, auth, merge, db):
         headers={**auth.headers("outsider"), "If-Match": f'"{person.entity_uuid}.3"'},
     )
     assert resolve.status_code == 404
+
+
+def test_lists_search_and_sync_mask_even_for_full_value_roles(client, auth, merge, db, app, user_named):
+    """Police and admins see full numbers only on an explicit read of one record (audited), never in a list."""
+    person = merge(REGISTRATION, registration())
+    merge(REGISTRATION, registration("马晓红", None, phone="13900001111", address="另一处"))  # a duplicate candidate
+    merge(VISIT, {"person": person.entity_uuid, "visit_date": "2026-11-21", "visit_type": "home"},
+          point=FAR_POINT)  # a held move
+    for user in ("police", "admin"):
+        listed = _items(client, auth, user)
+        by_id = _items(client, auth, user, id_number=ID_A)
+        snapshot = client.get(f"{BASE}/sync", headers=auth.headers(user)).get_json()
+        for page in (listed, by_id, snapshot):
+            shown = next(i for i in page["items"] if i["uuid"] == person.entity_uuid)["properties"]
+            assert shown["resident_id"] == "6401**********0218" and shown["phone"] == "138****5678", user
+            assert ID_A not in str(page) and "13812345678" not in str(page), user
+        with app.app_context():
+            csv_body = entity_list_csv(db, user_named(user), "persons").decode()
+        assert "6401**********0218" in csv_body and ID_A not in csv_body, user
+    for path in ("duplicates", "placements"):
+        queue = client.get(f"{BASE}/{path}", headers=auth.headers("admin")).get_json()
+        assert queue["items"], path
+        assert ID_A not in str(queue) and "13812345678" not in str(queue), path
+    assert not db.scalars(select(AuditEvent).where(AuditEvent.action.like("registry.%"))).all()
+    full = client.get(f"{BASE}/entities/{person.entity_uuid}", headers=auth.headers("police")).get_json()
+    assert full["properties"]["resident_id"] == ID_A
+    audits = db.scalars(select(AuditEvent).where(AuditEvent.action == "registry.reveal")).all()
+    assert len(audits) == 1 and audits[0].detail["entities"] == [person.entity_uuid]

@@ -242,3 +242,18 @@ def test_merged_changes_are_in_the_stored_row_not_only_on_the_object(db, merge, 
     ).one()
     assert (round(lon, 6), round(lat, 6)) == FAR_POINT
     assert _events(db, stored) == ["created", "updated", "moved", "updated"]
+
+
+def test_copies_of_id_and_phone_numbers_in_plain_properties_are_masked(db, merge):
+    """A label computed from the ID number (the name not saved) and a note quoting the phone keep neither in clear."""
+    save_to = {k: v for k, v in REGISTRATION["save_to"].items() if v != "full_name"}
+    block = {**REGISTRATION, "label": "concat(${full_name}, ' ', ${id_number})",
+             "save_to": {**save_to, "/person_registration/note": "current_address"}}
+    data = {**registration(), "note": "电话 13812345678，证件 " + ID_A.lower()}
+    created = merge(block, data)
+    entity = _entity(db, created.entity_uuid)
+    assert entity.label == entity.properties["full_name"] == "马小红 6401**********0218"
+    assert entity.properties["current_address"] == "电话 138****5678，证件 6401**********0218"
+    for table in ("entities", "entity_versions"):
+        dump = " ".join(str(row) for row in db.execute(text(f"SELECT * FROM {table}")))
+        assert ID_A not in dump.upper() and "13812345678" not in dump, table

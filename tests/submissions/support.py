@@ -11,13 +11,17 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
+from server.audit.models import AuditEvent
 from server.forms import service as forms
 from server.forms.models import FormVersion
+from server.submissions.models import Submission
+from server.submissions.sealing import SEALED
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRATION = ROOT / "forms" / "registration.xlsx"
@@ -140,3 +144,94 @@ def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1024)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+# A form in the common XLSForm habit of computing labels from the ID number: entity label, instance name and
+# calculations (one through another, one that keeps only a piece of the number) all read ``id_number``.
+LABELLED_FORM_ID = "labelled_by_id"
+LABELLED_NAME, LABELLED_ID = "阿依古丽", "650102199003072318"
+
+
+def labelled_by_id_workbook() -> bytes:
+    """The workbook of ``LABELLED_FORM_ID`` (version 1): it saves the ID number but not the name."""
+    book = openpyxl.Workbook()
+    survey = book.active
+    survey.title = "survey"
+    for row in [("type", "name", "label::zh (zh)", "calculation", "save_to"),
+                ("text", "name", "姓名", "", ""),
+                ("text", "id_number", "公民身份号码", "", "resident_id"),
+                ("calculate", "card", "", "concat(${name}, '/', ${id_number})", ""),
+                ("calculate", "card_tag", "", "concat(${card}, '#')", ""),
+                ("calculate", "id_tail", "", "substr(${id_number}, 14, 18)", ""),
+                ("geopoint", "location", "位置", "", "geometry")]:
+        survey.append(row)
+    settings = book.create_sheet("settings")
+    settings.append(("form_title", "form_id", "version", "default_language", "instance_name"))
+    settings.append(("按身份证号命名", LABELLED_FORM_ID, "1", "zh (zh)", "concat(${name}, ' ', ${id_number})"))
+    entities = book.create_sheet("entities")
+    entities.append(("list_name", "label"))
+    entities.append(("persons", "concat(${name}, ' ', ${id_number})"))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def publish_labelled_by_id(session: Session) -> FormVersion:
+    """Upload and publish ``labelled_by_id_workbook``."""
+    forms.upload(session, None, labelled_by_id_workbook(), "labelled_by_id.xlsx")
+    version = forms.publish(session, None, LABELLED_FORM_ID)
+    session.commit()
+    return version
+
+
+def labelled_by_id_data(instance_id: str, entity_id: str) -> dict[str, Any]:
+    """What a device sends for ``LABELLED_FORM_ID``: the computed values hold the full ID number."""
+    full = f"{LABELLED_NAME} {LABELLED_ID}"
+    return {
+        "name": LABELLED_NAME, "id_number": LABELLED_ID, "card": f"{LABELLED_NAME}/{LABELLED_ID}",
+        "card_tag": f"{LABELLED_NAME}/{LABELLED_ID}#", "id_tail": LABELLED_ID[14:], "location": "34.4 113.74 0 5",
+        "meta": {"instanceID": instance_id, "instanceName": full,
+                 "entity": {"@dataset": "persons", "@create": "1", "@id": entity_id, "label": full}},
+    }
+
+
+def assert_masked_and_sealed(client: Any, auth: Any, db: Session, instance_id: str, entity_id: str) -> None:
+    """The supervisor sees no full ID anywhere; the stored row holds it sealed; full reads are audited."""
+    masked = f"{LABELLED_NAME} 6501**********2318"
+    row = db.scalar(select(Submission).where(Submission.instance_id == instance_id))
+    db.refresh(row)
+    assert row.status == "merged", row.errors
+    assert LABELLED_ID not in json.dumps(row.data, ensure_ascii=False)
+    body = row.data.get("data", row.data)
+    assert SEALED in body["meta"]["instanceName"] and SEALED in body["meta"]["entity"]["label"]
+    assert SEALED in body["card_tag"] and SEALED in body["id_tail"]
+
+    shown = client.get(f"/api/v1/submissions/{instance_id}", headers=auth.headers("supervisor"))
+    assert shown.status_code == 200 and LABELLED_ID not in shown.get_data(as_text=True)
+    data = shown.get_json()["data"]
+    data = data.get("data", data)
+    assert data["meta"]["instanceName"] == data["meta"]["entity"]["label"] == masked
+    assert data["card"] == f"{LABELLED_NAME}/6501**********2318" and data["card_tag"].endswith("2318#")
+    assert data["id_tail"] == "**"  # contains no whole ID number: masked whole
+
+    base = "/api/v1/registry/persons/entities"
+    for url in (base, f"{base}/{entity_id}"):
+        read = client.get(url, headers=auth.headers("supervisor"))
+        assert read.status_code == 200 and LABELLED_ID not in read.get_data(as_text=True), url
+    record = client.get(f"{base}/{entity_id}", headers=auth.headers("supervisor")).get_json()
+    assert record["label"] == masked and record["properties"]["resident_id"] == "6501**********2318"
+
+    for reader in ("supervisor", "admin"):  # lists show no data at all, whoever reads them
+        listed = client.get(f"/api/v1/forms/{LABELLED_FORM_ID}/submissions", headers=auth.headers(reader))
+        assert listed.status_code == 200 and LABELLED_ID not in listed.get_data(as_text=True), reader
+        assert instance_id in listed.get_data(as_text=True), reader
+    full = client.get(f"/api/v1/submissions/{instance_id}", headers=auth.headers("admin")).get_json()["data"]
+    assert (full.get("data") or full)["meta"]["instanceName"] == f"{LABELLED_NAME} {LABELLED_ID}"
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "submission.read")
+                       .order_by(AuditEvent.id.desc())).first()
+    assert event.actor_id == user(db, "admin").id
+    assert {"/data/meta/instanceName", "/data/meta/entity/label", "/data/id_number"} <= set(event.detail["unmasked"])
+    police = client.get(f"{base}/{entity_id}", headers=auth.headers("police")).get_json()
+    assert police["properties"]["resident_id"] == LABELLED_ID
+    reveal = db.scalars(select(AuditEvent).where(AuditEvent.action == "registry.reveal")).all()
+    assert [e.target_id for e in reveal] == [entity_id]

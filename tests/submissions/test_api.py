@@ -222,7 +222,7 @@ def test_list_filters(client, auth, registration):
     assert [i["instance_id"] for i in _list(client, auth, status="invalid")["items"]] == [f"uuid:{ids['bad']}"]
     assert [i["instance_id"] for i in _list(client, auth, flag="outside_scope")["items"]] == [f"uuid:{ids['away']}"]
     assert [i["instance_id"] for i in _list(client, auth, flag="low_accuracy")["items"]] == [f"uuid:{ids['fuzzy']}"]
-    assert len(_list(client, auth, grid="410184105005004")["items"]) == 3
+    assert len(_list(client, auth, grid="410184105005004")["items"]) == 4  # "away" is filed under the worker's grid
     assert len(_list(client, auth, grid="410184105")["items"]) == 4
     assert len(_list(client, auth, grid="999")["items"]) == 0
     assert len(_list(client, auth, submitter="worker")["items"]) == 4
@@ -292,3 +292,27 @@ def test_reading_a_submission_is_audited(client, auth, registration, db):
     assert detail(client, auth, iid).status_code == 200
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "submission.read"))
     assert event is not None and event.target_id == f"uuid:{iid}"
+
+
+def test_a_submission_made_in_another_township_is_reviewed_by_its_submitters_supervisor(client, auth, registration,
+                                                                                         db, outsider):
+    from server.geo.service import ancestors, grid_at
+
+    far_grid = grid_at(db, 113.60, 34.30)
+    far_township = next(u for u in ancestors(db, far_grid) if u.level == "township")
+    assert far_township.code != "410184105"
+    create_user(db, username="far_supervisor", password=DEMO_PASSWORD, role="supervisor",
+                unit_codes=[far_township.code])
+    db.commit()
+    iid = new_id()
+    resp = post(client, auth, submission_part(iid, registration_data(photo=None, location="34.3 113.6 0 5")))
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["grid"] == "410184105005004"  # filed under the worker's own grid
+    shown = detail(client, auth, iid)
+    assert shown.status_code == 200, shown.get_json()
+    assert shown.get_json()["flags"]["outside_scope"]["grid"] == far_grid.code  # where it was made
+    assert [i["instance_id"] for i in _list(client, auth, flag="outside_scope")["items"]] == [f"uuid:{iid}"]
+    # the township it was made in sees it too (it holds the registry records it touched), no one else
+    assert detail(client, auth, iid, user="far_supervisor").status_code == 200
+    assert [i["instance_id"] for i in _list(client, auth, user="far_supervisor")["items"]] == [f"uuid:{iid}"]
+    assert detail(client, auth, iid, user=outsider).status_code == 404

@@ -88,6 +88,7 @@ def test_rows_stored_before_sealing_get_sealed(db, settings, registration, open_
     rekey.rekey(open_session, Sealer(TEST_KEY), batch=10)
     row = _row(db, new_id_)
     assert set(row.data["identity"]["id_number"]) == {SEALED}
+    assert set(row.data["identity"]["id_birth_date"]) == {SEALED}  # computed from the ID number: sealed too
     stored = media_store(settings).read(row.raw_sha256)
     assert ID_NUMBER.encode() not in stored and open_raw(stored, Sealer(TEST_KEY), iid) == raw
 

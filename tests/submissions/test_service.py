@@ -143,7 +143,7 @@ def test_point_outside_the_workers_grid_is_flagged_with_distance(db, settings, r
     sub = submit(db, settings, registration, data=data).submission
     flag = sub.flags["outside_scope"]
     assert 500 < flag["distance_m"] < 3000 and flag["grid"] != "410184105005004"
-    assert sub.unit.code == flag["grid"]  # placed where it was made
+    assert sub.unit.code == "410184105005004"  # filed under the worker's own grid, for their supervisor
     assert sub.flag_names == ",outside_scope,"
     # the supervisor's township covers that grid: no flag for them
     sup = submit(db, settings, registration, data=data, username="supervisor").submission

@@ -1,5 +1,6 @@
 // The shell: header with connection state and navigation, hash routes, login when needed,
-// and a toast line announced to screen readers.
+// and a toast line announced to screen readers. The session decides the login screen and the
+// log-in-again banner (a 401 from the server, a logout or another user logging in).
 import { html, useState, useEffect } from '../ui.js'
 import { T } from '../i18n.js'
 import { LoginScreen } from './LoginScreen.js'
@@ -35,11 +36,21 @@ export function App ({ app }) {
     addEventListener('offline', on)
     const auth = () => (app.session.known ? setAuthBanner(true) : setNeedLogin(true))
     const count = () => app.outbox.pending().then((p) => setPending(p.length))
+    const session = () => {
+      setNeedLogin(!app.session.known)
+      setAuthBanner(app.session.expired)
+      count()
+    }
     app.outbox.addEventListener('auth-required', auth)
+    app.session.addEventListener('change', session)
     ;['change', 'sent', 'drained'].forEach((t) => app.outbox.addEventListener(t, count))
     app.toast = (msg) => { setToast(msg); setTimeout(() => setToast(''), 5000) }
     count()
-    return () => { removeEventListener('online', on); removeEventListener('offline', on) }
+    return () => {
+      removeEventListener('online', on)
+      removeEventListener('offline', on)
+      app.session.removeEventListener('change', session)
+    }
   }, [])
   const [page, a, b] = route
   let body

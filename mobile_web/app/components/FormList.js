@@ -25,9 +25,7 @@ export function FormList ({ app }) {
     <p class="footer">${app.session.username}
       <button type="button" class="btn secondary" onClick=${async () => {
         if (!window.confirm(T.confirmLogout)) return
-        await app.api.logout().catch(() => {})
-        await app.session.clear()
-        if (window.caches) await caches.delete('gridreg-api-v1').catch(() => {}) // the next user must not see these answers
+        await app.session.logout(app.api)
         location.hash = '#/login'
       }}>${T.logout}</button></p>
   </section>`

@@ -55,7 +55,16 @@ export class FormModel {
       if (/\.csv$/i.test(list)) lazy(this.instances, list.replace(/\.csv$/i, ''), items)
     }
     this.fieldLists = {}
-    for (const { field } of walk(def.fields, {}, '/' + this.root)) if (field.list_name) this.fieldLists[field.name] = field.list_name
+    const refs = def.refs || {}
+    const addLists = (fields, parent) => {
+      for (const field of fields) {
+        const path = field.path || parent + '/' + field.name
+        // a name used in several groups names none of them (it has no ref)
+        if (field.list_name && refs[field.name] === path) this.fieldLists[field.name] = field.list_name
+        if (field.children) addLists(field.children, path)
+      }
+    }
+    addLists(def.fields, '/' + this.root)
     this.data = opts.data ? clone(opts.data) : this.initialData()
     if (!opts.data) this.fillDynamicDefaults('')
     this.refresh()
@@ -200,7 +209,7 @@ export class FormModel {
         const text = value === null ? '' : toString(value)
         if (text !== current) { setValue(this.data, path, text); this.changed(); changed = true }
       }
-      if (field.choice_filter && /^select_(one|multiple)/.test(field.type)) {
+      if ((field.choice_filter || field.choices_from) && /^select_(one|multiple)/.test(field.type)) {
         const current = this.get(path)
         if (current === '') continue
         const allowed = new Set(this.choices(field, path).map((c) => c.name))
@@ -222,6 +231,7 @@ export class FormModel {
 
   /** The choices a select offers at path, after its choice_filter. */
   choices (field, path) {
+    if (field.choices_from) return this.repeatChoices(field, path)
     const rows = this.lists[field.list_name] || []
     if (!field.choice_filter) return rows
     const terms = simpleTerms(field.choice_filter)
@@ -234,6 +244,22 @@ export class FormModel {
     if (!result || !result.nodes) return []
     const names = new Set(result.nodes.map((n) => n.text))
     return rows.filter((r) => names.has(String(r.name)))
+  }
+
+  /** select_one ${question}: the distinct answers given so far in the question's repeat, labelled by themselves. */
+  repeatChoices (field, path) {
+    const expr = repeatItemset(field.choices_from, this.def.repeats || [], this.def.refs || {}, field.choice_filter)
+    const result = this.eval(expr, path, null)
+    const lang = this.def.default_language || 'default'
+    const seen = new Set()
+    const rows = []
+    for (const node of (result && result.nodes) || []) {
+      const value = node.text
+      if (value === '' || seen.has(value)) continue
+      seen.add(value)
+      rows.push({ name: value, label: { [lang]: value } })
+    }
+    return rows
   }
 
   /** Check relevant, visible fields (all, or those under a set of top-level fields); returns errors. */
@@ -300,6 +326,27 @@ export class FormModel {
     }
     return out
   }
+}
+
+const REF = /\$\{\s*([^\s{}]+?)\s*\}/g
+
+/**
+ * Expression of the choices of select_one ${question} (port of server/forms/plan.py repeat_itemset):
+ * the question's repeat entries, [./question != ''] or [choice_filter] with the filter's references to
+ * the repeat's own questions made relative to each entry, then the question itself.
+ */
+export function repeatItemset (question, repeats, refs, filter) {
+  const repeat = repeats.filter((r) => question.startsWith(r + '/')).sort((a, b) => b.length - a.length)[0] ||
+    question.replace(/\/[^/]+$/, '')
+  const rel = question.slice(repeat.length + 1)
+  const repeatName = repeat.split('/').pop()
+  const base = refs[repeatName] === repeat ? '${' + repeatName + '}' : repeat
+  if (!filter) return `${base}[./${rel} != '']/${rel}`
+  const relative = filter.replace(REF, (whole, name) => {
+    const target = refs[name] || ''
+    return target.startsWith(repeat + '/') ? ' ./' + target.slice(repeat.length + 1) + ' ' : whole
+  })
+  return `${base}[${relative}]/${rel}`
 }
 
 const TERM = /^\s*([A-Za-z_][\w.-]*)\s*=\s*(?:\$\{\s*([\w.-]+)\s*\}|'([^']*)'|"([^"]*)")\s*$/

@@ -35,6 +35,8 @@ def compile_node(node: Ast) -> Fn:
         return lambda fr: text
     if isinstance(node, Ref):
         name = node.name
+        if node.last_saved:  # the device's last saved submission: not known here, as on a first fill
+            return lambda fr: NodeSet([])
         return lambda fr: fr.c.resolve_ref(name)
     if isinstance(node, BinOp):
         return _compile_binop(node)

@@ -215,9 +215,10 @@ def _points(vals: tuple[Any, ...]) -> list[tuple[float, float]]:
         raise ExprTypeError(str(exc)) from None
 
 
+@xfn("enclosed-area", 1)
 @xfn("area", 1)
 def f_area(fr: Frame, shape: Any) -> float:
-    """area(shape): enclosed area in square metres of a geoshape or a node-set of geopoints."""
+    """area(shape) and enclosed-area(shape) (the spec's name): enclosed area in square metres of a geoshape."""
     return geo.polygon_area(_points((shape,)))
 
 

@@ -27,7 +27,7 @@ _TOKEN_RE = re.compile(
     (?P<ws>\s+)
   | (?P<num>\d+(?:\.\d*)?|\.\d+)
   | (?P<str>"[^"]*"|'[^']*')
-  | (?P<ref>\$\{\s*(?P<refname>[^\W\d][\w.\-]*)\s*\})
+  | (?P<ref>\$\{\s*(?P<refname>(?:last-saved\#)?[^\W\d][\w.\-]*)\s*\})
   | (?P<axis>""" + _NAME + r""")\s*::
   | (?P<name>""" + _NAME + r""")
   | (?P<op>\.\.|//|!=|<=|>=|[()\[\].@,|/+\-=<>*])

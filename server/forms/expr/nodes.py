@@ -25,9 +25,10 @@ class Str:
 
 @dataclass(frozen=True, slots=True)
 class Ref:
-    """An XLSForm ``${name}`` reference."""
+    """An XLSForm ``${name}`` reference; ``${last-saved#name}`` reads the device's last saved submission."""
 
     name: str
+    last_saved: bool = False
 
 
 @dataclass(frozen=True, slots=True)

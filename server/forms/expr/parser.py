@@ -146,7 +146,8 @@ class _Parser:
         elif t.kind == "STR":
             base = Str(t.value)
         elif t.kind == "REF":
-            base = Ref(t.value)
+            name = t.value.removeprefix("last-saved#")
+            base = Ref(name, last_saved=name != t.value)
         elif t.kind == "FUNC":
             base = self.call_rest(t)
         else:  # '('

@@ -13,7 +13,7 @@ import pytest
 
 from server.forms.compiled import CompiledForm, FormEntities, iter_fields
 from server.forms.compiler import compile_workbook
-from tests.unit.forms.fixtures.workbooks import simple_form
+from tests.unit.forms.fixtures.workbooks import simple_form, xlsform
 
 ROOT = Path(__file__).resolve().parents[3]
 FORMS = ROOT / "forms"
@@ -154,3 +154,32 @@ def test_digest_is_the_hash_of_the_rest_of_the_definition(filename: str) -> None
     digest = definition.pop("digest")
     text = json.dumps(definition, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     assert digest == "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_compatibility_features_match_the_json_schema() -> None:
+    survey = [{"type": "begin_repeat", "name": "members", "label": "M"}, {"type": "text", "name": "who", "label": "W"},
+              {"type": "end_repeat"}, {"type": "select_one ${who}", "name": "head", "label": "H"},
+              {"type": "audit"}, {"type": "text", "name": "t", "label": "T", "media": "a.jpg",
+                                  "default": "${last-saved#t}"},
+              {"type": "text", "name": "dup", "label": "D"},
+              {"type": "begin_group", "name": "g", "label": "G"}, {"type": "text", "name": "dup", "label": "D"},
+              {"type": "end_group"}]
+    form = compile_workbook(xlsform(survey, settings=[{"form_id": "compat"}]), "compat.xlsx")
+    errors = sorted(schema_validator().iter_errors(json.loads(json.dumps(form.definition))), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+    fields = {f["path"]: f for f in iter_fields(form.definition["fields"])}
+    assert fields["/data/head"]["choices_from"] == "/data/members/who" and fields["/data/head"]["list_name"] is None
+    assert fields["/data/t"]["media"] is None and form.media_files == ()
+    assert "dup" not in form.definition["refs"] and form.definition["refs"]["t"] == "/data/t"
+    assert fields["/data/meta/audit"]["type"] == "audit"
+
+
+@pytest.mark.parametrize(("raw", "canonical"), [
+    ("int", "integer"), ("string", "text"), ("gps", "geopoint"), ("datetime", "dateTime"), ("q picture", "image"),
+    ("add calculate prompt", "calculate"), ("uri:deviceid", "deviceid"), ("phone number", "text"),
+    ("select one", "select_one"), ("photo", "image"), ("text", "text"),
+])
+def test_older_type_spellings_compile_to_the_contract_types(raw: str, canonical: str) -> None:
+    from server.forms.compiled import canonical_type
+
+    assert canonical_type(raw) == canonical

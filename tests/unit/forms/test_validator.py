@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from server.domain import resident_id
-from server.forms.compiled import CompiledForm
+from server.forms.compiled import CompiledForm, iter_fields
 from server.forms.compiler import compile_workbook
 from server.forms.plan import plan_for
 from server.forms.validator import ValidationIssue, validate_submission
@@ -219,6 +219,62 @@ def test_volatile_calculations_are_not_compared() -> None:
     assert validate_submission(f, data) == []
     data["data"]["twice"] = "x"
     assert codes(validate_submission(f, data)) == {("/data/twice", "value.calculation_mismatch")}
+
+
+def test_volatile_calculations_are_told_apart_by_path_not_name() -> None:
+    f = small({"type": "begin_group", "name": "g1", "label": "G1"}, {"type": "note", "name": "n", "label": "N"},
+              {"type": "calculate", "name": "stamp", "calculation": "now()"},
+              {"type": "end_group"},
+              {"type": "begin_group", "name": "g2", "label": "G2"}, {"type": "note", "name": "n", "label": "N"},
+              {"type": "calculate", "name": "stamp", "calculation": "1 + 1"},
+              {"type": "end_group"})
+    data = {"data": {"g1": {"stamp": "2026-01-01T00:00:00"}, "g2": {"stamp": "2"}}}
+    assert validate_submission(f, data) == []
+    data["data"]["g2"]["stamp"] = "3"
+    assert codes(validate_submission(f, data)) == {("/data/g2/stamp", "value.calculation_mismatch")}
+
+
+def test_a_select_name_used_in_two_groups_names_no_choice_list() -> None:
+    f = small({"type": "begin_group", "name": "g1", "label": "G1"},
+              {"type": "select_one warm", "name": "color", "label": "C"}, {"type": "end_group"},
+              {"type": "begin_group", "name": "g2", "label": "G2"},
+              {"type": "select_one cold", "name": "color", "label": "C"}, {"type": "end_group"},
+              {"type": "select_one cold", "name": "other", "label": "O"},
+              choices=({"list_name": "warm", "name": "red", "label": "Red"},
+                       {"list_name": "cold", "name": "blue", "label": "Blue"}))
+    assert plan_for(f.definition).field_lists == {"other": "cold"}
+    data = {"data": {"g1": {"color": "red"}, "g2": {"color": "blue"}, "other": "blue"}}
+    assert validate_submission(f, data) == []
+    data["data"]["g2"]["color"] = "red"
+    assert codes(validate_submission(f, data)) == {("/data/g2/color", "value.choice_unknown")}
+
+
+def test_rules_reading_the_last_saved_submission_are_left_to_the_device() -> None:
+    f = small({"type": "integer", "name": "n", "label": "N", "constraint": ". = ${last-saved#n}",
+               "required": "${last-saved#n} = ''"},
+              {"type": "text", "name": "t", "label": "T", "relevant": "${last-saved#n} > 1"},
+              {"type": "calculate", "name": "c", "calculation": "${last-saved#n} + 1"})
+    assert validate_submission(f, {"data": {"t": "x", "c": "7"}}) == []
+    assert codes(validate_submission(f, {"data": {"n": "x"}})) == {("/data/n", "value.type")}
+
+
+def test_select_from_answers_of_a_repeat_inside_a_repeat() -> None:
+    f = small({"type": "begin_repeat", "name": "household", "label": "H"},
+              {"type": "begin_repeat", "name": "member", "label": "M"},
+              {"type": "text", "name": "who", "label": "W"},
+              {"type": "integer", "name": "age", "label": "A"},
+              {"type": "end_repeat"},
+              {"type": "select_one ${who}", "name": "head", "label": "Head"},
+              {"type": "select_one ${who}", "name": "adult", "label": "Adult", "choice_filter": "${age} > 18"},
+              {"type": "end_repeat"})
+    assert [x for x in iter_fields(f.definition["fields"]) if x["name"] == "head"][0]["choices_from"] == (
+        "/data/household/member/who")
+    households = [{"member": [{"who": "a", "age": "40"}, {"who": "b", "age": "9"}], "head": "a", "adult": "a"},
+                  {"member": [{"who": "c", "age": "30"}], "head": "c", "adult": "c"}]
+    assert validate_submission(f, {"data": {"household": households}}) == []
+    households[1]["head"], households[0]["adult"] = "a", "b"
+    assert codes(validate_submission(f, {"data": {"household": households}})) == {
+        ("/data/household[2]/head", "value.choice_unknown"), ("/data/household[1]/adult", "value.choice_filtered")}
 
 
 def test_choice_unknown() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from server.forms.compiled import iter_fields
 from server.forms.compiler import WorkbookError, compile_workbook
 from tests.unit.forms.fixtures.workbooks import simple_form, xlsform
 
@@ -82,12 +83,58 @@ def test_unknown_type() -> None:
     assert where(refused(data)) == {("survey", 3, "type", "form.unknown_type")}
 
 
-def test_duplicate_names_anywhere_in_the_form() -> None:
+def test_duplicate_names_in_the_same_group() -> None:
+    data = simple_form(TEXT, {"type": "begin_group", "name": "g", "label": "G"}, {"type": "integer", "name": "b",
+                       "label": "B"}, {"type": "integer", "name": "b", "label": "B again"},
+                       {"type": "end_group", "name": "g"})
+    problems = refused(data)
+    assert where(problems) == {("survey", 5, "name", "form.duplicate_name")}
+    assert "row 4" in problems[0]["message"]
+
+
+def test_a_name_in_several_groups_compiles_without_a_ref() -> None:
     data = simple_form(TEXT, {"type": "begin_group", "name": "g", "label": "G"}, {"type": "integer", "name": "a",
                        "label": "A again"}, {"type": "end_group", "name": "g"})
-    problems = refused(data)
-    assert where(problems) == {("survey", 4, "name", "form.duplicate_name")}
-    assert "row 2" in problems[0]["message"]
+    form = compile_workbook(data, "t.xlsx")
+    assert [f["path"] for f in iter_fields(form.definition["fields"]) if f["name"] == "a"] == ["/data/a", "/data/g/a"]
+    assert "a" not in form.definition["refs"] and form.definition["refs"]["g"] == "/data/g"
+
+
+@pytest.mark.parametrize(("column", "text"), [("relevant", "${a} = 1"), ("label", "A is ${a}"),
+                                              ("calculation", "${last-saved#a}")])
+def test_a_reference_to_a_name_in_several_groups(column: str, text: str) -> None:
+    rows = [TEXT, {"type": "begin_group", "name": "g", "label": "G"}, {"type": "integer", "name": "a", "label": "A"},
+            {"type": "end_group", "name": "g"}, {"type": "calculate" if column == "calculation" else "note",
+                                                  "name": "n", "label": "N", column: text}]
+    problems = refused(simple_form(*rows))
+    assert where(problems) == {("survey", 6, column, "form.ambiguous_reference")}
+
+
+def test_choices_from_a_repeat_question_whose_name_is_used_twice() -> None:
+    rows = [{"type": "begin_repeat", "name": "r1", "label": "R1"}, {"type": "text", "name": "who", "label": "W"},
+            {"type": "end_repeat"}, {"type": "begin_repeat", "name": "r2", "label": "R2"},
+            {"type": "text", "name": "who", "label": "W"}, {"type": "end_repeat"},
+            {"type": "select_one ${who}", "name": "pick", "label": "P"}, {"type": "select_one ${nobody}",
+                                                                          "name": "pick2", "label": "P"}]
+    assert where(refused(simple_form(*rows))) == {("survey", 8, "type", "form.ambiguous_reference"),
+                                                  ("survey", 9, "type", "form.unknown_reference")}
+
+
+def test_capitalised_headers_are_located_as_written() -> None:
+    data = xlsform([{"Type": "integer", "Name": "a", "Label": "A", "Relevant": "${nope} > 1"}],
+                   settings=[{"form_id": "t"}], titles={"survey": "Survey"})
+    assert where(refused(data)) == {("survey", 2, "Relevant", "form.unknown_reference")}
+
+
+def test_header_spelt_twice_is_a_duplicate_column() -> None:
+    data = xlsform([{"type": "integer", "Type": "text", "name": "a", "label": "A"}], settings=[{"form_id": "t"}])
+    assert ("survey", 1, "Type", "form.duplicate_column") in where(refused(data))
+
+
+def test_smart_quotes_are_plain_quotes_as_in_pyxform() -> None:
+    form = compile_workbook(simple_form(TEXT, {"type": "integer", "name": "b", "label": "B",
+                                               "relevant": "${a} = \u2018yes\u2019"}), "t.xlsx")
+    assert [f["relevant"] for f in form.definition["fields"] if f["name"] == "b"] == ["${a} = 'yes'"]
 
 
 def test_unknown_reference() -> None:
@@ -213,3 +260,20 @@ def test_problems_are_json_ready_and_in_sheet_order() -> None:
     problems = refused(data)
     assert [p["row"] for p in problems] == [3, 4]
     assert all(set(p) == {"sheet", "row", "column", "code", "message"} for p in problems)
+
+
+def test_an_empty_choices_sheet_is_ignored_as_pyxform_does() -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(simple_form(TEXT)))
+    book.create_sheet("choices")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert compile_workbook(buffer.getvalue(), "t.xlsx").definition["choices"] == {}
+
+
+def test_a_calculation_may_read_its_own_last_saved_value() -> None:
+    data = simple_form(TEXT, {"type": "calculate", "name": "visits", "calculation": "${last-saved#visits} + 1"})
+    assert compile_workbook(data, "t.xlsx").definition["fields"][1]["calculation"] == "${last-saved#visits} + 1"
+    cycle = simple_form(TEXT, {"type": "calculate", "name": "visits", "calculation": "${visits} + 1"})
+    assert where(refused(cycle)) == {("survey", 3, "calculation", "form.calculation_cycle")}

@@ -11,7 +11,12 @@ export function compileNode (node) {
   switch (node.t) {
     case 'num': { const v = node.value; return () => v }
     case 'str': { const v = node.value; return () => v }
-    case 'ref': { const name = node.name; return (fr) => fr.c.resolveRef(name) }
+    case 'ref': {
+      const name = node.name
+      // ${last-saved#name}: the device's last saved submission, not kept here (as on a first fill in Collect)
+      if (node.lastSaved) return () => new NodeSet([])
+      return (fr) => fr.c.resolveRef(name)
+    }
     case 'bin': return compileBinop(node)
     case 'neg': { const inner = compileNode(node.operand); return (fr) => -toNumber(inner(fr), fr.c.tz) }
     case 'call': return compileCall(node)

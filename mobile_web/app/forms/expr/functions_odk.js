@@ -165,6 +165,7 @@ function points (vals) {
 }
 
 xfn('area', 1, 1, (fr, shape) => geo.polygonArea(points([shape])))
+xfn('enclosed-area', 1, 1, (fr, shape) => geo.polygonArea(points([shape]))) // the ODK XForms spec's name
 xfn('distance', 1, null, (fr, ...vals) => geo.pathLength(points(vals)))
 xfn('geofence', 2, 2, (fr, point, shape) => {
   const text = toString(point).trim()

@@ -10,7 +10,7 @@ const TOKEN_RE = new RegExp(
   '(\\s+)' + // 1 whitespace
   '|([0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)' + // 2 number
   '|("[^"]*"|\'[^\']*\')' + // 3 string
-  `|(\\$\\{\\s*(${START}${REST})\\s*\\})` + // 4 ref, 5 its name
+  `|(\\$\\{\\s*((?:last-saved#)?${START}${REST})\\s*\\})` + // 4 ref, 5 its name (maybe last-saved#name)
   `|(${NAME})\\s*::` + // 6 axis
   `|(${NAME})` + // 7 name
   '|(\\.\\.|//|!=|<=|>=|[()\\[\\].@,|/+\\-=<>*])', // 8 operator

@@ -94,7 +94,10 @@ class Parser {
     let base
     if (t.kind === 'NUM') base = { t: 'num', value: Number(t.value) }
     else if (t.kind === 'STR') base = { t: 'str', value: t.value }
-    else if (t.kind === 'REF') base = { t: 'ref', name: t.value }
+    else if (t.kind === 'REF') {
+      const name = t.value.replace(/^last-saved#/, '')
+      base = name === t.value ? { t: 'ref', name } : { t: 'ref', name, lastSaved: true }
+    }
     else if (t.kind === 'FUNC') base = this.callRest(t)
     else {
       base = this.orExpr()
