@@ -10,7 +10,7 @@ get their first version here, from forms/datasets.yaml as shipped with this
 code: it is what they were loaded from.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07
 """
 
@@ -25,7 +25,7 @@ from server.db import JsonType
 from server.domain.declaration_rules import block_digest, read_blocks, to_stored
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from tests.conftest import drop_pg_database, fresh_pg_database, make_settings
 
 
 def _check(engine):
-    migrate.upgrade(engine, "0006")
+    migrate.upgrade(engine, "0007")
     with engine.begin() as conn:
         conn.execute(sa.text(
             "INSERT INTO datasets (name, label_zh, label_en, label_property, properties, identity, placement, "
@@ -25,7 +25,7 @@ def _check(engine):
         rows = conn.execute(sa.text("SELECT version, source, digest FROM dataset_versions")).all()
     assert version == 1 and digest == block_digest(read_blocks()["persons"])
     assert [tuple(r) for r in rows] == [(1, "file", digest)]
-    migrate.downgrade(engine, "0006")
+    migrate.downgrade(engine, "0007")
     engine.dispose()
 
 
