@@ -49,6 +49,7 @@ __all__ = ["CompiledForm", "FormEntities", "WorkbookError", "compile_workbook"]
 
 _ROW_RE = re.compile(r"\[row : (\d+)\]")
 _SHEET_RE = re.compile(r"On the '(\w+)' sheet, the '([^']+)' value")
+_ELEMENT_RE = re.compile(r"survey element named '([^']+)'")
 _UNKNOWN_TYPE_RE = re.compile(r"Unknown question type '([^']*)'")
 _PYXFORM_CODES = (
     ("Unknown question type", "form.unknown_type"),
@@ -58,6 +59,7 @@ _PYXFORM_CODES = (
     ("must be unique", "form.duplicate_name"),
     ("Reference variables must contain a name", "form.unknown_reference"),
     ("no name", "form.missing_name"),
+    ("has no label or hint", "form.missing_label"),
     ("required column headers were not found", "form.missing_column"),
     ("Duplicate column header", "form.duplicate_column"),
     ("There should be a choices sheet", "form.unknown_choice_list"),
@@ -195,6 +197,12 @@ def _locate(message: str, defn: DefinitionData) -> WorkbookProblem:
             if type_info(str(r.get("type", "")))[0] == wanted or str(r.get("type", "")).strip() == wanted:
                 sheet, row, column = "survey", i + 2, "type"
                 break
+    element = _ELEMENT_RE.search(message)
+    if element and row is None:  # pyxform names the element, not its row: find the row by name
+        found = _row_named(defn, element.group(1))
+        if found is not None:
+            sheet, row = "survey", found
+            column = "label" if "no label" in message else "name"
     if code == "form.missing_column" and row is None:
         sheet_name = re.search(r"sheet: '(\w+)'", message)
         missing = re.search(r"not found: '([^']+)'", message)
@@ -203,6 +211,11 @@ def _locate(message: str, defn: DefinitionData) -> WorkbookProblem:
     if code in ("form.missing_name", "form.duplicate_name", "form.unknown_type") and column is None and row:
         column = {"form.missing_name": "name", "form.duplicate_name": "name", "form.unknown_type": "type"}[code]
     return problem(sheet, row, column, code, message)
+
+
+def _row_named(defn: DefinitionData, name: str) -> int | None:
+    """The survey sheet row (header is row 1) of the question or group with this name."""
+    return next((i + 2 for i, r in enumerate(defn.survey or []) if str(r.get("name", "")).strip() == name), None)
 
 
 def _add_pyxform_problem(problems: list[WorkbookProblem], found: WorkbookProblem) -> None:
