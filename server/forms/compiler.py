@@ -49,7 +49,7 @@ __all__ = ["CompiledForm", "FormEntities", "WorkbookError", "compile_workbook"]
 
 _ROW_RE = re.compile(r"\[row : (\d+)\]")
 _SHEET_RE = re.compile(r"On the '(\w+)' sheet, the '([^']+)' value")
-_ELEMENT_RE = re.compile(r"survey element named '([^']+)'")
+_ELEMENT_RE = re.compile(r"^The survey element named '([^']+)'")
 _UNKNOWN_TYPE_RE = re.compile(r"Unknown question type '([^']*)'")
 _PYXFORM_CODES = (
     ("Unknown question type", "form.unknown_type"),
