@@ -153,12 +153,20 @@ def forms() -> None:
 @forms.command("load")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--draft", is_flag=True, help="leave new versions as drafts instead of publishing them")
-def forms_load(directory: Path, draft: bool) -> None:
-    """Upload every .xlsx workbook in DIRECTORY and publish new versions."""
+@click.option("--datasets", "datasets_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="dataset declarations to apply first (default: DIRECTORY/datasets.yaml if present)")
+def forms_load(directory: Path, draft: bool, datasets_path: Path | None) -> None:
+    """Apply the dataset declarations, then upload every .xlsx workbook in DIRECTORY and publish new versions."""
     from server.forms.service import load_directory
+    from server.registry.declare import apply_file
 
+    declared = datasets_path or (directory / "datasets.yaml")
     with cli_session() as (session, _):
+        changes = apply_file(session, declared) if declared.exists() else []
         results = load_directory(session, directory, publish_drafts=not draft)
+    for change in changes:
+        state = "changed" if change.changed else "unchanged"
+        click.echo(f"dataset {change.dataset}\tversion {change.version}\t{state}")
     for result in results:
         click.echo(f"{result.form_id}\t{result.version}\t{result.state}\t{'new' if result.created else 'unchanged'}")
 
@@ -195,6 +203,7 @@ def serve(workers: int) -> None:
 
 def _register_commands() -> None:
     """Commands that live beside their contexts."""
+    import server.audit.cli  # noqa: F401  (registers audit on main)
     import server.jobs_cli  # noqa: F401  (registers worker and jobs on main)
     import server.registry.cli  # noqa: F401  (registers registry on main)
 

@@ -1,4 +1,4 @@
-"""The Xinzheng demo: geography plus five demo accounts, only in demo mode."""
+"""The Xinzheng demo: geography, the city's dataset declarations and five demo accounts, only in demo mode."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from server.accounts.service import create_user
 from server.geo.demo import CITY_CODE, demo_feature_collection
 from server.geo.models import AdminUnit
 from server.geo.service import ancestors, grid_at, import_units
+from server.registry.declare import apply_file
 from server.settings import Settings
 
 DEMO_PASSWORD = "gridreg-demo"
@@ -25,6 +26,7 @@ class DemoSummary:
 
     units_created: int
     users_created: list[str]
+    datasets_changed: list[str]
 
 
 class DemoRefused(RuntimeError):
@@ -49,10 +51,11 @@ def load_demo(session: Session, settings: Settings) -> DemoSummary:
         ("worker", Role.GRID_WORKER, f"{grid.name}网格员", [grid.code], None),
         ("police", Role.DEPARTMENT, "市公安局", [CITY_CODE], "police"),
     ]
+    changes = apply_file(session)  # the city's dataset declarations, idempotent
     created = []
     for username, role, display, codes, department in accounts:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             create_user(session, username=username, password=DEMO_PASSWORD, role=role.value,
                         display_name=display, unit_codes=codes, department=department)
             created.append(username)
-    return DemoSummary(units, created)
+    return DemoSummary(units, created, [c.dataset for c in changes if c.changed])

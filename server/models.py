@@ -5,7 +5,15 @@ from server.audit.models import AuditEvent
 from server.db import Base
 from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
-from server.registry.models import AppliedSource, Dataset, DuplicateCandidate, Entity, EntityVersion, RegistryEvent  # noqa: F401
+from server.registry.models import (  # noqa: F401
+    AppliedSource,
+    Dataset,
+    DatasetVersion,
+    DuplicateCandidate,
+    Entity,
+    EntityVersion,
+    RegistryEvent,
+)
 from server.submissions.models import Submission, SubmissionAttachment
 
 __all__ = [

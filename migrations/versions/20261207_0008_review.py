@@ -9,7 +9,7 @@ read its newest-first pages by index, overall and per review state, and count
 per review state from one narrow index.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07
 """
 

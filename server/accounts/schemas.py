@@ -37,3 +37,82 @@ class MeSchema(Schema):
     role = fields.String()
     department = fields.String(allow_none=True)
     scope = fields.List(fields.Nested(UnitRefSchema), attribute="scope_units")
+
+
+class UserSchema(Schema):
+    """A user as admins see it."""
+
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    department = fields.String(allow_none=True)
+    is_active = fields.Boolean()
+    created_at = fields.DateTime()
+    units = fields.List(fields.Nested(UnitRefSchema), attribute="scope_units")
+
+
+ROLES = ("admin", "form_designer", "supervisor", "grid_worker", "department")
+# One line of text: no control characters (PostgreSQL refuses NUL in text).
+_PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="control characters are not allowed")
+
+
+def _text(max_length: int) -> list[validate.Validator]:
+    return [validate.Length(min=1, max=max_length), _PRINTABLE]
+
+
+_UNITS = fields.List(fields.String(validate=_text(32)), validate=validate.Length(max=100),
+                     metadata={"description": "admin unit codes whose subtrees the user works in"})
+
+
+class UserCreateSchema(Schema):
+    """A new user."""
+
+    username = fields.String(required=True, validate=_text(64))
+    password = fields.String(required=True, validate=validate.Length(min=8, max=256), load_only=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    display_name = fields.String(validate=_text(100))
+    department = fields.String(validate=_text(64))
+    units = _UNITS
+
+
+class UserUpdateSchema(Schema):
+    """Changes to a user; every field is optional."""
+
+    role = fields.String(validate=validate.OneOf(ROLES))
+    display_name = fields.String(validate=_text(100))
+    department = fields.String(allow_none=True, validate=_text(64))
+    is_active = fields.Boolean()
+    units = _UNITS
+
+
+class PasswordResetSchema(Schema):
+    """A new password; leave it out to have one generated (shown once)."""
+
+    password = fields.String(validate=validate.Length(min=8, max=256), load_only=True)
+
+
+class PasswordResetResultSchema(Schema):
+    """The generated password, shown once (null when the admin chose it)."""
+
+    password = fields.String(allow_none=True)
+
+
+class ApiTokenCreateSchema(Schema):
+    """What a department system's token is for."""
+
+    label = fields.String(required=True, validate=_text(100))
+
+
+class ApiTokenSchema(Schema):
+    """A long-lived token, without its secret."""
+
+    id = fields.Integer()
+    label = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class IssuedApiTokenSchema(TokenSchema):
+    """A new long-lived token: the secret is shown this once."""

@@ -394,6 +394,16 @@ def parse_datasets(document: Any) -> dict[str, DatasetSpec]:
     return datasets
 
 
+def parse_dataset(name: str, raw: Any) -> DatasetSpec:
+    """Check one dataset's block (links to other datasets are the caller's to check)."""
+    reader = _Reader()
+    _check_name(reader, name, f"datasets.{name}", is_property=False)
+    dataset = _parse_dataset(reader, name, raw, f"datasets.{name}")
+    if reader.problems or dataset is None:
+        raise DatasetDeclarationError(reader.problems)
+    return dataset
+
+
 def load_datasets(path: Path | str = DEFAULT_PATH) -> dict[str, DatasetSpec]:
     """Read and check a datasets.yaml file."""
     try:

@@ -14,6 +14,7 @@ from server.forms.models import Form, FormVersion
 from server.forms.schemas import (
     CompiledFormSchema,
     FormSummarySchema,
+    UploadArgsSchema,
     UploadFileSchema,
     UploadResultSchema,
 )
@@ -31,15 +32,21 @@ class Forms(BaseView):
         """Forms the caller may fill, or manage (drafts included) for designers."""
         return service.list_forms(get_session(), current_user())
 
+    @blp.arguments(UploadArgsSchema, location="query")
     @blp.arguments(UploadFileSchema, location="files")
     @blp.response(201, UploadResultSchema)
-    def post(self, files: dict[str, Any]) -> service.UploadResult:
-        """Upload an XLSForm workbook: a new form, or a new draft of an existing one."""
+    def post(self, args: dict[str, Any], files: dict[str, Any]) -> service.UploadResult:
+        """Upload an XLSForm workbook: a new form, or a new draft of an existing one (?declare=text: see below).
+
+        A ``save_to`` naming a property the dataset lacks is a located 422 ``form.unknown_property``;
+        with ``?declare=text`` publishing declares it as plain, non-sensitive text instead.
+        """
         user = current_user(*MANAGERS)
         upload = files["file"]
         if not hasattr(upload, "read"):
             raise BadRequestError("field 'file' must be a file", code="form.no_file")
-        return service.upload(get_session(), user, upload.read(), upload.filename or "form.xlsx")
+        return service.upload(get_session(), user, upload.read(), upload.filename or "form.xlsx",
+                              declare=args.get("declare"))
 
 
 @blp.route("/<string:form_id>")

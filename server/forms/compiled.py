@@ -21,7 +21,7 @@ from typing import Any
 
 from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 
-from server.domain.datasets import DatasetSpec, PropertyType
+from server.domain.datasets import ALWAYS_SENSITIVE, DatasetSpec, PropertyType
 
 SCHEMA_VERSION = 1
 _TYPE_MAP = {
@@ -74,6 +74,8 @@ class CompiledForm:
     entities: FormEntities | None = None
     version_derived: bool = False
     warnings: tuple[str, ...] = ()
+    # save_to properties the dataset lacks, as (survey row, name, label): only with ``declare_unknown``.
+    undeclared: tuple[tuple[int, str, str | None], ...] = ()
 
 
 def texts(value: Any, default_language: str) -> dict[str, str] | None:
@@ -118,6 +120,7 @@ class _Builder:
         self.media: dict[str, None] = {}
         self.languages: dict[str, None] = {default_language: None}
         self.save_to: dict[str, str] = {}
+        self.sensitive: dict[str, str] = {}
 
     def _texts(self, value: Any) -> dict[str, str] | None:
         out = texts(value, self.lang)
@@ -149,10 +152,11 @@ class _Builder:
         if save_to:
             self.save_to[path] = str(save_to)
         datatype = bind.get("gridreg:datatype")
-        if datatype is None and save_to and self.dataset is not None:
-            prop = self.dataset.properties.get(str(save_to))
-            if prop is not None and prop.type is PropertyType.CN_RESIDENT_ID:
-                datatype = PropertyType.CN_RESIDENT_ID.value
+        prop = self.dataset.properties.get(str(save_to)) if save_to and self.dataset is not None else None
+        if prop is not None and prop.type in ALWAYS_SENSITIVE:
+            self.sensitive[path] = prop.type.value
+        if datatype is None and prop is not None and prop.type is PropertyType.CN_RESIDENT_ID:
+            datatype = PropertyType.CN_RESIDENT_ID.value
         list_name = node.get("list_name") or node.get("itemset")
         from_repeat = _REPEAT_ITEMSET_RE.match(str(list_name or ""))
         if from_repeat:
@@ -257,7 +261,8 @@ def _choices(pyx: Mapping[str, Any], builder: _Builder) -> dict[str, list[dict[s
     return out
 
 
-def _entities(rows: Sequence[Mapping[str, Any]] | None, save_to: dict[str, str]) -> dict[str, Any] | None:
+def _entities(rows: Sequence[Mapping[str, Any]] | None, save_to: dict[str, str],
+              sensitive: dict[str, str]) -> dict[str, Any] | None:
     rows = [r for r in (rows or []) if r]
     if not rows:
         return None
@@ -277,6 +282,7 @@ def _entities(rows: Sequence[Mapping[str, Any]] | None, save_to: dict[str, str])
         "entity_id": entity_id,
         "label": row.get("label") or None,
         "save_to": dict(save_to),
+        "sensitive": dict(sensitive),
     }
 
 
@@ -305,7 +311,7 @@ def build_definition(pyx: Mapping[str, Any], *, form_id: str, version: str,
         "fields": fields,
         "choices": choices,
         "settings": settings,
-        "entities": _entities(entity_rows, builder.save_to),
+        "entities": _entities(entity_rows, builder.save_to, builder.sensitive),
         "refs": builder.refs,
         "repeats": builder.repeats,
         "media_files": list(builder.media),

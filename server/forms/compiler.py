@@ -29,16 +29,17 @@ import io
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from pyxform.errors import PyXFormError
 from pyxform.xls2json_backends import DefinitionData, get_xlsform
 from pyxform.xls2xform import convert
 
-from server.domain.datasets import DatasetSpec, load_datasets
+from server.domain.datasets import DatasetSpec, PropertySpec, PropertyType, load_datasets
 from server.errors import AppError
 from server.forms.compiled import CompiledForm, FormEntities, build_definition
+from server.forms.undeclared import undeclared_properties
 from server.forms.workbook_checks import check_definition, check_file, file_extension, type_info
 from server.forms.workbook_problems import WorkbookProblem, problem, sorted_problems
 from server.forms.workbook_sheets import NormalisedSheets, normalise
@@ -48,6 +49,7 @@ __all__ = ["CompiledForm", "FormEntities", "WorkbookError", "compile_workbook"]
 
 _ROW_RE = re.compile(r"\[row : (\d+)\]")
 _SHEET_RE = re.compile(r"On the '(\w+)' sheet, the '([^']+)' value")
+_ELEMENT_RE = re.compile(r"^The survey element named '([^']+)'")
 _UNKNOWN_TYPE_RE = re.compile(r"Unknown question type '([^']*)'")
 _PYXFORM_CODES = (
     ("Unknown question type", "form.unknown_type"),
@@ -57,6 +59,7 @@ _PYXFORM_CODES = (
     ("must be unique", "form.duplicate_name"),
     ("Reference variables must contain a name", "form.unknown_reference"),
     ("no name", "form.missing_name"),
+    ("has no label or hint", "form.missing_label"),
     ("required column headers were not found", "form.missing_column"),
     ("Duplicate column header", "form.duplicate_column"),
     ("There should be a choices sheet", "form.unknown_choice_list"),
@@ -80,8 +83,13 @@ class WorkbookError(AppError):
 
 
 def compile_workbook(data: bytes, filename: str, *, max_bytes: int = 10_000_000,
-                     datasets: Mapping[str, DatasetSpec] | None = None) -> CompiledForm:
-    """Compile an XLSForm upload; raise WorkbookError listing every located problem."""
+                     datasets: Mapping[str, DatasetSpec] | None = None,
+                     declare_unknown: bool = False) -> CompiledForm:
+    """Compile an XLSForm upload; raise WorkbookError listing every located problem.
+
+    With ``declare_unknown``, ``save_to`` names the form's dataset lacks are compiled as plain text
+    properties and listed in ``CompiledForm.undeclared`` (the caller declares them on publish).
+    """
     problems = check_file(data, filename, max_bytes)
     if problems:
         raise WorkbookError(problems)
@@ -96,6 +104,11 @@ def compile_workbook(data: bytes, filename: str, *, max_bytes: int = 10_000_000,
     if datasets is None:
         datasets = load_datasets()
     sheets = normalise(defn)
+    undeclared: list[tuple[int, str, str | None]] = []
+    if declare_unknown:
+        dataset_name, undeclared = undeclared_properties(sheets.defn, datasets)
+        if dataset_name is not None and undeclared:
+            datasets = {**datasets, dataset_name: _with_text_properties(datasets[dataset_name], undeclared)}
     problems = check_definition(sheets.defn, datasets) + sheets.collisions()
     if defn.survey is None:
         raise WorkbookError(_as_written(problems, sheets))
@@ -140,7 +153,13 @@ def compile_workbook(data: bytes, filename: str, *, max_bytes: int = 10_000_000,
         entities=FormEntities(entities["dataset"], tuple(entities["actions"])) if entities else None,
         version_derived=derived,
         warnings=tuple(warnings),
+        undeclared=tuple(undeclared),
     )
+
+
+def _with_text_properties(spec: DatasetSpec, undeclared: list[tuple[int, str, str | None]]) -> DatasetSpec:
+    extra = {name: PropertySpec(name, PropertyType.TEXT, label or name, name) for _, name, label in undeclared}
+    return replace(spec, properties={**spec.properties, **extra})
 
 
 def definition_digest(definition: Mapping[str, Any]) -> str:
@@ -178,6 +197,12 @@ def _locate(message: str, defn: DefinitionData) -> WorkbookProblem:
             if type_info(str(r.get("type", "")))[0] == wanted or str(r.get("type", "")).strip() == wanted:
                 sheet, row, column = "survey", i + 2, "type"
                 break
+    element = _ELEMENT_RE.search(message)
+    if element and row is None:  # pyxform names the element, not its row: find the row by name
+        found = _row_named(defn, element.group(1))
+        if found is not None:
+            sheet, row = "survey", found
+            column = "label" if "no label" in message else "name"
     if code == "form.missing_column" and row is None:
         sheet_name = re.search(r"sheet: '(\w+)'", message)
         missing = re.search(r"not found: '([^']+)'", message)
@@ -186,6 +211,11 @@ def _locate(message: str, defn: DefinitionData) -> WorkbookProblem:
     if code in ("form.missing_name", "form.duplicate_name", "form.unknown_type") and column is None and row:
         column = {"form.missing_name": "name", "form.duplicate_name": "name", "form.unknown_type": "type"}[code]
     return problem(sheet, row, column, code, message)
+
+
+def _row_named(defn: DefinitionData, name: str) -> int | None:
+    """The survey sheet row (header is row 1) of the question or group with this name."""
+    return next((i + 2 for i, r in enumerate(defn.survey or []) if str(r.get("name", "")).strip() == name), None)
 
 
 def _add_pyxform_problem(problems: list[WorkbookProblem], found: WorkbookProblem) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 
 class UploadFileSchema(Schema):
@@ -17,6 +17,16 @@ class UploadResultSchema(Schema):
     form_id = fields.String()
     version = fields.String()
     state = fields.String()
+    undeclared = fields.List(fields.String(), metadata={
+        "description": "save_to properties the dataset lacks, declared as plain text when the draft is published"})
+
+
+class UploadArgsSchema(Schema):
+    """Upload options."""
+
+    declare = fields.String(validate=validate.OneOf(["text"]), metadata={
+        "description": "text: let publishing declare undeclared save_to properties as plain, non-sensitive text "
+                       "(not for names or labels that look like ID or phone numbers or ethnic groups)"})
 
 
 class FormVersionBriefSchema(Schema):

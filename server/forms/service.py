@@ -19,9 +19,13 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import Role, User
 from server.audit.service import record
+from server.domain.declaration_rules import looks_sensitive
 from server.errors import ConflictError, NotFoundError
-from server.forms.compiler import CompiledForm, compile_workbook
+from server.forms.compiled import iter_fields
+from server.forms.compiler import CompiledForm, WorkbookError, compile_workbook
 from server.forms.models import Form, FormVersion, VersionState
+from server.forms.workbook_problems import problem
+from server.registry import catalog, declarations
 
 MANAGERS = {Role.ADMIN.value, Role.FORM_DESIGNER.value}
 # The city's own workbooks, shipped with the code.
@@ -36,6 +40,7 @@ class UploadResult:
     version: str
     state: str
     created: bool
+    undeclared: tuple[str, ...] = ()
 
 
 def can_manage(user: User) -> bool:
@@ -43,9 +48,21 @@ def can_manage(user: User) -> bool:
     return user.role in MANAGERS
 
 
-def upload(session: Session, user: User | None, data: bytes, filename: str) -> UploadResult:
-    """Compile a workbook and store it as the form's draft."""
-    compiled = compile_workbook(data, filename)
+def upload(session: Session, user: User | None, data: bytes, filename: str, *,
+           declare: str | None = None) -> UploadResult:
+    """Compile a workbook against the declarations in force and store it as the form's draft.
+
+    ``declare="text"`` lets ``save_to`` name properties the dataset lacks: publishing declares them
+    as plain, non-sensitive text, unless a name or label looks like personal data.
+    """
+    compiled = compile_workbook(data, filename, datasets=declarations.catalog(session),
+                                declare_unknown=declare == "text")
+    refused = [problem("survey", row, "save_to", "form.sensitive_property" if looks_sensitive(name, label)
+                       else "form.invalid_property", f"save_to {name!r}: {why}")
+               for row, name, label in compiled.undeclared
+               if (why := catalog.text_property_problem(name, label)) is not None]
+    if refused:
+        raise WorkbookError(refused)
     sha = hashlib.sha256(data).hexdigest()
     form = session.scalar(select(Form).where(Form.form_id == compiled.form_id).with_for_update())
     if form is None:
@@ -67,9 +84,11 @@ def upload(session: Session, user: User | None, data: bytes, filename: str) -> U
     version = _new_version(form, compiled, data, filename, sha, user)
     session.add(version)
     session.flush()
+    undeclared = tuple(dict.fromkeys(name for _, name, _ in compiled.undeclared))
     record(session, user.id if user else None, "form.upload", target_type="form", target_id=form.form_id,
-           detail={"version": compiled.version, "sha256": sha})
-    return UploadResult(form.form_id, version.version, version.state, True)
+           detail={"version": compiled.version, "sha256": sha,
+                   **({"undeclared": list(undeclared)} if undeclared else {})})
+    return UploadResult(form.form_id, version.version, version.state, True, undeclared)
 
 
 def _md5(text: str) -> str:
@@ -95,6 +114,7 @@ def publish(session: Session, user: User | None, form_id: str) -> FormVersion:
     draft = form.draft
     if draft is None:
         raise NotFoundError(f"form {form_id} has no draft", code="form.no_draft", message_zh="该表单没有待发布的草稿")
+    _declare_undeclared(session, user, draft)
     if form.current_version is not None:
         form.current_version.state = VersionState.RETIRED.value
     draft.state = VersionState.PUBLISHED.value
@@ -104,6 +124,25 @@ def publish(session: Session, user: User | None, form_id: str) -> FormVersion:
     record(session, user.id if user else None, "form.publish", target_type="form", target_id=form_id,
            detail={"version": draft.version})
     return draft
+
+
+def _declare_undeclared(session: Session, user: User | None, draft: FormVersion) -> None:
+    """Declare the draft's save_to properties its dataset lacks as plain text (it was uploaded with declare=text)."""
+    entities = draft.definition.get("entities") or {}
+    if not draft.dataset or not entities.get("save_to"):
+        return
+    known = declarations.catalog(session).get(draft.dataset)
+    if known is None:
+        return
+    labels = {}
+    for field in iter_fields(draft.definition.get("fields") or []):
+        name = field.get("save_to")
+        if name and name not in known.properties:
+            texts = field.get("label") or {}
+            zh = next((v for k, v in texts.items() if "zh" in k.lower() or "中文" in k), None)
+            labels[str(name)] = str(zh or next(iter(texts.values()), name))
+    if labels:
+        catalog.declare_form_properties(session, user, draft.dataset, labels)
 
 
 def load_directory(session: Session, directory: Path, *, publish_drafts: bool = True) -> list[UploadResult]:

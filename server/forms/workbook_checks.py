@@ -386,7 +386,9 @@ def _check_entities(defn: Any, names: set[str], survey: Sequence[Mapping[str, An
         save_to = str(row.get("save_to", "")).strip()
         if save_to and spec is not None and save_to not in spec.properties:
             out.append(problem("survey", row_number(i), "save_to", "form.unknown_property",
-                               f"{save_to!r} is not a property of dataset {spec.name!r}"))
+                               f"{save_to!r} is not a property of dataset {spec.name!r}: declare it with "
+                               f"POST /api/v1/registry/datasets/{spec.name}/properties, or upload with "
+                               "?declare=text to declare it as plain text on publish"))
 
 
 def resident_id_properties(spec: DatasetSpec | None) -> frozenset[str]:

@@ -9,7 +9,14 @@ from server.api import API_PREFIX, BaseView, Blueprint
 from server.db import get_session
 from server.geo import service
 from server.geo.models import AdminUnit
-from server.geo.schemas import LocateArgsSchema, LocateSchema, UnitDetailSchema, UnitShapeSchema, UnitTreeNodeSchema
+from server.geo.schemas import (
+    LocateArgsSchema,
+    LocateSchema,
+    UnitDetailSchema,
+    UnitShapeSchema,
+    UnitTreeArgsSchema,
+    UnitTreeNodeSchema,
+)
 
 blp = Blueprint("geo", __name__, url_prefix=f"{API_PREFIX}/geo", description="行政区划与网格 (geography)")
 
@@ -18,10 +25,11 @@ blp = Blueprint("geo", __name__, url_prefix=f"{API_PREFIX}/geo", description="�
 class UnitTree(BaseView):
     """The caller's part of the hierarchy."""
 
+    @blp.arguments(UnitTreeArgsSchema, location="query")
     @blp.response(200, UnitTreeNodeSchema(many=True))
-    def get(self) -> list[dict[str, Any]]:
-        """The admin units the caller may see, as a tree."""
-        return service.unit_tree(get_session(), current_user())
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """The admin units the caller may see, as a tree; ``boundaries=true`` adds each unit's GeoJSON (for a map)."""
+        return service.unit_tree(get_session(), current_user(), boundaries=args["boundaries"])
 
 
 @blp.route("/units/<string:code>")

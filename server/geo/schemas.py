@@ -29,7 +29,14 @@ class UnitTreeNodeSchema(Schema):
     code = fields.String()
     name = fields.String()
     level = fields.String()
+    boundary = fields.Dict(allow_none=True, metadata={"description": "GeoJSON MultiPolygon (with ?boundaries=true)"})
     children = fields.List(fields.Nested(lambda: UnitTreeNodeSchema()))
+
+
+class UnitTreeArgsSchema(Schema):
+    """Tree options."""
+
+    boundaries = fields.Boolean(load_default=False, metadata={"description": "include each unit's boundary"})
 
 
 class UnitDetailSchema(UnitBriefSchema):

@@ -145,12 +145,14 @@ def visible_units(session: Session, user: User) -> list[AdminUnit]:
         select(AdminUnit).where(scope_clause(user, AdminUnit.path)).order_by(AdminUnit.path)))
 
 
-def unit_tree(session: Session, user: User) -> list[dict[str, Any]]:
-    """The user's units as nested nodes, rooted at the top of what they may see."""
+def unit_tree(session: Session, user: User, *, boundaries: bool = False) -> list[dict[str, Any]]:
+    """The user's units as nested nodes, rooted at the top of what they may see (with GeoJSON boundaries)."""
     nodes: dict[int, dict[str, Any]] = {}
     roots: list[dict[str, Any]] = []
     for unit in visible_units(session, user):
-        node = {"code": unit.code, "name": unit.name, "level": unit.level, "children": []}
+        node: dict[str, Any] = {"code": unit.code, "name": unit.name, "level": unit.level, "children": []}
+        if boundaries:
+            node["boundary"] = boundary_geojson(unit)
         nodes[unit.id] = node
         parent = nodes.get(unit.parent_id) if unit.parent_id else None
         (parent["children"] if parent else roots).append(node)

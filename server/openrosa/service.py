@@ -15,18 +15,18 @@ import importlib
 import importlib.util
 import io
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import cast
 
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Role, User
-from server.domain.datasets import DatasetSpec, load_datasets
+from server.domain.datasets import DatasetSpec
 from server.errors import NotFoundError, PermissionDeniedError
 from server.forms import service as forms
 from server.forms.models import FormVersion, VersionState
+from server.registry import declarations
 
 log = logging.getLogger(__name__)
 
@@ -109,16 +109,10 @@ def media_file(session: Session, user: User, version: FormVersion, filename: str
 
 def _media_file(session: Session, user: User, filename: str) -> MediaFile | None:
     stem, _, extension = filename.rpartition(".")
-    if extension.lower() == "csv" and stem in declared_datasets():
+    if extension.lower() == "csv" and stem in declarations.catalog(session):
         return MediaFile(filename, entity_list_csv(session, user, stem), "text/csv; charset=utf-8",
                          ENTITY_LIST_TYPE)
     return None
-
-
-@lru_cache(maxsize=1)
-def declared_datasets() -> Mapping[str, DatasetSpec]:
-    """The datasets of forms/datasets.yaml (read once per process)."""
-    return load_datasets()
 
 
 def entity_list_csv(session: Session, user: User, dataset: str) -> bytes:
@@ -132,7 +126,7 @@ def entity_list_csv(session: Session, user: User, dataset: str) -> bytes:
     provider = _registry_provider()
     if provider is not None:
         return provider(session, user, dataset)
-    return empty_entity_list_csv(declared_datasets()[dataset])
+    return empty_entity_list_csv(declarations.catalog(session)[dataset])
 
 
 def _registry_provider() -> Callable[[Session, User, str], bytes] | None:

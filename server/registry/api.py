@@ -9,9 +9,10 @@ from flask import Response, current_app, request
 from server.accounts.auth import current_user
 from server.api import API_PREFIX, BaseView, Blueprint
 from server.db import get_session
-from server.registry import decisions, placements, service, store, sync
+from server.registry import catalog, decisions, placements, service, sync
 from server.registry.schemas import (
     CandidateArgsSchema,
+    DatasetDetailSchema,
     DatasetSchema,
     DictPageSchema,
     EntityDetailSchema,
@@ -20,6 +21,7 @@ from server.registry.schemas import (
     MergeSchema,
     PageArgsSchema,
     PlacementArgsSchema,
+    PropertyCreateSchema,
     ResolveSchema,
     SearchArgsSchema,
     SyncArgsSchema,
@@ -41,10 +43,32 @@ class Datasets(BaseView):
     """The declared datasets."""
 
     @blp.response(200, DatasetSchema(many=True))
-    def get(self) -> list[Any]:
-        """Datasets with their typed properties, identity keys and placement."""
-        service.require_reader(current_user())
-        return list(store.ensure_datasets(get_session()).values())
+    def get(self) -> list[dict[str, Any]]:
+        """Datasets with their declaration in force: typed properties, identity keys, placement."""
+        catalog.require_declaration_reader(current_user())
+        return catalog.list_datasets(get_session())
+
+
+@blp.route("/datasets/<string:dataset>")
+class DatasetDetail(BaseView):
+    """One dataset's declaration."""
+
+    @blp.response(200, DatasetDetailSchema)
+    def get(self, dataset: str) -> dict[str, Any]:
+        """The declaration in force and every version of it."""
+        catalog.require_declaration_reader(current_user())
+        return catalog.dataset_detail(get_session(), dataset)
+
+
+@blp.route("/datasets/<string:dataset>/properties")
+class DatasetProperties(BaseView):
+    """Declaring properties (admins and form designers)."""
+
+    @blp.arguments(PropertyCreateSchema)
+    @blp.response(201, DatasetDetailSchema)
+    def post(self, body: dict[str, Any], dataset: str) -> dict[str, Any]:
+        """Add a property: a new version of the declaration (ID, phone and ethnicity are always sensitive)."""
+        return catalog.add_property(get_session(), current_user(), dataset, body)
 
 
 @blp.route("/<string:dataset>/entities")

@@ -353,6 +353,6 @@ def _decided(
 ) -> dict[str, Any]:
     """Close a merged or unmerged candidate, audit the decision and show the candidate."""
     close_decision(candidate, user, status.value)
-    record(session, user.id, f"registry.{status.value}", target_type=f"registry.{ds.row.name}", target_id=survivor_uuid,
+    record(session, user.id, f"registry.{status.value}", target_type=f"registry.{ds.name}", target_id=survivor_uuid,
            detail={**detail, "candidate": candidate.id})
     return candidate_view(ds, candidate, service.Viewer.of(user))

@@ -41,7 +41,7 @@ def following(session: Session, dataset_id: int) -> dict[int, DatasetSpec]:
     if row is None:
         return {}
     out = {}
-    for name, spec in store.declared().items():
+    for name, spec in store.declared(session).items():
         follows = spec.placement.follows
         if follows and spec.properties[follows].dataset == row.name:
             out[store.get_dataset(session, name).id] = spec

@@ -45,11 +45,11 @@ def _point(location: Any) -> tuple[float, float] | None:
     return float(shape.x), float(shape.y)
 
 
-def awaits_review(definition: Mapping[str, Any]) -> bool:
+def awaits_review(session: Session, definition: Mapping[str, Any]) -> bool:
     """True when the form writes to a dataset whose submissions merge only once approved."""
     entities = definition.get("entities") or ()
     blocks = [entities] if isinstance(entities, Mapping) else list(entities)
-    specs = store.declared()
+    specs = store.declared(session)
     for block in blocks:
         spec = specs.get(str(block.get("dataset") or block.get("list_name") or "")) if block else None
         if spec is not None and spec.merge_after_review:
@@ -63,7 +63,7 @@ def _mergeable(session: Session) -> ColumnElement[bool]:
     from server.submissions.models import ReviewState, Submission
 
     # Few versions, each definition decoded once per process (FormVersion.definition).
-    held = [v.id for v in session.scalars(select(FormVersion)) if awaits_review(v.definition or {})]
+    held = [v.id for v in session.scalars(select(FormVersion)) if awaits_review(session, v.definition or {})]
     if not held:
         return Submission.id.is_not(None)
     return or_(Submission.review_state == ReviewState.APPROVED.value, Submission.form_version_id.not_in(held))
@@ -108,7 +108,8 @@ def merge_submission(submission_id: int) -> str:
         )
         if submission is None or submission.status != SubmissionStatus.VALIDATED:
             return "skipped"
-        if submission.review_state != ReviewState.APPROVED and awaits_review(submission.form_version.definition or {}):
+        definition = submission.form_version.definition or {}
+        if submission.review_state != ReviewState.APPROVED and awaits_review(session, definition):
             return "awaiting_review"
         settings = worker.settings()
         return _merge_one(session, submission, current_sealer(settings), settings.time_zone)

@@ -106,6 +106,26 @@ class Dataset(Base):
     merge_requires_approval: Mapped[bool] = mapped_column(Boolean, default=True)
     digest: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    # The declaration in force is ``versions[version]``; 0 until one is written.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # This dataset's block of forms/datasets.yaml as last applied: an unchanged file is a no-op.
+    file_declaration: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
+class DatasetVersion(Base):
+    """One version of a dataset's declaration; a submission merges under the one in force when received."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    declaration: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # file, api or form (a form's publish declared it)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Entity(Base):

@@ -130,7 +130,7 @@ def _resealed(sealer: Sealer, table: str, row_id: int, sealed: Mapping[str, str]
 
 def _specs(session: Session) -> dict[int, Any]:
     """dataset id -> its declaration (datasets no longer declared are resealed but not rehashed)."""
-    declared = store.declared()
+    declared = store.declared(session)
     return {row.id: declared.get(row.name) for row in session.scalars(select(Dataset))}
 
 

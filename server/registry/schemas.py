@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from marshmallow import Schema, fields, validate
 
 STATUSES = ("active", "departed", "merged")
@@ -129,9 +127,11 @@ class MergeResultSchema(Schema):
 
 
 class DatasetSchema(Schema):
-    """A dataset declaration as loaded."""
+    """A dataset's declaration in force."""
 
     name = fields.String()
+    version = fields.Integer(metadata={"description": "the declaration's version in force"})
+    updated_at = fields.DateTime(metadata={"description": "when that version took effect"})
     label_zh = fields.String()
     label_en = fields.String()
     label_property = fields.String()
@@ -139,11 +139,42 @@ class DatasetSchema(Schema):
     identity = fields.Dict()
     placement = fields.Dict()
     merge_requires_approval = fields.Boolean()
-    merge_after_review = fields.Method("_merge_after_review", metadata={
+    merge_after_review = fields.Boolean(metadata={
         "description": "its submissions merge only once a supervisor has approved them"})
 
-    def _merge_after_review(self, dataset: Any) -> bool:
-        from server.registry.store import declared
 
-        spec = declared().get(dataset.name)
-        return bool(spec and spec.merge_after_review)
+class DeclarationVersionSchema(Schema):
+    """One version of a dataset's declaration."""
+
+    version = fields.Integer()
+    source = fields.String(metadata={"description": "file (datasets.yaml), api or form (declared on publish)"})
+    created_at = fields.DateTime()
+    created_by = fields.Integer(allow_none=True)
+    properties = fields.List(fields.String())
+
+
+class DatasetDetailSchema(DatasetSchema):
+    """A dataset's declaration in force and every version of it."""
+
+    versions = fields.List(fields.Nested(DeclarationVersionSchema))
+
+
+# One line of text: no control characters (PostgreSQL refuses NUL in text and JSON).
+_PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="control characters are not allowed")
+
+
+class PropertyCreateSchema(Schema):
+    """A property a designer declares (names and labels are checked by the service, located by field)."""
+
+    name = fields.String(required=True, validate=validate.Length(max=200))
+    type = fields.String(required=True, validate=validate.Length(max=64))
+    label_zh = fields.String(required=True, validate=validate.Length(max=1000))
+    label_en = fields.String(validate=validate.Length(max=1000))
+    sensitive = fields.Boolean()
+    list = fields.String(validate=[validate.Length(min=1, max=64), _PRINTABLE],
+                         metadata={"description": "select: the choices list name"})
+    multiple = fields.Boolean()
+    values = fields.List(fields.String(validate=[validate.Length(min=1, max=64), _PRINTABLE]),
+                         validate=validate.Length(max=200))
+    dataset = fields.String(validate=[validate.Length(min=1, max=64), _PRINTABLE],
+                            metadata={"description": "entity: the dataset the uuid belongs to"})

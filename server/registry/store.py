@@ -1,29 +1,23 @@
 """Low-level registry writes shared by the merge, moves and supervisor decisions.
 
-Datasets are loaded from forms/datasets.yaml into the ``datasets`` table on
-first use (idempotent: a row is rewritten only when the declaration's digest
-changes). Sensitive values are split off and sealed here; search columns are
+Datasets and their declarations in force come from declarations.py (the
+database, one cache). Sensitive values are split off and sealed here; search columns are
 computed here. Versions, events and the feed lock are written in feed.py (the
 append-only rules in one place) and re-exported here for the writers.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import cached_property, lru_cache
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from server.domain import resident_id
-from server.domain.datasets import DatasetSpec, PropertyType, load_datasets
-from server.errors import NotFoundError
-from server.registry import dedup
+from server.domain.datasets import DatasetSpec, PropertyType
+from server.registry import declarations, dedup
 from server.registry.crypto import Sealer
 
 # The feed's writers, re-exported: merge, moves and decisions write through ``store``.
@@ -33,111 +27,29 @@ from server.registry.feed import lock_feed as lock_feed
 from server.registry.feed import record_result as record_result
 from server.registry.feed import write_version as write_version
 from server.registry.feed import write_version_and_emit as write_version_and_emit
-from server.registry.models import Dataset, Entity, EntityVersion
+from server.registry.models import Entity, EntityVersion
 from server.registry.rules import SEALED_TYPES, mask_value
 from server.settings import Settings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatasetRef:
-    """A dataset's row and its typed declaration."""
+    """A dataset's id and name and its typed declaration (the one in force, or at a given moment)."""
 
-    row: Dataset
+    id: int
+    name: str
     spec: DatasetSpec
 
-    @cached_property
-    def id(self) -> int:
-        """The row id (kept: the row itself expires at every commit, and reading it would reload it)."""
-        return self.row.id
+
+def declared(session: Session) -> dict[str, DatasetSpec]:
+    """Every dataset's declaration in force (declarations.py: one loader, one cache)."""
+    return declarations.catalog(session)
 
 
-@lru_cache(maxsize=1)
-def declared() -> dict[str, DatasetSpec]:
-    """The dataset declarations from forms/datasets.yaml (read once per process)."""
-    return load_datasets()
-
-
-def _row_values(spec: DatasetSpec) -> dict[str, Any]:
-    properties = [
-        {
-            "name": p.name,
-            "type": p.type.value,
-            "label_zh": p.label_zh,
-            "label_en": p.label_en,
-            "sensitive": p.sensitive,
-            "required": p.required,
-            "list": p.list_name,
-            "multiple": p.multiple,
-            "derived": p.derive is not None,
-            **({"dataset": p.dataset} if p.dataset else {}),
-        }
-        for p in spec.properties.values()
-    ]
-    values: dict[str, Any] = {
-        "label_zh": spec.label_zh,
-        "label_en": spec.label_en,
-        "label_property": spec.label_property,
-        "properties": properties,
-        "identity": {"strong": list(spec.identity.strong), "near": list(spec.identity.near)},
-        "placement": {
-            "geopoint": spec.placement.geopoint,
-            "level": spec.placement.level,
-            "on_missing": spec.placement.on_missing,
-            "on_outside": spec.placement.on_outside,
-            **({"follows": spec.placement.follows} if spec.placement.follows else {}),
-            **({"moves_while": dict([spec.placement.moves_while])} if spec.placement.moves_while else {}),
-        },
-        "merge_requires_approval": spec.merge_requires_approval,
-    }
-    values["digest"] = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
-    return values
-
-
-@lru_cache(maxsize=16)
-def _digest(name: str) -> str:
-    return str(_row_values(declared()[name])["digest"])
-
-
-def ensure_datasets(session: Session) -> dict[str, Dataset]:
-    """Load every declared dataset into the table; rows already current are left alone."""
-    rows = {d.name: d for d in session.scalars(select(Dataset))}
-    for name, spec in declared().items():
-        values = _row_values(spec)
-        row = rows.get(name)
-        if row is None:
-            row = Dataset(name=name, **values)
-            session.add(row)
-            rows[name] = row
-        elif row.digest != values["digest"]:
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.updated_at = datetime.now(UTC)
-    session.flush()
-    return rows
-
-
-# The row's declaration columns (large JSON) stay unloaded: callers read the typed spec instead.
-_DATASET_BY_NAME = (
-    select(Dataset)
-    .options(load_only(Dataset.id, Dataset.name, Dataset.digest))
-    .where(Dataset.name == bindparam("name"))
-)
-
-
-def get_dataset(session: Session, name: str) -> DatasetRef:
-    """A declared dataset (loaded into the table on first use), or 404."""
-    spec = declared().get(name)
-    if spec is None:
-        raise NotFoundError(f"no dataset {name}", code="registry.dataset_not_found", message_zh="数据集不存在")
-    cache: dict[str, DatasetRef] = session.info.setdefault("registry_datasets", {})
-    cached = cache.get(name)
-    if cached is not None and cached.row in session:
-        return cached
-    row = session.scalar(_DATASET_BY_NAME, {"name": name})
-    if row is None or row.digest != _digest(name):
-        row = ensure_datasets(session)[name]
-    cache[name] = DatasetRef(row, spec)
-    return cache[name]
+def get_dataset(session: Session, name: str, at: datetime | None = None) -> DatasetRef:
+    """A declared dataset with its declaration in force now (or at ``at``), or 404."""
+    spec = declarations.spec(session, name, at)
+    return DatasetRef(declarations.in_force(session)[name].dataset_id, name, spec)
 
 
 def current_sealer(settings: Settings | None = None) -> Sealer:

@@ -3,7 +3,9 @@
 A submission's data tree holds what the grid worker typed, resident ID and
 phone numbers included. Which answers are sensitive follows from the form:
 a question marked ``cn_resident_id``, or one saved to a dataset property that
-is sealed (ID number, phone) or is the ethnicity code. A value the form
+is sealed (ID number, phone) or is the ethnicity code, as the compiled form
+records it (``entities.sensitive``, pinned from the declarations in force when
+it was compiled; a property's type never changes once it holds data). A value the form
 computes from such an answer is sensitive too, transitively (forms/
 dependencies.py): a calculation, the instance name, the entity label
 (``concat(${name}, ' ', ${id_number})`` is a common habit), each taking the
@@ -36,6 +38,7 @@ _DERIVED: dict[tuple[str, str, str], dict[str, PropertyType]] = {}
 
 @lru_cache(maxsize=1)
 def _datasets() -> Mapping[str, DatasetSpec]:
+    """forms/datasets.yaml, for definitions compiled before they pinned their sensitive answers."""
     return load_datasets()
 
 
@@ -51,6 +54,11 @@ def sensitive_paths(definition: Mapping[str, Any]) -> dict[str, PropertyType]:
 
     walk(definition.get("fields"))
     entities = definition.get("entities") or {}
+    if "sensitive" in entities:  # pinned when the form was compiled against the declarations in force
+        for path, kind in entities["sensitive"].items():
+            found.setdefault(path, PropertyType(kind))
+        return found
+    # Compiled before sensitivity was pinned: those forms saved only to properties of the city's file.
     spec = _datasets().get(entities.get("dataset") or "")
     for path, prop_name in (entities.get("save_to") or {}).items():
         prop = spec.properties.get(prop_name) if spec else None

@@ -139,7 +139,10 @@ def _hostile_bodies():
 def test_no_500_from_malformed_requests(client, auth, content_type):
     headers = auth.headers("admin")
     paths = ["/api/v1/auth/token", "/api/v1/me", "/api/v1/geo/units", "/api/v1/geo/units/%00",
-             "/api/v1/geo/locate?lon=1e999&lat=nan", "/api/v1/geo/units/" + "9" * 5000]
+             "/api/v1/geo/locate?lon=1e999&lat=nan", "/api/v1/geo/units/" + "9" * 5000,
+             "/api/v1/users", "/api/v1/users/worker", "/api/v1/users/wor%00ker/password", "/api/v1/users/police/tokens",
+             "/api/v1/audit?since=%00", "/api/v1/registry/datasets/persons/properties",
+             "/api/v1/registry/datasets/%00/properties"]
     for body in _hostile_bodies():
         for path in paths:
             for method in ("GET", "POST", "DELETE", "PATCH"):

@@ -72,3 +72,40 @@ def test_missing_settings_are_reported(monkeypatch):
         monkeypatch.delenv(key, raising=False)
     result = _run("db", "upgrade")
     assert result.exit_code != 0 and "GRIDREG_DATABASE_URL is required" in result.output
+
+
+def test_forms_load_applies_the_declarations_idempotently(env, tmp_path):
+    import shutil
+
+    from server.domain.datasets import DEFAULT_PATH
+
+    forms_dir = tmp_path / "forms"
+    forms_dir.mkdir()
+    shutil.copy(DEFAULT_PATH, forms_dir / "datasets.yaml")
+    first = _run("forms", "load", str(forms_dir))
+    assert first.exit_code == 0, first.output
+    assert "dataset persons\tversion 1\tchanged" in first.output
+    again = _run("forms", "load", str(forms_dir))
+    assert "dataset persons\tversion 1\tunchanged" in again.output
+    text = (forms_dir / "datasets.yaml").read_text(encoding="utf-8")
+    (forms_dir / "datasets.yaml").write_text(text.replace("version: 1\n", "version: 2\n", 1), encoding="utf-8")
+    broken = _run("forms", "load", str(forms_dir))
+    assert broken.exit_code != 0 and "registry.declaration_refused" in broken.output and "version" in broken.output
+
+
+def test_audit_list_filters_like_the_api(env, tmp_path):
+    _run("users", "create", "boss", "--role", "admin", input="long-password\nlong-password\n")
+    _run("users", "create", "boss2", "--role", "admin", input="long-password\nlong-password\n")
+    _run("users", "disable", "boss2")
+    listed = _run("audit", "list", "--action", "user.*")
+    assert listed.exit_code == 0, listed.output
+    actions = [json.loads(line)["action"] for line in listed.output.splitlines()]
+    assert actions == ["user.disable", "user.create", "user.create"]
+    page = _run("audit", "list", "--action", "user.create", "--limit", "1")
+    lines = [json.loads(line) for line in page.output.splitlines()]
+    assert lines[0]["detail"]["username"] == "boss2" and "next_cursor" in lines[1]
+    rest = _run("audit", "list", "--action", "user.create", "--cursor", lines[1]["next_cursor"])
+    assert [json.loads(line)["detail"]["username"] for line in rest.output.splitlines()] == ["boss"]
+    assert _run("audit", "list", "--since", "2026-12-01T00:00:00").exit_code != 0  # no offset
+    assert _run("audit", "list", "--since", "2999-01-01T00:00:00+08:00").output == ""
+    assert "request.bad_cursor" in _run("audit", "list", "--cursor", "!!").output

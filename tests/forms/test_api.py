@@ -37,7 +37,7 @@ def test_designer_uploads_publishes_and_worker_reads(client, auth):
     designer = auth.headers("designer")
     resp = _upload(client, designer, _workbook())
     assert resp.status_code == 201
-    assert resp.get_json() == {"form_id": "site_check", "version": "1", "state": "draft"}
+    assert resp.get_json() == {"form_id": "site_check", "version": "1", "state": "draft", "undeclared": []}
 
     worker = auth.headers("worker")
     assert "site_check" not in [f["form_id"] for f in client.get("/api/v1/forms", headers=worker).get_json()]

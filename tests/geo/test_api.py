@@ -29,6 +29,20 @@ def test_supervisor_tree_is_their_township(client, auth):
 def test_admin_sees_whole_city(client, auth):
     tree = client.get("/api/v1/geo/units", headers=auth.headers("admin")).get_json()
     assert tree[0]["code"] == "410184" and len(tree[0]["children"]) == 15
+    assert "boundary" not in tree[0]
+
+
+def test_the_tree_carries_every_boundary_for_a_map(client, auth):
+    tree = client.get("/api/v1/geo/units?boundaries=true", headers=auth.headers("admin")).get_json()
+
+    def walk(nodes):
+        for node in nodes:
+            yield node
+            yield from walk(node["children"])
+
+    nodes = list(walk(tree))
+    assert len(nodes) > 100 and all(n["boundary"]["type"] == "MultiPolygon" for n in nodes)
+    assert client.get("/api/v1/geo/units?boundaries=maybe", headers=auth.headers("admin")).status_code == 422
 
 
 def test_unit_detail_has_geojson_and_ancestors(client, auth):

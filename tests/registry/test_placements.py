@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from sqlalchemy import select
 
 from server.audit.models import AuditEvent
 from server.errors import RuleViolation
-from server.registry import store
 from server.registry.models import Entity, PlacementReview, RegistryEvent
-from tests.registry.conftest import FAR_POINT, FOLLOWUP, REGISTRATION, VISIT, WORKER_POINT, geopoint, registration
+from tests.registry.conftest import (
+    FAR_POINT,
+    FOLLOWUP,
+    REGISTRATION,
+    VISIT,
+    WORKER_POINT,
+    geopoint,
+    redeclare,
+    registration,
+)
 
 BASE = "/api/v1/registry/persons"
 WORKER_GRID = "410184105005004"
@@ -156,11 +162,8 @@ def test_a_new_registration_outside_scope_is_placed_where_the_person_was_found(d
 
 
 @pytest.mark.parametrize("rule", ["accept", "reject"])
-def test_other_on_outside_rules(db, merge, monkeypatch, rule):
-    declared = store.declared()
-    persons = declared["persons"]
-    strict = replace(persons, placement=replace(persons.placement, on_outside=rule))
-    monkeypatch.setattr(store, "declared", lambda: {**declared, "persons": strict})
+def test_other_on_outside_rules(db, merge, rule):
+    redeclare(db, "persons", lambda block: {**block, "placement": {**block["placement"], "on_outside": rule}})
     person = merge(REGISTRATION, registration())
     if rule == "reject":
         with pytest.raises(RuleViolation) as err:

@@ -38,7 +38,7 @@ def _compiled(data: bytes, filename: str) -> Any:
 
 def publish_registration(session: Session, monkeypatch: Any) -> FormVersion:
     """Upload and publish forms/registration.xlsx (compiled once per test run)."""
-    monkeypatch.setattr(forms, "compile_workbook", _compiled)
+    monkeypatch.setattr(forms, "compile_workbook", lambda data, filename, **options: _compiled(data, filename))
     forms.upload(session, None, REGISTRATION.read_bytes(), "registration.xlsx")
     version = forms.publish(session, None, FORM_ID)
     session.commit()

@@ -44,6 +44,14 @@ def test_sensitive_paths_come_from_the_form(registration):
     assert "/data/identity/full_name" not in paths
 
 
+def test_the_paths_a_form_pinned_when_compiled_win_over_the_citys_file():
+    definition = {"fields": [], "entities": {"dataset": "persons", "save_to": {
+        "/data/work_phone": "work_phone", "/data/mobile": "phone"}, "sensitive": {"/data/work_phone": "phone"}}}
+    assert {path: kind.value for path, kind in sensitive_paths(definition).items()} == {"/data/work_phone": "phone"}
+    del definition["entities"]["sensitive"]  # compiled before forms pinned them: the file's declarations
+    assert {path: kind.value for path, kind in sensitive_paths(definition).items()} == {"/data/mobile": "phone"}
+
+
 def test_workers_and_supervisors_see_masked_numbers(client, auth, registration):
     instance_id = _submit(client, auth)
     for user in ("worker", "supervisor"):

@@ -289,3 +289,11 @@ def test_a_calculation_may_read_its_own_last_saved_value() -> None:
     assert compile_workbook(data, "t.xlsx").definition["fields"][1]["calculation"] == "${last-saved#visits} + 1"
     cycle = simple_form(TEXT, {"type": "calculate", "name": "visits", "calculation": "${visits} + 1"})
     assert where(refused(cycle)) == {("survey", 3, "calculation", "form.calculation_cycle")}
+
+
+def test_pyxform_naming_an_element_points_at_its_row() -> None:
+    data = simple_form({"type": "integer", "name": "n", "label": "N"}, {"type": "text", "name": "hh_name"})
+    (found,) = refused(data)
+    assert (found["sheet"], found["row"], found["column"], found["code"]) == (
+        "survey", 3, "label", "form.missing_label")
+    assert "hh_name" in found["message"]
