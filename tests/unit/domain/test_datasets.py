@@ -208,7 +208,8 @@ def test_follows_and_entity_properties_are_checked() -> None:
     assert problems_of(with_followups(placement={"follows": "person", "moves_while": {"status": "done"}})) == [
         ("datasets.followups.placement.moves_while", "'done' is not one of open, closed")
     ]
-    listed = ds.parse_datasets(with_followups(placement={"follows": "person", "moves_while": {"status": ["open", "closed"]}}))
+    both = {"follows": "person", "moves_while": {"status": ["open", "closed"]}}
+    listed = ds.parse_datasets(with_followups(placement=both))
     assert listed["followups"].placement.moves_while == ("status", ("open", "closed"))
     assert problems_of(with_followups(placement={"follows": "person", "moves_while": {"status": ["open", "x"]}})) == [
         ("datasets.followups.placement.moves_while", "'x' is not one of open, closed")
