@@ -183,7 +183,7 @@ class Auth:
 
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
-    """Log in as demo users: admin, designer, supervisor, worker, police."""
+    """Log in as demo users: admin, designer, supervisor, worker and the departments police, hrss, education, civil."""
     return Auth(client)
 
 

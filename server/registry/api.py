@@ -9,7 +9,7 @@ from flask import Response, current_app, request
 from server.accounts.auth import current_user
 from server.api import API_PREFIX, BaseView, Blueprint
 from server.db import get_session
-from server.registry import catalog, decisions, placements, service, sync
+from server.registry import catalog, decisions, placements, results, service, sync
 from server.registry.schemas import (
     CandidateArgsSchema,
     DatasetDetailSchema,
@@ -27,6 +27,7 @@ from server.registry.schemas import (
     SyncArgsSchema,
     SyncPageSchema,
 )
+from server.scope import reads_dataset, require_dataset
 
 blp = Blueprint(
     "registry",
@@ -44,9 +45,11 @@ class Datasets(BaseView):
 
     @blp.response(200, DatasetSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
-        """Datasets with their declaration in force: typed properties, identity keys, placement."""
-        catalog.require_declaration_reader(current_user())
-        return catalog.list_datasets(get_session())
+        """Datasets with their declaration in force: typed properties, identity keys, placement (a department:
+        its purpose's)."""
+        user = current_user()
+        catalog.require_declaration_reader(user)
+        return [d for d in catalog.list_datasets(get_session()) if reads_dataset(user, d["name"])]
 
 
 @blp.route("/datasets/<string:dataset>")
@@ -56,7 +59,9 @@ class DatasetDetail(BaseView):
     @blp.response(200, DatasetDetailSchema)
     def get(self, dataset: str) -> dict[str, Any]:
         """The declaration in force and every version of it."""
-        catalog.require_declaration_reader(current_user())
+        user = current_user()
+        catalog.require_declaration_reader(user)
+        require_dataset(get_session(), user, dataset)
         return catalog.dataset_detail(get_session(), dataset)
 
 
@@ -241,7 +246,7 @@ class MergeResult(BaseView):
     @blp.response(200, MergeResultSchema)
     def get(self, instance_id: str) -> dict[str, Any]:
         """Per dataset: created, updated, deduplicated or skipped (and why, e.g. create_if was false)."""
-        return service.merge_result(get_session(), current_user(), instance_id)
+        return results.merge_result(get_session(), current_user(), instance_id)
 
 
 @blp.route("/<string:dataset>/sync")

@@ -83,7 +83,8 @@ def row_values(spec: DatasetSpec) -> dict[str, Any]:
             "geopoint": placement.geopoint, "level": placement.level, "on_missing": placement.on_missing,
             "on_outside": placement.on_outside,
             **({"follows": placement.follows} if placement.follows else {}),
-            **({"moves_while": dict([placement.moves_while])} if placement.moves_while else {}),
+            **({"moves_while": {placement.moves_while[0]: list(placement.moves_while[1])}}
+               if placement.moves_while else {}),
         },
         "merge_requires_approval": spec.merge_requires_approval,
     }
