@@ -34,6 +34,11 @@ NAMING_THE_CASE = {
 }
 
 
+def _anything(rule: Any, name: str) -> str:
+    """A value the rule's converter accepts for a parameter the test has no object for."""
+    return "1" if type(rule._converters[name]).__name__ == "IntegerConverter" else "x"
+
+
 def _urls(app: Any, values: dict[str, str]) -> list[tuple[str, str]]:
     """(rule, url) for every GET endpoint, each dataset-taking one once per dataset."""
     out = []
@@ -43,7 +48,8 @@ def _urls(app: Any, values: dict[str, str]) -> list[tuple[str, str]]:
                 continue
             datasets = ("followups", "persons") if "dataset" in rule.arguments else (None,)
             for dataset in datasets:
-                args = {name: (dataset if name == "dataset" else values.get(name, "x")) for name in rule.arguments}
+                args = {name: (dataset if name == "dataset" else values.get(name, _anything(rule, name)))
+                        for name in rule.arguments}
                 out.append((rule.rule, url_for(rule.endpoint, **args)))
     return out
 

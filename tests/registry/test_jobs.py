@@ -72,11 +72,15 @@ def persons_after_review(monkeypatch):
     """The persons dataset declared ``merge_after_review: true``."""
     import dataclasses
 
-    from server.registry import store
+    from server.registry import declarations
 
-    specs = {name: (dataclasses.replace(spec, merge_after_review=True) if name == "persons" else spec)
-             for name, spec in store.declared().items()}
-    monkeypatch.setattr(store, "declared", lambda: specs)
+    in_force = declarations.catalog
+
+    def catalog(session):
+        return {name: (dataclasses.replace(spec, merge_after_review=True) if name == "persons" else spec)
+                for name, spec in in_force(session).items()}
+
+    monkeypatch.setattr(declarations, "catalog", catalog)
 
 
 def _persons(client: Any, auth: Any) -> list[Any]:
@@ -95,8 +99,8 @@ def test_merge_after_review_waits_for_the_approval(client, auth, db, monkeypatch
     assert merge_submission(submission.id) == "awaiting_review"
     assert merge_validated() == 0 and find_stuck(db, settings, -60) == 0  # the drain and the re-ring pass it by
     assert _persons(client, auth) == []
-    assert client.get("/api/v1/registry/datasets", headers=auth.headers("supervisor")).get_json()[0][
-        "merge_after_review"] is True
+    listed = client.get("/api/v1/registry/datasets", headers=auth.headers("supervisor")).get_json()
+    assert {d["name"]: d["merge_after_review"] for d in listed}["persons"] is True
     url = f"/api/v1/submissions/{iid}"
     returned = client.patch(url, json={"review_state": "returned", "comment": "请核对"},
                             headers={**auth.headers("supervisor"), "If-Match": f'"{iid}.0"'})
