@@ -1,13 +1,17 @@
 """A located problem in an uploaded workbook: sheet, row, column, stable code and message.
 
 ``row`` is the sheet's 1-based row (the header is row 1); ``sheet``, ``row`` and
-``column`` are ``None`` where a problem concerns the whole file or sheet.
+``column`` are ``None`` where a problem concerns the whole file or sheet. ``value`` is the
+content of the cell a problem points at (at most ``VALUE_CHARS`` characters), ``None`` where
+there is no such cell or it is empty.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypedDict
+from typing import NotRequired, TypedDict
+
+VALUE_CHARS = 200
 
 
 class WorkbookProblem(TypedDict):
@@ -18,6 +22,7 @@ class WorkbookProblem(TypedDict):
     column: str | None
     code: str
     message: str
+    value: NotRequired[str | None]
 
 
 def problem(sheet: str | None, row: int | None, column: str | None, code: str, message: str) -> WorkbookProblem:
