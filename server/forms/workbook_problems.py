@@ -9,7 +9,7 @@ there is no such cell or it is empty.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NotRequired, TypedDict
+from typing import TypedDict
 
 VALUE_CHARS = 200
 
@@ -22,12 +22,13 @@ class WorkbookProblem(TypedDict):
     column: str | None
     code: str
     message: str
-    value: NotRequired[str | None]
+    value: str | None
 
 
-def problem(sheet: str | None, row: int | None, column: str | None, code: str, message: str) -> WorkbookProblem:
+def problem(sheet: str | None, row: int | None, column: str | None, code: str, message: str,
+            value: str | None = None) -> WorkbookProblem:
     """Build one located problem."""
-    return {"sheet": sheet, "row": row, "column": column, "code": code, "message": message}
+    return {"sheet": sheet, "row": row, "column": column, "code": code, "message": message, "value": value}
 
 
 def row_number(index: int) -> int:
