@@ -104,7 +104,7 @@ def test_a_designer_takes_a_workbook_from_errors_to_a_published_version(
     fixed = tmp_path / "migrant_survey.xlsx"
     fixed.write_bytes(_workbook())
     page.get_by_label("选择文件").set_input_files(str(fixed))
-    expect(page.get_by_role("heading", name="流动人口情况调查")).to_be_visible()
+    expect(page.get_by_role("heading", name="流动人口情况调查 migrant_survey")).to_be_visible()
     preview = page.get_by_role("region", name="手机预览")
     expect(preview.get_by_label("姓名")).to_be_visible()
     expect(page.locator(".publish")).to_contain_text("草稿第 1 版可以发布")
@@ -171,7 +171,7 @@ def test_a_designer_takes_a_workbook_from_errors_to_a_published_version(
     page.get_by_role("link", name="返回表单列表").click()
     listed = page.locator("tr[data-form=migrant_survey]")
     expect(listed).to_contain_text("第 1 版")
-    expect(listed).to_contain_text("草稿")
+    expect(listed).to_contain_text("有草稿待发布")
     _top(page)
     console_screenshot(page, "designer-05-list")
 

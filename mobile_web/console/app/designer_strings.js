@@ -24,6 +24,7 @@ export const D = {
   published: '已发布版本',
   draft: '草稿',
   noDraft: '无',
+  draftWaiting: '有草稿待发布',
   notPublished: '未发布',
   open: '打开',
   noForms: '还没有表单，请先上传表单文件',

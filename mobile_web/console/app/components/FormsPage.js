@@ -23,7 +23,7 @@ export function FormsPage ({ app }) {
           <tbody>${forms.map((f) => html`<tr data-form=${f.form_id}>
             <td>${f.title}</td><td><code>${f.form_id}</code></td>
             <td>${f.version ? `第 ${f.version} 版` : html`<span class="muted">${D.notPublished}</span>`}</td>
-            <td>${f.has_draft ? html`<span class="badge rv-has_issues">${D.draft}</span>` : html`<span class="muted">${D.noDraft}</span>`}</td>
+            <td>${f.has_draft ? html`<span class="badge rv-has_issues">${D.draftWaiting}</span>` : html`<span class="muted">${D.noDraft}</span>`}</td>
             <td><a class="btn small" href=${formLink(f.form_id)} aria-label=${`${D.open} ${f.title}`}>${D.open}</a></td>
           </tr>`)}</tbody></table>` : html`<p class="muted">${D.noForms}</p>`}
       <//>
