@@ -108,3 +108,12 @@ export const PROBLEM = {
   'form.zip_bomb': '文件结构异常，已拒绝',
   'form.version_conflict': '该版本号已发布且内容不同，请在 settings 工作表中修改 version 后重新上传'
 }
+
+/** A question type in words ('select_one' -> 单选); an unknown type is shown as written. */
+const TYPES = {
+  text: '文本', integer: '整数', decimal: '小数', date: '日期', time: '时间', dateTime: '日期时间', select_one: '单选',
+  select_multiple: '多选', select_one_from_file: '单选（外部列表）', select_multiple_from_file: '多选（外部列表）',
+  geopoint: '位置', image: '照片', calculate: '计算', note: '说明', acknowledge: '确认', barcode: '条码', range: '范围',
+  group: '分组', repeat: '重复组', hidden: '隐藏'
+}
+export const typeName = (type) => TYPES[type] || type

@@ -3,7 +3,7 @@
 // uploaded and published them, and what changed between two versions.
 import { html, useEffect, useRef, useState } from '../../../app/ui.js'
 import { initialLanguage } from '../../../app/i18n.js'
-import { D, SETTING, STATE } from '../designer_strings.js'
+import { D, SETTING, STATE, typeName } from '../designer_strings.js'
 import { when } from '../strings.js'
 import { diffForms, settingText } from '../form_diff.js'
 import { Loading, Outcome, Select, useLoad } from './common.js'
@@ -117,20 +117,21 @@ function Compare ({ app, formId, list }) {
 function DiffView ({ result }) {
   const { diff, lang } = result
   const label = (f) => settingText(f.label, lang)
+  const shown = (x, v) => (x.key === 'type' && v ? typeName(v) : settingText(v, lang))
   const none = !diff.added.length && !diff.removed.length && !diff.changed.length
   return html`<div class="form-diff" aria-live="polite">
     <p class="meta">第 ${result.from} 版 → 第 ${result.to} 版</p>
     ${none ? html`<p class="info">${D.noChange}</p>` : null}
     ${diff.added.length ? html`<h3>${D.added}（${diff.added.length}）</h3>
-      <ul class="plain diff-added">${diff.added.map((f) => html`<li><ins>+ <code>${f.name}</code> ${label(f)}</ins> <span class="muted">${f.type}</span></li>`)}</ul>` : null}
+      <ul class="plain diff-added">${diff.added.map((f) => html`<li><ins>+ <code>${f.name}</code> ${label(f)}</ins> <span class="muted">${typeName(f.type)}</span></li>`)}</ul>` : null}
     ${diff.removed.length ? html`<h3>${D.removed}（${diff.removed.length}）</h3>
-      <ul class="plain diff-removed">${diff.removed.map((f) => html`<li><del>− <code>${f.name}</code> ${label(f)}</del> <span class="muted">${f.type}</span></li>`)}</ul>` : null}
+      <ul class="plain diff-removed">${diff.removed.map((f) => html`<li><del>− <code>${f.name}</code> ${label(f)}</del> <span class="muted">${typeName(f.type)}</span></li>`)}</ul>` : null}
     ${diff.changed.length ? html`<h3>${D.changed}（${diff.changed.length}）</h3>
       <table class="grid-table diff-changed"><thead><tr><th scope="col">${D.name}</th><th scope="col">${D.setting}</th>
         <th scope="col">${D.before}</th><th scope="col">${D.after}</th></tr></thead>
       <tbody>${diff.changed.flatMap((c) => c.changes.map((x, i) => html`<tr>
         ${i === 0 ? html`<th scope="row" rowspan=${c.changes.length}><code>${c.field.name}</code> ${label(c.field)}</th>` : null}
-        <td>${SETTING[x.key] || x.key}</td><td><del>${settingText(x.before, lang)}</del></td><td><ins>${settingText(x.after, lang)}</ins></td>
+        <td>${SETTING[x.key] || x.key}</td><td><del>${shown(x, x.before)}</del></td><td><ins>${shown(x, x.after)}</ins></td>
       </tr>`))}</tbody></table>` : null}
   </div>`
 }
