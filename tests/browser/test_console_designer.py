@@ -151,6 +151,13 @@ def test_a_designer_takes_a_workbook_from_errors_to_a_published_version(
     expect(row.locator("td").nth(4)).to_have_text("designer")
     expect(page.locator(".publish")).to_contain_text("没有待发布的草稿")
 
+    # Changed content under the published version number is refused with what to do about it.
+    same_number = tmp_path / "migrant_survey_same_version.xlsx"
+    same_number.write_bytes(_workbook(version="1", extra=True))
+    page.get_by_label("选择文件").set_input_files(str(same_number))
+    expect(page.locator(".upload .warn")).to_contain_text("请修改版本号")
+    expect(page.locator(".versions-table tbody tr")).to_have_count(1)
+
     # A second version: the diff names the question added and the constraint changed.
     second = tmp_path / "migrant_survey_v2.xlsx"
     second.write_bytes(_workbook(version="2", extra=True))
@@ -176,7 +183,8 @@ def test_a_designer_takes_a_workbook_from_errors_to_a_published_version(
     console_screenshot(page, "designer-05-list")
 
 
-def test_supervisors_do_not_see_form_design_and_admins_do(console_page: Page, live_server: LiveServer) -> None:
+def test_supervisors_do_not_see_form_design_and_admins_do(
+        console_page: Page, live_server: LiveServer, console_screenshot: Shot) -> None:
     live_server.token("admin")
     page = console_page
     console_login(page, "supervisor")
@@ -189,3 +197,15 @@ def test_supervisors_do_not_see_form_design_and_admins_do(console_page: Page, li
     console_login(page, "admin")
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="表单设计").click()
     expect(page.get_by_role("heading", name="表单设计", exact=True)).to_be_visible()
+
+    # The city's own registration form previews with the phone's components (its photo, location
+    # and resident-ID questions included) without a script error; the demo loaded it, not a person.
+    page.get_by_role("link", name="打开 基础信息采集").click()
+    preview = page.get_by_role("region", name="手机预览")
+    expect(preview.locator(".q").first).to_be_visible()
+    expect(page.locator(".versions-table tbody tr").first).to_contain_text("系统")
+    audit(page, "designer: the city's registration form")
+    # the form scrolls inside the phone frame, never the page (hidden inputs stay inside the frame)
+    assert page.evaluate("document.documentElement.scrollHeight") <= 1000
+    _top(page)
+    console_screenshot(page, "designer-06-city-form")

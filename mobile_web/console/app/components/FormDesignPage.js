@@ -22,13 +22,12 @@ export function FormDesignPage ({ app, formId }) {
     [formId, shown && shown.version, shown && shown.state, tick])
   const title = (current || draft || {}).title || formId
   return html`<div class="designer">
-    <p class="crumbs"><a href="#/forms">${D.backToForms}</a></p>
-    <div class="page-head"><h1>${title} <span class="muted small-id">${formId}</span></h1></div>
+    <div class="page-head"><h1>${title} <span class="muted small-id">${formId}</span></h1>
+      <p class="crumbs"><a href="#/forms">${D.backToForms}</a></p></div>
     <${Loading} state=${versions}>
       <div class="design-columns">
         <section class="panel preview-panel" aria-labelledby="preview-h">
           <h2 id="preview-h">${D.preview}${shown ? html` <span class="muted">${D.previewOf(shown.version, shown.state)}</span>` : null}</h2>
-          <p class="hint">${D.previewHint}</p>
           <${Loading} state=${def}>${def.data ? html`<${PhonePreview} def=${def.data} key=${def.data.digest} />` : null}<//>
         </section>
         <div class="design-side">

@@ -78,6 +78,7 @@ export function PhonePreview ({ def }) {
   const dir = isRtl(lang) ? 'rtl' : 'ltr'
   return html`<div class="phone-wrap">
     <div class="phone-tools">
+      <p class="hint">${D.previewHint}</p>
       <button type="button" class="btn small secondary" onClick=${() => { setRound((r) => r + 1); setPageNo(0); setNotice(''); toTop() }}>${D.restart}</button>
     </div>
     <div class="phone-frame">
