@@ -31,7 +31,8 @@ HEADER = ["type", "name", "label::zh", "label::ug", "relevant", "constraint", "c
           "constraint_message::ug", "calculation"]
 
 
-def _workbook(*, broken: bool = False, version: str = "1", extra: bool = False) -> bytes:
+def _workbook(*, broken: bool = False, version: str = "1", extra: bool = False, form_id: str = FORM_ID,
+              title: str = "流动人口情况调查") -> bytes:
     book = openpyxl.Workbook()
     survey = book.active
     survey.title = "survey"
@@ -47,7 +48,7 @@ def _workbook(*, broken: bool = False, version: str = "1", extra: bool = False) 
         survey.append(["text", "phone", "联系电话", "تېلېفون", "", "", "", "", ""])
     settings = book.create_sheet("settings")
     settings.append(["form_id", "version", "form_title", "default_language"])
-    settings.append([FORM_ID, version, "流动人口情况调查", "zh"])
+    settings.append([form_id, version, title, "zh"])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -173,6 +174,10 @@ def test_a_designer_takes_a_workbook_from_errors_to_a_published_version(
     audit(page, "designer: versions and diff")
     _top(page)
     console_screenshot(page, "designer-04-versions-diff")
+
+    # Another form's workbook dropped here opens that form, not this one.
+    _drop(page, _workbook(form_id="rental_check", title="出租房屋检查"), "rental_check.xlsx")
+    expect(page.get_by_role("heading", name="出租房屋检查 rental_check")).to_be_visible()
 
     # Back on the list: the published version and the waiting draft.
     page.get_by_role("link", name="返回表单列表").click()

@@ -9,6 +9,7 @@ import { diffForms, settingText } from '../form_diff.js'
 import { Loading, Outcome, Select, useLoad } from './common.js'
 import { UploadZone } from './Upload.js'
 import { PhonePreview } from './PhonePreview.js'
+import { formLink } from './FormsPage.js'
 
 export function FormDesignPage ({ app, formId }) {
   const [tick, setTick] = useState(0)
@@ -32,7 +33,7 @@ export function FormDesignPage ({ app, formId }) {
         </section>
         <div class="design-side">
           <${PublishPanel} app=${app} formId=${formId} draft=${draft} current=${current} onDone=${reload} />
-          <${UploadZone} app=${app} label=${D.uploadNew} onUploaded=${reload} />
+          <${UploadZone} app=${app} label=${D.uploadNew} onUploaded=${(r) => (r.form_id === formId ? reload() : (location.hash = formLink(r.form_id)))} />
           <${VersionList} list=${list} />
           <${Compare} app=${app} formId=${formId} list=${list} />
         </div>

@@ -53,8 +53,8 @@ export function UploadZone ({ app, onUploaded, label = D.upload }) {
 
 /** Every located problem of a refused workbook. */
 export function ProblemList ({ name, problems }) {
-  return html`<div class="workbook-problems" role="alert">
-    <p class="warn">${D.problems(problems.length, name)}</p>
+  return html`<div class="workbook-problems">
+    <p class="warn" role="alert">${D.problems(problems.length, name)}</p>
     <table class="grid-table problem-table">
       <caption class="visually-hidden">${D.problems(problems.length, name)}</caption>
       <thead><tr><th scope="col">${D.sheet}</th><th scope="col">${D.row}</th><th scope="col">${D.column}</th>
