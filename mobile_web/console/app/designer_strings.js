@@ -91,6 +91,7 @@ export const PROBLEM = {
   'form.function_arity': '函数的参数个数不对',
   'form.invalid_name': '字段名不合规（须以字母或下划线开头，只含字母、数字、下划线、点、横线）',
   'form.missing_column': '缺少必需的列',
+  'form.missing_label': '缺少题目标签（或提示）',
   'form.missing_name': '缺少字段名',
   'form.missing_sheet': '缺少工作表',
   'form.missing_type': '缺少题型',
