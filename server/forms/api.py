@@ -17,6 +17,7 @@ from server.forms.schemas import (
     UploadArgsSchema,
     UploadFileSchema,
     UploadResultSchema,
+    VersionEntrySchema,
 )
 
 blp = Blueprint("forms", __name__, url_prefix=f"{API_PREFIX}/forms", description="表单 (XLSForm forms)")
@@ -89,3 +90,14 @@ class FormVersionDetail(BaseView):
     def get(self, form_id: str, version: str) -> FormVersion:
         """A version's compiled form (drafts for designers only)."""
         return service.get_version(get_session(), current_user(), form_id, version)
+
+
+@blp.route("/<string:form_id>/versions")
+class FormVersions(BaseView):
+    """A form's history, for its designers."""
+
+    @blp.response(200, VersionEntrySchema(many=True))
+    def get(self, form_id: str) -> list[service.VersionEntry]:
+        """Every version, newest first, with who uploaded and who published it and when."""
+        current_user(*MANAGERS)
+        return service.list_versions(get_session(), form_id)

@@ -41,7 +41,7 @@ from server.errors import AppError
 from server.forms.compiled import CompiledForm, FormEntities, build_definition
 from server.forms.undeclared import undeclared_properties
 from server.forms.workbook_checks import check_definition, check_file, file_extension, type_info
-from server.forms.workbook_problems import WorkbookProblem, problem, sorted_problems
+from server.forms.workbook_problems import VALUE_CHARS, WorkbookProblem, problem, sorted_problems
 from server.forms.workbook_sheets import NormalisedSheets, normalise
 from server.forms.workbook_structure import check_empty_groups
 
@@ -179,7 +179,20 @@ def derive_version(defn: DefinitionData) -> str:
 def _as_written(problems: list[WorkbookProblem], sheets: NormalisedSheets) -> list[WorkbookProblem]:
     """Problems located by the headers as the workbook spells them."""
     return [WorkbookProblem(sheet=p["sheet"], row=p["row"], column=sheets.written(p["sheet"], p["column"]),
-                            code=p["code"], message=p["message"]) for p in problems]
+                            code=p["code"], message=p["message"], value=_cell(sheets.defn, p))
+            for p in problems]
+
+
+def _cell(defn: DefinitionData, found: WorkbookProblem) -> str | None:
+    """The content of the data cell a problem points at, shortened; None for headers and whole sheets."""
+    sheet, row, column = found["sheet"], found["row"], found["column"]
+    rows = getattr(defn, sheet, None) if sheet in ("survey", "choices", "settings", "entities") else None
+    if not rows or not row or row < 2 or not column or row - 2 >= len(rows):
+        return None
+    value = (rows[row - 2] or {}).get(column)
+    if value is None or str(value).strip() == "":
+        return None
+    return str(value)[:VALUE_CHARS]
 
 
 def _locate(message: str, defn: DefinitionData) -> WorkbookProblem:

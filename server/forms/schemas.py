@@ -42,6 +42,18 @@ class FormVersionBriefSchema(Schema):
     published_at = fields.DateTime(allow_none=True)
 
 
+class VersionEntrySchema(Schema):
+    """A version in a form's history."""
+
+    version = fields.String()
+    state = fields.String()
+    title = fields.String()
+    created_at = fields.DateTime()
+    uploaded_by = fields.String(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+    published_by = fields.String(allow_none=True)
+
+
 class FormSummarySchema(Schema):
     """A form in the list."""
 

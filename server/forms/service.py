@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Role, User
+from server.audit.models import AuditEvent
 from server.audit.service import record
 from server.domain.declaration_rules import looks_sensitive
 from server.errors import ConflictError, NotFoundError
@@ -30,6 +31,19 @@ from server.registry import catalog, declarations
 MANAGERS = {Role.ADMIN.value, Role.FORM_DESIGNER.value}
 # The city's own workbooks, shipped with the code.
 CITY_FORMS = Path(__file__).resolve().parents[2] / "forms"
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    """A version in a form's history: who uploaded it, who published it and when."""
+
+    version: str
+    state: str
+    title: str
+    created_at: datetime
+    uploaded_by: str | None
+    published_at: datetime | None
+    published_by: str | None
 
 
 @dataclass(frozen=True)
@@ -198,3 +212,20 @@ def get_draft(session: Session, form_id: str) -> FormVersion:
     if draft is None:
         raise NotFoundError(f"form {form_id} has no draft", code="form.no_draft", message_zh="该表单没有待发布的草稿")
     return draft
+
+
+def list_versions(session: Session, form_id: str) -> list[VersionEntry]:
+    """A form's versions, newest first; the publisher is read from the audit log's form.publish events."""
+    form = get_form(session, form_id)
+    events = session.execute(
+        select(AuditEvent.detail, User.username).outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.action == "form.publish", AuditEvent.target_type == "form",
+               AuditEvent.target_id == form_id).order_by(AuditEvent.id))
+    publishers = {str((detail or {}).get("version")): username for detail, username in events}
+    uploaders: dict[int, str] = {uid: name for uid, name in session.execute(select(User.id, User.username).where(
+        User.id.in_({v.created_by for v in form.versions if v.created_by is not None})))}
+    return [VersionEntry(version=v.version, state=v.state, title=v.title, created_at=v.created_at,
+                         uploaded_by=uploaders.get(v.created_by) if v.created_by is not None else None,
+                         published_at=v.published_at,
+                         published_by=publishers.get(v.version) if v.published_at else None)
+            for v in reversed(form.versions)]

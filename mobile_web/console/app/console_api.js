@@ -69,6 +69,17 @@ export function createConsoleApi (opts) {
       }
       return versions.get(key)
     },
+    /** Upload an XLSForm workbook as a draft: {form_id, version, state}, or an ApiError listing located problems. */
+    uploadForm (file) {
+      const body = new FormData()
+      body.append('file', file, file.name)
+      return api.request('POST', '/forms', { body })
+    },
+    /** A draft's or any version's compiled form, fetched afresh (a draft is replaced by the next upload). */
+    draft: (formId) => api.request('GET', `/forms/${enc(formId)}/draft`),
+    versionFresh: (formId, version) => api.request('GET', `/forms/${enc(formId)}/versions/${enc(version)}`),
+    formVersions: (formId) => api.request('GET', `/forms/${enc(formId)}/versions`),
+    publish: (formId) => api.request('POST', `/forms/${enc(formId)}/draft/publish`),
     units: () => api.request('GET', '/geo/units'),
     unit: (code) => api.request('GET', `/geo/units/${enc(code)}`),
     /** Units of the same level touching a unit, with boundaries (those in the caller's scope). */

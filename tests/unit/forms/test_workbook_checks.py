@@ -271,7 +271,8 @@ def test_problems_are_json_ready_and_in_sheet_order() -> None:
                        {"type": "integer", "name": "e", "label": "E", "relevant": "${y}"})
     problems = refused(data)
     assert [p["row"] for p in problems] == [3, 4]
-    assert all(set(p) == {"sheet", "row", "column", "code", "message"} for p in problems)
+    assert all(set(p) == {"sheet", "row", "column", "code", "message", "value"} for p in problems)
+    assert [p["value"] for p in problems] == ["${x}", "${y}"]
 
 
 def test_an_empty_choices_sheet_is_ignored_as_pyxform_does() -> None:

@@ -10,10 +10,19 @@ import { DuplicatesPage } from './DuplicatesPage.js'
 import { ConflictsPage } from './ConflictsPage.js'
 import { MovesPage } from './MovesPage.js'
 import { PersonPage, PeoplePage } from './PersonPage.js'
+import { FormsPage } from './FormsPage.js'
+import { FormDesignPage } from './FormDesignPage.js'
+import { D } from '../designer_strings.js'
 
-export const CONSOLE_ROLES = new Set(['supervisor', 'admin'])
+export const CONSOLE_ROLES = new Set(['supervisor', 'admin', 'form_designer'])
 
-const MENU = [['queue', C.queue], ['duplicates', C.duplicates], ['conflicts', C.conflicts], ['moves', C.moves], ['people', C.people]]
+const REVIEW_MENU = [['queue', C.queue], ['duplicates', C.duplicates], ['conflicts', C.conflicts], ['moves', C.moves], ['people', C.people]]
+/** The sections each role sees: supervisors review, form designers design forms, admins do both. */
+export const MENUS = {
+  supervisor: REVIEW_MENU,
+  admin: [...REVIEW_MENU, ['forms', D.forms]],
+  form_designer: [['forms', D.forms]]
+}
 
 /** '#/submission/uuid:1' -> ['submission', 'uuid:1']. */
 export const parseHash = (hash) => (hash || '').replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean).map(decodeURIComponent)
@@ -61,10 +70,15 @@ export function App ({ app }) {
       <p class="actions"><a class="btn" href="/m/">${C.openPhone}</a>
         <button type="button" class="btn secondary" onClick=${logout}>${T.logout}</button></p></div></main>`
   }
+  const menu = MENUS[me.role]
   const [page, a, b] = route
-  const current = page || 'queue'
+  const allowed = (key) => menu.some(([k]) => k === key) || (key === 'submission' && menu.some(([k]) => k === 'queue')) ||
+    (key === 'person' && menu.some(([k]) => k === 'people'))
+  const current = page && allowed(page) ? page : menu[0][0]
   let body
-  if (current === 'submission' && a) body = html`<${SubmissionPage} app=${app} id=${a} key=${a} />`
+  if (current === 'forms' && a) body = html`<${FormDesignPage} app=${app} formId=${a} key=${a} />`
+  else if (current === 'forms') body = html`<${FormsPage} app=${app} />`
+  else if (current === 'submission' && a) body = html`<${SubmissionPage} app=${app} id=${a} key=${a} />`
   else if (current === 'duplicates') body = html`<${DuplicatesPage} app=${app} />`
   else if (current === 'conflicts') body = html`<${ConflictsPage} app=${app} />`
   else if (current === 'moves') body = html`<${MovesPage} app=${app} />`
@@ -77,7 +91,7 @@ export function App ({ app }) {
     <header class="top">
       <span class="brand">${C.appName}</span>
       <nav class="menu" aria-label=${C.mainNav}>
-        ${MENU.map(([key, label]) => html`<a href=${'#/' + key} aria-current=${section === key ? 'page' : undefined}>${label}</a>`)}
+        ${menu.map(([key, label]) => html`<a href=${'#/' + key} aria-current=${section === key ? 'page' : undefined}>${label}</a>`)}
       </nav>
       <span class="who">${me.display_name || me.username}</span>
       <button type="button" class="btn small inverse" onClick=${logout}>${T.logout}</button>
