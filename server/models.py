@@ -6,6 +6,7 @@ from server.db import Base
 from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
 from server.registry.models import AppliedSource, Dataset, DuplicateCandidate, Entity, EntityVersion, RegistryEvent  # noqa: F401
+from server.reports.models import MonthlyReport
 from server.submissions.models import Submission, SubmissionAttachment
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Form",
     "FormVersion",
     "LoginThrottle",
+    "MonthlyReport",
     "Submission",
     "SubmissionAttachment",
     "User",
