@@ -31,13 +31,13 @@ def job_id(period: periods.Period) -> str:
     return f"monthly_report-{period.name}"
 
 
-def run_scheduled_report(period_name: str) -> None:
+def run_scheduled_report(period_name: str, now: datetime | None = None) -> None:
     """Count a period for the whole city as the scheduled (non-provisional once due) revision."""
     with worker.job_session() as session:
         done = session.scalar(select(MonthlyReport.id).where(
             MonthlyReport.period == period_name, MonthlyReport.trigger == "schedule").limit(1))
         if done is None:
-            run_monthly(session, worker.settings(), period_name, now=datetime.now(UTC), trigger="schedule")
+            run_monthly(session, worker.settings(), period_name, now=now or datetime.now(UTC), trigger="schedule")
 
 
 def ensure_scheduled(settings: Settings, now: datetime) -> tuple[datetime, periods.Period, bool]:

@@ -112,7 +112,7 @@ class Registry:
 
 
 @pytest.fixture
-def registry(db: Session, merge: Callable[..., Any], neighbour: Any, far_worker: Any) -> Registry:
+def registry(db: Session, merge: Callable[..., Any], neighbour: Any, far_worker: Any) -> Registry:  # noqa: F811
     """An empty registry and the grids of the demo worker, their neighbour and a far township."""
     grids = [grid_at(db, *point) for point in (WORKER_POINT, neighbour[1], FAR_POINT)]
     assert all(grids)

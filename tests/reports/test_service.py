@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.errors import NotFoundError, RuleViolation
 from server.reports.models import MonthlyReport
 from server.reports.service import diff, run_monthly
-from tests.reports.conftest import FAR_POINT, Registry
+from tests.reports.conftest import FAR_POINT, VISIT, Registry
 
 AFTER_DUE = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 on the 26th in Shanghai: 2026-11 is due
 FIGURES = ("persons_present", "arrivals", "departures", "transfers_in", "transfers_out", "visits",
@@ -112,8 +112,7 @@ def test_counts_equal_the_submissions_and_a_late_one_makes_a_new_revision(db, se
     r.person("迟报者", "2026-11-20", received="2026-11-27")
     r.ledger.note("arrivals", w), r.ledger.note("persons_present", w), r.ledger.note("sex:2", w)
     r.ledger.note("eth:03", w)
-    quiet = db.scalar(select(MonthlyReport.id))  # the stored revision is not touched by them
-    assert quiet is not None
+    # the stored revision is not touched by them
     stored = {row.unit_code: row.figures for row in db.scalars(select(MonthlyReport))}
     assert stored == published
 
@@ -135,7 +134,7 @@ def test_a_late_visit_changes_who_was_not_visited(db, settings, registry):
     before = {r.unit_code: r for r in run_monthly(db, settings, "2026-11", now=AFTER_DUE)}
     assert before[registry.worker_grid].figures["not_visited_90d"] == 2
     registry.merge(  # a visit on the 24th, submitted after the period
-        __import__("tests.registry.conftest", fromlist=["VISIT"]).VISIT,
+        VISIT,
         {"person": quiet, "visit_date": "2026-11-24", "visit_type": "home"},
         point=None, received_at=datetime(2026, 11, 30, 2, 0, tzinfo=UTC))
     after = {r.unit_code: r for r in run_monthly(db, settings, "2026-11", now=AFTER_DUE)}
