@@ -36,7 +36,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, union
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -145,21 +145,46 @@ def _grouped(session: Session, inner: Select[Any], keys: list[str]) -> list[Any]
     return list(session.execute(select(*columns, func.count()).group_by(*columns)))
 
 
-def _present(window: Window, persons: int) -> Any:
-    """A CTE of (entity_id, unit_path): the persons living in the subtree at the end of the period."""
+def _ever_in(window: Window, persons: int) -> Select[Any] | None:
+    """The persons ever recorded in the subtree (None for the whole registry): no one else can be in it now."""
+    if window.whole_registry:
+        return None
+    return select(RegistryEvent.entity_id).where(_within(RegistryEvent.unit_path, window),
+                                                 RegistryEvent.dataset_id == persons)
+
+
+def _present(window: Window, persons: int, ever: Select[Any] | None) -> Any:
+    """(entity_id, unit_path) of the persons living in the subtree at the end of the period."""
     ev = RegistryEvent
     ranked = select(
         ev.entity_id, ev.kind, ev.unit_path,
         func.row_number().over(partition_by=ev.entity_id, order_by=ev.cursor.desc()).label("rn"),
     ).where(ev.dataset_id == persons, ev.kind.in_(RESIDENCE), _dated_between(window, None, window.end))
-    if not window.whole_registry:  # only records that were ever in the subtree can be in it now
-        ever = select(RegistryEvent.entity_id).where(_within(RegistryEvent.unit_path, window),
-                                                     RegistryEvent.dataset_id == persons)
+    if ever is not None:
         ranked = ranked.where(ev.entity_id.in_(ever))
     last = ranked.subquery("last_residence")
     return (select(last.c.entity_id, last.c.unit_path)
             .where(last.c.rn == 1, last.c.kind.in_(PRESENT), _within(last.c.unit_path, window))
             .cte("present"))
+
+
+def _contacted(window: Window, persons: int, among: Select[Any] | None) -> Any:
+    """Persons visited, arriving or returning in the 90 days up to the period's last day (``among`` some)."""
+    since_day = (window.period.end - timedelta(days=NOT_VISITED_DAYS)).isoformat()
+    # A visit is recorded on or after its day, so versions written before the window cannot hold one.
+    since_utc = window.period.utc_bounds(window.tz)[1] - timedelta(days=NOT_VISITED_DAYS + 1)
+    visit = EntityVersion.properties["last_visit_date"].as_string()
+    recent = (select(EntityVersion.entity_id.label("entity_id"), visit.label("day"))
+              .where(EntityVersion.created_at >= since_utc))
+    arrived = select(RegistryEvent.entity_id).where(
+        RegistryEvent.dataset_id == persons, RegistryEvent.kind.in_(ARRIVAL),
+        RegistryEvent.event_date >= since_day, RegistryEvent.event_date <= window.end)
+    if among is not None:
+        recent = recent.where(EntityVersion.entity_id.in_(among))
+        arrived = arrived.where(RegistryEvent.entity_id.in_(among))
+    visits = recent.subquery()
+    return union(select(visits.c.entity_id).where(visits.c.day >= since_day, visits.c.day <= window.end),
+                 arrived).subquery("contacted")
 
 
 STEPS = ("present", "events", "visits", "cases", "services")
@@ -171,12 +196,11 @@ def count_all(session: Session, window: Window, unit_paths: Iterable[str],
     tell = progress or (lambda _step: None)
     tally = Tally(unit_paths)
     persons = store.get_dataset(session, "persons").id
-    present = _present(window, persons)
-    _count_present(session, tally, window, present)
+    _count_present(session, tally, window, persons)
     tell("present")
     _count_events(session, tally, window, persons)
     tell("events")
-    _count_visits(session, tally, window, persons, present)
+    _count_visits(session, tally, window)
     tell("visits")
     _count_cases(session, tally, window)
     tell("cases")
@@ -185,28 +209,38 @@ def count_all(session: Session, window: Window, unit_paths: Iterable[str],
     return tally.units
 
 
-def _count_present(session: Session, tally: Tally, window: Window, present: Any) -> None:
-    inner = (select(present.c.unit_path.label("unit_path"), Entity.ethnicity.label("ethnicity"),
-                    Entity.properties["sex"].as_string().label("sex"))
-             .join(Entity, Entity.id == present.c.entity_id))
-    for path, ethnicity, sex, count in _grouped(session, inner, ["unit_path", "ethnicity", "sex"]):
+def _count_present(session: Session, tally: Tally, window: Window, persons: int) -> None:
+    """Present persons by ethnicity and sex, with those of school age not in school and those not visited.
+
+    One statement, so the last residence event of each person is ranked once.
+    """
+    present = _present(window, persons, _ever_in(window, persons))
+    # Only a subtree's present persons need checking; the whole registry's are most of those contacted anyway.
+    among = None if window.whole_registry else select(present.c.entity_id)
+    contacted = _contacted(window, persons, among)
+    end = window.period.end
+    born_by = (end - relativedelta(years=SCHOOL_AGE[0])).isoformat()
+    born_after = (end - relativedelta(years=SCHOOL_AGE[1])).isoformat()
+    enrolment = Entity.properties["enrolment_status"].as_string()
+    out_of_school = and_(Entity.birth_date > born_after, Entity.birth_date <= born_by, enrolment.in_(NOT_IN_SCHOOL))
+    rows = (select(present.c.unit_path.label("unit_path"), Entity.ethnicity.label("ethnicity"),
+                   Entity.properties["sex"].as_string().label("sex"),
+                   case((out_of_school, 1), else_=0).label("school"),
+                   case((contacted.c.entity_id.is_(None), 1), else_=0).label("quiet"))
+            .join(Entity, Entity.id == present.c.entity_id)
+            .outerjoin(contacted, contacted.c.entity_id == present.c.entity_id)
+            .subquery())
+    grouped = (select(rows.c.unit_path, rows.c.ethnicity, rows.c.sex, func.count(), func.sum(rows.c.school),
+                      func.sum(rows.c.quiet))
+               .group_by(rows.c.unit_path, rows.c.ethnicity, rows.c.sex))
+    for path, ethnicity, sex, count, school, quiet in session.execute(grouped):
         eth, sx = ethnicity or UNKNOWN, sex or UNKNOWN
         tally.add(path, "persons_present", count)
         tally.add(path, "persons_present_by_ethnicity", count, eth)
         tally.add(path, "persons_present_by_sex", count, sx)
         tally.add(path, "persons_present_by_ethnicity_and_sex", count, f"{eth}/{sx}")
-    end = window.period.end
-    born_by = (end - relativedelta(years=SCHOOL_AGE[0])).isoformat()
-    born_after = (end - relativedelta(years=SCHOOL_AGE[1])).isoformat()
-    school = (select(present.c.unit_path.label("unit_path"),
-                     Entity.properties["enrolment_status"].as_string().label("enrolment"))
-              .join(Entity, Entity.id == present.c.entity_id)
-              .where(Entity.birth_date > born_after, Entity.birth_date <= born_by))
-    sub = school.subquery()
-    rows = session.execute(select(sub.c.unit_path, func.count()).where(sub.c.enrolment.in_(NOT_IN_SCHOOL))
-                           .group_by(sub.c.unit_path))
-    for path, count in rows:
-        tally.add(path, "school_age_not_in_school", count)
+        tally.add(path, "school_age_not_in_school", int(school or 0))
+        tally.add(path, "not_visited_90d", int(quiet or 0))
 
 
 def _count_events(session: Session, tally: Tally, window: Window, persons: int) -> None:
@@ -228,7 +262,7 @@ def _count_events(session: Session, tally: Tally, window: Window, persons: int) 
         tally.transfer(new, old, count)
 
 
-def _count_visits(session: Session, tally: Tally, window: Window, persons: int, present: Any) -> None:
+def _count_visits(session: Session, tally: Tally, window: Window) -> None:
     lo, _ = window.period.utc_bounds(window.tz)
     visit = EntityVersion.properties["last_visit_date"].as_string()
     visits = (select(EntityVersion.entity_id.label("entity_id"), visit.label("day"),
@@ -240,23 +274,6 @@ def _count_visits(session: Session, tally: Tally, window: Window, persons: int, 
              .group_by(visits.c.entity_id, visits.c.day).subquery())
     for path, count in session.execute(select(pairs.c.unit_path, func.count()).group_by(pairs.c.unit_path)):
         tally.add(path, "visits", count)
-    since_day = window.period.end - timedelta(days=NOT_VISITED_DAYS)
-    since_utc = window.period.utc_bounds(window.tz)[1] - timedelta(days=NOT_VISITED_DAYS + 1)
-    recent = (select(EntityVersion.entity_id.label("entity_id"), visit.label("day"))
-              .where(EntityVersion.created_at >= since_utc).subquery())
-    contacted = union(
-        select(recent.c.entity_id).where(recent.c.day >= since_day.isoformat(), recent.c.day <= window.end),
-        select(RegistryEvent.entity_id).where(
-            RegistryEvent.dataset_id == persons, RegistryEvent.kind.in_(ARRIVAL),
-            RegistryEvent.event_date >= since_day.isoformat(), RegistryEvent.event_date <= window.end),
-    ).subquery("contacted")
-    rows = session.execute(
-        select(present.c.unit_path, func.count())
-        .outerjoin(contacted, contacted.c.entity_id == present.c.entity_id)
-        .where(contacted.c.entity_id.is_(None))
-        .group_by(present.c.unit_path))
-    for path, count in rows:
-        tally.add(path, "not_visited_90d", count)
 
 
 def _props(dataset: int, window: Window, names: Mapping[str, str], path: Any = Entity.unit_path) -> Select[Any]:
