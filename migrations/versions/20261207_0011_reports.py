@@ -7,7 +7,7 @@ one unit (by unit path) and the versions written since the period began (by
 ``entity_versions.created_at``).
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-07
 """
 
@@ -21,7 +21,7 @@ from server.db import JsonType
 TZ = sa.DateTime(timezone=True)
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

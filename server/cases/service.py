@@ -26,13 +26,13 @@ from server.accounts.models import User
 from server.audit.service import record
 from server.domain import cases as rules
 from server.domain.departments import CASE_DATASET, duties
-from server.errors import BadRequestError, ConflictError, NotFoundError, RuleViolation
+from server.errors import BadRequestError, ConflictError, NotFoundError, PermissionDeniedError, RuleViolation
 from server.forms.expr.dates import DEFAULT_TZ_NAME
-from server.registry import decisions, store
+from server.registry import decisions, moves, store
 from server.registry import rules as registry_rules
 from server.registry import service as registry
 from server.registry.models import Entity, EntityStatus, EventKind, RegistryEvent, SourceType
-from server.scope import deny, in_purpose, purpose_clause, reads_dataset, scope_clause, within_purpose
+from server.scope import deny, in_purpose, purpose_clause, purpose_of, reads_dataset, scope_clause, within_purpose
 
 CASE_FIELDS = ("title", "person", "kind", "department", "status", "assignee", "opened_date", "due_date",
                "resolved_date", "closed_date")
@@ -231,6 +231,27 @@ def _action(before: Mapping[str, Any], after: Mapping[str, Any], note: str | Non
     return "noted" if note else "edited"
 
 
+def _require_worker(user: User, entity: Entity) -> None:
+    """A department works only the cases routed to it (it may read others its purpose names)."""
+    purpose = purpose_of(user)
+    if purpose is not None and entity.properties.get("department") != purpose.department:
+        raise PermissionDeniedError("only the department a case is routed to works it",
+                                    code="case.not_routed_to_you", message_zh="该事项未转办给本部门，不能办理")
+
+
+def _rejoin_person(session: Session, entity: Entity, before: Mapping[str, Any], after: Mapping[str, Any],
+                   user: User, source_id: str, today: date) -> None:
+    """A reopened case follows its person again: to their current grid if they moved meanwhile (``moved``)."""
+    if after.get("status") not in rules.UNFINISHED or before.get("status") in rules.UNFINISHED:
+        return
+    person = session.get(Entity, entity.followed_id) if entity.followed_id else None
+    if person is None:
+        return
+    target = moves.Placement(person.unit_path, person.grid_code, None, True, linked_id=person.id)
+    moves.transfer(session, entity, target, actor_id=user.id, source_type=SourceType.CASE.value,
+                   source_id=source_id, event_date=today.isoformat(), detail={"with": person.uuid})
+
+
 def update_case(
     session: Session, user: User, case_uuid: str, if_match: str | None, body: Mapping[str, Any], today: date
 ) -> dict[str, Any]:
@@ -238,6 +259,7 @@ def update_case(
     store.lock_feed(session)  # before any row lock (see store.py)
     entity = decisions.lock_record(session, load_case(session, user, case_uuid).id)
     decisions.check_if_match(if_match, registry.etag(entity))
+    _require_worker(user, entity)
     ds = store.get_dataset(session, CASE_DATASET)
     sealer = store.current_sealer()
     before = store.full_properties(entity, sealer)
@@ -264,8 +286,9 @@ def update_case(
     entity.version += 1
     store.set_properties(entity, ds.spec, after, sealer)
     entity.updated_at = datetime.now(UTC)
-    session.flush()
     source_id = f"case:{entity.uuid}:{entity.version}"
+    _rejoin_person(session, entity, before, after, user, source_id, today)
+    session.flush()
     store.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
                         source_type=SourceType.CASE.value, source_id=source_id)
     detail = {"case": action, "from": before.get("status"), "to": after.get("status"), "changed": changed,

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from server.accounts.auth import current_user
 from server.api import API_PREFIX, BaseView
 from server.db import get_session
-from server.registry import decisions, placements, service, store, sync
+from server.registry import decisions, placements, results, service, store, sync
 from server.registry.schemas import (
     CandidateArgsSchema,
     DatasetSchema,
@@ -210,7 +210,7 @@ class MergeResult(BaseView):
     @blp.response(200, MergeResultSchema)
     def get(self, instance_id: str) -> dict[str, Any]:
         """Per dataset: created, updated, deduplicated or skipped (and why, e.g. create_if was false)."""
-        return service.merge_result(get_session(), current_user(), instance_id)
+        return results.merge_result(get_session(), current_user(), instance_id)
 
 
 @blp.route("/<string:dataset>/sync")

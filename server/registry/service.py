@@ -17,9 +17,9 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Role, User
@@ -30,7 +30,7 @@ from server.domain.datasets import DatasetSpec, PropertyType
 from server.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from server.registry import rules, store
 from server.registry.crypto import Sealer
-from server.registry.models import AppliedSource, Entity, EntityStatus, EntityVersion, RegistryEvent
+from server.registry.models import Entity, EntityStatus, EntityVersion, RegistryEvent
 from server.scope import (
     deny,
     get_in_scope,
@@ -396,51 +396,6 @@ def list_conflicts(session: Session, user: User, dataset: str, cursor: str | Non
     ]
     viewer.audit(session, dataset)
     return {"items": items, "next_cursor": encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None}
-
-
-# --------------------------------------------------------------------------- merge results
-
-
-# A source without a path (merged before paths were recorded) is visible to city-wide roles only.
-_SOURCE_PATH = cast("ColumnElement[str]", AppliedSource.unit_path)
-
-
-def merge_result(session: Session, user: User, instance_id: str) -> dict[str, Any]:
-    """What the registry did with a submission, one entry per dataset it writes (404 outside scope)."""
-    require_reader(user)
-    rows = list(
-        session.execute(
-            select(AppliedSource, Entity.uuid, Entity.properties)
-            .outerjoin(Entity, Entity.id == AppliedSource.entity_id)
-            .where(AppliedSource.source_id == instance_id, scope_clause(user, _SOURCE_PATH))
-            .order_by(AppliedSource.id)
-        )
-    )
-    shown = [r for r in rows if in_purpose(user, r[0].dataset, r[2] or {})]
-    if rows and not shown:
-        deny(session, user, "registry.submission", instance_id, "merge result outside the purpose",
-             code="registry.merge_result_not_found")
-    rows = shown
-    if not rows:
-        raise NotFoundError(
-            f"no merge result for {instance_id}",
-            code="registry.merge_result_not_found",
-            message_zh="没有该提交的入库结果",
-        )
-    return {
-        "instance_id": instance_id,
-        "blocks": [
-            {
-                "dataset": source.dataset,
-                "outcome": source.outcome,
-                "entity_uuid": entity_uuid,
-                "reason": (source.detail or {}).get("reason"),
-                "detail": source.detail or {},
-                "at": iso(source.at),
-            }
-            for source, entity_uuid, _ in rows
-        ],
-    }
 
 
 # --------------------------------------------------------------------------- Collect's entity list

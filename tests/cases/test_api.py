@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from server.registry.models import Entity, RegistryEvent
 from tests.cases.conftest import CASE_BLOCK, CASES, TODAY, audit_rows
-from tests.registry.conftest import FAR_POINT, REGISTRATION, registration
+from tests.registry.conftest import FAR_POINT, NEIGHBOUR_GRID, REGISTRATION, VISIT, geopoint, registration
 
 
 def _person(merge, name="马小红", id_number="640104198506120218", **kw):
@@ -158,3 +158,23 @@ def test_each_department_sees_exactly_its_purpose(client, auth, db, merge, open_
     denied = audit_rows(db, "purpose.denied")[before:]
     assert [(d.target_id, d.detail["department"]) for d in denied] == [(wages["uuid"], "police")] * 2
     assert client.get(f"{CASES}/{wages['uuid']}", headers=auth.headers("hrss")).status_code == 200
+    # civil reads a relief case routed to housing, but only housing works it
+    assert client.get(f"{CASES}/{relief['uuid']}", headers=auth.headers("civil")).status_code == 200
+    refused = _patch(client, auth, relief, {"status": "in_progress"}, user="civil", etag=relief["etag"])
+    assert refused.status_code == 403 and refused.get_json()["error"] == "case.not_routed_to_you"
+
+
+def test_a_reopened_case_follows_its_person_to_their_new_grid(client, auth, merge, open_case, neighbour):
+    person = _person(merge)
+    case = open_case(person, department="hrss")
+    case = _patch(client, auth, case, {"status": "resolved"}, etag=case["etag"]).get_json()
+    _, point = neighbour
+    merge(VISIT, {"person": person, "visit_date": "2026-12-01", "visit_type": "home", "location": geopoint(point)},
+          point=point, username="neighbour")
+    stayed = client.get(f"{CASES}/{case['uuid']}", headers=auth.headers("hrss")).get_json()
+    assert stayed["grid_code"] == case["grid_code"] != NEIGHBOUR_GRID  # a resolved case stays where it was handled
+    reopened = _patch(client, auth, case, {"status": "open", "note": "未解决"}, etag=case["etag"]).get_json()
+    assert reopened["grid_code"] == NEIGHBOUR_GRID
+    assert [a["action"] for a in reopened["actions"]][-2:] == ["moved", "reopened"]
+    items = client.get(CASES, headers=auth.headers("neighbour")).get_json()["items"]
+    assert [i["uuid"] for i in items] == [case["uuid"]]
