@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from server.cli import _settings, cli_session, main
+from server.settings import Settings
 
 
 @main.group()
@@ -38,12 +39,16 @@ def reports_monthly(period: str, unit: str | None) -> None:
 @reports.command("schedule")
 @click.option("--every", default=300, show_default=True, help="check again every N seconds; 0 schedules once")
 def reports_schedule(every: int) -> None:
-    """Keep the next period's report scheduled in RQ (run day and time from the settings, city time)."""
+    """Keep the next period's report scheduled in RQ (run day and time from the settings, city time).
+
+    Without Redis (the demo) it waits for the due moment itself and runs the report in this process.
+    """
     from server.reports.jobs import ensure_scheduled
 
     settings = _settings()
     if not settings.redis_url:
-        raise click.ClickException("GRIDREG_REDIS_URL is not set: the schedule lives in RQ's scheduler")
+        _run_here(settings, every)
+        return
     while True:
         when, period, new = ensure_scheduled(settings, datetime.now(UTC))
         local = when.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M %Z")
@@ -51,3 +56,20 @@ def reports_schedule(every: int) -> None:
         if not every:
             return
         time.sleep(every)
+
+
+def _run_here(settings: Settings, every: int) -> None:
+    """The schedule without Redis: sleep until the next due moment, then run the whole city's report."""
+    from server.reports.periods import next_run
+    from server.reports.service import run_monthly, schedule_of
+
+    while True:
+        when, period = next_run(datetime.now(UTC), schedule_of(settings))
+        click.echo(f"no Redis: {period.name} runs in this process at {when.astimezone(settings.tz):%Y-%m-%d %H:%M %Z}")
+        while (wait := (when - datetime.now(UTC)).total_seconds()) > 0:
+            time.sleep(min(wait, every or wait))
+        with cli_session() as (session, _):
+            rows = run_monthly(session, settings, period.name, now=datetime.now(UTC), trigger="schedule")
+        click.echo(f"{period.name}: revision {rows[0].revision} for {len(rows)} units")
+        if not every:
+            return
