@@ -32,7 +32,7 @@ from server.domain.resident_id import CHECK_CHARS, WEIGHTS  # noqa: E402
 
 FORMS_DIR = Path(__file__).resolve().parent
 FORM_VERSION = "2026112801"
-REGISTRY_FORMS_VERSION = "2026120701"  # households, children, services and preferred language
+REGISTRY_FORMS_VERSION = "2026120701"  # households and their members, children, services
 NAMESPACE = 'gridreg="https://gridreg.xinzheng.gov.cn/xforms"'
 TODAY_OR_EARLIER = ". <= today()"
 
@@ -707,11 +707,6 @@ def registration() -> FormSpec:
         end_group("work"),
         begin_group("family", ("五、婚姻与子女", "5. Marriage and children")),
         q("select_one marital", "marital_status", ("婚姻状况", "Marital status"), save_to="marital_status"),
-        *household_picker(),
-        q("select_one household_role", "household_role", ("与户主关系", "Relation to the head of household"),
-          relevant="${household} != ''", save_to="household_role"),
-        q("select_one language", "preferred_language", ("常用语言", "Preferred language"),
-          save_to="preferred_language"),
         begin_repeat("children", ("子女", "Child")),
         q("text", "child_name", ("子女姓名", "Child's name"), required=True),
         q(
@@ -765,8 +760,6 @@ def registration() -> FormSpec:
         + choice_list("child_status", CHILD_STATUS)
         + choice_list("school_stage", SCHOOL_STAGE)
         + choice_list("needs", NEEDS)
-        + choice_list("household_role", HOUSEHOLD_ROLE)
-        + choice_list("language", LANGUAGE)
     )
     entities = [{"list_name": "persons", "label": "${full_name}"}]
     return FormSpec(
@@ -777,7 +770,6 @@ def registration() -> FormSpec:
         choices,
         entities,
         instance_name="concat('登记-', ${full_name})",
-        version=REGISTRY_FORMS_VERSION,
     )
 
 
@@ -1175,6 +1167,22 @@ def household_registration() -> FormSpec:
                     instance_name="concat('住户-', ${address})", version=REGISTRY_FORMS_VERSION)
 
 
+def household_member() -> FormSpec:
+    """住户成员: links a registered person to their household, with their relation and preferred language."""
+    survey = [
+        *person_picker(),
+        *household_picker(required=True),
+        q("select_one household_role", "household_role", ("与户主关系", "Relation to the head of household"),
+          required=True, save_to="household_role"),
+        q("select_one language", "preferred_language", ("常用语言", "Preferred language"),
+          save_to="preferred_language"),
+    ]
+    choices = choice_list("household_role", HOUSEHOLD_ROLE) + choice_list("language", LANGUAGE)
+    entities = [{"list_name": "persons", "entity_id": "${person}"}]
+    return FormSpec("household_member.xlsx", "household_member", "住户成员", survey, choices, entities,
+                    instance_name="concat('住户成员-', ${person_name})", version=REGISTRY_FORMS_VERSION)
+
+
 def child_registration() -> FormSpec:
     """随迁子女登记: registers a child as a person linked to a parent and a household, with schooling."""
     survey = [
@@ -1225,7 +1233,7 @@ def service_record() -> FormSpec:
 
 
 ALL_FORMS = (registration, household_visit, follow_up, dispute_screening, move_out,
-             household_registration, child_registration, service_record)
+             household_registration, household_member, child_registration, service_record)
 
 
 # --------------------------------------------------------------------------- writing

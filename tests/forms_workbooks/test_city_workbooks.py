@@ -27,6 +27,7 @@ WORKBOOKS = {
     "dispute_screening.xlsx": "dispute_screening",
     "move_out.xlsx": "move_out",
     "household_registration.xlsx": "household_registration",
+    "household_member.xlsx": "household_member",
     "child_registration.xlsx": "child_registration",
     "service_record.xlsx": "service_record",
 }
@@ -242,6 +243,7 @@ def _survey_rows(filename: str) -> list[dict[str, str]]:
         ("household_visit.xlsx", "persons"),
         ("move_out.xlsx", "persons"),
         ("household_registration.xlsx", "households"),
+        ("household_member.xlsx", "persons"),
         ("child_registration.xlsx", "persons"),
         ("service_record.xlsx", "services"),
     ],
@@ -285,8 +287,9 @@ def test_children_link_to_a_parent_and_household_with_schooling() -> None:
     assert {"parent", "household", "birth_date", "school_stage", "enrolment_status"} <= saved.keys()
     assert saved["parent"]["type"] == "select_one_from_file persons.csv"
     assert saved["enrolment_status"]["required"] == "yes"
-    registered = {row.get("save_to") for row in _survey_rows("registration.xlsx")}
-    assert {"household", "household_role", "preferred_language"} <= registered
+    members = {row.get("save_to"): row for row in _survey_rows("household_member.xlsx")}
+    assert {"household", "household_role", "preferred_language"} <= members.keys()
+    assert members["household"]["type"] == "select_one_from_file households.csv"
 
 
 @pytest.mark.slow

@@ -44,7 +44,7 @@ def test_form_list_names_every_published_form_with_hash_and_urls(collect: Collec
             assert _path(entry["manifestUrl"]) == f"/openrosa/forms/{form_id}/versions/{version.version}/manifest"
         else:
             assert "manifestUrl" not in entry
-    assert "manifestUrl" in forms["household_visit"] and "manifestUrl" not in forms["dispute_screening"]
+    assert "manifestUrl" in forms["household_visit"] and "manifestUrl" not in forms["person_registration"]
 
 
 def test_form_list_filters_by_form_id(collect: Collect, published: dict[str, Any]) -> None:
@@ -109,7 +109,7 @@ def test_manifest_lists_the_entity_list_and_its_download_matches(collect: Collec
 
 
 def test_manifest_of_a_form_without_media_is_empty(collect: Collect, published: dict[str, Any]) -> None:
-    response = collect.get("/openrosa/forms/dispute_screening/manifest")
+    response = collect.get("/openrosa/forms/person_registration/manifest")
     assert_openrosa(response, 200)
     assert parse(response).findall("mf:mediaFile", NS) == []
 
