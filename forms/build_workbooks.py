@@ -32,6 +32,7 @@ from server.domain.resident_id import CHECK_CHARS, WEIGHTS  # noqa: E402
 
 FORMS_DIR = Path(__file__).resolve().parent
 FORM_VERSION = "2026112801"
+REGISTRY_FORMS_VERSION = "2026120701"  # households and their members, children, services
 NAMESPACE = 'gridreg="https://gridreg.xinzheng.gov.cn/xforms"'
 TODAY_OR_EARLIER = ". <= today()"
 
@@ -173,6 +174,37 @@ SCHOOL_STAGE = [
 IN_SCHOOL = " or ".join(
     f"selected(${{child_school_stage}}, '{stage}')" for stage in ("preschool", "primary", "junior", "senior")
 )
+ENROLMENT = [  # whether a child of school age attends school (the registry's "not in school" query)
+    ("enrolled", "在读", "Attends school"),
+    ("not_enrolled", "未入学", "Not enrolled"),
+    ("dropped_out", "辍学", "Dropped out"),
+]
+HOUSEHOLD_ROLE = [
+    ("head", "户主/主要联系人", "Head of household"),
+    ("spouse", "配偶", "Spouse"),
+    ("child", "子女", "Child"),
+    ("parent", "父母", "Parent"),
+    ("other", "其他同住人", "Other member"),
+]
+LANGUAGE = [  # ISO 639-1: the language a person prefers to be served in (the plan's minority-language duties)
+    ("zh", "普通话/汉语", "Mandarin Chinese"),
+    ("ug", "维吾尔语", "Uyghur"),
+    ("bo", "藏语", "Tibetan"),
+    ("mn", "蒙古语", "Mongolian"),
+    ("kk", "哈萨克语", "Kazakh"),
+    ("ko", "朝鲜语", "Korean"),
+    ("ky", "柯尔克孜语", "Kyrgyz"),
+    ("ii", "彝语", "Yi"),
+    ("za", "壮语", "Zhuang"),
+    ("other", "其他", "Other"),
+]
+SERVICE_TYPE = [  # what a township or grid gave, counted per month in the monthly report
+    ("information", "信息服务", "Information"),
+    ("policy", "政策解答", "Policy answers"),
+    ("legal_publicity", "法治宣传", "Legal publicity"),
+    ("business", "办理业务", "Business handled"),
+    ("relief", "帮扶救助", "Relief"),
+]
 NEEDS = [
     ("employment", "就业", "Employment"),
     ("schooling", "子女入学", "Children's schooling"),
@@ -494,6 +526,21 @@ def person_picker(save_to: str = "") -> list[Row]:
             save_to=save_to,
         ),
         q("calculate", "person_name", calculation="instance('persons')/root/item[name=${person}]/label"),
+    ]
+
+
+def household_picker(*, required: bool = False) -> list[Row]:
+    """Pick a registered household from the households entity list (entity uuid as the value)."""
+    return [
+        q(
+            "select_one_from_file households.csv",
+            "household",
+            ("所属住户", "Household"),
+            hint=("输入住址或户主姓名搜索；未登记的住户请先填住户登记", "Search by address or head; register a new household first"),
+            required=required,
+            appearance="search",
+            save_to="household",
+        )
     ]
 
 
@@ -1097,7 +1144,96 @@ def move_out() -> FormSpec:
     )
 
 
-ALL_FORMS = (registration, household_visit, follow_up, dispute_screening, move_out)
+def household_registration() -> FormSpec:
+    """住户登记: registers a household (creates a households entity); members link to it when registered."""
+    survey = [
+        q("text", "address", ("住址", "Address"), required=True,
+          hint=("小区/村、楼栋、单元、门牌号", "Compound or village, building, unit, door number"), save_to="address"),
+        q("text", "head_name", ("户主/主要联系人", "Head of household"), required=True, save_to="head_name"),
+        q("text", "phone", ("联系电话", "Phone"), save_to="phone"),
+        q("select_one residence_type", "residence_type", ("住所类型", "Type of residence"), save_to="residence_type"),
+        q("integer", "members_count", ("同住人数", "People living here"), required=True,
+          constraint=". >= 1", constraint_message=("同住人数至少为1", "At least one person lives here"),
+          save_to="members_count"),
+        q("text", "landlord_name", ("房东姓名", "Landlord"), relevant="${residence_type} = 'rented'",
+          save_to="landlord_name"),
+        q("text", "landlord_phone", ("房东电话", "Landlord's phone"), relevant="${residence_type} = 'rented'",
+          save_to="landlord_phone"),
+        geopoint(save_to="geometry"),
+    ]
+    choices = choice_list("residence_type", RESIDENCE_TYPE)
+    entities = [{"list_name": "households", "label": "concat(${address}, ' ', ${head_name})"}]
+    return FormSpec("household_registration.xlsx", "household_registration", "住户登记", survey, choices, entities,
+                    instance_name="concat('住户-', ${address})", version=REGISTRY_FORMS_VERSION)
+
+
+def household_member() -> FormSpec:
+    """住户成员: links a registered person to their household, with their relation and preferred language."""
+    survey = [
+        *person_picker(),
+        *household_picker(required=True),
+        q("select_one household_role", "household_role", ("与户主关系", "Relation to the head of household"),
+          required=True, save_to="household_role"),
+        q("select_one language", "preferred_language", ("常用语言", "Preferred language"),
+          save_to="preferred_language"),
+    ]
+    choices = choice_list("household_role", HOUSEHOLD_ROLE) + choice_list("language", LANGUAGE)
+    entities = [{"list_name": "persons", "entity_id": "${person}"}]
+    return FormSpec("household_member.xlsx", "household_member", "住户成员", survey, choices, entities,
+                    instance_name="concat('住户成员-', ${person_name})", version=REGISTRY_FORMS_VERSION)
+
+
+def child_registration() -> FormSpec:
+    """随迁子女登记: registers a child as a person linked to a parent and a household, with schooling."""
+    survey = [
+        *person_picker(save_to="parent"),
+        *household_picker(),
+        q("text", "full_name", ("子女姓名", "Child's name"), required=True, save_to="full_name"),
+        q("select_one sex", "sex", ("性别", "Sex"), required=True, appearance="horizontal-compact", save_to="sex"),
+        q("select_one ethnicity", "ethnicity", ("民族", "Ethnic group"), appearance="search", save_to="ethnicity"),
+        q("date", "birth_date", ("出生日期", "Date of birth"), required=True, constraint=TODAY_OR_EARLIER,
+          constraint_message=NOT_FUTURE, save_to="birth_date"),
+        q("calculate", "household_role", calculation="'child'", save_to="household_role"),
+        q("select_one school_stage", "school_stage", ("就学阶段", "School stage"), required=True,
+          save_to="school_stage"),
+        q("select_one enrolment", "enrolment_status", ("入学状态", "Enrolment"), required=True,
+          appearance="horizontal-compact", save_to="enrolment_status"),
+        q("text", "school_name", ("学校名称", "School name"), relevant="${enrolment_status} = 'enrolled'",
+          save_to="school_name"),
+        q("select_one language", "preferred_language", ("常用语言", "Preferred language"),
+          save_to="preferred_language"),
+        geopoint(save_to="geometry"),
+    ]
+    choices = (choice_list("sex", SEX) + ethnicity_choices() + choice_list("school_stage", SCHOOL_STAGE[:4])
+               + choice_list("enrolment", ENROLMENT) + choice_list("language", LANGUAGE))
+    entities = [{"list_name": "persons", "label": "${full_name}"}]
+    return FormSpec("child_registration.xlsx", "child_registration", "随迁子女登记", survey, choices, entities,
+                    instance_name="concat('子女-', ${full_name})", version=REGISTRY_FORMS_VERSION)
+
+
+def service_record() -> FormSpec:
+    """服务记录: one service a township or grid gave (counted per month in the monthly report)."""
+    survey = [
+        q("select_one service_type", "service_type", ("服务类别", "Type of service"), required=True,
+          save_to="service_type"),
+        q("date", "service_date", ("服务日期", "Date"), required=True, default="today()",
+          constraint=TODAY_OR_EARLIER, constraint_message=NOT_FUTURE, save_to="service_date"),
+        q("integer", "people_served", ("服务人数", "People served"), required=True, default="1",
+          constraint=". >= 1", constraint_message=("服务人数至少为1", "At least one person"),
+          save_to="people_served"),
+        q("select_one language", "language", ("服务语言", "Language used"), save_to="language"),
+        q("text", "summary", ("服务内容", "What was given"), required=True, appearance="multiline",
+          save_to="summary"),
+        geopoint(save_to="geometry"),
+    ]
+    choices = choice_list("service_type", SERVICE_TYPE) + choice_list("language", LANGUAGE)
+    entities = [{"list_name": "services", "label": "${summary}"}]
+    return FormSpec("service_record.xlsx", "service_record", "服务记录", survey, choices, entities,
+                    instance_name="concat('服务-', ${service_date})", version=REGISTRY_FORMS_VERSION)
+
+
+ALL_FORMS = (registration, household_visit, follow_up, dispute_screening, move_out,
+             household_registration, household_member, child_registration, service_record)
 
 
 # --------------------------------------------------------------------------- writing

@@ -206,6 +206,7 @@ def _register_commands() -> None:
     import server.audit.cli  # noqa: F401  (registers audit on main)
     import server.jobs_cli  # noqa: F401  (registers worker and jobs on main)
     import server.registry.cli  # noqa: F401  (registers registry on main)
+    import server.reports.cli  # noqa: F401  (registers reports on main)
 
     try:
         from server.forms.eval_cli import eval_command

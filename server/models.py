@@ -14,6 +14,7 @@ from server.registry.models import (  # noqa: F401
     EntityVersion,
     RegistryEvent,
 )
+from server.reports.models import MonthlyReport
 from server.submissions.models import Submission, SubmissionAttachment
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Form",
     "FormVersion",
     "LoginThrottle",
+    "MonthlyReport",
     "Submission",
     "SubmissionAttachment",
     "User",

@@ -40,3 +40,7 @@ def register_routes(app: Flask, api: Api) -> None:
     from server.cases.api import blp as cases_blp
 
     api.register_blueprint(cases_blp)
+
+    from server.reports.api import blp as reports_blp
+
+    api.register_blueprint(reports_blp)

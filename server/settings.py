@@ -51,6 +51,11 @@ class Settings:
     tile_url: str | None = None
     tile_crs: str = "wgs84"  # "gcj02": the tiles are drawn in GCJ-02, so positions are shifted for display
     tile_attribution: str = ""
+    # The monthly report: a period ends on this day of each month (and began the day after it in the
+    # month before); its report runs on report_run_day at report_run_time ("HH:MM"), city time.
+    report_end_day: int = 25
+    report_run_day: int = 25
+    report_run_time: str = "18:00"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -89,6 +94,25 @@ def _check_key(key: str, problems: list[str], name: str = "GRIDREG_ENCRYPTION_KE
         raw = b""
     if len(raw) != 32:
         problems.append(f"{name} must be 32 bytes, url-safe base64 encoded")
+
+
+def _day_of_month(env: Mapping[str, str], key: str, problems: list[str]) -> int:
+    value = _int(env, key, 25, problems)
+    if not 1 <= value <= 28:
+        problems.append(f"{key} must be a day from 1 to 28 (every month has it), got {value}")
+    return value
+
+
+def _clock_time(env: Mapping[str, str], key: str, default: str, problems: list[str]) -> str:
+    raw = env.get(key) or default
+    try:
+        hours, minutes = (int(part) for part in raw.split(":"))
+    except ValueError:
+        hours = minutes = -1
+    if not (0 <= hours <= 23 and 0 <= minutes <= 59 and len(raw.split(":")[1]) == 2):
+        problems.append(f"{key} must be a time of day HH:MM, got {raw!r}")
+        return default
+    return f"{hours:02d}:{minutes:02d}"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -141,6 +165,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tile_url=tile_url,
         tile_crs=tile_crs,
         tile_attribution=env.get("GRIDREG_TILE_ATTRIBUTION", ""),
+        report_end_day=_day_of_month(env, "GRIDREG_REPORT_END_DAY", problems),
+        report_run_day=_day_of_month(env, "GRIDREG_REPORT_RUN_DAY", problems),
+        report_run_time=_clock_time(env, "GRIDREG_REPORT_RUN_TIME", "18:00", problems),
     )
     if problems:
         raise SettingsError("invalid settings: " + "; ".join(problems))

@@ -187,7 +187,8 @@ class EntityVersion(Base):
     """One immutable version of an entity: its full properties and where the change came from."""
 
     __tablename__ = "entity_versions"
-    __table_args__ = (UniqueConstraint("entity_id", "version"),)
+    # created_at: the monthly report reads only the versions written since a period began.
+    __table_args__ = (UniqueConstraint("entity_id", "version"), Index("ix_entity_versions_created_at", "created_at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
@@ -212,7 +213,13 @@ class RegistryEvent(Base):
     """One registry event; ``cursor`` is the monotonic position in the change feed."""
 
     __tablename__ = "registry_events"
-    __table_args__ = (Index("ix_registry_events_dataset_id", "dataset_id", "cursor"),)
+    __table_args__ = (
+        Index("ix_registry_events_dataset_id", "dataset_id", "cursor"),
+        # The monthly report: a period's dated events, and the records ever in one unit.
+        Index("ix_registry_events_event_date", "dataset_id", "event_date"),
+        Index("ix_registry_events_unit_path", "unit_path", "dataset_id",
+              postgresql_ops={"unit_path": "varchar_pattern_ops"}),
+    )
 
     cursor: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))

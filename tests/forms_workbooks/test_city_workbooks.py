@@ -26,6 +26,10 @@ WORKBOOKS = {
     "follow_up.xlsx": "follow_up",
     "dispute_screening.xlsx": "dispute_screening",
     "move_out.xlsx": "move_out",
+    "household_registration.xlsx": "household_registration",
+    "household_member.xlsx": "household_member",
+    "child_registration.xlsx": "child_registration",
+    "service_record.xlsx": "service_record",
 }
 NS = {
     "h": "http://www.w3.org/1999/xhtml",
@@ -232,9 +236,20 @@ def _survey_rows(filename: str) -> list[dict[str, str]]:
     return [{h: str(v) for h, v in zip(header, row, strict=True) if v is not None} for row in rows[1:]]
 
 
-@pytest.mark.parametrize("filename", ["registration.xlsx", "household_visit.xlsx", "move_out.xlsx"])
-def test_save_to_targets_are_declared_persons_properties(filename: str) -> None:
-    persons = datasets.load_datasets(FORMS / "datasets.yaml")["persons"]
+@pytest.mark.parametrize(
+    ("filename", "dataset"),
+    [
+        ("registration.xlsx", "persons"),
+        ("household_visit.xlsx", "persons"),
+        ("move_out.xlsx", "persons"),
+        ("household_registration.xlsx", "households"),
+        ("household_member.xlsx", "persons"),
+        ("child_registration.xlsx", "persons"),
+        ("service_record.xlsx", "services"),
+    ],
+)
+def test_save_to_targets_are_declared_properties(filename: str, dataset: str) -> None:
+    persons = datasets.load_datasets(FORMS / "datasets.yaml")[dataset]
     expected_types = {
         "date": {datasets.PropertyType.DATE},
         "integer": {datasets.PropertyType.INTEGER},
@@ -251,6 +266,30 @@ def test_save_to_targets_are_declared_persons_properties(filename: str) -> None:
             assert prop.multiple == (kind == "select_multiple"), row["name"]
         if kind in expected_types:
             assert prop.type in expected_types[kind], (row["name"], prop.type)
+        if kind == "select_one_from_file":
+            assert prop.type is datasets.PropertyType.ENTITY, row["name"]
+            assert f"{prop.dataset}.csv" == list_name, (row["name"], prop.dataset, list_name)
+
+
+def test_every_declared_dataset_is_written_by_a_form() -> None:
+    """Households, children and services come from the city's forms, not only from declarations."""
+    written = set()
+    for filename in WORKBOOKS:
+        book = load_workbook(FORMS / filename)
+        if "entities" in book.sheetnames:
+            rows = list(book["entities"].iter_rows(values_only=True))
+            written |= {dict(zip(rows[0], row, strict=True))["list_name"] for row in rows[1:]}
+    assert written == set(datasets.load_datasets(FORMS / "datasets.yaml"))
+
+
+def test_children_link_to_a_parent_and_household_with_schooling() -> None:
+    saved = {row["save_to"]: row for row in _survey_rows("child_registration.xlsx") if "save_to" in row}
+    assert {"parent", "household", "birth_date", "school_stage", "enrolment_status"} <= saved.keys()
+    assert saved["parent"]["type"] == "select_one_from_file persons.csv"
+    assert saved["enrolment_status"]["required"] == "yes"
+    members = {row.get("save_to"): row for row in _survey_rows("household_member.xlsx")}
+    assert {"household", "household_role", "preferred_language"} <= members.keys()
+    assert members["household"]["type"] == "select_one_from_file households.csv"
 
 
 @pytest.mark.slow

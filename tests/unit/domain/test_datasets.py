@@ -54,7 +54,7 @@ def edited(**changes: Any) -> dict[str, Any]:
 
 def test_city_declarations_load() -> None:
     declared = ds.load_datasets()
-    assert set(declared) == {"persons", "households", "followups"}
+    assert set(declared) == {"persons", "households", "followups", "services"}
     persons = declared["persons"]
     assert persons.identity.strong == ("resident_id",)
     assert persons.identity.near == ("full_name", "name_pinyin", "birth_date", "origin_county", "phone")

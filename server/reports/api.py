@@ -1,0 +1,80 @@
+"""Monthly report API: a stored report as JSON or XLSX (scoped), and an admin's run of a period."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, current_app
+from flask_smorest import Blueprint
+
+from server.accounts.auth import current_user
+from server.accounts.models import Role
+from server.api import API_PREFIX, BaseView
+from server.db import get_session
+from server.reports import service
+from server.reports.schemas import ReportArgsSchema, ReportSchema, RunArgsSchema
+from server.settings import Settings
+
+blp = Blueprint(
+    "reports",
+    __name__,
+    url_prefix=f"{API_PREFIX}/reports",
+    description="月度统计报表 (the monthly report per grid, community, township and city)",
+)
+
+CLOCK_KEY = "GRIDREG_CLOCK"  # app.config: () -> aware datetime, as for cases; tests fix the moment
+READERS = (Role.ADMIN, Role.SUPERVISOR, Role.GRID_WORKER)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _now() -> datetime:
+    clock: Callable[[], datetime] = current_app.config.get(CLOCK_KEY) or (lambda: datetime.now(UTC))
+    return clock()
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["gridreg"].settings
+    return settings
+
+
+@blp.route("/monthly/<string:period>")
+class MonthlyReport(BaseView):
+    """A period's stored report for a unit in the caller's scope."""
+
+    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.response(200, ReportSchema)
+    def get(self, args: dict[str, Any], period: str) -> dict[str, Any]:
+        """The newest revision (or the one asked for); 422 for a malformed period, 404 before its first run."""
+        return service.get_report(get_session(), _settings(), current_user(*READERS), period, args.get("unit"),
+                                  args.get("revision"))
+
+
+@blp.route("/monthly/<string:period>.xlsx")
+class MonthlyReportXlsx(BaseView):
+    """The same report as a workbook to print."""
+
+    @blp.arguments(RunArgsSchema, location="query")
+    @blp.response(200, content_type=XLSX, description="one sheet per level, A4 landscape")
+    def get(self, args: dict[str, Any], period: str) -> Response:
+        """The unit's newest revision with a sheet per level below it."""
+        data, name = service.get_report_xlsx(get_session(), _settings(), current_user(*READERS), period,
+                                             args.get("unit"))
+        response = Response(data, content_type=XLSX)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
+@blp.route("/monthly/<string:period>/run")
+class MonthlyReportRun(BaseView):
+    """Count a period now (admins): a new revision for the unit and every unit below it."""
+
+    @blp.arguments(RunArgsSchema, location="query")
+    @blp.response(201, ReportSchema)
+    def post(self, args: dict[str, Any], period: str) -> tuple[dict[str, Any], int]:
+        """422 for a malformed period or one that has not begun; the running period is marked provisional."""
+        data = service.run_for(get_session(), _settings(), current_user(Role.ADMIN), period, args.get("unit"),
+                               _now())
+        return data, 201

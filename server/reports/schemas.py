@@ -1,0 +1,51 @@
+"""Schemas for the monthly report API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class ReportArgsSchema(Schema):
+    """Which unit's report (default: the caller's first unit, or the city for admins) and which revision."""
+
+    unit = fields.String(validate=validate.Length(1, 32), metadata={"description": "admin unit code"})
+    revision = fields.Integer(validate=validate.Range(1), metadata={"description": "default: the newest"})
+
+
+class RunArgsSchema(Schema):
+    """Which unit (and everything below it) to count; default: the city."""
+
+    unit = fields.String(validate=validate.Length(1, 32), metadata={"description": "admin unit code"})
+
+
+class UnitSchema(Schema):
+    """The unit a report is about."""
+
+    code = fields.String()
+    name = fields.String()
+    level = fields.String(metadata={"description": "city, township, community or grid"})
+
+
+class ChildSchema(Schema):
+    """One child unit's figures in the same revision."""
+
+    unit = fields.Nested(UnitSchema)
+    figures = fields.Dict()
+
+
+class ReportSchema(Schema):
+    """One stored revision of a unit's monthly report."""
+
+    period = fields.String(metadata={"description": "YYYY-MM, the month the period ends in"})
+    start = fields.String(metadata={"description": "first day of the period"})
+    end = fields.String(metadata={"description": "last day of the period"})
+    unit = fields.Nested(UnitSchema)
+    revision = fields.Integer()
+    provisional = fields.Boolean(metadata={"description": "run before the period's report was due"})
+    trigger = fields.String(metadata={"description": "schedule, api or cli"})
+    generated_at = fields.DateTime()
+    figures = fields.Dict(metadata={"description": "persons_present, persons_present_by_ethnicity (GB/T 3304), "
+                                                   "arrivals, departures, transfers_in/out, visits, not_visited_90d, "
+                                                   "school_age_not_in_school, cases_new/resolved/overdue, services…"})
+    changes = fields.Dict(allow_none=True, metadata={"description": "figure -> [previous revision, this one]"})
+    children = fields.List(fields.Nested(ChildSchema))
