@@ -195,7 +195,7 @@ DEPARTMENT = [
     ("health", "卫生健康", "Health"),
     ("education", "教育", "Education"),
     ("hrss", "人力资源和社会保障", "Human resources and social security"),
-    ("civil_affairs", "民政", "Civil affairs"),
+    ("civil", "民政", "Civil affairs"),
     ("justice", "司法", "Justice"),
     ("housing", "住房和城乡建设", "Housing and urban-rural development"),
     ("ethnic_religious", "民族宗教事务", "Ethnic and religious affairs"),
@@ -208,7 +208,7 @@ FOLLOW_UP_SOURCE = [
     ("referral", "部门转交", "Referred by a department"),
     ("other", "其他", "Other"),
 ]
-CASE_STATUS = [
+CASE_STATUS = [  # a grid worker records progress up to resolved; a department closes (server/cases/)
     ("open", "待处理", "Open"),
     ("in_progress", "处理中", "In progress"),
     ("resolved", "已解决", "Resolved"),
@@ -512,6 +512,7 @@ class FormSpec:
     entities: list[Row] = field(default_factory=list)
     instance_name: str = ""
     version: str = FORM_VERSION  # a changed workbook needs a new version, or loading it again conflicts
+    opens_cases: bool = False  # a record this form creates in the followups dataset is a case (server/cases/)
 
     def settings(self) -> list[Row]:
         """The settings sheet row."""
@@ -524,6 +525,8 @@ class FormSpec:
         }
         if self.instance_name:
             row["instance_name"] = self.instance_name
+        if self.opens_cases:
+            row["opens_cases"] = "yes"
         return [row]
 
 
@@ -801,9 +804,11 @@ def household_visit() -> FormSpec:
     )
 
 
-FOLLOW_UP_KIND = [
-    ("need", "需求帮扶（就业、入学、就医、法律援助、救助等）", "A need (job, schooling, medical care, legal aid…)"),
-    ("appeal", "诉求/矛盾纠纷", "An appeal or dispute"),
+FOLLOW_UP_KIND = [  # the case kinds of forms/departments.yaml
+    ("appeal", "诉求", "An appeal"),
+    ("dispute", "矛盾纠纷", "A dispute"),
+    ("relief", "急难救助", "Emergency relief"),
+    ("need", "服务需求（就业、入学、就医、法律援助等）", "A service need (job, schooling, medical care, legal aid…)"),
 ]
 NEW_FOLLOW_UP = "${followup} = ''"
 
@@ -844,7 +849,7 @@ def follow_up() -> FormSpec:
             "dispute_type",
             ("诉求/纠纷类型", "Appeal or dispute type"),
             required=True,
-            relevant=NEW_FOLLOW_UP + " and ${kind} = 'appeal'",
+            relevant=NEW_FOLLOW_UP + " and (${kind} = 'appeal' or ${kind} = 'dispute')",
             save_to="dispute_type",
         ),
         q("select_one source", "source", ("诉求来源", "Source"), required=True, relevant=NEW_FOLLOW_UP,
@@ -876,10 +881,8 @@ def follow_up() -> FormSpec:
             required=True,
             default="open",
             appearance="horizontal-compact",
-            save_to="progress",
+            save_to="status",
         ),
-        q("calculate", "followup_status", calculation="if(${status} = 'resolved', 'closed', 'open')",
-          save_to="status"),
         q(
             "date",
             "resolution_date",
@@ -888,7 +891,7 @@ def follow_up() -> FormSpec:
             required=True,
             constraint=TODAY_OR_EARLIER,
             constraint_message=NOT_FUTURE,
-            save_to="closed_date",
+            save_to="resolved_date",
         ),
         q(
             "text",
@@ -926,7 +929,8 @@ def follow_up() -> FormSpec:
         choices,
         entities,
         instance_name="concat('跟进-', ${person_name})",
-        version="2026112802",  # writes the followups dataset
+        version="2026120701",  # writes the followups dataset; a new follow-up opens a case
+        opens_cases=True,
     )
 
 

@@ -1,4 +1,4 @@
-"""The Xinzheng demo: geography plus five demo accounts, only in demo mode."""
+"""The Xinzheng demo: geography plus the demo accounts (staff and four departments), only in demo mode."""
 
 from __future__ import annotations
 
@@ -48,6 +48,9 @@ def load_demo(session: Session, settings: Settings) -> DemoSummary:
         ("supervisor", Role.SUPERVISOR, f"{township.name}督导员", [township.code], None),
         ("worker", Role.GRID_WORKER, f"{grid.name}网格员", [grid.code], None),
         ("police", Role.DEPARTMENT, "市公安局", [CITY_CODE], "police"),
+        ("hrss", Role.DEPARTMENT, "市人力资源和社会保障局", [CITY_CODE], "hrss"),
+        ("education", Role.DEPARTMENT, "市教育局", [CITY_CODE], "education"),
+        ("civil", Role.DEPARTMENT, "市民政局", [CITY_CODE], "civil"),
     ]
     created = []
     for username, role, display, codes, department in accounts:

@@ -88,8 +88,8 @@ class Placement:
     Either from one of its geopoint properties (``geopoint``), or by following
     the record an ``entity`` property names (``follows``): it then lives in
     that record's grid and moves with it, while ``moves_while`` (a property
-    and a value, e.g. status = open) holds; when it no longer holds the record
-    stays where it is.
+    and the values it may take, e.g. status in open, in_progress) holds; when it
+    no longer holds the record stays where it is.
     """
 
     geopoint: str
@@ -97,7 +97,7 @@ class Placement:
     on_missing: str = "submitter_grid"
     on_outside: str = "review"
     follows: str | None = None
-    moves_while: tuple[str, str] | None = None
+    moves_while: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,8 +332,8 @@ def _parse_dataset(reader: _Reader, name: str, raw: Any, path: str) -> DatasetSp
 
 def _follows(
     reader: _Reader, raw: dict[str, Any], path: str, properties: Mapping[str, PropertySpec]
-) -> tuple[str | None, tuple[str, str] | None]:
-    """``follows`` (an entity property) and ``moves_while`` ({property: value}) of a placement."""
+) -> tuple[str | None, tuple[str, tuple[str, ...]] | None]:
+    """``follows`` (an entity property) and ``moves_while`` ({property: value or [values]}) of a placement."""
     follows = reader.text(raw.get("follows"), f"{path}.follows")
     if follows and (follows not in properties or properties[follows].type is not PropertyType.ENTITY):
         reader.fail(f"{path}.follows", f"{follows!r} is not a declared entity property")
@@ -345,12 +345,16 @@ def _follows(
             reader.fail(f"{path}.moves_while", "expected one property: value pair")
         elif condition:
             (name, value), = condition.items()
+            values = tuple(str(v) for v in (value if isinstance(value, list) else [value]))
             prop = properties.get(name)
             if prop is None:
                 reader.fail(f"{path}.moves_while", f"{name!r} is not a declared property")
-            elif prop.values and str(value) not in prop.values:
-                reader.fail(f"{path}.moves_while", f"{value!r} is not one of {', '.join(prop.values)}")
-            moves_while = (str(name), str(value))
+            elif not values:
+                reader.fail(f"{path}.moves_while", "expected at least one value")
+            for one in values:
+                if prop is not None and prop.values and one not in prop.values:
+                    reader.fail(f"{path}.moves_while", f"{one!r} is not one of {', '.join(prop.values)}")
+            moves_while = (str(name), values)
     return follows or None, moves_while
 
 

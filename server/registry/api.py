@@ -26,6 +26,7 @@ from server.registry.schemas import (
     SyncArgsSchema,
     SyncPageSchema,
 )
+from server.scope import reads_dataset
 
 blp = Blueprint(
     "registry",
@@ -43,9 +44,10 @@ class Datasets(BaseView):
 
     @blp.response(200, DatasetSchema(many=True))
     def get(self) -> list[Any]:
-        """Datasets with their typed properties, identity keys and placement."""
-        service.require_reader(current_user())
-        return list(store.ensure_datasets(get_session()).values())
+        """Datasets with their typed properties, identity keys and placement (a department: its purpose's)."""
+        user = current_user()
+        service.require_reader(user)
+        return [d for d in store.ensure_datasets(get_session()).values() if reads_dataset(user, d.name)]
 
 
 @blp.route("/<string:dataset>/entities")

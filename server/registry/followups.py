@@ -7,7 +7,7 @@ placement ``follows`` that property: it is created in the person's grid and
 points at the person through ``entities.followed_id``. When the person moves
 (a transfer, a return to a new grid, a supervisor accepting a held move),
 ``move_open_followups`` runs in the same transaction and moves each of their
-follow-ups for which ``moves_while`` holds (status = open) to the person's new
+follow-ups for which ``moves_while`` holds (status open or in progress) to the person's new
 grid: a new version and its own ``moved`` event, so the new grid's worker
 gets it in sync and search and the old grid's worker gets a ``remove``.
 Closed follow-ups stay where they were handled, and submissions always keep
@@ -32,7 +32,7 @@ from server.registry.models import Dataset, Entity, EntityStatus, EventKind
 def is_open(spec: DatasetSpec, properties: Mapping[str, Any]) -> bool:
     """True while the record moves with the one it follows (its ``moves_while`` holds)."""
     condition = spec.placement.moves_while
-    return condition is None or properties.get(condition[0]) == condition[1]
+    return condition is None or properties.get(condition[0]) in condition[1]
 
 
 def following(session: Session, dataset_id: int) -> dict[int, DatasetSpec]:

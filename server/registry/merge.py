@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table
@@ -35,7 +36,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from server.domain import cases
+from server.domain.cases import form_opens_cases
 from server.domain.datasets import DatasetSpec
+from server.domain.departments import CASE_DATASET, duties
 from server.errors import ConflictError, NotFoundError, RuleViolation
 from server.forms.dependencies import entity_label_path
 from server.registry import conditions, rules, store
@@ -159,6 +163,8 @@ def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str
     if entity is not None:
         outcome = ctx.update(entity, base, "updated")
     elif decision.create:
+        if name == CASE_DATASET and form_opens_cases(ess.form):  # a new follow-up of such a form is a case
+            ctx.props = cases.opened(duties(), ctx.props, date.fromisoformat(ess.received_on))
         chosen = entity_id or meta.get("id")
         new_uuid = _new_uuid(chosen)
         # Only a uuid the device chose can already exist; one made here is fresh (uuid4).

@@ -63,6 +63,7 @@ class SourceType(StrEnum):
     SUBMISSION = "submission"
     IMPORT = "import"
     SUPERVISOR = "supervisor"
+    CASE = "case"  # a case opened or worked by hand (server/cases/)
 
 
 class ConflictKind(StrEnum):

@@ -31,7 +31,16 @@ from server.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from server.registry import rules, store
 from server.registry.crypto import Sealer
 from server.registry.models import AppliedSource, Entity, EntityStatus, EntityVersion, RegistryEvent
-from server.scope import get_in_scope, scope_clause
+from server.scope import (
+    deny,
+    get_in_scope,
+    in_purpose,
+    purpose_clause,
+    require_dataset,
+    require_properties,
+    scope_clause,
+    within_purpose,
+)
 
 MAX_LIMIT = 200
 READ_ROLES = frozenset({Role.ADMIN.value, Role.SUPERVISOR.value, Role.GRID_WORKER.value, Role.DEPARTMENT.value})
@@ -98,7 +107,11 @@ class Viewer:
     def show_row(
         self, spec: DatasetSpec, entity_uuid: str, plain: Mapping[str, Any], sealed: Mapping[str, str]
     ) -> dict[str, Any]:
-        """Show stored properties: masked forms as stored, or sealed tokens opened for full-value roles."""
+        """Show stored properties: masked forms as stored, or sealed tokens opened for full-value roles.
+
+        Properties outside a department's purpose are left out before anything is shown.
+        """
+        plain, sealed = within_purpose(self.user, spec.name, plain), within_purpose(self.user, spec.name, sealed)
         if self.full:
             return self.show(spec, entity_uuid, {**plain, **store.open_sealed(sealed, self.sealer)})
         if self.ethnicity:
@@ -156,9 +169,26 @@ def _name_clause(q: str) -> Any:
     )
 
 
+# Search filters and the properties they look at: a department may only filter by what its purpose reads.
+_FILTER_PROPERTIES = {"id_number": "resident_id", "phone": "phone", "ethnicity": "ethnicity",
+                      "arrived_from": "arrival_date", "arrived_to": "arrival_date"}
+
+
+def filtered_properties(spec: DatasetSpec, filters: Mapping[str, Any]) -> list[str]:
+    """The dataset properties a search's filters look at."""
+    names = [_FILTER_PROPERTIES[k] for k in _FILTER_PROPERTIES if filters.get(k)]
+    if filters.get("q"):
+        names.append(store.name_property(spec))
+    return [n for n in names if n in spec.properties]
+
+
 def search_query(ds: store.DatasetRef, viewer: Viewer, filters: Mapping[str, Any]) -> Select[Entity]:
-    """The scoped, filtered query for a registry search (no ordering or paging)."""
-    clauses: list[Any] = [Entity.dataset_id == ds.id, scope_clause(viewer.user, Entity.unit_path)]
+    """The scoped, purpose-limited, filtered query for a registry search (no ordering or paging)."""
+    clauses: list[Any] = [
+        Entity.dataset_id == ds.id,
+        scope_clause(viewer.user, Entity.unit_path),
+        purpose_clause(viewer.user, ds.spec.name, Entity.properties),
+    ]
     if q := filters.get("q"):
         if (clause := _name_clause(q)) is not None:
             clauses.append(clause)
@@ -189,6 +219,8 @@ def search(session: Session, user: User, dataset: str, filters: Mapping[str, Any
     """One keyset page of records matching the filters: ``{items, next_cursor}``."""
     require_reader(user)
     ds = store.get_dataset(session, dataset)
+    require_dataset(session, user, dataset)
+    require_properties(session, user, dataset, filtered_properties(ds.spec, filters))
     viewer = Viewer.of(user)
     limit = max(1, min(int(filters.get("limit") or 50), MAX_LIMIT))
     query = search_query(ds, viewer, filters)
@@ -226,16 +258,23 @@ def etag(entity: Entity) -> str:
 
 
 def get_entity(session: Session, user: User, ds: store.DatasetRef, entity_uuid: str) -> Entity:
-    """One record in the caller's scope, or 404 (outside scope answers as missing)."""
-    return get_in_scope(
+    """One record of the dataset in the caller's scope and purpose, or 404 (outside answers as missing)."""
+    entity = get_in_scope(
         session, user, Entity, Entity.uuid, entity_uuid, Entity.unit_path, code="registry.entity_not_found"
     )
+    if entity.dataset_id != ds.id:
+        raise NotFoundError(f"Entity {entity_uuid} not found", code="registry.entity_not_found")
+    if not in_purpose(user, ds.spec.name, entity.properties):
+        deny(session, user, f"registry.{ds.spec.name}", entity_uuid, "record outside the purpose",
+             code="registry.entity_not_found")
+    return entity
 
 
 def detail(session: Session, user: User, dataset: str, entity_uuid: str) -> dict[str, Any]:
     """A record with its versions, events, submissions and merge links."""
     require_reader(user)
     ds = store.get_dataset(session, dataset)
+    require_dataset(session, user, dataset)
     entity = get_entity(session, user, ds, entity_uuid)
     viewer = Viewer.of(user, reveal=True)
     versions = list(
@@ -371,12 +410,17 @@ def merge_result(session: Session, user: User, instance_id: str) -> dict[str, An
     require_reader(user)
     rows = list(
         session.execute(
-            select(AppliedSource, Entity.uuid)
+            select(AppliedSource, Entity.uuid, Entity.properties)
             .outerjoin(Entity, Entity.id == AppliedSource.entity_id)
             .where(AppliedSource.source_id == instance_id, scope_clause(user, _SOURCE_PATH))
             .order_by(AppliedSource.id)
         )
     )
+    shown = [r for r in rows if in_purpose(user, r[0].dataset, r[2] or {})]
+    if rows and not shown:
+        deny(session, user, "registry.submission", instance_id, "merge result outside the purpose",
+             code="registry.merge_result_not_found")
+    rows = shown
     if not rows:
         raise NotFoundError(
             f"no merge result for {instance_id}",
@@ -394,7 +438,7 @@ def merge_result(session: Session, user: User, instance_id: str) -> dict[str, An
                 "detail": source.detail or {},
                 "at": iso(source.at),
             }
-            for source, entity_uuid in rows
+            for source, entity_uuid, _ in rows
         ],
     }
 
@@ -406,15 +450,19 @@ def entity_list_csv(session: Session, user: User, dataset: str) -> bytes:
     """The caller's records as ODK Collect's entity-list CSV: name, label, __version, properties."""
     require_reader(user)
     ds = store.get_dataset(session, dataset)
+    require_dataset(session, user, dataset)
     viewer = Viewer.of(user)
-    names = list(ds.spec.properties)
+    names = list(within_purpose(user, dataset, ds.spec.properties))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["name", "label", "__version", *names])
     query = (
         select(Entity)
         .where(
-            Entity.dataset_id == ds.id, Entity.status != EntityStatus.MERGED.value, scope_clause(user, Entity.unit_path)
+            Entity.dataset_id == ds.id,
+            Entity.status != EntityStatus.MERGED.value,
+            scope_clause(user, Entity.unit_path),
+            purpose_clause(user, dataset, Entity.properties),
         )
         .order_by(Entity.id)
     )

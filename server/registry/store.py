@@ -85,7 +85,8 @@ def _row_values(spec: DatasetSpec) -> dict[str, Any]:
             "on_missing": spec.placement.on_missing,
             "on_outside": spec.placement.on_outside,
             **({"follows": spec.placement.follows} if spec.placement.follows else {}),
-            **({"moves_while": dict([spec.placement.moves_while])} if spec.placement.moves_while else {}),
+            **({"moves_while": {spec.placement.moves_while[0]: list(spec.placement.moves_while[1])}}
+               if spec.placement.moves_while else {}),
         },
         "merge_requires_approval": spec.merge_requires_approval,
     }

@@ -23,7 +23,16 @@ from server.accounts.models import User
 from server.errors import BadRequestError
 from server.registry import service, store
 from server.registry.models import Entity, EntityStatus, RegistryEvent
-from server.scope import path_in_scope, scope_clause, scope_paths, sees_everything
+from server.scope import (
+    in_purpose,
+    path_in_scope,
+    purpose_clause,
+    purpose_of,
+    require_dataset,
+    scope_clause,
+    scope_paths,
+    sees_everything,
+)
 
 DEFAULT_LIMIT = 5000
 MAX_LIMIT = 100_000
@@ -118,6 +127,7 @@ def sync(session: Session, user: User, dataset: str, cursor: str | None, limit: 
     """One page of the caller's changes: ``{items, next_cursor, has_more}``."""
     service.require_reader(user)
     ds = store.get_dataset(session, dataset)
+    require_dataset(session, user, dataset)
     viewer = service.Viewer.of(user)
     limit = max(1, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
     state = _decode(cursor) if cursor else {"m": "s", "c": high_water(session, ds.id)}
@@ -150,7 +160,7 @@ def _snapshot(
     the whole table.
     """
     # Grid workers see stored properties as they are (sensitive ones already masked): let SQL render them.
-    as_stored = not viewer.full and viewer.ethnicity
+    as_stored = not viewer.full and viewer.ethnicity and purpose_of(viewer.user) is None
     columns = (_item_json(session), Entity.unit_path, Entity.id) if as_stored else _COLUMNS
     last_path, last_id = state.get("p"), state.get("i")
     if session.get_bind().dialect.name == "postgresql" and limit > 10_000:
@@ -164,6 +174,7 @@ def _snapshot(
             Entity.dataset_id == ds.id,
             Entity.status != EntityStatus.MERGED.value,
             scope_clause(viewer.user, Entity.unit_path),
+            purpose_clause(viewer.user, ds.spec.name, Entity.properties),
         )
         if prefix is not None:
             query = query.where(Entity.unit_path.startswith(prefix, autoescape=True))
@@ -211,7 +222,8 @@ def _delta(
     items = []
     for entity_id in order:
         entity = entities[entity_id]
-        if entity.status != EntityStatus.MERGED.value and path_in_scope(user, entity.unit_path):
+        readable = path_in_scope(user, entity.unit_path) and in_purpose(user, ds.spec.name, entity.properties)
+        if entity.status != EntityStatus.MERGED.value and readable:
             items.append(_item(ds, entity, viewer))
         else:
             items.append(

@@ -26,7 +26,7 @@ from server.errors import AppError, BadRequestError, NotFoundError, PermissionDe
 from server.forms.models import Form
 from server.geo.models import AdminUnit
 from server.registry.store import current_sealer
-from server.scope import scope_clause
+from server.scope import deny, purpose_of, scope_clause
 from server.submissions import rules
 from server.submissions.models import Submission, SubmissionAttachment
 from server.submissions.privacy import shown_data
@@ -53,7 +53,9 @@ def visible(user: User) -> ColumnElement[bool]:
                Submission.submitter_id == user.id)
 
 
-def _check_reader(user: User) -> None:
+def _check_reader(session: Session, user: User) -> None:
+    if purpose_of(user) is not None:  # raw submissions lie outside every department's purpose
+        deny(session, user, "submission", None, "submissions are outside the purpose", code="submission.not_found")
     if user.role not in READER_ROLES:
         raise PermissionDeniedError("your role does not read submissions", code="submission.forbidden",
                                     message_zh="您的角色不能查看提交")
@@ -61,7 +63,7 @@ def _check_reader(user: User) -> None:
 
 def get_submission(session: Session, user: User, instance_id: str) -> Submission:
     """One submission in the user's scope; 404 alike for missing and out of scope."""
-    _check_reader(user)
+    _check_reader(session, user)
     try:
         key = rules.normalize_instance_id(instance_id)
     except AppError:
@@ -133,7 +135,7 @@ def _encode_cursor(last_id: int) -> str:
 
 def list_submissions(session: Session, user: User, form_id: str, args: Mapping[str, Any]) -> Page:
     """A page of the form's submissions in the user's scope, newest first, by keyset on id."""
-    _check_reader(user)
+    _check_reader(session, user)
     form = session.scalar(select(Form).where(Form.form_id == form_id))
     if form is None:
         raise NotFoundError(f"no form {form_id}", code="form.not_found", message_zh="表单不存在")

@@ -29,6 +29,8 @@ SCOPED = {
     "/api/v1/registry/<string:dataset>/placements":
         "registry/test_placements.py::test_held_moves_are_scoped_and_stale_ones_refused",
     "/api/v1/registry/submissions/<string:instance_id>": "registry/test_conditions.py::test_merge_results_are_scoped",
+    "/api/v1/cases": "cases/test_api.py::test_cases_are_scoped_to_the_grid",
+    "/api/v1/cases/<string:case_id>": "cases/test_api.py::test_cases_are_scoped_to_the_grid",
     "/openrosa/forms/<form_id>/attachments/<filename>":
         "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",
     "/openrosa/forms/<form_id>/versions/<version>/attachments/<filename>":

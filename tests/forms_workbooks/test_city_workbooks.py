@@ -188,7 +188,7 @@ def test_follow_up_and_screening_structure(compiled: dict[str, ET.Element]) -> N
     entity = primary_instance(compiled["follow_up.xlsx"]).find("x:meta/x:entity", NS)
     assert entity is not None and entity.attrib["dataset"] == "followups"
     assert "= ''" in follow["@create"]["calculate"] and "!= ''" in follow["@update"]["calculate"]
-    assert follow["person"][SAVETO] == "person" and follow["followup_status"][SAVETO] == "status"
+    assert follow["person"][SAVETO] == "person" and follow["status"][SAVETO] == "status"
     screening = binds(compiled["dispute_screening.xlsx"])
     for name in ("households_checked", "disputes_found", "disputes_resolved", "risks_reported"):
         assert screening[name]["type"] == "int"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,14 +35,12 @@ def _publish(db, monkeypatch) -> str:
 def _open_new(person: str, need: str, description: str) -> dict[str, Any]:
     """A new follow-up: nothing picked under "continue an existing follow-up"."""
     return {"person": person, "person_name": "马小红", "kind": "need", "need_category": need, "source": "visit",
-            "description": description, "due_date": "2026-12-31", "department": "hrss", "status": "open",
-            "followup_status": "open"}
+            "description": description, "due_date": "2026-12-31", "department": "hrss", "status": "open"}
 
 
 def _close(person: str, followup: str) -> dict[str, Any]:
     return {"person": person, "person_name": "马小红", "followup": followup, "action_taken": "介绍到园区就业",
-            "department": "none", "status": "resolved", "followup_status": "closed",
-            "resolution_date": "2026-11-25", "resolution": "已就业"}
+            "department": "none", "status": "resolved", "resolution_date": "2026-11-25", "resolution": "已就业"}
 
 
 def _created(client, auth, instance_id: str, user: str = "worker") -> str:
@@ -84,16 +83,26 @@ def test_the_follow_up_form_opens_and_closes_follow_ups(client, auth, db, merge,
     followup = _entity(db, uuid)
     assert followup.label == "马小红：想找工作" and followup.grid_code == WORKER_GRID
     assert followup.followed_id == _entity(db, person.entity_uuid).id
-    assert {k: followup.properties[k] for k in ("kind", "need", "status", "progress", "person")} == {
-        "kind": "need", "need": "employment", "status": "open", "progress": "open", "person": person.entity_uuid}
+    assert {k: followup.properties[k] for k in ("kind", "need", "status", "person", "due_date")} == {
+        "kind": "need", "need": "employment", "status": "open", "person": person.entity_uuid, "due_date": "2026-12-31"}
+    # the form's settings say it opens cases: the day it was received is the case's opened date
+    received = db.scalar(select(Submission).where(Submission.instance_id == opened)).received_at
+    assert followup.properties["opened_date"] == received.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    undated = submit(client, auth, "follow_up", version,
+                     {**_open_new(person.entity_uuid, "employment", "想学技能"), "due_date": ""})
+    undated_id = _created(client, auth, undated)
+    props = _entity(db, undated_id).properties
+    opened_on = date.fromisoformat(props["opened_date"])
+    assert props["due_date"] == (opened_on + timedelta(days=20)).isoformat()  # a service need: 20 days
 
     closed = submit(client, auth, "follow_up", version, _close(person.entity_uuid, uuid))
     assert submission_status(db, closed) == ("merged", [])
     followup = _entity(db, uuid)
     assert followup.version == 2 and followup.label == "马小红：想找工作"  # the update leaves the title
-    assert followup.properties["status"] == "closed" and followup.properties["resolution"] == "已就业"
+    assert followup.properties["status"] == "resolved" and followup.properties["resolution"] == "已就业"
+    assert followup.properties["resolved_date"] == "2026-11-25"
     assert followup.properties["notes"] == "想找工作"  # not asked again, not erased
-    assert _search(client, auth, "worker", follows=person.entity_uuid) == [uuid]
+    assert _search(client, auth, "worker", follows=person.entity_uuid) == [undated_id, uuid]
 
 
 def test_open_follow_ups_move_with_the_person_closed_ones_stay(client, auth, db, merge, jobs, monkeypatch, neighbour):

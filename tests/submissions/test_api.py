@@ -271,7 +271,7 @@ def test_out_of_scope_is_404_like_missing(client, auth, registration, outsider):
     assert hidden.get_json()["error"] == missing.get_json()["error"] == "submission.not_found"
     assert detail(client, auth, "garbage", user="supervisor").status_code == 404
     assert detail(client, auth, ids["home"], user="admin").status_code == 200
-    assert detail(client, auth, ids["home"], user="police").status_code == 403
+    assert detail(client, auth, ids["home"], user="police").status_code == 404
 
 
 def test_the_worker_sees_an_own_submission_placed_in_another_grid(client, auth, registration):

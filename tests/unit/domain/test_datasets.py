@@ -159,9 +159,10 @@ def test_city_followups_follow_their_person() -> None:
     followups = ds.load_datasets()["followups"]
     person = followups.properties["person"]
     assert person.type is ds.PropertyType.ENTITY and person.dataset == "persons" and person.required
-    assert followups.placement.follows == "person" and followups.placement.moves_while == ("status", "open")
+    assert followups.placement.follows == "person" and followups.placement.moves_while == (
+        "status", ("open", "in_progress"))
     assert followups.placement.geopoint == "" and followups.identity == ds.IdentityKeys((), ())
-    assert followups.properties["status"].values == ("open", "closed")
+    assert followups.properties["status"].values == ("open", "in_progress", "resolved", "closed")
     assert not followups.merge_requires_approval
 
 
@@ -193,7 +194,7 @@ def with_followups(**changes: Any) -> dict[str, Any]:
 
 def test_a_dataset_may_follow_another_and_skip_identity() -> None:
     parsed = ds.parse_datasets(with_followups())["followups"]
-    assert parsed.placement == ds.Placement(geopoint="", follows="person", moves_while=("status", "open"))
+    assert parsed.placement == ds.Placement(geopoint="", follows="person", moves_while=("status", ("open",)))
     assert parsed.identity == ds.IdentityKeys((), ())
 
 
@@ -206,6 +207,12 @@ def test_follows_and_entity_properties_are_checked() -> None:
     ]
     assert problems_of(with_followups(placement={"follows": "person", "moves_while": {"status": "done"}})) == [
         ("datasets.followups.placement.moves_while", "'done' is not one of open, closed")
+    ]
+    both = {"follows": "person", "moves_while": {"status": ["open", "closed"]}}
+    listed = ds.parse_datasets(with_followups(placement=both))
+    assert listed["followups"].placement.moves_while == ("status", ("open", "closed"))
+    assert problems_of(with_followups(placement={"follows": "person", "moves_while": {"status": ["open", "x"]}})) == [
+        ("datasets.followups.placement.moves_while", "'x' is not one of open, closed")
     ]
     assert problems_of(with_followups(placement={"follows": "person", "geopoint": "x"})) == [
         ("datasets.followups.placement", "declare either geopoint or follows")

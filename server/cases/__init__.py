@@ -1,0 +1,1 @@
+"""Cases: follow-ups routed to a department, worked to resolved and closed."""

@@ -1,0 +1,75 @@
+"""Cases API: the caller's cases (scoped and purpose-limited), opening one by hand, and working it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from server.accounts.auth import current_user
+from server.api import API_PREFIX, BaseView
+from server.cases import service
+from server.cases.schemas import (
+    CaseCreateSchema,
+    CaseDetailSchema,
+    CasePageSchema,
+    CaseQueryArgsSchema,
+    CaseUpdateSchema,
+)
+from server.db import get_session
+
+blp = Blueprint(
+    "cases",
+    __name__,
+    url_prefix=f"{API_PREFIX}/cases",
+    description="事项：诉求、矛盾纠纷、急难救助与服务需求的转办与办理 (cases routed to departments)",
+)
+
+Headers = dict[str, str]
+CLOCK_KEY = "GRIDREG_CLOCK"  # app.config: () -> aware datetime; tests fix the day
+
+
+def _today() -> date:
+    clock: Callable[[], datetime] = current_app.config.get(CLOCK_KEY) or (lambda: datetime.now(UTC))
+    return service.city_today(clock())
+
+
+@blp.route("")
+class Cases(BaseView):
+    """The case list, and opening a case by hand."""
+
+    @blp.arguments(CaseQueryArgsSchema, location="query")
+    @blp.response(200, CasePageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Cases in the caller's scope and purpose, by department, kind, status, overdue, grid or person."""
+        return service.list_cases(get_session(), current_user(), args, _today())
+
+    @blp.arguments(CaseCreateSchema)
+    @blp.response(201, CaseDetailSchema)
+    def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int, Headers]:
+        """Open a case for a person, routed to a department (422 for an unknown one)."""
+        data = service.open_case(get_session(), current_user(), body, _today())
+        return data, 201, {"ETag": data["etag"]}
+
+
+@blp.route("/<string:case_id>")
+class CaseDetail(BaseView):
+    """One case."""
+
+    @blp.response(200, CaseDetailSchema)
+    def get(self, case_id: str) -> tuple[dict[str, Any], int, Headers]:
+        """A case with its action records; ETag for changes."""
+        data = service.get_case(get_session(), current_user(), case_id, _today())
+        return data, 200, {"ETag": data["etag"]}
+
+    @blp.arguments(CaseUpdateSchema)
+    @blp.response(200, CaseDetailSchema)
+    def patch(self, body: dict[str, Any], case_id: str) -> tuple[dict[str, Any], int, Headers]:
+        """Change status, assignee or notes (If-Match: the case's ETag; 428 without, 412 when stale)."""
+        data = service.update_case(
+            get_session(), current_user(), case_id, request.headers.get("If-Match"), body, _today()
+        )
+        return data, 200, {"ETag": data["etag"]}
