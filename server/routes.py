@@ -36,3 +36,7 @@ def register_routes(app: Flask, api: Api) -> None:
     from server.cases.api import blp as cases_blp
 
     api.register_blueprint(cases_blp)
+
+    from server.exports.api import blp as exports_blp
+
+    api.register_blueprint(exports_blp)
