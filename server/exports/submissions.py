@@ -267,6 +267,8 @@ class FormExport:
             tree, shown = shown_data(opened, sub_definition, user)
             self.revealed.update(shown)
             body = body_of(tree, sub_definition)
+            if isinstance(body, dict) and isinstance(body.setdefault("meta", {}), dict):
+                body["meta"].setdefault("instanceID", sub.instance_id)  # JSON intake keeps it on the row only
             self.index += 1
             if self.fmt == "geojson":
                 point = queries.point_of(sub)
