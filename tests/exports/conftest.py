@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.registry.conftest import merge, sealer, user_named  # noqa: F401 - fixtures shared with the registry
+from tests.registry.conftest import far_worker, merge, sealer, user_named  # noqa: F401 - the registry's fixtures
 
 EXPORTS = "/api/v1/exports"
 
