@@ -56,8 +56,8 @@ def _start(export_id: str) -> dict[str, Any] | None:
                 "options": dict(row.options or {}), "total": total}
 
 
-def run_export(export_id: str) -> None:
-    """Write one export's file (the exports queue's job)."""
+def run_export(export_id: str, on_progress: Callable[[int, int], None] | None = None) -> None:
+    """Write one export's file (the exports queue's job); ``on_progress(done, total)`` after each page."""
     job = _start(export_id)
     if job is None:
         return
@@ -77,6 +77,8 @@ def run_export(export_id: str) -> None:
                 after, written = exporter.page(session, user, after, PAGE)
                 done += written
                 session.execute(update(Export).where(Export.id == export_id).values(done=done))
+            if on_progress is not None:
+                on_progress(done, job["total"])
             if written < PAGE:
                 break
         ext, content_type = output.close()
