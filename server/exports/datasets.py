@@ -10,7 +10,6 @@ properties revealed and how many records.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.domain.datasets import DatasetSpec, PropertyType
 from server.exports.files import Output
+from server.exports.shaping import Shaper, cells
 from server.registry import service, store
 from server.registry.models import Entity, EntityStatus
 from server.scope import deny, purpose_clause, readable_properties, require_dataset, scope_clause
@@ -28,22 +28,6 @@ BASE_LABELS = {"uuid": "编号", "label": "名称", "version": "版本", "status
                "unit_path": "区划路径", "updated_at": "更新时间"}
 _ROW = (Entity.id, Entity.uuid, Entity.label, Entity.version, Entity.status, Entity.grid_code, Entity.unit_path,
         Entity.updated_at, Entity.properties, Entity.sealed)
-
-
-@dataclass
-class Revealed:
-    """What full values an export showed: property names and how many records (for its audit row)."""
-
-    properties: set[str] = field(default_factory=set)
-    records: int = 0
-
-    def take(self, viewer: service.Viewer) -> None:
-        """Fold what the viewer revealed for the last row in, and forget the per-record detail."""
-        if viewer.revealed:
-            self.records += len(viewer.revealed)
-            for names in viewer.revealed.values():
-                self.properties.update(names)
-            viewer.revealed = {}
 
 
 def check(session: Session, user: User, name: str, fmt: str) -> None:
@@ -89,56 +73,43 @@ class DatasetExport:
 
     def __init__(self, name: str, fmt: str, options: dict[str, Any], output: Output) -> None:
         self.name, self.fmt, self.options, self.output = name, fmt, options, output
-        self.revealed = Revealed()
         self.table: Any = None
-        self.names: list[str] = []
+        self.shaper: Shaper | None = None
 
-    def _start(self, spec: DatasetSpec, user: User) -> None:
-        self.names = columns(spec, user)
+    def _start(self, spec: DatasetSpec, user: User) -> Shaper:
+        shaper = self.shaper = Shaper(spec, user, store.current_sealer())
         if self.fmt == "geojson":
             self.table = self.output.table(self.name, [])
-            return
+            return shaper
         labels = self.options.get("headers") == "labels"
         header = [BASE_LABELS[c] if labels else c for c in BASE_COLUMNS]
-        header += [spec.properties[n].label_zh if labels else n for n in self.names]
+        header += [spec.properties[n].label_zh if labels else n for n in shaper.names]
         self.table = self.output.table(self.name, header)
+        return shaper
 
     def page(self, session: Session, user: User, after: int, limit: int) -> tuple[int, int]:
         """Write the next page of rows after id ``after``; (last id, rows written)."""
         ds = store.get_dataset(session, self.name)
-        if self.table is None:
-            self._start(ds.spec, user)
-        viewer = service.Viewer.of(user, reveal=True)
+        shaper = self.shaper or self._start(ds.spec, user)
         columns_: list[Any] = list(_ROW)
         where = [*_where(ds, user), Entity.id > after]
         if self.fmt == "geojson":
             columns_ += [func.ST_X(Entity.geometry).label("lon"), func.ST_Y(Entity.geometry).label("lat")]
             where.append(Entity.geometry.is_not(None))
-        last, written = after, 0
-        for row in session.execute(select(*columns_).where(*where).order_by(Entity.id).limit(limit)):
-            props = viewer.show_row(ds.spec, row.uuid, row.properties, row.sealed)
-            self.revealed.take(viewer)
-            if self.fmt == "geojson":
-                self.table.write([row.lon, row.lat, {
-                    "uuid": row.uuid, "label": row.label, "version": row.version, "status": row.status,
-                    "grid_code": row.grid_code, **{n: props[n] for n in self.names if n in props}}])
-            else:
-                self.table.write([row.uuid, row.label, row.version, row.status, row.grid_code, row.unit_path,
-                                  row.updated_at.isoformat() if row.updated_at else None,
-                                  *(_cell(props.get(n)) for n in self.names)])
-            last, written = row.id, written + 1
-        return last, written
+        rows = session.execute(select(*columns_).where(*where).order_by(Entity.id).limit(limit)).all()
+        write, values = self.table.write, shaper.values
+        if self.fmt == "geojson":
+            for row in rows:
+                write([row.lon, row.lat, {"uuid": row.uuid, "label": row.label, "version": row.version,
+                                          "status": row.status, "grid_code": row.grid_code,
+                                          **shaper.properties(row.properties, row.sealed)}])
+        else:
+            for row in rows:
+                write([row.uuid, row.label, row.version, row.status, row.grid_code, row.unit_path,
+                       row.updated_at.isoformat() if row.updated_at else None,
+                       *cells(values(row.properties, row.sealed))])
+        return (rows[-1].id if rows else after), len(rows)
 
     def audit_detail(self) -> dict[str, Any]:
         """What the export revealed, for its audit row."""
-        if not self.revealed.records:
-            return {}
-        return {"revealed": sorted(self.revealed.properties), "revealed_records": self.revealed.records}
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return " ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return None
-    return value
+        return self.shaper.audit_detail() if self.shaper else {}

@@ -31,7 +31,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from server.accounts.models import User
+from server.audit.service import record
 from server.errors import AppError, BadRequestError
+from server.exports.shaping import Shaper
 from server.registry import service, store
 from server.registry.models import Entity, EntityStatus, EntityVersion, EventKind, RegistryEvent
 from server.scope import in_purpose, path_in_scope, reads_dataset, require_dataset, scope_clause
@@ -111,9 +113,9 @@ def read_feed(session: Session, user: User, cursor: str | None, limit: int | Non
                    scope_clause(user, func.coalesce(RegistryEvent.previous_unit_path, RegistryEvent.unit_path)),
                    scope_clause(user, func.coalesce(before_v.unit_path, RegistryEvent.unit_path))))
         .order_by(RegistryEvent.cursor).limit(limit)))
-    viewer = service.Viewer.of(user, reveal=True)
+    sealer = store.current_sealer()
+    shapers = {ds_id: Shaper(ref.spec, user, sealer) for ds_id, ref in refs.items()}
     items: list[dict[str, Any]] = []
-    revealed: dict[str, set[str]] = {}
     for row in rows:
         name = refs[row.dataset_id].spec.name
         shared_now = path_in_scope(user, row.unit_path) and in_purpose(user, name, row.properties)
@@ -130,16 +132,14 @@ def read_feed(session: Session, user: User, cursor: str | None, limit: int | Non
                 "label": row.label, "unit_path": row.unit_path,
                 "status": _status(row.kind, row.uuid, row.detail or {}, row.version == row.current_version,
                                   row.current_status),
-                "properties": viewer.show_row(refs[row.dataset_id].spec, row.uuid, row.properties, row.sealed),
+                "properties": shapers[row.dataset_id].properties(row.properties, row.sealed),
             }
-            for key, names in viewer.revealed.items():
-                revealed.setdefault(key, set()).update(names)
-            viewer.revealed = {}
         else:
             item["op"] = "remove"
         items.append(item)
-    if revealed:
-        viewer.revealed = revealed
-        viewer.audit(session, dataset or "*", "registry.feed")
+    for ds_id, shaper in shapers.items():
+        if shaper.revealed_records:
+            record(session, user.id, "registry.feed", target_type=f"registry.{refs[ds_id].spec.name}",
+                   detail={**shaper.audit_detail(), "after": after})
     last = rows[-1].cursor if rows else after
     return {"items": items, "next_cursor": encode(last), "has_more": len(rows) == limit}

@@ -27,6 +27,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
+_LEADS = frozenset(FORMULA_LEADS)
 BOM = "\ufeff"
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -78,7 +79,9 @@ class _CsvTable:
         self.writer.writerow([csv_cell(h) for h in header])
 
     def write(self, row: Sequence[Any]) -> None:
-        self.writer.writerow([csv_cell(v) for v in row])
+        # csv_cell inlined: this runs for every cell of every row
+        self.writer.writerow(["" if v is None else neutralise(v) if type(v) is str and v[:1] in _LEADS else v
+                              for v in row])
 
 
 class CsvOutput:

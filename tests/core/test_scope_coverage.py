@@ -33,6 +33,8 @@ SCOPED = {
     "/api/v1/cases/<string:case_id>": "cases/test_api.py::test_cases_are_scoped_to_the_grid",
     "/openrosa/forms/<form_id>/attachments/<filename>":
         "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",
+    "/api/v1/feed": "exports/test_feed.py::test_the_feed_is_scoped_to_the_callers_grids",
+    "/api/v1/exports/<string:export_id>": "exports/test_api.py::test_someone_elses_export_is_404_and_links_expire",
     "/openrosa/forms/<form_id>/versions/<version>/attachments/<filename>":
         "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",
 }
@@ -55,6 +57,8 @@ UNSCOPED = {
     "/api/v1/forms/<string:form_id>/draft": "form definitions are city-wide (designers only)",
     "/api/v1/forms/<string:form_id>/versions/<string:version>": "form definitions are city-wide",
     "/api/v1/registry/datasets": "dataset declarations, no records",
+    "/api/v1/exports/<string:export_id>/download": "a signed link to its requester's file, scoped when written "
+                                                   "(exports/test_api.py::test_exports_are_scoped_to_the_callers_grids)",
     "/openrosa/formList": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/form.xml": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/versions/<version>/form.xml": "form definitions are city-wide",

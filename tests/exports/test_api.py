@@ -157,3 +157,15 @@ def test_form_submissions_in_odk_centrals_shape(client, auth, db, monkeypatch):
     header, row = [list(r) for r in book[FORM_ID].iter_rows(values_only=True)]
     assert "identity/full_name" in header and "_uuid" in header and row[header.index("_uuid")] == iid
     assert row[header.index("residence/residence_type")] not in (None, "rented")  # the choice's label
+
+
+def test_exports_are_scoped_to_the_callers_grids(client, auth, merge, far_worker):
+    from tests.registry.conftest import FAR_POINT
+
+    near = merge(REGISTRATION, registration()).entity_uuid
+    far = merge(REGISTRATION, registration("王芳", ID_B, birth="1992-08-15", point=FAR_POINT),
+                username="far_worker").entity_uuid
+    _, data = export(client, auth, "worker", source="dataset", name="persons", format="csv")
+    assert [r["uuid"] for r in _csv(data)] == [near]
+    _, data = export(client, auth, "far_worker", source="dataset", name="persons", format="geojson")
+    assert [f["properties"]["uuid"] for f in json.loads(data)["features"]] == [far]

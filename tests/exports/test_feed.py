@@ -96,3 +96,12 @@ def test_bad_feed_requests(client, auth):
     resp = client.get(FEED, query_string={"dataset": "households"}, headers=auth.headers("education"))
     assert (resp.status_code, resp.get_json()["error"]) == (404, "feed.dataset_not_found")
     assert client.get(FEED, headers=auth.headers("designer")).status_code == 403
+
+
+def test_the_feed_is_scoped_to_the_callers_grids(client, auth, merge, far_worker):
+    near = merge(REGISTRATION, registration()).entity_uuid
+    far = merge(REGISTRATION, registration("王芳", "62292119920815026X", birth="1992-08-15", point=FAR_POINT),
+                username="far_worker").entity_uuid
+    assert set(replay(client, auth, "worker")[0]) == {near}
+    assert set(replay(client, auth, "far_worker")[0]) == {far}
+    assert set(replay(client, auth, "admin")[0]) == {near, far}
