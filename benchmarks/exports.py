@@ -10,7 +10,9 @@ CSV and as XLSX through the export job (as the police department: its
 purpose's columns, ID and phone numbers opened from their seals, i.e. the
 heaviest path), and a new subscriber replaying the whole change feed from
 cursor zero. RSS is printed after the first page and at the end: flat memory
-means the two stay close whatever the size. Goals: CSV ≥ 50,000 rows/s, XLSX
+means the two stay close whatever the size. The client's own CPU time is
+printed beside the wall time: on a shared machine the wall time mostly
+measures the queue for a core. Goals: CSV ≥ 50,000 rows/s, XLSX
 ≥ 10,000 rows/s, 1M events replayed ≤ 60 s (scaled to the events loaded).
 """
 
@@ -86,16 +88,16 @@ def measure_export(url: str, fmt: str) -> dict[str, float]:
         if not first:
             first.append(_rss_mb())
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run_export(export_id, progress)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     with job_session(maker) as session:
         done = session.get(Export, export_id)
         assert done is not None and done.status == "done", done.error if done else None
         size = service.file_path(settings, done).stat().st_size
         service.file_path(settings, done).unlink()
         rows = done.done
-    return {"rows": rows, "seconds": seconds, "rss_first_page_mb": first[0] if first else 0.0,
+    return {"rows": rows, "seconds": seconds, "cpu_seconds": cpu, "rss_first_page_mb": first[0] if first else 0.0,
             "peak_rss_mb": _peak_mb(), "file_mb": size / 1e6}
 
 
@@ -113,7 +115,7 @@ def measure_feed(url: str) -> dict[str, float]:
     worker.configure(settings, engine, maker)
     cursor, events, pages = None, 0, 0
     first: list[float] = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     while True:
         with job_session(maker) as session:
             user = session.scalar(select(User).where(User.username == EXPORTER))
@@ -126,6 +128,7 @@ def measure_feed(url: str) -> dict[str, float]:
         if not page["has_more"]:
             break
     return {"events": events, "pages": pages, "seconds": time.perf_counter() - started,
+            "cpu_seconds": time.process_time() - cpu,
             "rss_first_page_mb": first[0], "peak_rss_mb": _peak_mb()}
 
 
@@ -175,12 +178,14 @@ def main() -> None:
     results: list[bool] = []
     for fmt, target in (("csv", 50_000), ("xlsx", 10_000)):
         r = _child(url, fmt)
-        print(f"{fmt}: {r['rows']:,.0f} rows in {r['seconds']:.1f} s, file {r['file_mb']:.0f} MB; "
+        print(f"{fmt}: {r['rows']:,.0f} rows in {r['seconds']:.1f} s ({r['cpu_seconds']:.1f} s of this process's CPU: "
+              f"{r['rows'] / r['cpu_seconds']:,.0f} rows per CPU second), file {r['file_mb']:.0f} MB; "
               f"RSS after the first page {r['rss_first_page_mb']:.0f} MB, peak {r['peak_rss_mb']:.0f} MB")
         results.append(goal(f"export persons to {fmt.upper()}", r["rows"] / r["seconds"], target, "rows/s",
                             higher_is_better=True))
     r = _child(url, "feed")
-    print(f"feed: {r['events']:,.0f} events in {r['pages']:.0f} pages, {r['seconds']:.1f} s; "
+    print(f"feed: {r['events']:,.0f} events in {r['pages']:.0f} pages, {r['seconds']:.1f} s "
+          f"({r['cpu_seconds']:.1f} s of this process's CPU); "
           f"RSS after the first page {r['rss_first_page_mb']:.0f} MB, peak {r['peak_rss_mb']:.0f} MB")
     per_million = r["seconds"] * 1_000_000 / max(r["events"], 1)
     results.append(goal("feed replay, scaled to 1M events", per_million, 60, "s"))

@@ -74,7 +74,9 @@ class Shaper:
         return {"revealed": sorted(self.revealed), "revealed_records": self.revealed_records}
 
 
+_NESTED = (list, tuple, dict)
+
+
 def cells(values: Sequence[Any]) -> list[Any]:
     """Values as table cells: lists joined by spaces, mappings dropped."""
-    return [(" ".join(map(str, v)) if isinstance(v, (list, tuple)) else None if isinstance(v, dict) else v)
-            for v in values]
+    return [v if type(v) not in _NESTED else None if type(v) is dict else " ".join(map(str, v)) for v in values]
