@@ -96,7 +96,8 @@ class DatasetExport:
         if self.fmt == "geojson":
             columns_ += [func.ST_X(Entity.geometry).label("lon"), func.ST_Y(Entity.geometry).label("lat")]
             where.append(Entity.geometry.is_not(None))
-        rows = session.execute(select(*columns_).where(*where).order_by(Entity.id).limit(limit)).all()
+        # Core execution (as sync.py does): no ORM row processing for what may be millions of rows.
+        rows = session.connection().execute(select(*columns_).where(*where).order_by(Entity.id).limit(limit)).all()
         write, values = self.table.write, shaper.values
         if self.fmt == "geojson":
             for row in rows:
