@@ -157,6 +157,15 @@ def test_form_submissions_in_odk_centrals_shape(client, auth, db, monkeypatch):
     header, row = [list(r) for r in book[FORM_ID].iter_rows(values_only=True)]
     assert "identity/full_name" in header and "_uuid" in header and row[header.index("_uuid")] == iid
     assert row[header.index("residence/residence_type")] not in (None, "rented")  # the choice's label
+    located = client.post(f"/api/v1/forms/{FORM_ID}/submissions", headers=auth.headers("worker"),
+                          data=multipart(part(new_id(), registration_data(photo=None, location=None))),
+                          content_type="multipart/form-data")
+    assert located.status_code == 201, located.get_json()
+    state, data = export(client, auth, "supervisor", source="form", name=FORM_ID, format="geojson")
+    [feature] = json.loads(data)["features"]  # only the located submission
+    assert state["total"] == 1 and feature["properties"]["instanceID"] == f"uuid:{iid}"
+    assert feature["geometry"]["coordinates"] == pytest.approx([113.74, 34.4])
+    assert feature["properties"]["identity-id_number"] == "6501**********2318"
 
 
 def test_exports_are_scoped_to_the_callers_grids(client, auth, merge, far_worker):
