@@ -55,6 +55,7 @@ class Table:
 
     name: str
     steps: tuple[str, ...]  # path of the repeat below the root ((): the main table)
+    rel: tuple[str, ...] = ()  # path of the repeat below its parent table's row (groups included)
     columns: list[Column] = field(default_factory=list)
     children: list[Table] = field(default_factory=list)
 
@@ -137,7 +138,7 @@ def build_tables(definition: Mapping[str, Any], form_id: str, shape: Shape) -> T
         for f in fields or ():
             here = (*rel, f["name"])
             if f["type"] == "repeat":
-                child = Table(f"{form_id}-{f['name']}", (*table.steps, *here))
+                child = Table(f"{form_id}-{f['name']}", (*table.steps, *here), here)
                 table.children.append(child)
                 walk(f.get("children"), child, ())
             elif f["type"] == "group":
@@ -206,6 +207,7 @@ class Writers:
     opened: dict[str, Any] = field(default_factory=dict)
 
     def get(self, table: Table) -> Any:
+        """The table's writer, its header written on first use."""
         if table.name not in self.opened:
             self.opened[table.name] = self.output.table(table.name, headers(table, self.shape))
         return self.opened[table.name]
@@ -219,7 +221,7 @@ def _open_all(writers: Writers, table: Table) -> None:
 
 def _repeat_rows(writers: Writers, table: Table, node: Any, parent_key: str, parent_index: int,
                  definition: Mapping[str, Any], counter: list[int]) -> None:
-    items = _at(node, table.steps[-1:]) if table.steps else None
+    items = _at(node, table.rel)
     for i, item in enumerate(items if isinstance(items, list) else [items] if isinstance(items, dict) else [], 1):
         key = f"{parent_key}/{table.steps[-1]}[{i}]"
         counter[0] += 1
@@ -228,11 +230,6 @@ def _repeat_rows(writers: Writers, table: Table, node: Any, parent_key: str, par
         writers.get(table).write(row)
         for child in table.children:
             _repeat_rows(writers, child, item, key, counter[0], definition, counter)
-
-
-def _nested_parent(body: Any, table: Table) -> Any:
-    """The node a top-level repeat's list hangs from (its groups above it)."""
-    return _at(body, table.steps[:-1])
 
 
 class FormExport:
@@ -280,7 +277,7 @@ class FormExport:
             else:
                 _main_row(self.writers, self.main, sub, body, definition, self.index)
                 for child in self.main.children:
-                    _repeat_rows(self.writers, child, _nested_parent(body, child), sub.instance_id, self.index,
+                    _repeat_rows(self.writers, child, body, sub.instance_id, self.index,
                                  definition, self.counter)
             last, written = sub.id, written + 1
         return last, written
