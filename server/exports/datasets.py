@@ -26,6 +26,7 @@ from server.scope import deny, purpose_clause, readable_properties, require_data
 BASE_COLUMNS = ("uuid", "label", "version", "status", "grid_code", "unit_path", "updated_at")
 BASE_LABELS = {"uuid": "编号", "label": "名称", "version": "版本", "status": "状态", "grid_code": "网格",
                "unit_path": "区划路径", "updated_at": "更新时间"}
+_NOTHING: dict[str, str] = {}
 _ROW = (Entity.id, Entity.uuid, Entity.label, Entity.version, Entity.status, Entity.grid_code, Entity.unit_path,
         Entity.updated_at, Entity.properties, Entity.sealed)
 
@@ -91,7 +92,8 @@ class DatasetExport:
         """Write the next page of rows after id ``after``; (last id, rows written)."""
         ds = store.get_dataset(session, self.name)
         shaper = self.shaper or self._start(ds.spec, user)
-        columns_: list[Any] = list(_ROW)
+        # Sealed tokens are read only when this caller's values are opened from them.
+        columns_: list[Any] = list(_ROW) if shaper.full else [c for c in _ROW if c is not Entity.sealed]
         where = [*_where(ds, user), Entity.id > after]
         if self.fmt == "geojson":
             columns_ += [func.ST_X(Entity.geometry).label("lon"), func.ST_Y(Entity.geometry).label("lat")]
@@ -99,16 +101,20 @@ class DatasetExport:
         # Core execution (as sync.py does): no ORM row processing for what may be millions of rows.
         rows = session.connection().execute(select(*columns_).where(*where).order_by(Entity.id).limit(limit)).all()
         write, values = self.table.write, shaper.values
+
+        def sealed_of(row: Any) -> Any:
+            return row.sealed if shaper.full else _NOTHING
+
         if self.fmt == "geojson":
             for row in rows:
                 write([row.lon, row.lat, {"uuid": row.uuid, "label": row.label, "version": row.version,
                                           "status": row.status, "grid_code": row.grid_code,
-                                          **shaper.properties(row.properties, row.sealed)}])
+                                          **shaper.properties(row.properties, sealed_of(row))}])
         else:
             for row in rows:
                 write([row.uuid, row.label, row.version, row.status, row.grid_code, row.unit_path,
                        row.updated_at.isoformat() if row.updated_at else None,
-                       *cells(values(row.properties, row.sealed))])
+                       *cells(values(row.properties, sealed_of(row)))])
         return (rows[-1].id if rows else after), len(rows)
 
     def audit_detail(self) -> dict[str, Any]:
