@@ -3,6 +3,7 @@
 from server.accounts.models import AccessToken, LoginThrottle, User, UserScope
 from server.audit.models import AuditEvent
 from server.db import Base
+from server.exports.models import Export
 from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
 from server.registry.models import (  # noqa: F401
@@ -22,6 +23,7 @@ __all__ = [
     "AdminUnit",
     "AuditEvent",
     "Base",
+    "Export",
     "Form",
     "FormVersion",
     "LoginThrottle",

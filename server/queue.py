@@ -104,6 +104,7 @@ def _ring_committed(settings: Settings, queue: str, dotted: str, *args: object) 
 STUCK_FINDERS: tuple[str, ...] = (
     "server.submissions.jobs.find_stuck",
     "server.registry.jobs.find_stuck",
+    "server.exports.jobs.find_stuck",
 )
 
 

@@ -44,3 +44,7 @@ def register_routes(app: Flask, api: Api) -> None:
     from server.reports.api import blp as reports_blp
 
     api.register_blueprint(reports_blp)
+
+    from server.exports.api import blp as exports_blp
+
+    api.register_blueprint(exports_blp)

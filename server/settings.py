@@ -56,12 +56,20 @@ class Settings:
     report_end_day: int = 25
     report_run_day: int = 25
     report_run_time: str = "18:00"
+    exports_dir: Path | None = None  # None: <media_root>/exports
+    export_link_ttl_seconds: int = 3600  # how long a signed download link works
+    export_retention_hours: int = 24  # finished export files are deleted this long after they were made
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
         """The city's time zone."""
         return ZoneInfo(self.time_zone)
+
+    @property
+    def export_root(self) -> Path:
+        """Where export files are written (a settings-configured directory or the media root's exports/)."""
+        return self.exports_dir or self.media_root / "exports"
 
     @property
     def is_sqlite(self) -> bool:
@@ -168,6 +176,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         report_end_day=_day_of_month(env, "GRIDREG_REPORT_END_DAY", problems),
         report_run_day=_day_of_month(env, "GRIDREG_REPORT_RUN_DAY", problems),
         report_run_time=_clock_time(env, "GRIDREG_REPORT_RUN_TIME", "18:00", problems),
+        exports_dir=Path(env["GRIDREG_EXPORTS_DIR"]).resolve() if env.get("GRIDREG_EXPORTS_DIR") else None,
+        export_link_ttl_seconds=_int(env, "GRIDREG_EXPORT_LINK_TTL_SECONDS", 3600, problems),
+        export_retention_hours=_int(env, "GRIDREG_EXPORT_RETENTION_HOURS", 24, problems),
     )
     if problems:
         raise SettingsError("invalid settings: " + "; ".join(problems))

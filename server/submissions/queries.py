@@ -68,6 +68,11 @@ def _check_reader(session: Session, user: User) -> None:
                                     message_zh="您的角色不能查看提交")
 
 
+def check_reader(session: Session, user: User) -> None:
+    """Submissions are read by registry staff; departments answer 404 (audited), other roles 403."""
+    _check_reader(session, user)
+
+
 def get_submission(session: Session, user: User, instance_id: str) -> Submission:
     """One submission in the user's scope; 404 alike for missing and out of scope."""
     _check_reader(session, user)

@@ -44,6 +44,8 @@ SCOPED = {
         "reports/test_api.py::test_a_supervisor_sees_only_their_townships_units",
     "/openrosa/forms/<form_id>/attachments/<filename>":
         "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",
+    "/api/v1/feed": "exports/test_feed.py::test_the_feed_is_scoped_to_the_callers_grids",
+    "/api/v1/exports/<string:export_id>": "exports/test_api.py::test_someone_elses_export_is_404_and_links_expire",
     "/openrosa/forms/<form_id>/versions/<version>/attachments/<filename>":
         "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",
 }
@@ -74,6 +76,8 @@ UNSCOPED = {
     "/api/v1/users/<string:username>": "accounts are city-wide; admins only",
     "/api/v1/users/<string:username>/tokens": "accounts are city-wide; admins only",
     "/api/v1/audit": "the audit trail is city-wide; admins only (audit/test_api.py::test_admins_only)",
+    "/api/v1/exports/<string:export_id>/download": "a signed link to its requester's file, scoped when written "
+                                                   "(exports/test_api.py::test_exports_are_scoped_to_the_callers_grids)",
     "/openrosa/formList": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/form.xml": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/versions/<version>/form.xml": "form definitions are city-wide",

@@ -55,3 +55,17 @@ def test_base_map_tiles_are_off_unless_configured(tmp_path):
         load_settings({"GRIDREG_DEMO": "1", "GRIDREG_TILE_URL": "http://gis.city/tile.png",
                        "GRIDREG_TILE_CRS": "bd09"})
     assert "GRIDREG_TILE_URL" in str(err.value) and "GRIDREG_TILE_CRS" in str(err.value)
+
+
+def test_exports_directory_and_link_lifetimes(tmp_path):
+    base = {"GRIDREG_DATABASE_URL": "sqlite:///x", "GRIDREG_MEDIA_ROOT": str(tmp_path), "GRIDREG_SECRET_KEY": "s",
+            "GRIDREG_ENCRYPTION_KEY": KEY}
+    settings = load_settings(base)
+    assert settings.export_root == tmp_path.resolve() / "exports"
+    assert (settings.export_link_ttl_seconds, settings.export_retention_hours) == (3600, 24)
+    settings = load_settings({**base, "GRIDREG_EXPORTS_DIR": str(tmp_path / "out"),
+                              "GRIDREG_EXPORT_LINK_TTL_SECONDS": "600", "GRIDREG_EXPORT_RETENTION_HOURS": "2"})
+    assert settings.export_root == (tmp_path / "out").resolve()
+    assert (settings.export_link_ttl_seconds, settings.export_retention_hours) == (600, 2)
+    with pytest.raises(SettingsError, match="GRIDREG_EXPORT_LINK_TTL_SECONDS"):
+        load_settings({**base, "GRIDREG_EXPORT_LINK_TTL_SECONDS": "soon"})

@@ -1,0 +1,76 @@
+"""Export and feed request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, post_load, validate
+
+from server.exports.service import ExportRequest
+
+_OPTION_KEYS = ("shape", "headers", "values", "split_select_multiple")
+
+
+class ExportCreateSchema(Schema):
+    """What to export; unknown sources, names, formats and option values answer 422 with stable codes."""
+
+    source = fields.String(required=True, metadata={"description": "dataset | form"})
+    name = fields.String(required=True, validate=validate.Length(1, 100),
+                         metadata={"description": "a dataset name (persons) or a form id"})
+    format = fields.String(required=True, metadata={"description": "csv | xlsx | geojson"})
+    shape = fields.String(metadata={"description": "forms: odk (ODK Central's columns, default) | kobo"})
+    headers = fields.String(metadata={"description": "path (default) | labels"})
+    values = fields.String(metadata={"description": "forms: codes (default) | labels"})
+    split_select_multiple = fields.Boolean(metadata={"description": "forms: one 1/0 column per choice too"})
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> ExportRequest:
+        options = {k: data[k] for k in _OPTION_KEYS if k in data}
+        return ExportRequest(data["source"], data["name"], data["format"], options)
+
+
+class ExportAcceptedSchema(Schema):
+    """A queued export."""
+
+    id = fields.String()
+    status = fields.String()
+
+
+class ExportSchema(Schema):
+    """An export's progress, and its signed, expiring download link once done."""
+
+    id = fields.String()
+    status = fields.String(metadata={"description": "queued | running | done | failed | expired"})
+    done = fields.Integer()
+    total = fields.Integer(allow_none=True)
+    source = fields.String()
+    name = fields.String()
+    format = fields.String()
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
+    download_url = fields.String(allow_none=True)
+
+
+class DownloadArgsSchema(Schema):
+    """A signed link's parameters."""
+
+    expires = fields.String(required=True)
+    signature = fields.String(required=True)
+
+
+class FeedArgsSchema(Schema):
+    """Where to read the feed from."""
+
+    cursor = fields.String(metadata={"description": "the next_cursor of the previous page; none: from the start"})
+    limit = fields.Integer(validate=validate.Range(1, 10_000))
+    dataset = fields.String(metadata={"description": "one dataset only (default: every dataset of the purpose)"})
+
+
+class FeedPageSchema(Schema):
+    """Events after the cursor, each with the record's state at that version."""
+
+    items = fields.List(fields.Dict())
+    next_cursor = fields.String()
+    has_more = fields.Boolean()

@@ -1,0 +1,109 @@
+"""The export job on a real exports queue (RQ on Redis), its progress, and its failure and stuck handling."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from redis import Redis
+from rq import Queue, SimpleWorker
+
+from server import queue, worker
+from server.app import create_app
+from server.exports import jobs
+from server.exports.models import Export
+from tests.conftest import REDIS_URL
+from tests.registry.conftest import ID_B, REGISTRATION, registration
+
+
+@pytest.fixture
+def redis_conn() -> Iterator[Redis]:
+    conn = Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+def _own(name: str) -> str:
+    return f"{name}_{os.getpid()}"
+
+
+@pytest.fixture
+def rq_client(settings, engine, maker, redis_conn, monkeypatch):
+    """A client whose app rings a real Redis; jobs run only when a worker takes them."""
+    monkeypatch.setattr(queue, "get_queue", lambda s, name: Queue(
+        _own(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
+    redis_settings = settings.with_(redis_url=REDIS_URL)
+    application = create_app(redis_settings, engine=engine)
+    application.extensions["gridreg"].sessionmaker = maker
+    application.config["TESTING"] = True
+    before = worker._context
+    worker.configure(redis_settings, engine, maker)
+    yield application.test_client()
+    worker._context = before
+
+
+def test_an_export_waits_queued_then_a_real_worker_runs_it_with_progress(rq_client, redis_conn, db, merge,
+                                                                         monkeypatch):
+    from tests.conftest import Auth
+
+    merge(REGISTRATION, registration())
+    merge(REGISTRATION, registration("王芳", ID_B, birth="1992-08-15"))
+    auth = Auth(rq_client)
+    headers = auth.headers("supervisor")
+    resp = rq_client.post("/api/v1/exports", json={"source": "dataset", "name": "persons", "format": "xlsx"},
+                          headers=headers)
+    assert resp.status_code == 202 and resp.get_json()["status"] == "queued"
+    export_id = resp.get_json()["id"]
+    state = rq_client.get(f"/api/v1/exports/{export_id}", headers=headers).get_json()
+    assert (state["status"], state["done"], state["download_url"]) == ("queued", 0, None)
+    assert Queue(_own("exports"), connection=redis_conn).count == 1
+    seen: list[tuple[int, int]] = []
+    monkeypatch.setattr(jobs, "PAGE", 1)  # a page per row, so progress moves visibly
+    real = jobs.run_export
+    monkeypatch.setattr(jobs, "run_export", lambda eid: real(eid, lambda d, t: seen.append((d, t))))
+    SimpleWorker([Queue(_own("exports"), connection=redis_conn)], connection=redis_conn).work(burst=True)
+    assert seen[:2] == [(1, 2), (2, 2)]
+    state = rq_client.get(f"/api/v1/exports/{export_id}", headers=headers).get_json()
+    assert (state["status"], state["done"], state["total"]) == ("done", 2, 2)
+    got = rq_client.get(state["download_url"])
+    assert got.status_code == 200 and got.data[:2] == b"PK"  # a zip container: the workbook
+    got.close()
+
+
+def test_a_failing_export_is_marked_failed_with_its_reason(app, settings, engine, maker, auth, client, db, merge,
+                                                           monkeypatch):
+    from server.exports import datasets
+
+    def explode(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(datasets.DatasetExport, "page", explode)
+    before = worker._context
+    worker.configure(settings, engine, maker)
+    try:
+        resp = client.post("/api/v1/exports", json={"source": "dataset", "name": "persons", "format": "csv"},
+                           headers=auth.headers("admin"))
+        state = client.get(f"/api/v1/exports/{resp.get_json()['id']}", headers=auth.headers("admin")).get_json()
+    finally:
+        worker._context = before
+    assert state["status"] == "failed" and "disk full" in state["error"] and state["download_url"] is None
+    row = db.get(Export, state["id"])
+    assert not any(settings.export_root.glob(f"{row.id}*"))
+
+
+def test_find_stuck_rings_again_for_old_queued_exports(db, settings, user_named, monkeypatch):
+    from datetime import UTC, datetime
+
+    from server.exports.models import ExportStatus
+
+    row = Export(id="00000000-0000-0000-0000-000000000001", user_id=user_named("admin").id, source="dataset",
+                 name="persons", format="csv", options={}, status=ExportStatus.QUEUED.value, done=0,
+                 created_at=datetime(2001, 1, 1, tzinfo=UTC))
+    db.add(row)
+    db.flush()
+    rung: list[str] = []
+    monkeypatch.setattr(jobs, "enqueue_now", lambda s, q, path, eid: rung.append(eid))
+    assert jobs.find_stuck(db, settings, 60) == 1
+    assert rung == [row.id]
