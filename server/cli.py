@@ -195,6 +195,7 @@ def serve(workers: int) -> None:
 
 def _register_commands() -> None:
     """Commands that live beside their contexts."""
+    import server.imports.cli  # noqa: F401  (registers import on main)
     import server.jobs_cli  # noqa: F401  (registers worker and jobs on main)
     import server.registry.cli  # noqa: F401  (registers registry on main)
 

@@ -5,6 +5,7 @@ from server.audit.models import AuditEvent
 from server.db import Base
 from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
+from server.imports.models import ImportJob, ImportRow  # noqa: F401
 from server.registry.models import AppliedSource, Dataset, DuplicateCandidate, Entity, EntityVersion, RegistryEvent  # noqa: F401
 from server.submissions.models import Submission, SubmissionAttachment
 

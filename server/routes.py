@@ -32,3 +32,7 @@ def register_routes(app: Flask, api: Api) -> None:
     from server.registry.api import blp as registry_blp
 
     api.register_blueprint(registry_blp)
+
+    from server.imports.api import blp as imports_blp
+
+    api.register_blueprint(imports_blp)

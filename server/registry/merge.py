@@ -130,7 +130,7 @@ def _claim(session: Session, key: str) -> int | None:
 def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str, Any], sealer: Sealer) -> MergeOutcome:
     name = str(block.get("dataset") or block.get("list_name") or "")
     ds = store.get_dataset(session, name)
-    key = f"submission:{ess.instance_id}:{name}"
+    key = f"{ess.source_key}:{name}" if ess.source_key else f"submission:{ess.instance_id}:{name}"
     claim_id = _claim(session, key)
     if claim_id is None:
         return MergeOutcome(name, "already_merged")
