@@ -47,7 +47,7 @@ def parse_mapping(raw: bytes | str | None) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise RuleViolation("the mapping must be a map of column to property", code="import.bad_mapping",
                             message_zh="列映射应为“列名: 属性名”的映射", errors={"mapping": ["not a map"]})
-    columns = document.get("columns", None if "ignore" in document else document)
+    columns = document.get("columns") if "columns" in document else {k: v for k, v in document.items() if k != "ignore"}
     ignore = document.get("ignore") or []
     if not isinstance(columns or {}, dict) or not isinstance(ignore, list):
         raise RuleViolation("columns must be a map and ignore a list", code="import.bad_mapping",
@@ -104,10 +104,10 @@ def _check_missing(spec: DatasetSpec, headers: list[str], columns: dict[str, str
     required = {p.name for p in spec.properties.values() if p.required and p.derive is None} | {spec.label_property}
     missing += sorted(required - set(targets))
     has = set(targets)
-    if spec.placement.follows is None and not ({"grid", spec.placement.geopoint} & has or {"lon", "lat"} <= has):
-        missing.append("grid | lon+lat")
-    elif ("lon" in has) != ("lat" in has):
+    if ("lon" in has) != ("lat" in has):
         missing.append("lat" if "lon" in has else "lon")
+    elif spec.placement.follows is None and not ({"grid", spec.placement.geopoint} & has or {"lon", "lat"} <= has):
+        missing.append("grid | lon+lat")
     if missing:
         raise RuleViolation("the file lacks required columns", code="import.missing_columns",
                             message_zh="文件缺少必需的列", errors={"columns": missing})
