@@ -16,7 +16,7 @@ from server.imports import service
 from server.imports.schemas import ImportAcceptedSchema, ImportFormSchema, ImportSchema
 
 blp = Blueprint("imports", __name__, url_prefix=API_PREFIX, description="批量导入 (bulk imports)")
-_FORM_SLACK = 1_000_000  # the multipart envelope and the other fields around the file
+_FORM_SLACK = 64_000  # the multipart envelope and the other fields around the file
 
 
 @blp.before_request
