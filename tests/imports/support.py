@@ -23,8 +23,9 @@ def id_number(n: int, born: str = "19850612", county: str = "640104") -> str:
 
 def person(n: int, grid: str, **changes: Any) -> dict[str, str]:
     """One row of a person file (property names as headers)."""
-    row = {"full_name": f"马{'小红明亮华强丽娟'[n % 8]}{'一二三四五六七八九十'[n // 8 % 10]}", "resident_id": id_number(n),
-           "sex": "2", "ethnicity": "03", "birth_date": "1985-06-12", "phone": f"138{n:08d}",
+    name = f"马{'小红明亮华强丽娟'[n % 8]}{'一二三四五六七八九十'[n // 8 % 10]}"
+    row = {"full_name": name, "resident_id": id_number(n), "sex": "2", "ethnicity": "03",
+           "birth_date": "1985-06-12", "phone": f"138{n:08d}",
            "origin_county": "640104", "arrival_date": "2026-03-01", "current_address": f"和庄镇幸福路{n}号",
            "grid": grid}
     row.update(changes)

@@ -59,7 +59,7 @@ def test_only_administrators_import_or_read_imports(client, auth, upload, grid):
     (b"full_name,grid\n\x00\x00\x00", "persons.csv", {}, "import.not_text"),
     ("full_name,grid\n马小红,1\n".encode("gb18030"), "persons.csv", {"encoding": "utf-8"}, "import.bad_encoding"),
     ("full_name,grid,身高\n马小红,1,170\n".encode(), "persons.csv", {}, "import.unknown_columns"),
-    ("resident_id,grid\n1,1\n".encode(), "persons.csv", {}, "import.missing_columns"),
+    (b"resident_id,grid\n1,1\n", "persons.csv", {}, "import.missing_columns"),
     ("full_name,grid\n马小红,1\n".encode(), "persons.csv", {"source": "Police Platform!"}, "import.bad_source"),
     ("full_name,grid\n马小红,1\n".encode(), "persons.csv", {"mapping": "{a: ["}, "import.bad_mapping"),
 ])

@@ -160,3 +160,53 @@ def test_a_crash_mid_file_is_recorded_and_the_next_run_resumes(db, import_file, 
     assert (job.status, job.done, job.counts, job.error) == ("done", 5, {"created": 5}, None)
     assert [r["row"] for r in report(db, job)["rows"]["created"]] == [2, 3, 4, 5, 6]
     assert jobs.run_import(job.id) == "skipped"
+
+
+# --------------------------------------------------------------------------- on a real RQ worker
+
+
+def test_an_upload_runs_on_a_real_rq_worker(settings, engine, maker, db, monkeypatch, grid):
+    import io
+    import os
+
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+    from rq.job import Job
+
+    from server import queue, worker
+    from server.app import create_app
+    from tests.conftest import REDIS_URL
+
+    def own(name: str) -> str:  # other test runs sharing the Redis database must not take our jobs
+        return f"{name}_{os.getpid()}"
+
+    conn = Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    monkeypatch.setattr(queue, "get_queue", lambda s, name: Queue(
+        own(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
+    redis_settings = settings.with_(redis_url=REDIS_URL)
+    app = create_app(redis_settings, engine=engine)
+    app.extensions["gridreg"].sessionmaker = maker
+    app.config["TESTING"] = True
+    before = worker._context
+    worker.configure(redis_settings, engine, maker)
+    try:
+        client = app.test_client()
+        token = client.post("/api/v1/auth/token", json={"username": "admin", "password": "gridreg-demo"})
+        headers = {"Authorization": f"Bearer {token.get_json()['access_token']}"}
+        form = {"dataset": "persons", "source": "police-platform",
+                "file": (io.BytesIO(csv_bytes([person(n, grid) for n in range(1, 4)], "utf-8-sig")), "p.csv")}
+        resp = client.post("/api/v1/imports", data=form, headers=headers, content_type="multipart/form-data")
+        assert resp.status_code == 202 and resp.get_json()["status"] == "queued"
+        import_id = resp.get_json()["id"]
+        imports = Queue(own("imports"), connection=conn)
+        assert f"run_import-{import_id}" in imports.job_ids  # rung after commit, by id
+        waiting = client.get(f"/api/v1/imports/{import_id}", headers=headers).get_json()
+        assert (waiting["status"], waiting["done"], waiting["total"]) == ("queued", 0, 3)
+        SimpleWorker([imports], connection=conn).work(burst=True)
+        assert Job.fetch(f"run_import-{import_id}", connection=conn).return_value() == "done"
+        done = client.get(f"/api/v1/imports/{import_id}", headers=headers).get_json()
+        assert (done["status"], done["done"], done["report"]["counts"]["created"]) == ("done", 3, 3)
+    finally:
+        worker._context = before
+        conn.flushdb()

@@ -24,8 +24,8 @@ def test_property_names_need_no_mapping():
 
 
 def test_a_flat_mapping_and_ignored_columns():
-    plan = plan_columns(PERSONS, ["姓名", "经度", "纬度", "备注"], parse_mapping("姓名: full_name\n经度: lon\n纬度: lat\n"
-                                                                       "ignore: [备注]\n"))
+    mapping = parse_mapping("姓名: full_name\n经度: lon\n纬度: lat\nignore: [备注]\n")
+    plan = plan_columns(PERSONS, ["姓名", "经度", "纬度", "备注"], mapping)
     assert plan.targets == ((0, "姓名", "full_name"), (1, "经度", "lon"), (2, "纬度", "lat"))
 
 
