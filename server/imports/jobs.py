@@ -47,7 +47,7 @@ from server.imports.service import IMPORT_JOB, file_path
 from server.registry import store
 from server.registry.crypto import Sealer
 from server.registry.merge import SubmissionEssentials, merge_submission_data
-from server.registry.models import SourceType
+from server.registry.models import AppliedSource, SourceType
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -104,14 +104,25 @@ class _Run:
                 select(AdminUnit.path).where(AdminUnit.code == code, AdminUnit.level == "grid"))
         return self.grids[code]
 
-    def row(self, session: Session, sealer: Sealer, number: int, cells: list[str]) -> dict[str, Any]:
-        """Check, place and merge one row; its report line."""
-        row = check_row(self.spec, self.plan, cells, self.today)
+    def claim_key(self, row: CheckedRow) -> str:
+        """The merge's claim of this row: the source and the row's content (merge.py adds the dataset)."""
+        return f"import:{self.source}:{row.content_key()}"
+
+    def claimed(self, session: Session, rows: list[CheckedRow]) -> set[str]:
+        """Which of these rows this source imported before (one query per batch instead of a merge per row)."""
+        keys = {f"{self.claim_key(r)}:{self.dataset}": r for r in rows if not r.problems}
+        found = session.scalars(select(AppliedSource.source_key).where(AppliedSource.source_key.in_(list(keys))))
+        return {self.claim_key(keys[k]) for k in found}
+
+    def row(self, session: Session, sealer: Sealer, number: int, row: CheckedRow, claimed: set[str]) -> dict[str, Any]:
+        """Place and merge one checked row; its report line."""
         if row.problems:
             return {"outcome": RowOutcome.REFUSED, "code": row.problems[0]["code"],
                     "detail": {"problems": row.problems}}
         if (duplicate := self._first(row, number)) is not None:
             return duplicate
+        if self.claim_key(row) in claimed:
+            return {"outcome": RowOutcome.UNCHANGED}
         unit_path = None
         if row.grid is not None and (unit_path := self._grid_path(session, row.grid)) is None:
             return _refused("row.unknown_grid", "网格编码不存在", self.plan.header_of("grid"))
@@ -124,7 +135,7 @@ class _Run:
             entities={"dataset": self.dataset, "save_to": {p: p for p in row.props}},
             data=row.props, submitter_id=self.actor, received_at=self.received_at, point=row.point,
             unit_path=unit_path, create=True, update=False, time_zone=self.time_zone,
-            source_type=SourceType.IMPORT.value, source_key=f"import:{self.source}:{row.content_key()}")
+            source_type=SourceType.IMPORT.value, source_key=self.claim_key(row))
         try:
             with session.begin_nested():
                 outcome = merge_submission_data(session, essentials, sealer)[0]
@@ -171,10 +182,11 @@ def _batch(run: _Run, sealer: Sealer) -> tuple[int, int] | None:
         store.lock_feed(session)  # held by the batch's transaction, not by a row's savepoint
         lines = []
         counts = dict(job.counts or {})
-        for number, cells in files.iter_rows(run.table, start):
-            if number - 2 >= end:
-                break
-            line = run.row(session, sealer, number, cells)
+        batch = [(index + 2, check_row(run.spec, run.plan, run.table.rows[index], run.today))
+                 for index in range(start, end)]
+        claimed = run.claimed(session, [row for _, row in batch])
+        for number, row in batch:
+            line = run.row(session, sealer, number, row, claimed)
             counts[line["outcome"].value] = counts.get(line["outcome"].value, 0) + 1
             lines.append({"import_id": job.id, "row_number": number, "outcome": line["outcome"].value,
                           "entity_uuid": line.get("entity_uuid"), "code": line.get("code"),
