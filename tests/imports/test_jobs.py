@@ -210,3 +210,22 @@ def test_an_upload_runs_on_a_real_rq_worker(settings, engine, maker, db, monkeyp
     finally:
         worker._context = before
         conn.flushdb()
+
+
+def test_requeue_stuck_rings_an_import_left_queued(db, settings, admin, job_context, grid):
+    from server import queue
+    from server.db import discard_after_commit, run_after_commit
+    from server.imports import service
+    from tests.imports.support import NOW
+
+    job = service.create_import(db, settings, admin, dataset="persons", source="police-platform", filename="p.csv",
+                                data=csv_bytes([person(1, grid)]), now=NOW)
+    db.commit()
+    discard_after_commit(db)  # Redis lost the bell
+    assert jobs.find_stuck(db, settings, 10**9) == 0  # not that old, whatever the machine's clock says
+    assert queue.requeue_stuck(db, settings, -10**9)["server.imports.jobs.find_stuck"] == 1  # a future cutoff
+    db.commit()
+    run_after_commit(db)  # inline mode: the bell rings now
+    db.expire_all()
+    assert (job.status, job.counts) == ("done", {"created": 1})
+    assert jobs.find_stuck(db, settings, -10**9) == 0  # done: nothing to ring
