@@ -4,8 +4,9 @@ A form's ``entities`` block says which dataset it writes, and its ``save_to``
 map which answers become which properties. For each block the merge:
 
 1. claims the source (``registry_sources``, unique by instance id and
-   dataset): a second run of the same submission finds the claim and changes
-   nothing, and two concurrent runs collide on the unique key;
+   dataset, or by ``source_key`` and dataset: an import row claims its
+   source and content): a second run of the same submission finds the claim
+   and changes nothing, and two concurrent runs collide on the unique key;
 2. decides create or update by evaluating the block's ``entity_id``,
    ``create_if`` and ``update_if`` itself (conditions.py); when neither
    holds the submission merges without touching the dataset, and the claim
