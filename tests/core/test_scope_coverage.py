@@ -53,6 +53,8 @@ UNSCOPED = {
     "/api/v1/forms/<string:form_id>/draft": "form definitions are city-wide (designers only)",
     "/api/v1/forms/<string:form_id>/versions/<string:version>": "form definitions are city-wide",
     "/api/v1/registry/datasets": "dataset declarations, no records",
+    "/api/v1/imports/<int:import_id>": "administrators only, whose scope is the city "
+                                       "(imports/test_api.py::test_only_administrators_import_or_read_imports)",
     "/openrosa/formList": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/form.xml": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/versions/<version>/form.xml": "form definitions are city-wide",
