@@ -98,12 +98,16 @@ _MESSAGES = {
     "row.missing_value": "必填项为空",
     "row.bad_location": "经纬度无效",
     "row.extra_cells": "本行的单元格多于表头",
+    "row.blank": "空行",
 }
 
 
 def check_row(spec: DatasetSpec, plan: ColumnPlan, cells: list[str], today: dt.date) -> CheckedRow:
     """Check and canonicalise one row's cells against the dataset's property types."""
     row = CheckedRow()
+    if not any(c.strip() for c in cells):
+        row.refuse("", "row.blank", _MESSAGES["row.blank"])
+        return row
     if any(c.strip() for c in cells[plan.width:]):
         row.refuse("", "row.extra_cells", _MESSAGES["row.extra_cells"])
     lonlat: dict[str, str] = {}

@@ -43,3 +43,8 @@ def test_each_bad_cell_is_named_with_its_column():
 def test_an_id_number_born_after_today_is_refused():
     future = check_row(PERSONS, PLAN, ["马小红", id_number(1, born="20270101"), "", "", "", "", "", ""], TODAY)
     assert [p["code"] for p in future.problems] == ["row.bad_resident_id"]
+
+
+def test_a_blank_row_is_one_problem_not_one_per_column():
+    assert [p["code"] for p in check_row(PERSONS, PLAN, [], TODAY).problems] == ["row.blank"]
+    assert [p["code"] for p in check_row(PERSONS, PLAN, [" ", ""], TODAY).problems] == ["row.blank"]
