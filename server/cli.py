@@ -205,6 +205,7 @@ def _register_commands() -> None:
     """Commands that live beside their contexts."""
     import server.audit.cli  # noqa: F401  (registers audit on main)
     import server.exports.cli  # noqa: F401  (registers export on main)
+    import server.imports.cli  # noqa: F401  (registers import on main)
     import server.jobs_cli  # noqa: F401  (registers worker and jobs on main)
     import server.registry.cli  # noqa: F401  (registers registry on main)
     import server.reports.cli  # noqa: F401  (registers reports on main)

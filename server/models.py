@@ -6,6 +6,7 @@ from server.db import Base
 from server.exports.models import Export
 from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
+from server.imports.models import ImportJob, ImportRow  # noqa: F401
 from server.registry.models import (  # noqa: F401
     AppliedSource,
     Dataset,

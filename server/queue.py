@@ -26,7 +26,7 @@ from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("validation", "merge", "media", "exports", "reports")
+QUEUES = ("validation", "merge", "media", "imports", "exports", "reports")
 DEFAULT_RETRY_INTERVALS = (10, 60, 300)
 JOB_TIMEOUT = 600
 
@@ -105,6 +105,7 @@ STUCK_FINDERS: tuple[str, ...] = (
     "server.submissions.jobs.find_stuck",
     "server.registry.jobs.find_stuck",
     "server.exports.jobs.find_stuck",
+    "server.imports.jobs.find_stuck",
 )
 
 

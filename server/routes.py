@@ -48,3 +48,7 @@ def register_routes(app: Flask, api: Api) -> None:
     from server.exports.api import blp as exports_blp
 
     api.register_blueprint(exports_blp)
+
+    from server.imports.api import blp as imports_blp
+
+    api.register_blueprint(imports_blp)

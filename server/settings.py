@@ -39,6 +39,7 @@ class Settings:
     encryption_keys_old: tuple[str, ...] = ()
     max_upload_bytes: int = 20_000_000
     max_photo_bytes: int = 8_000_000
+    max_import_bytes: int = 100_000_000  # one bulk-import file (CSV or XLSX)
     max_photo_pixels: int = 40_000_000
     time_zone: str = "Asia/Shanghai"
     port: int = 8000
@@ -165,6 +166,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.get("GRIDREG_REDIS_URL") or None,
         max_upload_bytes=_int(env, "GRIDREG_MAX_UPLOAD_BYTES", 20_000_000, problems),
         max_photo_bytes=_int(env, "GRIDREG_MAX_PHOTO_BYTES", 8_000_000, problems),
+        max_import_bytes=_int(env, "GRIDREG_MAX_IMPORT_BYTES", 100_000_000, problems),
         time_zone=time_zone,
         port=_int(env, "GRIDREG_PORT", 8000, problems),
         demo=demo,

@@ -4,8 +4,9 @@ A form's ``entities`` block says which dataset it writes, and its ``save_to``
 map which answers become which properties. For each block the merge:
 
 1. claims the source (``registry_sources``, unique by instance id and
-   dataset): a second run of the same submission finds the claim and changes
-   nothing, and two concurrent runs collide on the unique key;
+   dataset, or by ``source_key`` and dataset: an import row claims its
+   source and content): a second run of the same submission finds the claim
+   and changes nothing, and two concurrent runs collide on the unique key;
 2. decides create or update by evaluating the block's ``entity_id``,
    ``create_if`` and ``update_if`` itself (conditions.py); when neither
    holds the submission merges without touching the dataset, and the claim
@@ -134,7 +135,7 @@ def _claim(session: Session, key: str) -> int | None:
 def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str, Any], sealer: Sealer) -> MergeOutcome:
     name = str(block.get("dataset") or block.get("list_name") or "")
     ds = store.get_dataset(session, name, at=ess.received_at)  # the declaration in force when received
-    key = f"submission:{ess.instance_id}:{name}"
+    key = f"{ess.source_key}:{name}" if ess.source_key else f"submission:{ess.instance_id}:{name}"
     claim_id = _claim(session, key)
     if claim_id is None:
         return MergeOutcome(name, "already_merged")

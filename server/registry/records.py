@@ -45,6 +45,8 @@ class SubmissionEssentials:
     update: bool | None = None
     form: Mapping[str, Any] | None = None  # the compiled definition: references for the block's expressions
     time_zone: str = DEFAULT_TZ_NAME  # the city's: an event's date is the day it was received there
+    source_type: str = SourceType.SUBMISSION.value  # what the versions and events name as their cause
+    source_key: str | None = None  # the claim's key when not the instance id's (an import row's content)
 
     @property
     def received_on(self) -> str:
@@ -205,7 +207,7 @@ class BlockWriter:
         self.today = ess.received_on
 
     def _source(self) -> dict[str, Any]:
-        return {"actor_id": self.actor, "source_type": SourceType.SUBMISSION.value, "source_id": self.ess.instance_id}
+        return {"actor_id": self.actor, "source_type": self.ess.source_type, "source_id": self.ess.instance_id}
 
     def create(self, entity_uuid: str | None) -> MergeOutcome:
         """Create a record, unless its strong key already names one (then update that one)."""
@@ -300,7 +302,7 @@ class BlockWriter:
         return self.placement
 
     def _author(self) -> dict[str, Any]:
-        return {"author_id": self.actor, "source_type": SourceType.SUBMISSION.value, "source_id": self.ess.instance_id}
+        return {"author_id": self.actor, "source_type": self.ess.source_type, "source_id": self.ess.instance_id}
 
     def update(self, entity: Entity, base: int | None, action: str) -> MergeOutcome:
         """Apply the submission to an existing record, flagging a stale base version."""
@@ -348,7 +350,7 @@ class BlockWriter:
                 entity,
                 self.placement,
                 submitter_id=self.actor,
-                source_type=SourceType.SUBMISSION.value,
+                source_type=self.ess.source_type,
                 source_id=self.ess.instance_id,
                 event_date=self.today,
             )

@@ -78,6 +78,8 @@ UNSCOPED = {
     "/api/v1/audit": "the audit trail is city-wide; admins only (audit/test_api.py::test_admins_only)",
     "/api/v1/exports/<string:export_id>/download": "a signed link to its requester's file, scoped when written "
                                                    "(exports/test_api.py::test_exports_are_scoped_to_the_callers_grids)",
+    "/api/v1/imports/<int:import_id>": "administrators only, whose scope is the city "
+                                       "(imports/test_api.py::test_only_administrators_import_or_read_imports)",
     "/openrosa/formList": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/form.xml": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/versions/<version>/form.xml": "form definitions are city-wide",

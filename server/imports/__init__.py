@@ -1,0 +1,1 @@
+"""Bulk import of department records into the registry through the submissions' merge."""
