@@ -30,8 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
+from benchmarks.registry import fresh_database  # noqa: E402
 from server import migrate, worker  # noqa: E402
 from server.accounts.models import User  # noqa: E402
 from server.db import make_engine, session_factory  # noqa: E402
@@ -52,15 +53,6 @@ COUNTIES = ("640104", "640122", "620102", "622921", "650102", "650104", "410102"
 HEADER = ["full_name", "resident_id", "sex", "ethnicity", "birth_date", "phone", "origin_county", "arrival_date",
           "current_address", "grid"]
 
-
-def fresh_database(admin_url: str) -> str:
-    """Drop and create the benchmark database; return its URL."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + DB
 
 
 def people(count: int, grids: list[str], seed: int = 11) -> list[dict[str, str]]:
@@ -120,7 +112,8 @@ def main() -> None:
     parser.add_argument("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--profile", action="store_true", help="cProfile the first import and print the top")
     args = parser.parse_args()
-    settings = Settings(database_url=fresh_database(args.pg_admin_url), media_root=Path("/tmp/gridreg-import-bench"),
+    url = fresh_database(args.pg_admin_url, DB)
+    settings = Settings(database_url=url, media_root=Path("/tmp/gridreg-import-bench"),
                         secret_key="bench", encryption_key=KEY, demo=True, log_json=False)
     engine = make_engine(settings)
     migrate.upgrade(engine)

@@ -162,14 +162,14 @@ class People:
 # --------------------------------------------------------------------------- setup and load
 
 
-def fresh_database(admin_url: str) -> str:
-    """Drop and create gridreg_bench; return its URL."""
+def fresh_database(admin_url: str, name: str = DB) -> str:
+    """Drop and create a benchmark's own database (gridreg_bench unless named); return its URL."""
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + DB
+    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 def load_persons(session: Session, sealer: Sealer, count: int, grids: list[AdminUnit]) -> None:

@@ -26,9 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from benchmarks.registry import fresh_database  # noqa: E402
 from server import migrate  # noqa: E402
 from server.db import make_engine, session_factory  # noqa: E402
 from server.demo import load_demo  # noqa: E402
@@ -47,15 +48,6 @@ CITY_GOAL, TOWNSHIP_GOAL = 60.0, 5.0
 # Ethnic mix (GB/T 3304 codes) weighted to Hui and Uyghur, as in the city's registry.
 ETHNICITIES = ["03"] * 9 + ["05"] * 4 + ["02", "04", "06", "08", "11", "17", "01"]
 
-
-def fresh_database(admin_url: str) -> str:
-    """Drop and create the benchmark database; return its URL."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + DB
 
 
 def _grids(session: Session) -> None:
@@ -162,7 +154,7 @@ def main() -> None:
     parser.add_argument("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     events = args.events or args.persons * 10
-    url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + DB if args.reuse else fresh_database(args.pg_admin_url)
+    url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + DB if args.reuse else fresh_database(args.pg_admin_url, DB)
     settings = Settings(database_url=url, media_root=Path("/tmp/gridreg-bench-media"), secret_key="bench",
                         encryption_key=KEY, demo=True, log_json=False)
     engine = make_engine(settings)

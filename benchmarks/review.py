@@ -31,8 +31,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
+from benchmarks.registry import fresh_database  # noqa: E402
 from server import migrate  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.db import make_engine, session_factory  # noqa: E402
@@ -106,15 +107,6 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1] * 1000 if len(samples) > 1 else samples[0] * 1000
 
 
-def fresh_database(admin_url: str) -> str:
-    """Drop and create the benchmark database; its URL."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + DB
-
 
 def load(engine: Any, maker: Any, count: int) -> None:
     """The demo city, the registration form, ``count`` submissions and a comment on each returned one."""
@@ -163,7 +155,7 @@ def main() -> None:
     parser.add_argument("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
 
-    url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + DB if args.reuse else fresh_database(args.pg_admin_url)
+    url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + DB if args.reuse else fresh_database(args.pg_admin_url, DB)
     settings = Settings(database_url=url, media_root=Path("/tmp/gridreg-bench-review-media"), secret_key="bench",
                         encryption_key=KEY, demo=True, log_json=False)
     engine = make_engine(settings)
