@@ -65,8 +65,8 @@ class ExportDownload(BaseView):
     @blp.response(200)
     def get(self, args: dict[str, str], export_id: str) -> Response:
         """The export's file; 410 once the link or the file has expired."""
-        found = service.open_download(get_session(), _settings(), export_id, args["expires"], args["signature"],
-                                      _now())
+        found = service.open_download(get_session(), _settings(), current_user(), export_id, args["expires"],
+                                      args["signature"], _now())
         return send_file(found.path, mimetype=found.content_type, as_attachment=True,
                          download_name=found.file_name, max_age=0)
 

@@ -148,9 +148,10 @@ def file_path(settings: Settings, row: Export) -> Path:
     return settings.export_root / f"{row.id}.{(row.file_name or 'x.bin').rsplit('.', 1)[-1]}"
 
 
-def open_download(session: Session, settings: Settings, export_id: str, expires: str | None, signature: str | None,
-                  now: datetime) -> Download:
-    """The file behind a signed link: 404 for a bad signature, 410 past its time or once cleaned."""
+def open_download(session: Session, settings: Settings, user: User, export_id: str, expires: str | None,
+                  signature: str | None, now: datetime) -> Download:
+    """The file behind a signed link, for the user who asked for it: 404 for a bad signature or anyone else's
+    export, 410 past its time or once cleaned. A link that leaks (logs, a shared screen) opens nothing alone."""
     try:
         stamp = int(expires or "")
     except ValueError:
@@ -158,7 +159,7 @@ def open_download(session: Session, settings: Settings, export_id: str, expires:
     if not signature or not hmac.compare_digest(signature, _signature(settings, export_id, stamp)):
         raise _not_found(export_id)
     row = session.get(Export, export_id)
-    if row is None:
+    if row is None or row.user_id != user.id:
         raise _not_found(export_id)
     path = file_path(settings, row)
     if now.timestamp() > stamp or row.status != ExportStatus.DONE.value or not path.exists():

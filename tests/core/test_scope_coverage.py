@@ -76,6 +76,8 @@ UNSCOPED = {
     "/api/v1/users/<string:username>": "accounts are city-wide; admins only",
     "/api/v1/users/<string:username>/tokens": "accounts are city-wide; admins only",
     "/api/v1/audit": "the audit trail is city-wide; admins only (audit/test_api.py::test_admins_only)",
+    "/api/v1/forms/<string:form_id>/versions": "forms are city-wide; designers and admins only "
+                                               "(forms/test_versions_and_cells.py::test_only_designers_and_admins_list_versions)",
     "/api/v1/exports/<string:export_id>/download": "a signed link to its requester's file, scoped when written "
                                                    "(exports/test_api.py::test_exports_are_scoped_to_the_callers_grids)",
     "/api/v1/imports/<int:import_id>": "administrators only, whose scope is the city "

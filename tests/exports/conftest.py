@@ -31,7 +31,7 @@ def export(client: Any, auth: Any, username: str, **body: Any) -> tuple[dict[str
     assert set(accepted) == {"id", "status"}
     state = client.get(f"{EXPORTS}/{accepted['id']}", headers=auth.headers(username)).get_json()
     assert state["status"] == "done", state
-    got = client.get(state["download_url"])
+    got = client.get(state["download_url"], headers=auth.headers(username))
     assert got.status_code == 200
     data = got.data
     got.close()

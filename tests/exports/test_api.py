@@ -104,10 +104,14 @@ def test_someone_elses_export_is_404_and_links_expire(client, auth, db, settings
     long_ago = datetime(2001, 1, 1, tzinfo=UTC)
     row.expires_at = long_ago.replace(year=2002)
     stale = service.download_url(settings, row, long_ago)
-    resp = client.get(stale)
+    own = auth.headers("supervisor")
+    resp = client.get(stale, headers=own)
     assert (resp.status_code, resp.get_json()["error"]) == (410, "export.link_expired")
     forged = state["download_url"].replace("signature=", "signature=0")
-    assert client.get(forged).status_code == 404
+    assert client.get(forged, headers=own).status_code == 404
+    # the link alone opens nothing: it needs its requester's login, and another login gets 404
+    assert client.get(state["download_url"]).status_code == 401
+    assert client.get(state["download_url"], headers=auth.headers("admin")).status_code == 404
 
 
 def test_expired_files_are_cleaned_and_their_links_gone(client, auth, db, settings, merge):
@@ -121,7 +125,7 @@ def test_expired_files_are_cleaned_and_their_links_gone(client, auth, db, settin
     assert service.clean_expired(db, settings, row.expires_at.replace(year=row.expires_at.year + 1)) == 1
     assert not path.exists() and row.status == "expired"
     db.flush()
-    assert client.get(state["download_url"]).status_code == 410
+    assert client.get(state["download_url"], headers=auth.headers("supervisor")).status_code == 410
 
 
 def test_form_submissions_in_odk_centrals_shape(client, auth, db, monkeypatch):

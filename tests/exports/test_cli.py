@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 
 import pytest
 from click.testing import CliRunner
 
 from server.cli import main
+from server.domain.datasets import DEFAULT_PATH
 from tests.conftest import TEST_KEY
 
 
@@ -21,6 +23,11 @@ def cli_env(tmp_path, monkeypatch):
     for key in ("GRIDREG_DEMO", "GRIDREG_REDIS_URL", "GRIDREG_ENCRYPTION_KEYS_OLD"):
         monkeypatch.delenv(key, raising=False)
     assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    declarations = tmp_path / "declarations"  # the city's datasets, without its workbooks
+    declarations.mkdir()
+    shutil.copy(DEFAULT_PATH, declarations / "datasets.yaml")
+    loaded = CliRunner().invoke(main, ["forms", "load", str(declarations)])
+    assert loaded.exit_code == 0, loaded.output
     made = CliRunner().invoke(main, ["users", "create", "chief", "--role", "admin", "--password", "pw-123456789"])
     assert made.exit_code == 0, made.output
     return tmp_path

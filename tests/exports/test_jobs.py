@@ -67,7 +67,7 @@ def test_an_export_waits_queued_then_a_real_worker_runs_it_with_progress(rq_clie
     assert seen[:2] == [(1, 2), (2, 2)]
     state = rq_client.get(f"/api/v1/exports/{export_id}", headers=headers).get_json()
     assert (state["status"], state["done"], state["total"]) == ("done", 2, 2)
-    got = rq_client.get(state["download_url"])
+    got = rq_client.get(state["download_url"], headers=headers)
     assert got.status_code == 200 and got.data[:2] == b"PK"  # a zip container: the workbook
     got.close()
 

@@ -17,7 +17,7 @@ def test_shaper_matches_show_row(db, merge, sealer, username):
     uuid = merge(REGISTRATION, registration()).entity_uuid
     entity = db.scalar(select(Entity).where(Entity.uuid == uuid))
     user = db.scalar(select(User).where(User.username == username))
-    spec = store.declared()["persons"]
+    spec = store.declared(db)["persons"]
     viewer = service.Viewer.of(user, sealer, reveal=True)
     expected = viewer.show_row(spec, uuid, entity.properties, entity.sealed)
     shaper = Shaper(spec, user, sealer)

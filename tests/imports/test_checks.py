@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from server.domain.datasets import load_datasets
 from server.imports.checks import check_row, parse_date
 from server.imports.mapping import parse_mapping, plan_columns
-from server.registry.store import declared
 from tests.imports.support import id_number
 
-PERSONS = declared()["persons"]
+PERSONS = load_datasets()["persons"]  # the city's declaration file
 TODAY = dt.date(2026, 12, 7)
 HEADER = ["full_name", "resident_id", "birth_date", "children_count", "residence_status", "phone", "lon", "lat"]
 PLAN = plan_columns(PERSONS, HEADER, parse_mapping(None))

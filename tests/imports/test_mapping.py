@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from server.domain.datasets import load_datasets
 from server.errors import RuleViolation
 from server.imports.mapping import parse_mapping, plan_columns
-from server.registry.store import declared
 
-PERSONS = declared()["persons"]
+PERSONS = load_datasets()["persons"]  # the city's declaration file
 
 
 def _refused(headers: list[str], mapping: str | None = None) -> tuple[str, dict]:
