@@ -11,7 +11,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.client import FORM_ID, Person, form_link, login, outbox_states, q, register, wait_for_service_worker
+from tests.browser.client import (
+    FORM_ID,
+    Person,
+    form_link,
+    login,
+    outbox_states,
+    q,
+    register,
+    wait_for_form_cached,
+    wait_for_service_worker,
+)
 from tests.browser.live_server import DEMO_PASSWORD, LiveServer
 
 VISIT_FORM = "household_visit"  # picks a registered person from the persons entity list
@@ -153,6 +163,7 @@ def test_a_record_queued_before_records_had_owners_goes_out_as_the_user_the_sess
     context = page.context
     login(page, A)
     wait_for_service_worker(page)
+    wait_for_form_cached(page)  # the form list downloads every form: wait for the one used offline
     context.set_offline(True)
     instance_id = register(page, Person(name="马成林", birth="1983-06-17", sequence="073"))
     assert page.evaluate(FORGET_OWNER, instance_id)

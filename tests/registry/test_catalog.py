@@ -84,7 +84,7 @@ def test_declarations_are_read_with_their_versions(client, auth):
     for username in ("designer", "worker", "admin"):
         listed = client.get(BASE, headers=auth.headers(username))
         assert listed.status_code == 200
-        assert [d["name"] for d in listed.get_json()] == ["followups", "households", "persons"]
+        assert [d["name"] for d in listed.get_json()] == ["followups", "households", "persons", "services"]
     detail = client.get(f"{BASE}/persons", headers=auth.headers("designer")).get_json()
     assert detail["versions"][0]["source"] == "file" and "resident_id" in detail["versions"][0]["properties"]
     assert client.get(f"{BASE}/pets", headers=auth.headers("designer")).status_code == 404

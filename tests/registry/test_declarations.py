@@ -22,7 +22,7 @@ def _with_hobby(block):
 
 def test_the_catalog_is_what_the_database_holds(db):
     catalog = declarations.catalog(db)
-    assert set(catalog) == {"persons", "households", "followups"}
+    assert set(catalog) == {"persons", "households", "followups", "services"}
     assert catalog["persons"] == domain.load_datasets()["persons"]
     for name, spec in domain.load_datasets().items():  # in the file's order (entity list columns follow it)
         assert list(catalog[name].properties) == list(spec.properties)
@@ -47,16 +47,16 @@ def test_specs_are_parsed_once_per_digest(db, maker, monkeypatch):
     monkeypatch.setattr(declarations, "parse_dataset", lambda name, raw: parsed.append(name) or real(name, raw))
     monkeypatch.setattr(declarations, "_cache", DeclarationCache())
     declarations.catalog(db)
-    assert sorted(parsed) == ["followups", "households", "persons"]
+    assert sorted(parsed) == ["followups", "households", "persons", "services"]
     second = maker()
     try:
         declarations.catalog(second)
     finally:
         second.close()
-    assert len(parsed) == 3  # another transaction: one small query, no parsing
+    assert len(parsed) == 4  # another transaction: one small query, no parsing
     redeclare(db, "persons", _with_hobby)
     declarations.catalog(db)
-    assert parsed[3:] == ["persons"]
+    assert parsed[4:] == ["persons"]  # only the redeclared dataset is parsed again
 
 
 def test_the_cache_drops_the_least_recently_used():

@@ -37,7 +37,7 @@ def _declare_events(db):
 def test_reapplying_the_unchanged_file_changes_nothing(db):
     before, audited = _versions(db), _declare_events(db)
     changes = apply_file(db)
-    assert {c.dataset for c in changes} == {"persons", "households", "followups"}
+    assert {c.dataset for c in changes} == {"persons", "households", "followups", "services"}
     assert not any(c.changed for c in changes)
     assert _versions(db) == before
     assert _declare_events(db) == audited

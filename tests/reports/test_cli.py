@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 from click.testing import CliRunner
 
 from server.cli import main
+from server.domain.datasets import DEFAULT_PATH
 from tests.core.test_cli import env  # noqa: F401  (fixture)
 
 
@@ -22,6 +24,10 @@ def test_monthly_runs_by_hand_with_revisions_and_refuses_bad_periods(env, tmp_pa
     path = tmp_path / "units.geojson"
     path.write_text(json.dumps(fc), encoding="utf-8")
     assert _run("geo", "import", str(path)).exit_code == 0
+    declarations = tmp_path / "declarations"  # the city's datasets, without its workbooks
+    declarations.mkdir()
+    shutil.copy(DEFAULT_PATH, declarations / "datasets.yaml")
+    assert _run("forms", "load", str(declarations)).exit_code == 0
     first = _run("reports", "monthly", "--period", "2026-11")
     assert first.exit_code == 0, first.output
     assert "2026-11 410184 revision 1 (final): 1 units, 0 persons present" in first.output

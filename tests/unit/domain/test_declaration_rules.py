@@ -80,4 +80,4 @@ def test_reading_a_file_checks_it(tmp_path):
         read_blocks(path)
     with pytest.raises(DatasetDeclarationError):
         read_blocks(tmp_path / "missing.yaml")
-    assert set(read_blocks()) == {"persons", "households", "followups"}
+    assert set(read_blocks()) == {"persons", "households", "followups", "services"}
