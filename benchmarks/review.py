@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import logging
 import os
 import random
 import statistics
@@ -154,6 +155,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help=f"measure on the existing {DB} (no reload)")
     parser.add_argument("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    logging.getLogger("gridreg.request").setLevel(logging.WARNING)  # a line per timed request drowns the figures
 
     url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + DB if args.reuse else fresh_database(args.pg_admin_url, DB)
     settings = Settings(database_url=url, media_root=Path("/tmp/gridreg-bench-review-media"), secret_key="bench",
