@@ -2,7 +2,7 @@
 // value and a choice per property; saving sends the chosen values with the record's ETag.
 import { html, useState } from '../../../app/ui.js'
 import { C, when } from '../strings.js'
-import { DatasetChooser, Loading, Outcome, personLink, propLabel, propOf, propText, submissionLink, useChoices, useDatasets, useLoad } from './common.js'
+import { Outcome, RegistryQueue, personLink, propLabel, propOf, propText, submissionLink, useChoices } from './common.js'
 
 function Conflict ({ app, ds, dataset, item, onDone, choices }) {
   const values = (item.conflict_detail && item.conflict_detail.values) || {}
@@ -42,20 +42,8 @@ function Conflict ({ app, ds, dataset, item, onDone, choices }) {
 }
 
 export function ConflictsPage ({ app }) {
-  const { datasets, dataset, choose } = useDatasets(app)
   const { labels: choices, ready } = useChoices(app)
-  const [cursor, setCursor] = useState(null)
-  const page = useLoad(() => app.api.conflicts(dataset, { cursor, limit: 20 }), [dataset, cursor])
-  const items = (page.data && page.data.items) || []
-  return html`<section><div class="page-head"><h1>${C.conflicts}</h1>
-    <${DatasetChooser} datasets=${datasets} dataset=${dataset} choose=${(d) => { setCursor(null); choose(d) }} /></div>
-    <${Loading} state=${ready ? page : { loading: true }}>
-      ${items.length === 0 ? html`<p class="muted">${C.noItems}</p>` : null}
-      ${items.map((i) => html`<${Conflict} key=${i.etag + i.version} app=${app} ds=${datasets} dataset=${dataset} item=${i} choices=${choices} onDone=${page.reload} />`)}
-      <div class="pager">
-        ${cursor ? html`<button type="button" class="btn secondary" onClick=${() => setCursor(null)}>${C.first}</button>` : null}
-        ${page.data && page.data.next_cursor ? html`<button type="button" class="btn" onClick=${() => setCursor(page.data.next_cursor)}>${C.next}</button>` : null}
-      </div>
-    <//>
-  </section>`
+  return html`<${RegistryQueue} app=${app} title=${C.conflicts} limit=${20} ready=${ready}
+    load=${(dataset, page) => app.api.conflicts(dataset, page)}
+    render=${(i, { datasets, dataset, reload }) => html`<${Conflict} key=${i.etag + i.version} app=${app} ds=${datasets} dataset=${dataset} item=${i} choices=${choices} onDone=${reload} />`} />`
 }

@@ -3,7 +3,7 @@
 // candidate's ETag as If-Match. Unmerge is on the person page.
 import { html, useState } from '../../../app/ui.js'
 import { C } from '../strings.js'
-import { DatasetChooser, Loading, UnitName, Outcome, personLink, propLabel, propOf, propText, useChoices, useDatasets, useLoad } from './common.js'
+import { UnitName, Outcome, RegistryQueue, personLink, propLabel, propOf, propText, useChoices } from './common.js'
 
 export const FEATURE = { name: '姓名相近', pinyin: '姓名拼音相同', birth_date: '出生日期相同', origin: '户籍地相同', phone: '电话相同', co_residents: '同住人相同', resident_id: '身份证号相同' }
 
@@ -58,20 +58,8 @@ function Candidate ({ app, ds, dataset, cand, onDone, choices }) {
 }
 
 export function DuplicatesPage ({ app }) {
-  const { datasets, dataset, choose } = useDatasets(app)
   const { labels: choices, ready } = useChoices(app)
-  const [cursor, setCursor] = useState(null)
-  const page = useLoad(() => app.api.duplicates(dataset, { cursor, limit: 10 }), [dataset, cursor])
-  const items = (page.data && page.data.items) || []
-  return html`<section><div class="page-head"><h1>${C.duplicates}</h1>
-    <${DatasetChooser} datasets=${datasets} dataset=${dataset} choose=${(d) => { setCursor(null); choose(d) }} /></div>
-    <${Loading} state=${ready ? page : { loading: true }}>
-      ${items.length === 0 ? html`<p class="muted">${C.noItems}</p>` : null}
-      ${items.map((c) => html`<${Candidate} key=${c.etag} app=${app} ds=${datasets} dataset=${dataset} cand=${c} choices=${choices} onDone=${page.reload} />`)}
-      <div class="pager">
-        ${cursor ? html`<button type="button" class="btn secondary" onClick=${() => setCursor(null)}>${C.first}</button>` : null}
-        ${page.data && page.data.next_cursor ? html`<button type="button" class="btn" onClick=${() => setCursor(page.data.next_cursor)}>${C.next}</button>` : null}
-      </div>
-    <//>
-  </section>`
+  return html`<${RegistryQueue} app=${app} title=${C.duplicates} limit=${10} ready=${ready}
+    load=${(dataset, page) => app.api.duplicates(dataset, page)}
+    render=${(c, { datasets, dataset, reload }) => html`<${Candidate} key=${c.etag} app=${app} ds=${datasets} dataset=${dataset} cand=${c} choices=${choices} onDone=${reload} />`} />`
 }

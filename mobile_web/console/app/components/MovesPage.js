@@ -2,7 +2,7 @@
 // map with the point; accept or reject with the review's ETag.
 import { html, useState } from '../../../app/ui.js'
 import { C, when } from '../strings.js'
-import { DatasetChooser, Loading, UnitName, Outcome, personLink, submissionLink, useDatasets, useLoad } from './common.js'
+import { UnitName, Outcome, RegistryQueue, personLink, submissionLink } from './common.js'
 import { MoveMap } from './MapView.js'
 
 function Move ({ app, dataset, move, onDone }) {
@@ -35,19 +35,7 @@ function Move ({ app, dataset, move, onDone }) {
 }
 
 export function MovesPage ({ app }) {
-  const { datasets, dataset, choose } = useDatasets(app)
-  const [cursor, setCursor] = useState(null)
-  const page = useLoad(() => app.api.placements(dataset, { cursor, limit: 10 }), [dataset, cursor])
-  const items = (page.data && page.data.items) || []
-  return html`<section><div class="page-head"><h1>${C.moves}</h1>
-    <${DatasetChooser} datasets=${datasets} dataset=${dataset} choose=${(d) => { setCursor(null); choose(d) }} /></div>
-    <${Loading} state=${page}>
-      ${items.length === 0 ? html`<p class="muted">${C.noItems}</p>` : null}
-      ${items.map((m) => html`<${Move} key=${m.etag} app=${app} dataset=${dataset} move=${m} onDone=${page.reload} />`)}
-      <div class="pager">
-        ${cursor ? html`<button type="button" class="btn secondary" onClick=${() => setCursor(null)}>${C.first}</button>` : null}
-        ${page.data && page.data.next_cursor ? html`<button type="button" class="btn" onClick=${() => setCursor(page.data.next_cursor)}>${C.next}</button>` : null}
-      </div>
-    <//>
-  </section>`
+  return html`<${RegistryQueue} app=${app} title=${C.moves} limit=${10}
+    load=${(dataset, page) => app.api.placements(dataset, page)}
+    render=${(m, { dataset, reload }) => html`<${Move} key=${m.etag} app=${app} dataset=${dataset} move=${m} onDone=${reload} />`} />`
 }

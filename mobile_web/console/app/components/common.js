@@ -138,3 +138,26 @@ export function propText (value, prop = null, choices = {}) {
 
 export const personLink = (dataset, uuid) => `#/person/${encodeURIComponent(dataset)}/${encodeURIComponent(uuid)}`
 export const submissionLink = (id) => `#/submission/${encodeURIComponent(id)}`
+
+/**
+ * A registry queue page (duplicates, conflicts, held moves): the dataset chooser, one page of
+ * items from ``load(dataset, {cursor, limit})`` and the pager. ``render(item, {datasets, dataset,
+ * reload})`` draws one item; ``ready`` holds the page back until what items need has loaded.
+ */
+export function RegistryQueue ({ app, title, load, limit, ready = true, render }) {
+  const { datasets, dataset, choose } = useDatasets(app)
+  const [cursor, setCursor] = useState(null)
+  const page = useLoad(() => load(dataset, { cursor, limit }), [dataset, cursor])
+  const items = (page.data && page.data.items) || []
+  return html`<section><div class="page-head"><h1>${title}</h1>
+    <${DatasetChooser} datasets=${datasets} dataset=${dataset} choose=${(d) => { setCursor(null); choose(d) }} /></div>
+    <${Loading} state=${ready ? page : { loading: true }}>
+      ${items.length === 0 ? html`<p class="muted">${C.noItems}</p>` : null}
+      ${items.map((item) => render(item, { datasets, dataset, reload: page.reload }))}
+      <div class="pager">
+        ${cursor ? html`<button type="button" class="btn secondary" onClick=${() => setCursor(null)}>${C.first}</button>` : null}
+        ${page.data && page.data.next_cursor ? html`<button type="button" class="btn" onClick=${() => setCursor(page.data.next_cursor)}>${C.next}</button>` : null}
+      </div>
+    <//>
+  </section>`
+}
