@@ -19,6 +19,7 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -194,3 +195,17 @@ def _no_environment_leaks() -> Iterator[None]:
     yield
     after = {k: v for k, v in os.environ.items() if k.startswith("GRIDREG_")}
     assert before == after, "test changed GRIDREG_* environment variables"
+
+
+@pytest.fixture
+def redis_conn() -> Iterator[Redis]:
+    """The test Redis database, emptied before and after."""
+    conn = Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+def own_queue(name: str) -> str:
+    """This process's name for a queue: other test runs sharing the Redis database must not take our jobs."""
+    return f"{name}_{os.getpid()}"

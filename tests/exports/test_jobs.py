@@ -2,38 +2,22 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
-from redis import Redis
 from rq import Queue, SimpleWorker
 
 from server import queue, worker
 from server.app import create_app
 from server.exports import jobs
 from server.exports.models import Export
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, own_queue
 from tests.registry.conftest import ID_B, REGISTRATION, registration
-
-
-@pytest.fixture
-def redis_conn() -> Iterator[Redis]:
-    conn = Redis.from_url(REDIS_URL)
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-
-
-def _own(name: str) -> str:
-    return f"{name}_{os.getpid()}"
 
 
 @pytest.fixture
 def rq_client(settings, engine, maker, redis_conn, monkeypatch):
     """A client whose app rings a real Redis; jobs run only when a worker takes them."""
     monkeypatch.setattr(queue, "get_queue", lambda s, name: Queue(
-        _own(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
+        own_queue(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
     redis_settings = settings.with_(redis_url=REDIS_URL)
     application = create_app(redis_settings, engine=engine)
     application.extensions["gridreg"].sessionmaker = maker
@@ -58,12 +42,12 @@ def test_an_export_waits_queued_then_a_real_worker_runs_it_with_progress(rq_clie
     export_id = resp.get_json()["id"]
     state = rq_client.get(f"/api/v1/exports/{export_id}", headers=headers).get_json()
     assert (state["status"], state["done"], state["download_url"]) == ("queued", 0, None)
-    assert Queue(_own("exports"), connection=redis_conn).count == 1
+    assert Queue(own_queue("exports"), connection=redis_conn).count == 1
     seen: list[tuple[int, int]] = []
     monkeypatch.setattr(jobs, "PAGE", 1)  # a page per row, so progress moves visibly
     real = jobs.run_export
     monkeypatch.setattr(jobs, "run_export", lambda eid: real(eid, lambda d, t: seen.append((d, t))))
-    SimpleWorker([Queue(_own("exports"), connection=redis_conn)], connection=redis_conn).work(burst=True)
+    SimpleWorker([Queue(own_queue("exports"), connection=redis_conn)], connection=redis_conn).work(burst=True)
     assert seen[:2] == [(1, 2), (2, 2)]
     state = rq_client.get(f"/api/v1/exports/{export_id}", headers=headers).get_json()
     assert (state["status"], state["done"], state["total"]) == ("done", 2, 2)

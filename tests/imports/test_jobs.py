@@ -165,23 +165,18 @@ def test_a_crash_mid_file_is_recorded_and_the_next_run_resumes(db, import_file, 
 # --------------------------------------------------------------------------- on a real RQ worker
 
 
-def test_an_upload_runs_on_a_real_rq_worker(settings, engine, maker, db, monkeypatch, grid):
+def test_an_upload_runs_on_a_real_rq_worker(settings, engine, maker, db, monkeypatch, grid, redis_conn):
     import io
-    import os
 
-    from redis import Redis
     from rq import Queue, SimpleWorker
     from rq.job import Job
 
     from server import queue, worker
     from server.app import create_app
     from tests.conftest import REDIS_URL
+    from tests.conftest import own_queue as own
 
-    def own(name: str) -> str:  # other test runs sharing the Redis database must not take our jobs
-        return f"{name}_{os.getpid()}"
-
-    conn = Redis.from_url(REDIS_URL)
-    conn.flushdb()
+    conn = redis_conn
     monkeypatch.setattr(queue, "get_queue", lambda s, name: Queue(
         own(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
     redis_settings = settings.with_(redis_url=REDIS_URL)
@@ -209,7 +204,6 @@ def test_an_upload_runs_on_a_real_rq_worker(settings, engine, maker, db, monkeyp
         assert (done["status"], done["done"], done["report"]["counts"]["created"]) == ("done", 3, 3)
     finally:
         worker._context = before
-        conn.flushdb()
 
 
 def test_requeue_stuck_rings_an_import_left_queued(db, settings, admin, job_context, grid):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
@@ -17,15 +15,6 @@ from server import worker
 from server.reports import jobs
 from server.reports.models import MonthlyReport
 from tests.conftest import REDIS_URL
-
-
-@pytest.fixture
-def redis_conn() -> Iterator[Redis]:
-    """The test Redis database, emptied before and after."""
-    conn = Redis.from_url(REDIS_URL)
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from server.settings import Settings
 from server.submissions import jobs, service
 from server.submissions.models import Submission
 from server.submissions.service import IncomingFile
-from tests.conftest import REDIS_URL, drop_pg_database, fresh_pg_database, make_settings
+from tests.conftest import REDIS_URL, drop_pg_database, fresh_pg_database, make_settings, own_queue
 from tests.submissions.support import (
     FORM_ID,
     jpeg,
@@ -110,25 +110,13 @@ def test_find_stuck_rings_again_for_old_received_rows(db, settings, registration
 # --------------------------------------------------------------------------- RQ against a real Redis
 
 
-@pytest.fixture
-def redis_conn() -> Iterator[Redis]:
-    """The test Redis database, emptied before and after."""
-    conn = Redis.from_url(REDIS_URL)
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-
-
-def _own(name: str) -> str:
-    """This process's name for a queue: other test runs sharing the Redis database must not take our jobs."""
-    return f"{name}_{os.getpid()}"
 
 
 @pytest.fixture
 def rq_app(settings, engine, maker, redis_conn, db, monkeypatch):
     """The app with Redis configured; jobs run in-process by SimpleWorker on the test's sessions."""
     monkeypatch.setattr(queue, "get_queue", lambda s, name: Queue(
-        _own(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
+        own_queue(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
     redis_settings = settings.with_(redis_url=REDIS_URL)
     application = create_app(redis_settings, engine=engine)
     application.extensions["gridreg"].sessionmaker = maker
@@ -142,7 +130,7 @@ def rq_app(settings, engine, maker, redis_conn, db, monkeypatch):
 
 
 def _burst(conn: Redis, *names: str) -> None:
-    SimpleWorker([Queue(_own(n), connection=conn) for n in names], connection=conn).work(burst=True)
+    SimpleWorker([Queue(own_queue(n), connection=conn) for n in names], connection=conn).work(burst=True)
 
 
 def _token(client, username="worker"):
@@ -159,7 +147,7 @@ def test_real_rq_queue_runs_validation_and_media(rq_app, redis_conn, db):
     assert resp.status_code == 201
     assert resp.get_json()["status"] == "received"
     sub = db.scalar(select(Submission).where(Submission.instance_id == f"uuid:{iid}"))
-    validation, media = (Queue(_own(n), connection=redis_conn) for n in ("validation", "media"))
+    validation, media = (Queue(own_queue(n), connection=redis_conn) for n in ("validation", "media"))
     assert f"validate_submission-{sub.id}" in validation.job_ids  # rung after commit, by id
     assert f"make_derivatives-{sub.attachments[0].id}" in media.job_ids
     _burst(redis_conn, "validation", "media")
@@ -179,7 +167,7 @@ def test_failing_job_retries_then_lands_in_the_failed_registry(rq_app, redis_con
 
     monkeypatch.setattr("server.forms.validator.validate_submission", broken)
     queue.enqueue_now(settings.with_(redis_url=REDIS_URL), "validation", jobs.VALIDATION_JOB, sub.id)
-    q = Queue(_own("validation"), connection=redis_conn)
+    q = Queue(own_queue("validation"), connection=redis_conn)
     job_id = f"validate_submission-{sub.id}"
     for _ in range(len(queue.DEFAULT_RETRY_INTERVALS)):
         _burst(redis_conn, "validation")
