@@ -5,7 +5,7 @@
 // VERSION is a hash of the shell files: after a change run
 // `node tests/mobile_web/shell_version.mjs --write` (tests/mobile_web/shell.test.mjs checks it).
 
-const VERSION = 'sha-712a751e0bff'
+const VERSION = 'sha-7350f09ca5c0'
 const SHELL_CACHE = `gridreg-shell-${VERSION}`
 const API_CACHE = 'gridreg-api-v1'
 const KEEP = new Set([SHELL_CACHE, API_CACHE])

@@ -180,12 +180,23 @@ export class Outbox extends EventTarget {
    * Send pending items one at a time with send(item) -> Promise<{status, body}> (rejects when
    * offline). force ignores backoff (the 'send now' button, the 'online' event).
    * Concurrent calls for the same user share one run; a call after the user changed runs once
-   * the previous run has stopped. Resolves to a summary {sent, failed, stopped}; stopped is
-   * 'user' when the user changed during the run.
+   * the previous run has stopped. A forced call during an unforced run, or during a run that
+   * may have failed before the phone came online, runs again once that run has stopped, so
+   * coming online never waits out a backoff set while offline. Resolves to a summary
+   * {sent, failed, stopped}; stopped is 'user' when the user changed during the run.
    */
   flush (send, { force = false } = {}) {
     const owner = this.owner()
-    if (this._flushing && this._flushingFor === owner) return this._flushing
+    if (this._flushing && this._flushingFor === owner) {
+      if (!force) return this._flushing
+      if (!this._forcedNext) {
+        this._forcedNext = this._flushing.catch(() => {}).then(() => {
+          this._forcedNext = null
+          return this.flush(send, { force: true })
+        })
+      }
+      return this._forcedNext
+    }
     const before = this._flushing || Promise.resolve()
     const run = before.catch(() => {}).then(() => this._flush(send, force, owner)).finally(() => {
       if (this._flushing === run) { this._flushing = null; this._flushingFor = null }

@@ -130,6 +130,27 @@ test('an item interrupted while sending is sent again; concurrent flushes share 
   assert.equal((await box.get('a')).state, 'sent')
 })
 
+test('coming online during a failing run sends at once: the forced flush runs after it, past the backoff', async () => {
+  const { box, tick } = setup()
+  await queued(box, 'a', tick)
+  let release
+  const inFlight = new Promise((resolve) => { release = resolve })
+  let calls = 0
+  const send = async () => { // the first try began offline and fails; later ones find the server
+    if (++calls === 1) { await inFlight; throw new Error('offline') }
+    return { status: 201, body: {} }
+  }
+  const first = box.flush(send)
+  const forced = box.flush(send, { force: true }) // the 'online' event, while the first try waits
+  const again = box.flush(send, { force: true })
+  release()
+  assert.equal((await first).stopped, 'offline')
+  const summary = await forced
+  assert.equal(summary.sent, 1)
+  assert.equal(await again, summary) // forced calls made during one run share the rerun
+  assert.equal((await box.get('a')).state, 'sent')
+})
+
 test('queued items cannot be discarded or overwritten as drafts', async () => {
   const { box, tick } = setup()
   await queued(box, 'a', tick)
