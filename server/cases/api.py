@@ -13,6 +13,7 @@ from server.accounts.auth import current_user
 from server.api import API_PREFIX, BaseView
 from server.cases import service
 from server.cases.schemas import (
+    CaseCodesSchema,
     CaseCreateSchema,
     CaseDetailSchema,
     CasePageSchema,
@@ -53,6 +54,16 @@ class Cases(BaseView):
         """Open a case for a person, routed to a department (422 for an unknown one)."""
         data = service.open_case(get_session(), current_user(), body, _today())
         return data, 201, {"ETag": data["etag"]}
+
+
+@blp.route("/codes")
+class CaseCodes(BaseView):
+    """The code lists a case is opened with."""
+
+    @blp.response(200, CaseCodesSchema)
+    def get(self) -> dict[str, Any]:
+        """Departments (the routing list) and kinds of case with their days to resolve."""
+        return service.case_codes(current_user())
 
 
 @blp.route("/<string:case_id>")

@@ -89,3 +89,19 @@ class CasePageSchema(Schema):
 
     items = fields.List(fields.Nested(CaseSchema))
     next_cursor = fields.String(allow_none=True)
+
+
+class CodeSchema(Schema):
+    """One entry of a code list."""
+
+    code = fields.String()
+    label_zh = fields.String()
+    label_en = fields.String()
+    due_days = fields.Integer(metadata={"description": "case kinds: days to resolve one"})
+
+
+class CaseCodesSchema(Schema):
+    """The departments a case may be routed to and the kinds of case (forms/departments.yaml)."""
+
+    departments = fields.List(fields.Nested(CodeSchema))
+    kinds = fields.List(fields.Nested(CodeSchema))

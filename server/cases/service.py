@@ -85,6 +85,12 @@ def action_view(event: RegistryEvent) -> dict[str, Any]:
 # --------------------------------------------------------------------------- reading
 
 
+def case_codes(user: User) -> dict[str, Any]:
+    """The departments and kinds of case, for choosing one (any signed-in reader)."""
+    registry.require_reader(user)
+    return {"departments": list(duties().departments.values()), "kinds": list(duties().case_kinds.values())}
+
+
 def _prop(name: str) -> Any:
     return Entity.properties[name].as_string()
 

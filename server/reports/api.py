@@ -13,8 +13,14 @@ from server.accounts.auth import current_user
 from server.accounts.models import Role
 from server.api import API_PREFIX, BaseView
 from server.db import get_session
-from server.reports import service
-from server.reports.schemas import ReportArgsSchema, ReportSchema, RunArgsSchema
+from server.reports import overview, service
+from server.reports.schemas import (
+    OverviewArgsSchema,
+    OverviewSchema,
+    ReportArgsSchema,
+    ReportSchema,
+    RunArgsSchema,
+)
 from server.settings import Settings
 
 blp = Blueprint(
@@ -26,6 +32,7 @@ blp = Blueprint(
 
 CLOCK_KEY = "GRIDREG_CLOCK"  # app.config: () -> aware datetime, as for cases; tests fix the moment
 READERS = (Role.ADMIN, Role.SUPERVISOR, Role.GRID_WORKER)
+LEADERS = (Role.ADMIN, Role.SUPERVISOR)  # the overview is for those who lead a unit
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -78,3 +85,14 @@ class MonthlyReportRun(BaseView):
         data = service.run_for(get_session(), _settings(), current_user(Role.ADMIN), period, args.get("unit"),
                                _now())
         return data, 201
+
+
+@blp.route("/overview")
+class Overview(BaseView):
+    """How a unit and its child units stand today (admins and supervisors, in their scope)."""
+
+    @blp.arguments(OverviewArgsSchema, location="query")
+    @blp.response(200, OverviewSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Persons present, arrivals this period, open and overdue cases; 404 for a unit outside the scope."""
+        return overview.get_overview(get_session(), _settings(), current_user(*LEADERS), args.get("unit"), _now())

@@ -49,3 +49,43 @@ class ReportSchema(Schema):
                                                    "school_age_not_in_school, cases_new/resolved/overdue, services…"})
     changes = fields.Dict(allow_none=True, metadata={"description": "figure -> [previous revision, this one]"})
     children = fields.List(fields.Nested(ChildSchema))
+
+
+class OverviewArgsSchema(Schema):
+    """Which unit (default: the caller's first unit, or the city for admins)."""
+
+    unit = fields.String(validate=validate.Length(1, 32), metadata={"description": "admin unit code"})
+
+
+class OverviewFiguresSchema(Schema):
+    """How a unit stands today."""
+
+    persons_present = fields.Integer(metadata={"description": "persons living in the unit now"})
+    arrivals = fields.Integer(metadata={"description": "arrivals and returns so far in the running period"})
+    cases_open = fields.Integer(metadata={"description": "cases open or in progress"})
+    cases_overdue = fields.Integer(metadata={"description": "of those, past their due date today"})
+
+
+class OverviewChildSchema(Schema):
+    """A child unit's figures."""
+
+    unit = fields.Nested(UnitSchema)
+    figures = fields.Nested(OverviewFiguresSchema)
+
+
+class PeriodSchema(Schema):
+    """A report period."""
+
+    name = fields.String()
+    start = fields.String()
+    end = fields.String()
+
+
+class OverviewSchema(Schema):
+    """The leader's overview of a unit and its child units, counted now."""
+
+    as_of = fields.String(metadata={"description": "today in the city (YYYY-MM-DD)"})
+    period = fields.Nested(PeriodSchema, metadata={"description": "the running report period"})
+    unit = fields.Nested(UnitSchema)
+    figures = fields.Nested(OverviewFiguresSchema)
+    children = fields.List(fields.Nested(OverviewChildSchema))

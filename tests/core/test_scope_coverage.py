@@ -42,6 +42,8 @@ SCOPED = {
         "reports/test_api.py::test_a_supervisor_sees_only_their_townships_units",
     "/api/v1/reports/monthly/<string:period>.xlsx":
         "reports/test_api.py::test_a_supervisor_sees_only_their_townships_units",
+    "/api/v1/reports/overview":
+        "reports/test_overview.py::test_a_supervisor_sees_their_township_and_its_communities_only",
     "/openrosa/forms/<form_id>/attachments/<filename>":
         "openrosa/test_entity_list_scope.py::test_entity_list_is_scoped",
     "/api/v1/feed": "exports/test_feed.py::test_the_feed_is_scoped_to_the_callers_grids",
@@ -71,6 +73,7 @@ UNSCOPED = {
     "/api/v1/forms/<string:form_id>/draft": "form definitions are city-wide (designers only)",
     "/api/v1/forms/<string:form_id>/versions/<string:version>": "form definitions are city-wide",
     "/api/v1/registry/datasets": "dataset declarations, no records",
+    "/api/v1/cases/codes": "the city's departments and kinds of case, no records",
     "/api/v1/registry/datasets/<string:dataset>": "dataset declarations and their versions, no records",
     "/api/v1/users": "accounts are city-wide; admins only (accounts/test_admin_api.py::test_only_admins)",
     "/api/v1/users/<string:username>": "accounts are city-wide; admins only",
