@@ -1,6 +1,7 @@
 // The supervisors' console as shipped: every module loads, nothing comes from a CDN, the import
 // map reaches the phone client's modules, its JS+CSS (with the shared modules it loads, without
-// the map library) stay within 150 KB gzipped, and answers are laid out as the form.
+// the map and chart libraries) stay within 150 KB gzipped, the chart library is imported only
+// when a chart mounts, and answers are laid out as the form.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
@@ -11,7 +12,7 @@ import { allFiles, ROOT } from './shell_version.mjs'
 import { describeChanges, diffData, layout } from '../../mobile_web/console/app/answers.js'
 
 const BUDGET = 150 * 1024
-const MAP_LIBRARY = /^vendor\/leaflet\//
+const MAP_LIBRARY = /^(vendor\/leaflet\/|console\/vendor\/echarts\/)/ // the map and chart libraries
 const consoleFiles = () => allFiles().filter((f) => f.startsWith('console/'))
 
 /** Every file the console loads from its entry point, following static and dynamic imports. */
@@ -29,18 +30,28 @@ function loaded (entry = 'console/app/main.js') {
   return [...seen, 'console/styles.css'].sort()
 }
 
-test('the console JS+CSS it loads (without the map library) stay within 150 KB gzipped', () => {
+test('the console JS+CSS it loads (without the map and chart libraries) stay within 150 KB gzipped', () => {
   const files = loaded()
   assert.ok(files.includes('app/api.js') && files.includes('app/i18n.js') && files.includes('app/forms/model.js'),
     'the console shares the phone client modules')
   assert.ok(!files.some((f) => MAP_LIBRARY.test(f)))
   let total = 0
   for (const f of files) total += gzipSync(readFileSync(join(ROOT, f)), { level: 9 }).length
-  const own = consoleFiles().filter((f) => /\.(js|css)$/.test(f))
+  const own = consoleFiles().filter((f) => /\.(js|css)$/.test(f) && !MAP_LIBRARY.test(f))
     .reduce((n, f) => n + gzipSync(readFileSync(join(ROOT, f)), { level: 9 }).length, 0)
   console.log(`console JS+CSS gzipped: ${(total / 1024).toFixed(1)} KB in ${files.length} files ` +
-    `(its own ${(own / 1024).toFixed(1)} KB, the rest shared with /m/; Leaflet loads only with a map)`)
+    `(its own ${(own / 1024).toFixed(1)} KB, the rest shared with /m/; Leaflet loads only with a map, ECharts with a chart)`)
   assert.ok(total <= BUDGET, `${total} bytes gzipped > ${BUDGET}`)
+})
+
+test('ECharts is vendored with its licence and imported by the chart module only, and only dynamically', () => {
+  for (const f of ['echarts.esm.min.js', 'LICENSE', 'NOTICE']) assert.ok(existsSync(join(ROOT, 'console/vendor/echarts', f)), f)
+  const importers = consoleFiles().filter((f) => f.endsWith('.js') && !MAP_LIBRARY.test(f) &&
+    readFileSync(join(ROOT, f), 'utf8').includes('echarts.esm.min.js'))
+  assert.deepEqual(importers, ['console/app/components/Chart.js'])
+  const chart = readFileSync(join(ROOT, 'console/app/components/Chart.js'), 'utf8')
+  assert.match(chart, /import\('\.\.\/\.\.\/vendor\/echarts\/echarts\.esm\.min\.js'\)/)
+  assert.doesNotMatch(chart, /from '[^']*echarts/)
 })
 
 test('every console module loads and its relative imports resolve', async () => {

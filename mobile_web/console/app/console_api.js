@@ -97,6 +97,17 @@ export function createConsoleApi (opts) {
     placements: (ds, params) => api.request('GET', `${reg(ds)}/placements${query(params)}`),
     acceptMove: (ds, id, etag) => decide('POST', `${reg(ds)}/placements/${enc(id)}/accept`, etag),
     rejectMove: (ds, id, etag) => decide('POST', `${reg(ds)}/placements/${enc(id)}/reject`, etag),
+    /** Cases in scope (and, for a department, its purpose): {items, next_cursor}. */
+    cases: (params) => api.request('GET', `/cases${query(params)}`),
+    case: (id) => tagged(`/cases/${enc(id)}`),
+    caseCodes: () => api.request('GET', '/cases/codes'),
+    openCase: (body) => api.request('POST', '/cases', { json: body }),
+    /** A change to a case (status, assignee, note) with the case's ETag as If-Match. */
+    updateCase: (id, etag, change) => decide('PATCH', `/cases/${enc(id)}`, etag, change),
+    report: (period, params) => api.request('GET', `/reports/monthly/${enc(period)}${query(params)}`),
+    runReport: (period, params) => api.request('POST', `/reports/monthly/${enc(period)}/run${query(params)}`),
+    reportXlsxPath: (period, params) => `/api/v1/reports/monthly/${enc(period)}.xlsx${query(params)}`,
+    overview: (params) => api.request('GET', `/reports/overview${query(params)}`),
     /** An attachment as an object URL (images need the bearer token, so no plain <img src>). */
     async blobUrl (url) {
       const token = await getToken()

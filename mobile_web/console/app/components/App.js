@@ -13,15 +13,23 @@ import { PersonPage, PeoplePage } from './PersonPage.js'
 import { FormsPage } from './FormsPage.js'
 import { FormDesignPage } from './FormDesignPage.js'
 import { D } from '../designer_strings.js'
+import { CasesPage, NewCasePage } from './CasesPage.js'
+import { CasePage } from './CasePage.js'
+import { ReportPage } from './ReportPage.js'
+import { OverviewPage } from './OverviewPage.js'
+import { K } from '../case_strings.js'
+import { R } from '../report_strings.js'
 
-export const CONSOLE_ROLES = new Set(['supervisor', 'admin', 'form_designer'])
+export const CONSOLE_ROLES = new Set(['supervisor', 'admin', 'form_designer', 'department'])
 
 const REVIEW_MENU = [['queue', C.queue], ['duplicates', C.duplicates], ['conflicts', C.conflicts], ['moves', C.moves], ['people', C.people]]
-/** The sections each role sees: supervisors review, form designers design forms, admins do both. */
+const LEAD_MENU = [['cases', K.cases], ['report', R.report], ['overview', R.overview]]
+/** The sections each role sees: supervisors review and lead, form designers design forms, admins do all; departments work their cases. */
 export const MENUS = {
-  supervisor: REVIEW_MENU,
-  admin: [...REVIEW_MENU, ['forms', D.forms]],
-  form_designer: [['forms', D.forms]]
+  supervisor: [...REVIEW_MENU, ...LEAD_MENU],
+  admin: [...REVIEW_MENU, ...LEAD_MENU, ['forms', D.forms]],
+  form_designer: [['forms', D.forms]],
+  department: [['cases', K.deptCases]]
 }
 
 /** '#/submission/uuid:1' -> ['submission', 'uuid:1']. */
@@ -73,7 +81,7 @@ export function App ({ app }) {
   const menu = MENUS[me.role]
   const [page, a, b] = route
   const allowed = (key) => menu.some(([k]) => k === key) || (key === 'submission' && menu.some(([k]) => k === 'queue')) ||
-    (key === 'person' && menu.some(([k]) => k === 'people'))
+    (key === 'person' && menu.some(([k]) => k === 'people')) || (key === 'case' && menu.some(([k]) => k === 'cases'))
   const current = page && allowed(page) ? page : menu[0][0]
   let body
   if (current === 'forms' && a) body = html`<${FormDesignPage} app=${app} formId=${a} key=${a} />`
@@ -84,8 +92,13 @@ export function App ({ app }) {
   else if (current === 'moves') body = html`<${MovesPage} app=${app} />`
   else if (current === 'person' && a && b) body = html`<${PersonPage} app=${app} dataset=${a} uuid=${b} key=${a + b} />`
   else if (current === 'people') body = html`<${PeoplePage} app=${app} />`
+  else if (current === 'cases' && a === 'new' && me.role !== 'department') body = html`<${NewCasePage} app=${app} />`
+  else if (current === 'cases') body = html`<${CasesPage} app=${app} />`
+  else if (current === 'case' && a) body = html`<${CasePage} app=${app} id=${a} key=${a} />`
+  else if (current === 'report') body = html`<${ReportPage} app=${app} />`
+  else if (current === 'overview') body = html`<${OverviewPage} app=${app} unit=${a} key=${a || ''} />`
   else body = html`<${QueuePage} app=${app} />`
-  const section = current === 'submission' ? 'queue' : current === 'person' ? 'people' : current
+  const section = { submission: 'queue', person: 'people', case: 'cases' }[current] || current
   return html`
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main').focus() }}>跳到正文</a>
     <header class="top">

@@ -10,7 +10,7 @@ export const PAGE = 20
 let kept = { filters: { ...EMPTY }, cursors: [] } // filters survive a visit to a submission
 
 /** Grids (and other units) of the caller's tree, flattened with their depth for the grid filter. */
-function flatUnits (nodes, depth = 0, out = [], parent = '') {
+export function flatUnits (nodes, depth = 0, out = [], parent = '') {
   for (const n of nodes || []) {
     const short = parent && n.name.startsWith(parent) && n.name.length > parent.length ? n.name.slice(parent.length) : n.name
     out.push([n.code, `${'　'.repeat(depth)}${short}`])

@@ -1,0 +1,61 @@
+// Words of the monthly report page and the leader's overview (zh-CN), with the figures' names
+// as the report's workbook heads them (server/reports/xlsx.py).
+export const R = {
+  report: '月度报表',
+  overview: '领导总览',
+  period: '统计期（结束月份）',
+  unit: '统计单位',
+  ownUnit: '本人负责单位',
+  show: '查看',
+  notRun: '该统计期尚未生成报表',
+  runNow: '立即统计',
+  ran: '已生成新的报表版本',
+  xlsx: '下载 Excel 报表',
+  revision: (n) => `第 ${n} 版`,
+  provisional: '临时版（统计期尚未截止）',
+  generated: '生成时间',
+  range: (a, b) => `${a} 至 ${b}`,
+  figures: '主要指标',
+  unitCol: '单位',
+  total: '合计（本单位）',
+  charts: '图表',
+  byUnit: '各下级单位对比',
+  byEthnicity: '在住人员民族构成',
+  casesByKind: '新增事项（按类型）',
+  casesByDept: '新增事项（按承办部门）',
+  map: '下级单位分布图',
+  shadeBy: '地图着色指标',
+  chartOf: (what) => `图表：${what}（数据见上表）`,
+  mapOf: (what, unit) => `地图：${unit}各下级单位按“${what}”着色`,
+  noChildren: '该单位没有下级单位',
+  noData: '暂无数据',
+  loadingCharts: '正在加载图表…',
+  legendLow: '少',
+  legendHigh: '多',
+  asOf: (day, period) => `截至 ${day}（本统计期 ${period}）`,
+  present: '在住人数',
+  arrivalsNow: '本期流入',
+  casesOpen: '未办结事项',
+  casesOverdue: '其中超期',
+  drill: (name) => `查看${name}的下级单位`,
+  up: '返回上级单位',
+  openReport: '查看月度报表'
+}
+
+export const FIGURES = [
+  ['persons_present', '在住人数'],
+  ['arrivals', '流入'],
+  ['departures', '流出'],
+  ['transfers_in', '转入'],
+  ['transfers_out', '转出'],
+  ['visits', '走访人次'],
+  ['not_visited_90d', '超90天未走访'],
+  ['school_age_not_in_school', '适龄未入学儿童'],
+  ['cases_new', '新增事项'],
+  ['cases_resolved', '解决事项'],
+  ['cases_overdue', '超期事项'],
+  ['services', '服务次数'],
+  ['people_served', '服务人数']
+]
+
+export const SEX = { 1: '男', 2: '女', unknown: '未知' }
