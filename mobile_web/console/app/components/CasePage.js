@@ -12,7 +12,10 @@ function Person ({ app, uuid, canOpen }) {
   const { labels, ready } = useChoices(app)
   const state = useLoad(() => app.api.entity('persons', uuid).then((r) => r.body), [uuid])
   const d = state.data
-  const props = d ? Object.entries(d.properties || {}).filter(([, v]) => propText(v) !== '—') : []
+  const ds = datasets.find((x) => x.name === 'persons')
+  const order = ds ? ds.properties.map((p) => p.name) : []
+  const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length)
+  const props = d ? Object.entries(d.properties || {}).filter(([, v]) => propText(v) !== '—').sort((a, b) => rank(a[0]) - rank(b[0])) : []
   return html`<section class="panel" aria-labelledby="case-person-h"><h2 id="case-person-h">${K.person}</h2>
     <${Loading} state=${d && !ready ? { loading: true } : state}>
       ${d ? html`<p><strong>${canOpen ? html`<a href=${personLink('persons', uuid)}>${d.label}</a>` : d.label}</strong></p>
