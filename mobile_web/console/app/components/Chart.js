@@ -17,14 +17,16 @@ const FONT = { fontFamily: 'system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sa
 
 /** A bar chart of categories: series [{name, values}] over ``labels``. */
 export function barOption (labels, series, { horizontal = false } = {}) {
-  const cat = { type: 'category', data: labels, axisLabel: { interval: 0, rotate: horizontal || labels.length < 7 ? 0 : 30 } }
+  const cat = { type: 'category', data: labels, inverse: horizontal, axisLabel: { interval: 0, rotate: horizontal || labels.length < 7 ? 0 : 30 } }
   const val = { type: 'value', minInterval: 1 }
   return {
     animation: false, color: PALETTE, textStyle: FONT, tooltip: { trigger: 'axis' },
     legend: series.length > 1 ? { top: 0 } : undefined,
     grid: { left: 8, right: 16, top: series.length > 1 ? 32 : 12, bottom: 8, containLabel: true },
     xAxis: horizontal ? val : cat, yAxis: horizontal ? cat : val,
-    series: series.map((s) => ({ type: 'bar', name: s.name, data: s.values, label: { show: true, position: horizontal ? 'right' : 'top' } }))
+    // a zero draws no bar, so it gets no number either (a row of 0s hides the bars that matter)
+    series: series.map((s) => ({ type: 'bar', name: s.name, data: s.values,
+      label: { show: true, position: horizontal ? 'right' : 'top', formatter: (p) => (p.value ? String(p.value) : '') } }))
   }
 }
 

@@ -11,7 +11,7 @@ import { Chart, barOption, pieOption } from './Chart.js'
 import { MapBox } from './MapView.js'
 import { useCodes } from './CasesPage.js'
 
-const SHADES = ['#eef4fb', '#c6dbef', '#8fb8dd', '#4f8fca', '#1f5fa8', '#123d70']
+export const SHADES = ['#eef4fb', '#c6dbef', '#8fb8dd', '#4f8fca', '#1f5fa8', '#123d70']
 
 /** 'YYYY-MM' one month earlier. */
 export function previousPeriod (name) {
@@ -19,10 +19,24 @@ export function previousPeriod (name) {
   return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`
 }
 
-/** Class breaks for shading: the class (0..SHADES-1) of each value, equal steps from 0 to the largest. */
+/** The shading class (0..SHADES-1) of a value: 0 for none, then even steps from 1 (lightest) to the largest (darkest). */
 export function shadeOf (value, max) {
-  if (!max || !value) return 0
-  return Math.min(SHADES.length - 1, 1 + Math.floor(((SHADES.length - 1) * (value - 1)) / max))
+  const top = SHADES.length - 1
+  if (!value || !max) return 0
+  if (max === 1) return top
+  return 1 + Math.round(((top - 1) * (Math.min(value, max) - 1)) / (max - 1))
+}
+
+/** The legend of the shading: [colour, words] for each class the figure's values can fall in. */
+export function legendSteps (max) {
+  const out = [[SHADES[0], '0']]
+  for (let i = 1; i < SHADES.length; i++) {
+    let low = max > 1 ? Math.max(1, Math.ceil(1 + ((i - 1.5) * (max - 1)) / (SHADES.length - 2))) : 1
+    while (low > 1 && shadeOf(low - 1, max) >= i) low--
+    while (low <= max && shadeOf(low, max) < i) low++
+    if (low <= max && shadeOf(low, max) === i) out.push([SHADES[i], `≥ ${low}`])
+  }
+  return out
 }
 
 function FiguresTable ({ report }) {
@@ -44,7 +58,7 @@ function Charts ({ report, ethnicity, kindLabel, deptLabel }) {
   const byKind = Object.entries(report.figures.cases_new_by_kind || {})
   const byDept = Object.entries(report.figures.cases_new_by_department || {})
   return html`<div class="charts">
-    <${Chart} title=${R.byUnit} empty=${!kids.length} option=${barOption(names, series)} />
+    <${Chart} title=${R.byUnit} empty=${!kids.length} option=${barOption(names, series, { horizontal: names.length > 8 })} />
     <${Chart} title=${R.byEthnicity} empty=${!eth.length} option=${pieOption(eth)} />
     <${Chart} title=${R.casesByKind} empty=${!byKind.length}
       option=${barOption(byKind.map(([k]) => kindLabel(k)), [{ name: '新增事项', values: byKind.map(([, n]) => n) }], { horizontal: true })} />
@@ -74,7 +88,7 @@ function ShadedMap ({ app, report }) {
     })))
   }, [shapes, figure, report.revision, report.unit.code])
   if (!report.children.length) return html`<p class="muted">${R.noChildren}</p>`
-  const steps = SHADES.map((color, i) => [color, i === 0 ? '0' : `${Math.ceil(((i - 1) * max) / (SHADES.length - 1)) + 1}+`])
+  const steps = legendSteps(max)
   return html`<div class="shaded">
     <${Select} id="r-shade" label=${R.shadeBy} value=${figure} onChange=${setFigure} options=${FIGURES} />
     ${layers ? html`<${MapBox} app=${app} layers=${layers} legend=${[]} label=${R.mapOf(label, report.unit.name)} />` : html`<p class="muted">${C.loading}</p>`}
@@ -107,8 +121,8 @@ export function ReportPage ({ app }) {
   const [unit, setUnit] = useState('')
   const [asked, setAsked] = useState(null)
   const [error, setError] = useState(null)
-  useEffect(() => { // the last period that has ended, once the running one is known
-    if (running.data && !asked) { const p = previousPeriod(running.data); setPeriod(p); setAsked({ period: p, unit: '' }) }
+  useEffect(() => { // the last period that has ended, once the running one is known (unless one was typed already)
+    if (running.data && !asked && !period) { const p = previousPeriod(running.data); setPeriod(p); setAsked({ period: p, unit: '' }) }
   }, [running.data])
   const report = useLoad(() => (asked ? app.api.report(asked.period, asked.unit ? { unit: asked.unit } : {}) : Promise.resolve(null)), [JSON.stringify(asked)])
   const params = asked && asked.unit ? { unit: asked.unit } : {}
