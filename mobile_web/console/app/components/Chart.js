@@ -25,7 +25,7 @@ export function barOption (labels, series, { horizontal = false } = {}) {
     grid: { left: 8, right: 16, top: series.length > 1 ? 32 : 12, bottom: 8, containLabel: true },
     xAxis: horizontal ? val : cat, yAxis: horizontal ? cat : val,
     // a zero draws no bar, so it gets no number either (a row of 0s hides the bars that matter)
-    series: series.map((s) => ({ type: 'bar', name: s.name, data: s.values,
+    series: series.map((s) => ({ type: 'bar', name: s.name, data: s.values, barMaxWidth: 28,
       label: { show: true, position: horizontal ? 'right' : 'top', formatter: (p) => (p.value ? String(p.value) : '') } }))
   }
 }
@@ -40,7 +40,7 @@ export function pieOption (items) {
 }
 
 /** One chart: a titled figure; ``option`` is an ECharts option (redrawn when it changes). */
-export function Chart ({ title, option, empty }) {
+export function Chart ({ title, option, empty, height }) {
   const box = useRef(null)
   const [error, setError] = useState('')
   const key = JSON.stringify(option)
@@ -60,7 +60,7 @@ export function Chart ({ title, option, empty }) {
   return html`<figure class="chart panel">
     <figcaption><h3>${title}</h3></figcaption>
     ${empty ? html`<p class="muted">${R.noData}</p>`
-      : html`<div class="chart-box" ref=${box} role="img" aria-label=${R.chartOf(title)}></div>`}
+      : html`<div class="chart-box" ref=${box} role="img" aria-label=${R.chartOf(title)} style=${height ? `height:${height}px` : undefined}></div>`}
     ${error ? html`<p class="warn">${error}</p>` : null}
   </figure>`
 }

@@ -58,7 +58,8 @@ function Charts ({ report, ethnicity, kindLabel, deptLabel }) {
   const byKind = Object.entries(report.figures.cases_new_by_kind || {})
   const byDept = Object.entries(report.figures.cases_new_by_department || {})
   return html`<div class="charts">
-    <${Chart} title=${R.byUnit} empty=${!kids.length} option=${barOption(names, series, { horizontal: names.length > 8 })} />
+    <${Chart} title=${R.byUnit} empty=${!kids.length} option=${barOption(names, series, { horizontal: names.length > 8 })}
+      height=${names.length > 8 ? 60 + 26 * names.length : null} />
     <${Chart} title=${R.byEthnicity} empty=${!eth.length} option=${pieOption(eth)} />
     <${Chart} title=${R.casesByKind} empty=${!byKind.length}
       option=${barOption(byKind.map(([k]) => kindLabel(k)), [{ name: '新增事项', values: byKind.map(([, n]) => n) }], { horizontal: true })} />
