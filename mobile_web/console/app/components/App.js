@@ -13,6 +13,7 @@ import { PersonPage, PeoplePage } from './PersonPage.js'
 import { FormsPage } from './FormsPage.js'
 import { FormDesignPage } from './FormDesignPage.js'
 import { D } from '../designer_strings.js'
+import { ADMIN_MENU, adminBody } from './Admin.js'
 
 export const CONSOLE_ROLES = new Set(['supervisor', 'admin', 'form_designer'])
 
@@ -20,7 +21,7 @@ const REVIEW_MENU = [['queue', C.queue], ['duplicates', C.duplicates], ['conflic
 /** The sections each role sees: supervisors review, form designers design forms, admins do both. */
 export const MENUS = {
   supervisor: REVIEW_MENU,
-  admin: [...REVIEW_MENU, ['forms', D.forms]],
+  admin: [...REVIEW_MENU, ['forms', D.forms], ...ADMIN_MENU],
   form_designer: [['forms', D.forms]]
 }
 
@@ -84,7 +85,7 @@ export function App ({ app }) {
   else if (current === 'moves') body = html`<${MovesPage} app=${app} />`
   else if (current === 'person' && a && b) body = html`<${PersonPage} app=${app} dataset=${a} uuid=${b} key=${a + b} />`
   else if (current === 'people') body = html`<${PeoplePage} app=${app} />`
-  else body = html`<${QueuePage} app=${app} />`
+  else body = adminBody(app, current, a) || html`<${QueuePage} app=${app} />`
   const section = current === 'submission' ? 'queue' : current === 'person' ? 'people' : current
   return html`
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main').focus() }}>跳到正文</a>
