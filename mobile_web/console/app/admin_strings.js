@@ -36,6 +36,13 @@ export const A = {
   showInTree: '在区划树中显示',
   expand: (name) => `展开 ${name}`,
   collapse: (name) => `收起 ${name}`,
+  fieldProblem: {
+    username: '用户名不可用',
+    password: '密码至少 8 位',
+    units: '除管理员外，每个用户至少要负责一个行政区划',
+    department: '部门账号须选择所属部门，其他角色不属于部门',
+    role: '角色不可用'
+  },
   create: '创建用户',
   created: (u) => `已创建用户 ${u}`,
   save: '保存修改',
@@ -57,6 +64,7 @@ export const A = {
   tokens: '接口令牌（部门系统对接）',
   tokensHint: '长期有效的令牌供部门业务系统调用接口，令牌只在签发时显示一次，服务器只保存其摘要。',
   tokenLabel: '令牌用途（如“公安人口信息系统”）',
+  tokenName: '用途',
   issueToken: '签发令牌',
   issued: '新令牌（只显示这一次，请复制后妥善保管）：',
   copy: '复制',

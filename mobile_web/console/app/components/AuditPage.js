@@ -5,24 +5,9 @@ import { html, useState } from '../../../app/ui.js'
 import { A, ACTION_LABEL, PROPERTY_WORDS } from '../admin_strings.js'
 import { C, when } from '../strings.js'
 import { Loading, Select, personLink, useLoad } from './common.js'
+import { auditQuery } from '../audit_query.js'
 
 const EMPTY = { actor: '', action: '', target: '', since: '', until: '', full_reads: false }
-
-/** '2026-12-07' -> the start of that day in the city ('+08:00'); ``after`` gives the next day's start. */
-export function cityDayStart (date, after = false) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date || '')
-  if (!m) return undefined
-  const day = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3] + (after ? 1 : 0))).toISOString().slice(0, 10)
-  return `${day}T00:00:00+08:00`
-}
-
-/** The API's query for the filters. */
-export function auditQuery (f, cursor) {
-  return { actor: f.actor.trim() || undefined, action: f.action || undefined, target: f.target.trim() || undefined,
-    since: cityDayStart(f.since), until: cityDayStart(f.until, true), full_reads: f.full_reads ? 'true' : undefined,
-    cursor: cursor || undefined, limit: 50 }
-}
-
 const FULL_READS = new Set(['registry.reveal', 'registry.export', 'registry.sync'])
 
 function Detail ({ event }) {

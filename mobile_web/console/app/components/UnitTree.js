@@ -49,7 +49,7 @@ export function UnitPicker ({ index, roots, value, onChange, error }) {
   const box = (u, where = '') => html`<label class="check unit-check">
     <input type="checkbox" checked=${chosen.has(u.code)} onChange=${(e) => flip(u.code, e.target.checked)} />
     <span>${u.name}${where ? html` <span class="muted">${where}</span>` : null}
-      <span class="muted small-id">${LEVEL_LABEL[u.level] || u.level} ${u.code}</span></span></label>`
+      ${' '}<span class="muted small-id">${LEVEL_LABEL[u.level] || u.level} ${u.code}</span></span></label>`
   return html`<fieldset class="unit-picker" aria-describedby="units-hint">
     <legend>${A.unitsField}</legend>
     <p class="hint" id="units-hint">${A.unitsHint}</p>

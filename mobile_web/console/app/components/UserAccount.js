@@ -99,7 +99,7 @@ function Tokens ({ app, user }) {
     <p class="hint">${A.tokensHint}</p>
     <${Loading} state=${list}>
       ${(list.data || []).length ? html`<table class="grid-table">
-        <thead><tr><th scope="col">${A.tokenLabel}</th><th scope="col">${A.issuedAt}</th><th scope="col">${A.expiresAt}</th>
+        <thead><tr><th scope="col">${A.tokenName}</th><th scope="col">${A.issuedAt}</th><th scope="col">${A.expiresAt}</th>
           <th scope="col">${A.tokenState}</th></tr></thead>
         <tbody>${list.data.map((t) => html`<tr key=${t.id}><td>${t.label}</td><td>${when(t.created_at)}</td><td>${when(t.expires_at)}</td>
           <td>${t.revoked_at ? html`${A.revoked} ${when(t.revoked_at)}` : html`${A.valid}

@@ -2,14 +2,16 @@
 // then (for an existing account) disabling, password resets and a department's API tokens.
 import { html, useEffect, useState } from '../../../app/ui.js'
 import { A, ROLES, ROLE_LABEL } from '../admin_strings.js'
-import { Loading, Select, errorText, useLoad } from './common.js'
+import { Loading, Select, errorText, propLabel, useLoad } from './common.js'
 import { UnitPicker } from './UnitTree.js'
 import { loadDepartments, loadUnits, userLink } from './UsersPage.js'
 import { AccountActions } from './UserAccount.js'
 
-/** The first message the server gave for each field of a 422. */
-const fieldErrors = (e) => Object.fromEntries(Object.entries((e && e.errors) || {})
-  .map(([k, v]) => [k, Array.isArray(v) ? v.join('；') : typeof v === 'object' ? Object.values(v).flat().join('；') : String(v)]))
+/** Each field's problem from a 422: our words for it, then the server's own message. */
+const fieldErrors = (e) => Object.fromEntries(Object.entries((e && e.errors) || {}).map(([k, v]) => {
+  const said = Array.isArray(v) ? v.join('；') : typeof v === 'object' ? Object.values(v).flat().join('；') : String(v)
+  return [k, A.fieldProblem[k] ? `${A.fieldProblem[k]}（${said}）` : said]
+}))
 
 function Field ({ id, label, hint, error, children }) {
   return html`<div class="field">
@@ -19,32 +21,37 @@ function Field ({ id, label, hint, error, children }) {
   </div>`
 }
 
-function Purpose ({ dept }) {
+function Purpose ({ dept, datasets }) {
   if (!dept) return null
   const p = dept.purpose
   if (!p) return html`<p class="warn">${A.purposeNone}</p>`
   return html`<div class="purpose" aria-label=${A.purpose}>
     <p><strong>${A.purpose}：</strong>${p.label_zh}</p>
-    <ul class="plain">${Object.entries(p.datasets).map(([ds, props]) => html`<li key=${ds}>${A.purposeReads} <code>${ds}</code>：${props.join('、')}</li>`)}
+    <ul class="plain">${Object.entries(p.datasets).map(([ds, props]) => html`<li key=${ds}>${A.purposeReads}
+      ${(datasets.find((d) => d.name === ds) || {}).label_zh || ds}：${props.map((x) => propLabel(datasets, ds, x)).join('、')}</li>`)}
       ${p.cases ? html`<li>${A.purposeCases}</li>` : null}</ul>
   </div>`
 }
 
-function UserForm ({ app, user, units, departments, onSaved }) {
+function UserForm ({ app, user, units, departments, datasets, onSaved }) {
   const creating = !user
   const [form, setForm] = useState(() => ({
     username: '', password: '', display_name: user ? user.display_name : '', role: user ? user.role : 'grid_worker',
     department: (user && user.department) || '', units: user ? (user.units || []).map((u) => u.code) : []
   }))
   const [error, setError] = useState(null)
+  const [errs, setErrs] = useState({})
   const [busy, setBusy] = useState(false)
-  const set = (k) => (v) => setForm((f) => ({ ...f, [k]: v }))
-  const errs = fieldErrors(error)
+  const set = (k) => (v) => {
+    setForm((f) => ({ ...f, [k]: v }))
+    setErrs((e) => { const n = { ...e }; delete n[k]; return n }) // a field changed since: its old problem no longer stands
+  }
   const isDept = form.role === 'department'
   const submit = async (e) => {
     e.preventDefault()
     setBusy(true)
     setError(null)
+    setErrs({})
     const body = { display_name: form.display_name || undefined, role: form.role, units: form.units,
       department: isDept ? form.department || undefined : (creating ? undefined : null) }
     try {
@@ -53,7 +60,7 @@ function UserForm ({ app, user, units, departments, onSaved }) {
         : await app.api.updateUser(user.username, body)
       app.toast(creating ? A.created(saved.username) : A.saved)
       onSaved(saved)
-    } catch (err) { setError(err) } finally { setBusy(false) }
+    } catch (err) { setError(err); setErrs(fieldErrors(err)) } finally { setBusy(false) }
   }
   const dept = departments.find((d) => d.code === form.department)
   const described = (id) => [`${id}-hint`, errs[id] ? `${id}-error` : ''].filter(Boolean).join(' ')
@@ -77,7 +84,7 @@ function UserForm ({ app, user, units, departments, onSaved }) {
           ${departments.map((d) => html`<option value=${d.code} selected=${d.code === form.department}>${d.label_zh}</option>`)}
         </select><//>` : null}
     </div>
-    ${isDept ? html`<${Purpose} dept=${dept} />` : null}
+    ${isDept ? html`<${Purpose} dept=${dept} datasets=${datasets} />` : null}
     <${UnitPicker} index=${units.index} roots=${units.roots} value=${form.units} onChange=${set('units')} error=${errs.units} />
     <div class="actions"><button type="submit" class="btn primary" disabled=${busy}>${creating ? A.create : A.save}</button>
       <a class="btn secondary" href="#/users">${A.backToUsers}</a></div>
@@ -89,15 +96,15 @@ export function UserPage ({ app, username }) {
   const creating = username === 'new'
   const [user, setUser] = useState(null)
   const state = useLoad(() => Promise.all([loadUnits(app), loadDepartments(app),
-    creating ? null : app.api.user(username)]), [username])
+    creating ? null : app.api.user(username), app.datasets || app.api.datasets().then((d) => { app.datasets = d; return d }).catch(() => [])]), [username])
   useEffect(() => { if (state.data) setUser(state.data[2]) }, [state.data])
-  const [units, departments] = state.data || []
+  const [units, departments, , datasets] = state.data || []
   return html`<section class="admin">
     <p class="crumbs"><a href="#/users">${A.backToUsers}</a></p>
     <h1>${creating ? A.newUser : html`${A.users}：<code>${username}</code>`}</h1>
     <${Loading} state=${state}>
       ${state.data && (creating || user) ? html`<div class="columns user-columns">
-        <${UserForm} key=${user ? user.username + user.role : 'new'} app=${app} user=${user} units=${units} departments=${departments}
+        <${UserForm} key=${user ? user.username + user.role : 'new'} app=${app} user=${user} units=${units} departments=${departments} datasets=${datasets}
           onSaved=${(saved) => { if (creating) location.hash = userLink(saved.username); else setUser(saved) }} />
         ${user ? html`<${AccountActions} app=${app} user=${user} onChanged=${setUser} />` : null}
       </div>` : null}
