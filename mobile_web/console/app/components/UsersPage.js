@@ -1,8 +1,9 @@
 // 用户管理: the accounts, found by name, role, state or admin unit; each opens its own page.
-// The unit tree and the departments are loaded once per session (admin.js).
+// The unit tree and the departments are loaded once per session and shared by the admin pages.
 import { html, useState } from '../../../app/ui.js'
 import { A, ROLES, ROLE_LABEL } from '../admin_strings.js'
 import { C, when } from '../strings.js'
+import { indexTree } from '../unit_tree.js'
 import { Loading, Select, useLoad } from './common.js'
 
 export const userLink = (username) => `#/users/${encodeURIComponent(username)}`
@@ -10,8 +11,7 @@ export const userLink = (username) => `#/users/${encodeURIComponent(username)}`
 /** The unit tree (with boundaries, for the map) and its index, fetched once. */
 export function loadUnits (app) {
   if (!app.unitTreeLoad) {
-    app.unitTreeLoad = Promise.all([app.api.unitTree(true), import('../unit_tree.js')])
-      .then(([roots, { indexTree }]) => ({ roots, index: indexTree(roots) }))
+    app.unitTreeLoad = app.api.unitTree(true).then((roots) => ({ roots, index: indexTree(roots) }))
       .catch((e) => { app.unitTreeLoad = null; throw e })
   }
   return app.unitTreeLoad
