@@ -31,7 +31,7 @@ function UnitFacts ({ unit, path }) {
 }
 
 export function UnitsPage ({ app }) {
-  const state = useLoad(() => loadUnits(app))
+  const state = useLoad(() => loadUnits(app, true))
   const [chosen, setChosen] = useState(null)
   const roots = (state.data && state.data.roots) || []
   const { opened, toggle } = useOpened()
