@@ -155,9 +155,11 @@ def test_the_unit_tree_shows_a_units_boundary_on_the_map(
     console_login(page, "admin")
     _menu(page, "行政区划")
     tree = page.get_by_role("navigation", name="区划树")
-    tree.get_by_role("button", name="展开 新郑市").click()
-    tree.get_by_role("button", name="展开 和庄镇").click()
-    tree.get_by_role("button", name="和庄镇 乡镇（街道）").click()
+    # by keyboard alone: each disclosure button and the unit itself answer Enter
+    tree.get_by_role("button", name="展开 新郑市").press("Enter")
+    tree.get_by_role("button", name="展开 和庄镇").press("Enter")
+    expect(tree.get_by_role("button", name="收起 和庄镇")).to_be_focused()
+    tree.get_by_role("button", name="和庄镇 乡镇（街道）").press("Enter")
     expect(page.get_by_role("heading", name="和庄镇", exact=True)).to_be_visible()
     region = page.get_by_role("region", name="和庄镇的边界")
     expect(region.locator("path.leaflet-interactive, path")).to_have_count(10)  # the town and its 9 communities
@@ -211,7 +213,7 @@ def test_an_admin_finds_a_full_read_of_a_resident_id_in_the_audit_log(
     page.get_by_role("button", name="清除条件").click()
     page.get_by_label("操作", exact=True).select_option("registry.reveal")
     page.get_by_label("对象（编号）").fill(person)
-    page.get_by_role("button", name="筛选").click()
+    page.get_by_label("对象（编号）").press("Enter")  # the filters submit from the keyboard
     expect(rows).to_have_count(1)
     page.get_by_label("日期至").fill("2020-01-01")
     page.get_by_role("button", name="筛选").click()
