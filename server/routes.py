@@ -9,12 +9,13 @@ from flask_smorest import Api
 def register_routes(app: Flask, api: Api) -> None:
     """Attach the API blueprints and other routes."""
     from server.accounts.admin_api import blp as users_blp
+    from server.accounts.admin_api import departments_blp
     from server.accounts.api import blp as accounts_blp
     from server.audit.api import blp as audit_blp
     from server.forms.api import blp as forms_blp
     from server.geo.api import blp as geo_blp
 
-    for blp in (accounts_blp, users_blp, audit_blp, geo_blp, forms_blp):
+    for blp in (accounts_blp, users_blp, departments_blp, audit_blp, geo_blp, forms_blp):
         api.register_blueprint(blp)
 
     from server.console import blp as console_blp

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import AccessToken, Role, TokenKind, User, UserScope
 from server.accounts.passwords import hash_password
-from server.accounts.service import IssuedToken, issue_api_token, set_user_active
+from server.accounts.service import IssuedToken, check_department, issue_api_token, set_user_active
 from server.audit.service import record
+from server.domain.departments import CASE_DATASET, duties
 from server.errors import NotFoundError, RuleViolation
 from server.geo.models import AdminUnit
 
@@ -58,6 +59,10 @@ def update_user(session: Session, actor: User, username: str, changes: Mapping[s
             problems["units"] = [f"unknown admin unit {code}" for code in missing]
     if role != Role.ADMIN and not (units if units is not None else user.scopes):
         problems.setdefault("units", []).append("every role but admin needs at least one admin unit")
+    if role != Role.DEPARTMENT and "department" not in changes:
+        changes = {**changes, "department": None}  # a role change away from department drops it
+    if department_problem := check_department(role, changes.get("department", user.department)):
+        problems["department"] = [department_problem]
     if user.id == actor.id and (role != user.role or changes.get("is_active") is False):
         problems["role" if role != user.role else "is_active"] = ["admins cannot demote or disable themselves"]
     if problems:
@@ -126,3 +131,17 @@ def revoke_api_token(session: Session, actor: User, username: str, token_id: int
         record(session, actor.id, "token.revoke", target_type="user", target_id=user.id,
                detail={"token_id": token.id, "label": token.label})
     return token
+
+
+def list_departments() -> list[dict[str, Any]]:
+    """The city's departments, each with the datasets and properties its purpose reads (None: nothing)."""
+    declared = duties()
+    out: list[dict[str, Any]] = []
+    for code, dept in declared.departments.items():
+        purpose = declared.purposes.get(code)
+        reads = None if purpose is None else {
+            "label_zh": purpose.label_zh,
+            "datasets": {name: sorted(props) for name, props in purpose.datasets.items()},
+            "cases": CASE_DATASET in purpose.datasets and bool(purpose.cases)}
+        out.append({"code": code, "label_zh": dept.label_zh, "label_en": dept.label_en, "purpose": reads})
+    return out

@@ -12,9 +12,11 @@ from server.accounts.models import AccessToken, Role, User
 from server.accounts.schemas import (
     ApiTokenCreateSchema,
     ApiTokenSchema,
+    DepartmentSchema,
     IssuedApiTokenSchema,
     PasswordResetResultSchema,
     PasswordResetSchema,
+    UserArgsSchema,
     UserCreateSchema,
     UserSchema,
     UserUpdateSchema,
@@ -22,6 +24,8 @@ from server.accounts.schemas import (
 from server.api import API_PREFIX, BaseView
 from server.db import get_session
 
+departments_blp = Blueprint("departments", __name__, url_prefix=f"{API_PREFIX}/departments",
+                            description="部门与用途 (departments and their purposes, admins only)")
 blp = Blueprint("users", __name__, url_prefix=f"{API_PREFIX}/users", description="用户管理 (accounts, admins only)")
 
 
@@ -29,11 +33,12 @@ blp = Blueprint("users", __name__, url_prefix=f"{API_PREFIX}/users", description
 class Users(BaseView):
     """Every account."""
 
+    @blp.arguments(UserArgsSchema, location="query")
     @blp.response(200, UserSchema(many=True))
-    def get(self) -> list[User]:
-        """Every user with role, admin units and state."""
+    def get(self, args: dict[str, Any]) -> list[User]:
+        """Users with role, admin units and state, by username; the filters narrow the list."""
         current_user(Role.ADMIN)
-        return service.list_users(get_session())
+        return service.list_users(get_session(), args)
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
@@ -100,3 +105,14 @@ class UserToken(BaseView):
     def delete(self, username: str, token_id: int) -> AccessToken:
         """Revoke it."""
         return admin.revoke_api_token(get_session(), current_user(Role.ADMIN), username, token_id)
+
+
+@departments_blp.route("")
+class Departments(BaseView):
+    """The departments a department account may belong to."""
+
+    @departments_blp.response(200, DepartmentSchema(many=True))
+    def get(self) -> list[dict[str, Any]]:
+        """Every department of forms/departments.yaml with what its purpose lets it read."""
+        current_user(Role.ADMIN)
+        return admin.list_departments()

@@ -65,6 +65,16 @@ _UNITS = fields.List(fields.String(validate=_text(32)), validate=validate.Length
                      metadata={"description": "admin unit codes whose subtrees the user works in"})
 
 
+class UserArgsSchema(Schema):
+    """Filters of the user list (all optional, combined with AND)."""
+
+    q = fields.String(validate=_text(64), metadata={"description": "part of the username or display name"})
+    role = fields.String(validate=validate.OneOf(ROLES))
+    department = fields.String(validate=_text(64))
+    unit = fields.String(validate=_text(32), metadata={"description": "users scoped to this admin unit"})
+    is_active = fields.Boolean()
+
+
 class UserCreateSchema(Schema):
     """A new user."""
 
@@ -116,3 +126,21 @@ class ApiTokenSchema(Schema):
 
 class IssuedApiTokenSchema(TokenSchema):
     """A new long-lived token: the secret is shown this once."""
+
+
+class PurposeSchema(Schema):
+    """What a department's duty lets its accounts read."""
+
+    label_zh = fields.String()
+    datasets = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                           metadata={"description": "dataset -> the properties it may read"})
+    cases = fields.Boolean(metadata={"description": "whether it reads cases (followups) at all"})
+
+
+class DepartmentSchema(Schema):
+    """A department of forms/departments.yaml and its purpose (null: it reads nothing)."""
+
+    code = fields.String()
+    label_zh = fields.String()
+    label_en = fields.String()
+    purpose = fields.Nested(PurposeSchema, allow_none=True)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.models import AccessToken, LoginThrottle, Role, TokenKind, User, UserScope
 from server.accounts.passwords import hash_password, verify_password
 from server.audit.service import record
+from server.domain.departments import duties
 from server.errors import AppError, AuthenticationError, ConflictError, NotFoundError, RuleViolation
 from server.geo.models import AdminUnit
 from server.settings import Settings
@@ -81,6 +82,8 @@ def create_user(
         problems["units"] = [f"unknown admin unit {code}" for code in missing]
     if role != Role.ADMIN and not unit_codes:
         problems["units"] = ["every role but admin needs at least one admin unit"]
+    if department_problem := check_department(role, department):
+        problems["department"] = [department_problem]
     if problems:
         raise RuleViolation("invalid user", errors=problems, code="user.invalid")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -114,9 +117,43 @@ def set_user_active(session: Session, username: str, active: bool, *, actor_id: 
     return user
 
 
-def list_users(session: Session) -> list[User]:
-    """Every user, by username."""
-    return list(session.scalars(select(User).order_by(User.username)))
+def check_department(role: str, department: str | None) -> str | None:
+    """What is wrong with a user's department for its role (None when nothing is).
+
+    A department account names one of the city's departments (forms/departments.yaml): its
+    purpose is what the account may read. Other roles name none.
+    """
+    if role != Role.DEPARTMENT:
+        return "only department accounts name a department" if department else None
+    if not department:
+        return "a department account names its department"
+    if department not in duties().departments:
+        return f"unknown department {department!r}; see forms/departments.yaml"
+    return None
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def list_users(session: Session, filters: Mapping[str, object] | None = None) -> list[User]:
+    """Users by username: all of them, or those matching every given filter.
+
+    ``q`` finds a username or display name containing the text; ``role``, ``department``
+    and ``is_active`` match exactly; ``unit`` keeps users scoped to that admin unit.
+    """
+    query = select(User).order_by(User.username)
+    given = {k: v for k, v in (filters or {}).items() if v is not None and v != ""}
+    if q := given.get("q"):
+        pattern = _like(str(q).lower())
+        query = query.where(or_(func.lower(User.username).like(pattern, escape="\\"),
+                                func.lower(User.display_name).like(pattern, escape="\\")))
+    for key in ("role", "department", "is_active"):
+        if key in given:
+            query = query.where(getattr(User, key) == given[key])
+    if unit := given.get("unit"):
+        query = query.where(User.scopes.any(UserScope.unit.has(AdminUnit.code == unit)))
+    return list(session.scalars(query))
 
 
 def _issue(session: Session, user: User, kind: TokenKind, ttl: timedelta, label: str | None) -> IssuedToken:

@@ -141,3 +141,59 @@ def test_hostile_input_is_4xx_never_500(client, auth):
     assert client.patch(f"{USERS}/worker", json={"units": ["\u0000"]}, headers=headers).status_code == 422
     assert client.post(f"{USERS}/police/tokens", json={"label": "a\u0000"}, headers=headers).status_code == 422
     assert client.get(f"{USERS}/" + "x" * 5000, headers=headers).status_code == 404
+
+
+def test_the_user_list_filters_by_text_role_department_unit_and_state(client, auth):
+    _create(client, auth)
+    _create(client, auth, username="wang_worker", display_name="王网格员", role="grid_worker", units=[WORKER_GRID])
+    client.patch(f"{USERS}/wang_worker", json={"is_active": False}, headers=_admin(auth))
+
+    def names(**query):
+        resp = client.get(USERS, query_string=query, headers=_admin(auth))
+        assert resp.status_code == 200, resp.get_json()
+        return [u["username"] for u in resp.get_json()]
+
+    assert names(q="李网格") == ["li_worker"]
+    assert names(q="WORKER", role="grid_worker") == ["li_worker", "wang_worker", "worker"]
+    assert names(q="_worker", is_active="false") == ["wang_worker"]
+    assert names(role="department") == ["civil", "education", "hrss", "police"]
+    assert names(department="police") == ["police"]
+    assert names(unit=WORKER_GRID) == ["li_worker", "wang_worker", "worker"]
+    assert names(q="%") == [] and names(q="nobody") == []
+    for query in ({"role": "overlord"}, {"is_active": "maybe"}, {"q": "a\u0000b"}, {"unit": "x" * 40}):
+        resp = client.get(USERS, query_string=query, headers=_admin(auth))
+        assert resp.status_code == 422 and "error" in resp.get_json(), query
+
+
+def test_a_department_account_names_a_known_department_and_only_it_does(client, auth, db):
+    missing = _create(client, auth, username="health_sys", role="department", units=[TOWNSHIP])
+    assert missing.status_code == 422 and "department" in missing.get_json()["errors"]
+    unknown = _create(client, auth, username="health_sys", role="department", units=[TOWNSHIP], department="mi6")
+    assert unknown.status_code == 422 and "unknown department" in str(unknown.get_json()["errors"]["department"])
+    worker = _create(client, auth, department="police")
+    assert worker.status_code == 422 and "department" in worker.get_json()["errors"]
+    made = _create(client, auth, username="health_sys", role="department", units=[TOWNSHIP], department="health")
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["department"] == "health"
+    moved = client.patch(f"{USERS}/health_sys", json={"department": "nowhere"}, headers=_admin(auth))
+    assert moved.status_code == 422 and "department" in moved.get_json()["errors"]
+    demoted = client.patch(f"{USERS}/health_sys", json={"role": "supervisor"}, headers=_admin(auth))
+    assert demoted.status_code == 200 and demoted.get_json()["department"] is None
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "user.update").order_by(AuditEvent.id.desc()))
+    assert event.detail["department"] == ["health", None] and event.detail["role"] == ["department", "supervisor"]
+    back = client.patch(f"{USERS}/health_sys", json={"role": "department"}, headers=_admin(auth))
+    assert back.status_code == 422 and "department" in back.get_json()["errors"]
+
+
+def test_departments_are_listed_with_what_their_purpose_reads(client, auth):
+    resp = client.get("/api/v1/departments", headers=_admin(auth))
+    assert resp.status_code == 200, resp.get_json()
+    by_code = {d["code"]: d for d in resp.get_json()}
+    assert by_code["police"]["label_zh"] == "公安局"
+    police = by_code["police"]["purpose"]
+    assert "resident_id" in police["datasets"]["persons"] and police["cases"] is True
+    assert "resident_id" not in by_code["education"]["purpose"]["datasets"]["persons"]
+    assert by_code["tourism"]["purpose"] is None
+    for username in ("designer", "supervisor", "worker", "police"):
+        assert client.get("/api/v1/departments", headers=auth.headers(username)).status_code == 403
+    assert client.get("/api/v1/departments").status_code == 401

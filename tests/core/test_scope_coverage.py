@@ -78,6 +78,8 @@ UNSCOPED = {
     "/api/v1/users": "accounts are city-wide; admins only (accounts/test_admin_api.py::test_only_admins)",
     "/api/v1/users/<string:username>": "accounts are city-wide; admins only",
     "/api/v1/users/<string:username>/tokens": "accounts are city-wide; admins only",
+    "/api/v1/departments": "the city's declared departments and purposes; admins only "
+                           "(accounts/test_admin_api.py::test_departments_are_listed_with_what_their_purpose_reads)",
     "/api/v1/audit": "the audit trail is city-wide; admins only (audit/test_api.py::test_admins_only)",
     "/api/v1/forms/<string:form_id>/versions": "forms are city-wide; designers and admins only "
                                                "(forms/test_versions_and_cells.py::test_only_designers_and_admins_list_versions)",

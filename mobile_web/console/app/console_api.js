@@ -108,6 +108,20 @@ export function createConsoleApi (opts) {
     runReport: (period, params) => api.request('POST', `/reports/monthly/${enc(period)}/run${query(params)}`),
     reportXlsxPath: (period, params) => `/api/v1/reports/monthly/${enc(period)}.xlsx${query(params)}`,
     overview: (params) => api.request('GET', `/reports/overview${query(params)}`),
+    // Administration (admins only): accounts, departments, the unit tree with boundaries, the audit trail.
+    users: (params) => api.request('GET', `/users${query(params)}`),
+    user: (username) => api.request('GET', `/users/${enc(username)}`),
+    createUser: (body) => api.request('POST', '/users', { json: body }),
+    updateUser: (username, changes) => api.request('PATCH', `/users/${enc(username)}`, { json: changes }),
+    /** {password}: a generated password (shown once), or null when the admin chose it. */
+    resetPassword: (username, password) => api.request('POST', `/users/${enc(username)}/password`, { json: password ? { password } : {} }),
+    tokens: (username) => api.request('GET', `/users/${enc(username)}/tokens`),
+    /** {access_token, expires_at}: the secret is in this answer only. */
+    issueToken: (username, label) => api.request('POST', `/users/${enc(username)}/tokens`, { json: { label } }),
+    revokeToken: (username, id) => api.request('DELETE', `/users/${enc(username)}/tokens/${enc(id)}`),
+    departments: () => api.request('GET', '/departments'),
+    unitTree: (boundaries) => api.request('GET', `/geo/units${query({ boundaries: boundaries ? 'true' : undefined })}`),
+    audit: (params) => api.request('GET', `/audit${query(params)}`),
     /** An attachment as an object URL (images need the bearer token, so no plain <img src>). */
     async blobUrl (url) {
       const token = await getToken()

@@ -19,6 +19,7 @@ import { ReportPage } from './ReportPage.js'
 import { OverviewPage } from './OverviewPage.js'
 import { K } from '../case_strings.js'
 import { R } from '../report_strings.js'
+import { ADMIN_MENU, adminBody } from './Admin.js'
 
 export const CONSOLE_ROLES = new Set(['supervisor', 'admin', 'form_designer', 'department'])
 
@@ -27,7 +28,7 @@ const LEAD_MENU = [['cases', K.cases], ['report', R.report], ['overview', R.over
 /** The sections each role sees: supervisors review and lead, form designers design forms, admins do all; departments work their cases. */
 export const MENUS = {
   supervisor: [...REVIEW_MENU, ...LEAD_MENU],
-  admin: [...REVIEW_MENU, ...LEAD_MENU, ['forms', D.forms]],
+  admin: [...REVIEW_MENU, ...LEAD_MENU, ['forms', D.forms], ...ADMIN_MENU],
   form_designer: [['forms', D.forms]],
   department: [['cases', K.deptCases]]
 }
@@ -97,7 +98,7 @@ export function App ({ app }) {
   else if (current === 'case' && a) body = html`<${CasePage} app=${app} id=${a} key=${a} />`
   else if (current === 'report') body = html`<${ReportPage} app=${app} />`
   else if (current === 'overview') body = html`<${OverviewPage} app=${app} unit=${a} key=${a || ''} />`
-  else body = html`<${QueuePage} app=${app} />`
+  else body = adminBody(app, current, a) || html`<${QueuePage} app=${app} />`
   const section = { submission: 'queue', person: 'people', case: 'cases' }[current] || current
   return html`
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main').focus() }}>跳到正文</a>
