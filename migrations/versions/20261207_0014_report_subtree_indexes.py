@@ -31,13 +31,14 @@ MOVES_ONLY = sa.text("previous_unit_path IS NOT NULL")
 def upgrade() -> None:
     op.create_index("ix_registry_events_residence_path", "registry_events", ["unit_path", "dataset_id"],
                     postgresql_ops={"unit_path": "varchar_pattern_ops"},
-                    postgresql_include=["entity_id", "cursor", "kind", "event_date", "at"],
+                    postgresql_include=["entity_id", "cursor", "kind", "event_date", "at", "previous_unit_path"],
                     postgresql_where=RESIDENCE_ONLY, sqlite_where=RESIDENCE_ONLY)
     op.create_index("ix_registry_events_residence_entity", "registry_events", ["entity_id", "cursor"],
                     postgresql_include=["dataset_id", "kind", "event_date", "at"],
                     postgresql_where=RESIDENCE_ONLY, sqlite_where=RESIDENCE_ONLY)
     op.create_index("ix_registry_events_previous_unit_path", "registry_events", ["previous_unit_path", "dataset_id"],
                     postgresql_ops={"previous_unit_path": "varchar_pattern_ops"},
+                    postgresql_include=["unit_path", "kind", "event_date", "at"],
                     postgresql_where=MOVES_ONLY, sqlite_where=MOVES_ONLY)
     op.drop_index("ix_entity_versions_entity_id", table_name="entity_versions")
     op.create_index("ix_entity_versions_entity_id", "entity_versions", ["entity_id", "created_at"])

@@ -238,13 +238,14 @@ class RegistryEvent(Base):
         # from the index alone on PostgreSQL (residence events are a small share of all events).
         Index("ix_registry_events_residence_path", "unit_path", "dataset_id",
               postgresql_ops={"unit_path": "varchar_pattern_ops"},
-              postgresql_include=["entity_id", "cursor", "kind", "event_date", "at"],
+              postgresql_include=["entity_id", "cursor", "kind", "event_date", "at", "previous_unit_path"],
               postgresql_where=text(RESIDENCE_ONLY), sqlite_where=text(RESIDENCE_ONLY)),
         Index("ix_registry_events_residence_entity", "entity_id", "cursor",
               postgresql_include=["dataset_id", "kind", "event_date", "at"],
               postgresql_where=text(RESIDENCE_ONLY), sqlite_where=text(RESIDENCE_ONLY)),
         Index("ix_registry_events_previous_unit_path", "previous_unit_path", "dataset_id",
               postgresql_ops={"previous_unit_path": "varchar_pattern_ops"},
+              postgresql_include=["unit_path", "kind", "event_date", "at"],
               postgresql_where=text("previous_unit_path IS NOT NULL"),
               sqlite_where=text("previous_unit_path IS NOT NULL")),
     )
