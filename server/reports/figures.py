@@ -37,15 +37,21 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
 from server.registry import store
-from server.registry.models import Entity, EntityStatus, EntityVersion, EventKind, RegistryEvent
+from server.registry.models import (
+    RESIDENCE_KINDS,
+    Entity,
+    EntityStatus,
+    EntityVersion,
+    EventKind,
+    RegistryEvent,
+)
 from server.reports.periods import Period
 
-RESIDENCE = [k.value for k in (EventKind.CREATED, EventKind.MOVED, EventKind.DEPARTED, EventKind.RETURNED,
-                               EventKind.MERGED, EventKind.UNMERGED)]
+RESIDENCE = list(RESIDENCE_KINDS)
 PRESENT = [k.value for k in (EventKind.CREATED, EventKind.MOVED, EventKind.RETURNED, EventKind.UNMERGED)]
 ARRIVAL = [EventKind.CREATED.value, EventKind.RETURNED.value]
 NOT_IN_SCHOOL = ["not_enrolled", "dropped_out"]
@@ -122,9 +128,8 @@ def _within(column: Any, window: Window) -> ColumnElement[bool]:
     return column.startswith(window.root_path, autoescape=True)  # type: ignore[no-any-return]
 
 
-def _dated_between(window: Window, first: str | None, last: str) -> ColumnElement[bool]:
-    """Events dated from ``first`` (None: any time before) to ``last``; undated ones by when recorded."""
-    ev = RegistryEvent
+def _dated_between(window: Window, first: str | None, last: str, ev: Any = RegistryEvent) -> ColumnElement[bool]:
+    """Events (of ``ev``) dated from ``first`` (None: any time before) to ``last``; undated ones by when recorded."""
     lo, hi = window.period.utc_bounds(window.tz)
     dated = [ev.event_date.is_not(None), ev.event_date <= last]
     undated = [ev.event_date.is_(None), ev.at < hi]
@@ -145,46 +150,58 @@ def _grouped(session: Session, inner: Select[Any], keys: list[str]) -> list[Any]
     return list(session.execute(select(*columns, func.count()).group_by(*columns)))
 
 
-def _ever_in(window: Window, persons: int) -> Select[Any] | None:
-    """The persons ever recorded in the subtree (None for the whole registry): no one else can be in it now."""
-    if window.whole_registry:
-        return None
-    return select(RegistryEvent.entity_id).where(_within(RegistryEvent.unit_path, window),
-                                                 RegistryEvent.dataset_id == persons)
+def _present(window: Window, persons: int) -> Any:
+    """(entity_id, unit_path) of the persons living in the subtree at the end of the period.
 
-
-def _present(window: Window, persons: int, ever: Select[Any] | None) -> Any:
-    """(entity_id, unit_path) of the persons living in the subtree at the end of the period."""
+    Each person's last residence event dated by the period's end says where they live. For the whole
+    registry that is one ranking of every residence event. A unit below the city ranks only the residence
+    events under its own paths: a person living there now has their last one among them, and is living
+    there unless a later residence event, wherever filed, took them away (looked up per person).
+    """
     ev = RegistryEvent
+    upto = _dated_between(window, None, window.end)
     ranked = select(
-        ev.entity_id, ev.kind, ev.unit_path,
+        ev.entity_id, ev.kind, ev.unit_path, ev.cursor,
         func.row_number().over(partition_by=ev.entity_id, order_by=ev.cursor.desc()).label("rn"),
-    ).where(ev.dataset_id == persons, ev.kind.in_(RESIDENCE), _dated_between(window, None, window.end))
-    if ever is not None:
-        ranked = ranked.where(ev.entity_id.in_(ever))
+    ).where(ev.dataset_id == persons, ev.kind.in_(RESIDENCE), upto)
+    if not window.whole_registry:
+        ranked = ranked.where(_within(ev.unit_path, window))
     last = ranked.subquery("last_residence")
-    return (select(last.c.entity_id, last.c.unit_path)
-            .where(last.c.rn == 1, last.c.kind.in_(PRESENT), _within(last.c.unit_path, window))
-            .cte("present"))
+    present = select(last.c.entity_id, last.c.unit_path).where(
+        last.c.rn == 1, last.c.kind.in_(PRESENT), _within(last.c.unit_path, window))
+    if not window.whole_registry:
+        later = aliased(RegistryEvent, name="later")
+        present = present.where(~select(later.cursor).where(
+            later.entity_id == last.c.entity_id, later.cursor > last.c.cursor, later.dataset_id == persons,
+            later.kind.in_(RESIDENCE), _dated_between(window, None, window.end, later)).exists())
+    return present.cte("present")
 
 
-def _contacted(window: Window, persons: int, among: Select[Any] | None) -> Any:
-    """Persons visited, arriving or returning in the 90 days up to the period's last day (``among`` some)."""
+def _contact(window: Window, persons: int) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """What shows a person was seen in the 90 days up to the period's last day: conditions on a version
+    (a visit dated in them) and on an event (an arrival or return dated in them)."""
     since_day = (window.period.end - timedelta(days=NOT_VISITED_DAYS)).isoformat()
     # A visit is recorded on or after its day, so versions written before the window cannot hold one.
     since_utc = window.period.utc_bounds(window.tz)[1] - timedelta(days=NOT_VISITED_DAYS + 1)
     visit = EntityVersion.properties["last_visit_date"].as_string()
-    recent = (select(EntityVersion.entity_id.label("entity_id"), visit.label("day"))
-              .where(EntityVersion.created_at >= since_utc))
-    arrived = select(RegistryEvent.entity_id).where(
-        RegistryEvent.dataset_id == persons, RegistryEvent.kind.in_(ARRIVAL),
-        RegistryEvent.event_date >= since_day, RegistryEvent.event_date <= window.end)
-    if among is not None:
-        recent = recent.where(EntityVersion.entity_id.in_(among))
-        arrived = arrived.where(RegistryEvent.entity_id.in_(among))
-    visits = recent.subquery()
-    return union(select(visits.c.entity_id).where(visits.c.day >= since_day, visits.c.day <= window.end),
-                 arrived).subquery("contacted")
+    seen = [EntityVersion.created_at >= since_utc, visit >= since_day, visit <= window.end]
+    arrived = [RegistryEvent.dataset_id == persons, RegistryEvent.kind.in_(ARRIVAL),
+               RegistryEvent.event_date >= since_day, RegistryEvent.event_date <= window.end]
+    return seen, arrived
+
+
+def _contacted(window: Window, persons: int) -> Any:
+    """Everyone contacted: the whole registry's check, one pass over the window's versions and events."""
+    seen, arrived = _contact(window, persons)
+    return union(select(EntityVersion.entity_id).where(*seen),
+                 select(RegistryEvent.entity_id).where(*arrived)).subquery("contacted")
+
+
+def _was_contacted(window: Window, persons: int, person: Any) -> ColumnElement[bool]:
+    """Whether one person was contacted: a subtree's check, looked up by person (wherever they were seen)."""
+    seen, arrived = _contact(window, persons)
+    return or_(select(EntityVersion.id).where(EntityVersion.entity_id == person, *seen).exists(),
+               select(RegistryEvent.cursor).where(RegistryEvent.entity_id == person, *arrived).exists())
 
 
 STEPS = ("present", "events", "visits", "cases", "services")
@@ -214,10 +231,14 @@ def _count_present(session: Session, tally: Tally, window: Window, persons: int)
 
     One statement, so the last residence event of each person is ranked once.
     """
-    present = _present(window, persons, _ever_in(window, persons))
-    # Only a subtree's present persons need checking; the whole registry's are most of those contacted anyway.
-    among = None if window.whole_registry else select(present.c.entity_id)
-    contacted = _contacted(window, persons, among)
+    present = _present(window, persons)
+    # The whole registry's present persons are most of those contacted: one set of them, joined. A subtree's
+    # are few: each is looked up.
+    contacted = _contacted(window, persons) if window.whole_registry else None
+    if contacted is None:
+        quiet = case((_was_contacted(window, persons, present.c.entity_id), 0), else_=1)
+    else:
+        quiet = case((contacted.c.entity_id.is_(None), 1), else_=0)
     end = window.period.end
     born_by = (end - relativedelta(years=SCHOOL_AGE[0])).isoformat()
     born_after = (end - relativedelta(years=SCHOOL_AGE[1])).isoformat()
@@ -225,14 +246,14 @@ def _count_present(session: Session, tally: Tally, window: Window, persons: int)
     out_of_school = and_(Entity.birth_date > born_after, Entity.birth_date <= born_by, enrolment.in_(NOT_IN_SCHOOL))
     rows = (select(present.c.unit_path.label("unit_path"), Entity.ethnicity.label("ethnicity"),
                    Entity.properties["sex"].as_string().label("sex"),
-                   case((out_of_school, 1), else_=0).label("school"),
-                   case((contacted.c.entity_id.is_(None), 1), else_=0).label("quiet"))
-            .join(Entity, Entity.id == present.c.entity_id)
-            .outerjoin(contacted, contacted.c.entity_id == present.c.entity_id)
-            .subquery())
-    grouped = (select(rows.c.unit_path, rows.c.ethnicity, rows.c.sex, func.count(), func.sum(rows.c.school),
-                      func.sum(rows.c.quiet))
-               .group_by(rows.c.unit_path, rows.c.ethnicity, rows.c.sex))
+                   case((out_of_school, 1), else_=0).label("school"), quiet.label("quiet"))
+            .join(Entity, Entity.id == present.c.entity_id))
+    if contacted is not None:
+        rows = rows.outerjoin(contacted, contacted.c.entity_id == present.c.entity_id)
+    sub = rows.subquery()
+    grouped = (select(sub.c.unit_path, sub.c.ethnicity, sub.c.sex, func.count(), func.sum(sub.c.school),
+                      func.sum(sub.c.quiet))
+               .group_by(sub.c.unit_path, sub.c.ethnicity, sub.c.sex))
     for path, ethnicity, sex, count, school, quiet in session.execute(grouped):
         eth, sx = ethnicity or UNKNOWN, sex or UNKNOWN
         tally.add(path, "persons_present", count)
@@ -253,13 +274,16 @@ def _count_events(session: Session, tally: Tally, window: Window, persons: int) 
         .group_by(ev.unit_path, ev.kind))
     for path, kind, count in rows:
         tally.add(path, "departures" if kind == EventKind.DEPARTED.value else "arrivals", count)
-    moves = session.execute(
-        select(ev.unit_path, ev.previous_unit_path, func.count())
-        .where(ev.dataset_id == persons, ev.kind == EventKind.MOVED.value, dated,
-               or_(_within(ev.unit_path, window), _within(ev.previous_unit_path, window)))
-        .group_by(ev.unit_path, ev.previous_unit_path))
-    for new, old, count in moves:
-        tally.transfer(new, old, count)
+    moved = (select(ev.unit_path, ev.previous_unit_path, func.count())
+             .where(ev.dataset_id == persons, ev.kind == EventKind.MOVED.value, dated)
+             .group_by(ev.unit_path, ev.previous_unit_path))
+    # Moves into or inside the subtree, then (below the city) moves out of it, each read by its own path.
+    queries = [moved.where(_within(ev.unit_path, window))]
+    if not window.whole_registry:
+        queries.append(moved.where(_within(ev.previous_unit_path, window), ~_within(ev.unit_path, window)))
+    for query in queries:
+        for new, old, count in session.execute(query):
+            tally.transfer(new, old, count)
 
 
 def _count_visits(session: Session, tally: Tally, window: Window) -> None:
