@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_report_subtree_indexes"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
