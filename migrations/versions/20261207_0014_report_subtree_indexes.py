@@ -9,7 +9,7 @@ report reads, answer by path and by person without visiting the table. Moves
 out of a unit are found by their previous path; a unit's visits and one
 person's recent versions by unit path or person and creation time.
 
-Revision ID: 0014_report_subtree_indexes
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07
 """
