@@ -63,6 +63,7 @@ class Settings:
     # Webhook URLs on private, loopback or link-local addresses (and plain http) are refused unless this is on:
     # for tests and closed networks only.
     webhooks_allow_private: bool = False
+    webhook_max_attempts: int = 10  # a delivery failing this many times becomes a dead letter
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -192,6 +193,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         export_link_ttl_seconds=_int(env, "GRIDREG_EXPORT_LINK_TTL_SECONDS", 3600, problems),
         export_retention_hours=_int(env, "GRIDREG_EXPORT_RETENTION_HOURS", 24, problems),
         webhooks_allow_private=_flag(env, "GRIDREG_WEBHOOKS_ALLOW_PRIVATE", problems),
+        webhook_max_attempts=_int(env, "GRIDREG_WEBHOOK_MAX_ATTEMPTS", 10, problems),
     )
     if problems:
         raise SettingsError("invalid settings: " + "; ".join(problems))

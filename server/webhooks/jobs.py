@@ -7,7 +7,7 @@ it turns the feed after the subscription's cursor into delivery rows (the
 account's own feed: same purpose, same bodies, read and audited as the feed
 is), then sends the oldest pending delivery, and the next only once that one
 is delivered or dead. A failed attempt waits 10 s, 20 s, 40 s … (at most an
-hour) before the next; after ``MAX_ATTEMPTS`` it is a dead letter and the
+hour) before the next; after ``settings.webhook_max_attempts`` it is a dead letter and the
 next event goes. No transaction stays open while a request is in flight.
 Releasing the lease reads the dirty flag in the same statement, so a ring
 that came while the lease was held is never lost.
@@ -41,7 +41,6 @@ from server.webhooks.service import DELIVER_JOB, QUEUE, open_secret
 log = logging.getLogger(__name__)
 
 PUMP_JOB = "server.webhooks.jobs.pump"
-MAX_ATTEMPTS = 10
 BACKOFF_BASE_SECONDS = 10
 BACKOFF_MAX_SECONDS = 3600
 LEASE_SECONDS = 300
@@ -196,7 +195,7 @@ def send(settings: Settings, url: str, secret: str, delivery_id: int, body: byte
         return None, f"{type(exc).__name__}: {exc}"[:500]
 
 
-def _settle(item: _Next, status: int | None, error: str | None, now: datetime) -> float | None:
+def _settle(item: _Next, status: int | None, error: str | None, now: datetime, max_attempts: int) -> float | None:
     """Record an attempt; the seconds to wait before the next one, or None to go on."""
     with worker.job_session() as session:
         delivery = session.get(WebhookDelivery, item.delivery_id)
@@ -206,7 +205,7 @@ def _settle(item: _Next, status: int | None, error: str | None, now: datetime) -
         if error is None:
             delivery.status, delivery.finished_at = DeliveryStatus.DELIVERED.value, now
             return None
-        if delivery.attempts >= MAX_ATTEMPTS:
+        if delivery.attempts >= max_attempts:
             delivery.status, delivery.finished_at = DeliveryStatus.DEAD.value, now
             log.warning("webhook delivery dead", extra={"delivery": delivery.id, "error": error})
             return None
@@ -230,7 +229,7 @@ def deliver(subscription_id: int) -> None:
                 break
             status, error = send(settings, due.url, due.secret, due.delivery_id, due.body, clock())
             sent += 1
-            wait = _settle(due, status, error, clock())
+            wait = _settle(due, status, error, clock(), settings.webhook_max_attempts)
             if wait is not None:
                 break
     finally:

@@ -48,7 +48,7 @@ def test_a_worker_is_told_the_console_is_for_supervisors(console_page: Page, con
     audit(page, "console login")
     console_screenshot(page, "01-login")
     console_login(page, "worker")
-    expect(page.get_by_role("alert")).to_contain_text("仅供督导员、表单设计员和管理员使用")
+    expect(page.get_by_role("alert")).to_contain_text("仅供督导员、表单设计员、部门和管理员使用")
     expect(page.get_by_role("navigation", name="主菜单")).to_have_count(0)
     audit(page, "console refused to a worker")
     console_screenshot(page, "02-not-for-workers")

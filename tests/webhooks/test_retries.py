@@ -45,17 +45,17 @@ def test_a_transient_failure_is_retried_and_later_events_wait_their_turn(client,
 
 
 def test_a_dead_receiver_gets_every_retry_then_a_dead_letter_and_replay_delivers_it(
-        client, auth, merge, receiver, hooks):
+        settings, client, auth, merge, receiver, hooks):
     clock, waits = hooks
     sub = subscribe(client, auth, "police", receiver.url)
     merge(REGISTRATION, registration())
     receiver.answer = lambda _event: 500
     jobs.deliver(sub["id"])
-    for _ in range(jobs.MAX_ATTEMPTS - 1):
+    for _ in range(settings.webhook_max_attempts - 1):
         clock.advance(waits[-1])
         jobs.deliver(sub["id"])
-    assert len(receiver.received) == jobs.MAX_ATTEMPTS
-    assert waits == [min(10 * 2 ** i, 3600) for i in range(jobs.MAX_ATTEMPTS - 1)]
+    assert len(receiver.received) == settings.webhook_max_attempts
+    assert waits == [min(10 * 2 ** i, 3600) for i in range(settings.webhook_max_attempts - 1)]
     # a later event is not held back by a dead letter
     merge(REGISTRATION, registration("王芳", "62292119920815026X", birth="1992-08-15"))
     receiver.answer = lambda event: 500 if event["state"]["label"] == "马小红" else 200
@@ -64,7 +64,8 @@ def test_a_dead_receiver_gets_every_retry_then_a_dead_letter_and_replay_delivers
     url = f"{WEBHOOKS}/{sub['id']}"
     dead = client.get(f"{url}/deliveries", query_string={"status": "dead"}, headers=auth.headers("police")).get_json()
     [letter] = dead["items"]
-    assert (letter["attempts"], letter["last_status"], letter["last_error"]) == (jobs.MAX_ATTEMPTS, 500, "HTTP 500")
+    assert (letter["attempts"], letter["last_status"], letter["last_error"]) == (
+        settings.webhook_max_attempts, 500, "HTTP 500")
     assert client.get(url, headers=auth.headers("police")).get_json()["counts"] == {
         "pending": 0, "delivered": 1, "dead": 1}
     # the receiver is fixed; the replay button sends the dead letter again (inline, after the request commits)
@@ -78,13 +79,13 @@ def test_a_dead_receiver_gets_every_retry_then_a_dead_letter_and_replay_delivers
     assert (again.status_code, again.get_json()["error"]) == (404, "webhook.delivery_not_found")
 
 
-def test_replay_all_and_a_stopped_subscription(client, auth, merge, receiver, hooks):
+def test_replay_all_and_a_stopped_subscription(settings, client, auth, merge, receiver, hooks):
     clock, waits = hooks
     sub = subscribe(client, auth, "police", receiver.url)
     merge(REGISTRATION, registration())
     receiver.answer = lambda _event: 500
     jobs.deliver(sub["id"])
-    for _ in range(jobs.MAX_ATTEMPTS - 1):
+    for _ in range(settings.webhook_max_attempts - 1):
         clock.advance(waits[-1])
         jobs.deliver(sub["id"])
     receiver.answer = lambda _event: 200

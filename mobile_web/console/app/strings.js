@@ -4,7 +4,7 @@ import { wallParts } from '../../app/forms/values.js'
 
 export const C = {
   appName: '网格督导台',
-  notForRole: '网格督导台仅供督导员、表单设计员和管理员使用。网格员请使用手机端“网格采集”。',
+  notForRole: '网格督导台仅供督导员、表单设计员、部门和管理员使用。网格员请使用手机端“网格采集”。',
   openPhone: '打开网格采集（手机端）',
   mainNav: '主菜单',
   queue: '审核队列',

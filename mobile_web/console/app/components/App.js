@@ -13,15 +13,20 @@ import { PersonPage, PeoplePage } from './PersonPage.js'
 import { FormsPage } from './FormsPage.js'
 import { FormDesignPage } from './FormDesignPage.js'
 import { D } from '../designer_strings.js'
+import { S } from '../sharing.js'
+import { ExportsPage } from './ExportsPage.js'
+import { ImportsPage } from './ImportsPage.js'
+import { WebhooksPage } from './WebhooksPage.js'
 
-export const CONSOLE_ROLES = new Set(['supervisor', 'admin', 'form_designer'])
+export const CONSOLE_ROLES = new Set(['supervisor', 'admin', 'form_designer', 'department'])
 
 const REVIEW_MENU = [['queue', C.queue], ['duplicates', C.duplicates], ['conflicts', C.conflicts], ['moves', C.moves], ['people', C.people]]
 /** The sections each role sees: supervisors review, form designers design forms, admins do both. */
 export const MENUS = {
-  supervisor: REVIEW_MENU,
-  admin: [...REVIEW_MENU, ['forms', D.forms]],
-  form_designer: [['forms', D.forms]]
+  supervisor: [...REVIEW_MENU, ['exports', S.exports]],
+  admin: [...REVIEW_MENU, ['forms', D.forms], ['exports', S.exports], ['imports', S.imports], ['webhooks', S.webhooks]],
+  form_designer: [['forms', D.forms]],
+  department: [['webhooks', S.webhooks], ['exports', S.exports]]
 }
 
 /** '#/submission/uuid:1' -> ['submission', 'uuid:1']. */
@@ -84,6 +89,9 @@ export function App ({ app }) {
   else if (current === 'moves') body = html`<${MovesPage} app=${app} />`
   else if (current === 'person' && a && b) body = html`<${PersonPage} app=${app} dataset=${a} uuid=${b} key=${a + b} />`
   else if (current === 'people') body = html`<${PeoplePage} app=${app} />`
+  else if (current === 'exports') body = html`<${ExportsPage} app=${app} />`
+  else if (current === 'imports') body = html`<${ImportsPage} app=${app} />`
+  else if (current === 'webhooks') body = html`<${WebhooksPage} app=${app} />`
   else body = html`<${QueuePage} app=${app} />`
   const section = current === 'submission' ? 'queue' : current === 'person' ? 'people' : current
   return html`
