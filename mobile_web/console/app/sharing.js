@@ -21,6 +21,7 @@ export const S = {
   status: { queued: '排队中', running: '进行中', done: '已完成', failed: '失败', expired: '已过期' },
   importIntro: '上传部门导出的 CSV 或 XLSX 文件（UTF-8 或 GBK/GB18030），逐行核验后经同一查重合并写入登记库。同一文件重复导入不会新增记录。',
   file: '文件（CSV 或 XLSX）',
+  noFile: '未选择文件',
   sourceName: '数据来源（如 police-platform）',
   encoding: '文件编码',
   encodingAuto: '自动识别',

@@ -36,6 +36,7 @@ export function ImportsPage ({ app }) {
   const [error, setError] = useState(null)
   const [stopPoll, setStopPoll] = useState(null)
   const file = useRef(null)
+  const [fileName, setFileName] = useState('')
   useEffect(() => () => stopPoll && stopPoll(), [stopPoll])
   const submit = async (e) => {
     e.preventDefault()
@@ -59,8 +60,10 @@ export function ImportsPage ({ app }) {
       <div class="field"><label for="import-source">${S.sourceName}</label>
         <input id="import-source" required pattern="[A-Za-z0-9_.\\-]+" value=${source} onInput=${(e) => setSource(e.target.value)} /></div>
       <${Select} label=${S.encoding} value=${encoding} onChange=${setEncoding} options=${ENCODINGS} />
-      <div class="field"><label for="import-file">${S.file}</label>
-        <input id="import-file" ref=${file} type="file" accept=".csv,.xlsx,text/csv" required /></div>
+      <div class="field"><label class="btn file-btn" for="import-file">${S.file}</label>
+        <input id="import-file" class="visually-hidden" ref=${file} type="file" accept=".csv,.xlsx,text/csv"
+          onChange=${(e) => setFileName((e.target.files[0] || {}).name || '')} />
+        <span class="muted chosen-file">${fileName || S.noFile}</span></div>
       <div class="field wide"><label for="import-mapping">${S.mapping}</label>
         <textarea id="import-mapping" rows="3" value=${mapping} onInput=${(e) => setMapping(e.target.value)}
           placeholder="columns:\n  姓名: full_name"></textarea></div>
