@@ -27,10 +27,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from server import worker
+from server import queue, worker
 from server.accounts.models import User
 from server.exports.feed import read_feed
-from server.queue import enqueue_now, get_queue, run_inline
+from server.queue import enqueue_now, run_inline
 from server.registry.crypto import Sealer
 from server.settings import Settings
 from server.webhooks import signing
@@ -89,7 +89,7 @@ def pump() -> None:
 
 def _schedule(settings: Settings, subscription_id: int, delay: float) -> None:
     if settings.redis_url:
-        get_queue(settings, QUEUE).enqueue_in(timedelta(seconds=delay), DELIVER_JOB, subscription_id)
+        queue.get_queue(settings, QUEUE).enqueue_in(timedelta(seconds=delay), DELIVER_JOB, subscription_id)
     else:
         start_timer(delay, lambda: run_inline(DELIVER_JOB, subscription_id))
 

@@ -104,6 +104,7 @@ def test_an_admin_imports_a_file_and_reads_the_report(console_page: Page, live_s
     expect(report.locator("[data-outcome=refused]")).to_have_text("1")
     expect(report.locator(".refused-rows tbody tr")).to_have_count(1)
     expect(report.locator(".refused-rows tbody tr td").first).to_have_text("3")
+    expect(report.locator(".refused-rows tbody tr td").nth(1)).to_contain_text("resident_id：")
     audit(page, "import screen")
     console_screenshot(page, "sharing-imports")
 

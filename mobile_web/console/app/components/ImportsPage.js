@@ -8,6 +8,11 @@ import { Select, errorText, useLoad } from './common.js'
 
 const ENCODINGS = [['', S.encodingAuto], ['utf-8', 'UTF-8'], ['gb18030', 'GBK / GB18030']]
 
+/** A refused row's reasons in words: each problem's column and message (the code when there is none). */
+const reasons = (r) => (r.problems && r.problems.length
+  ? r.problems.map((p) => `${p.column ? p.column + '：' : ''}${p.message || p.code}`).join('；')
+  : r.message || S.outcome[r.code] || r.code || S.outcome.duplicate_in_file)
+
 function Report ({ job }) {
   const report = job.report || { counts: {}, rows: {} }
   const refused = [...(report.rows.refused || []), ...(report.rows.duplicate_in_file || [])].sort((a, b) => a.row - b.row)
@@ -20,7 +25,7 @@ function Report ({ job }) {
     ${refused.length ? html`<h3>${S.refusedRows}</h3>
       <table class="grid-table refused-rows"><thead><tr><th scope="col">${S.row}</th><th scope="col">${S.reason}</th></tr></thead>
         <tbody>${refused.map((r) => html`<tr><td>${r.row}</td>
-          <td>${r.message_zh || r.reason || r.message || r.code || S.outcome.duplicate_in_file}${r.column ? `（${r.column}）` : ''}</td></tr>`)}</tbody>
+          <td>${reasons(r)}</td></tr>`)}</tbody>
       </table>` : null}
   </section>`
 }
@@ -47,9 +52,10 @@ export function ImportsPage ({ app }) {
     try {
       app.toast(S.uploading)
       const accepted = await share.startImport({ dataset, source, encoding, mapping }, chosen)
+      app.toast('')
       setJob({ ...accepted, done: 0, total: null })
       setStopPoll(() => poll(() => share.importState(accepted.id), (s, err) => err ? setError(err) : setJob(s)))
-    } catch (err) { setError(err) }
+    } catch (err) { app.toast(''); setError(err) }
   }
   const options = (datasets.data || []).map((d) => [d.name, d.title ? `${d.title}（${d.name}）` : d.name])
   return html`<div class="sharing">

@@ -3,6 +3,7 @@
 // all of them, stop an endpoint.
 import { html, useState } from '../../../app/ui.js'
 import { S, sharingApi } from '../sharing.js'
+import { when } from '../strings.js'
 import { Loading, errorText, useLoad } from './common.js'
 
 function DeadLetters ({ app, sub, onChanged }) {
@@ -27,7 +28,7 @@ function DeadLetters ({ app, sub, onChanged }) {
           <th scope="col">${S.lastError}</th><th scope="col">${S.when}</th><th scope="col"><span class="visually-hidden">${S.replay}</span></th></tr></thead>
         <tbody>${items.map((d) => html`<tr data-delivery=${d.id}>
           <td>${S.kinds[d.kind] || d.kind}</td><td>${d.dataset}</td><td>${d.attempts}</td>
-          <td><code>${d.last_error || ''}</code></td><td>${(d.finished_at || d.created_at || '').replace('T', ' ').slice(0, 19)}</td>
+          <td><code>${d.last_error || ''}</code></td><td>${when(d.finished_at || d.created_at)}</td>
           <td>${sub.active ? html`<button type="button" class="btn small" aria-label=${`${S.replay} ${S.event} ${d.id}`}
             onClick=${() => replay(d.id)}>${S.replay}</button>` : null}</td></tr>`)}</tbody></table>`
         : html`<p class="muted">${S.noDead}</p>`}
