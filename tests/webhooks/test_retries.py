@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from server.webhooks import jobs
 from tests.registry.conftest import REGISTRATION, registration
 from tests.webhooks.conftest import WEBHOOKS, subscribe
@@ -100,3 +102,37 @@ def test_replay_all_and_a_stopped_subscription(settings, client, auth, merge, re
     assert len(receiver.received) == sent  # stopped: nothing more is pushed
     resp = client.post(f"{url}/replay", headers=auth.headers("police"))
     assert (resp.status_code, resp.get_json()["error"]) == (409, "webhook.stopped")
+
+
+def test_one_sender_at_a_time_and_a_ring_during_its_run_is_not_lost(client, auth, db, merge, receiver, hooks):
+    from datetime import timedelta
+
+    from server.webhooks.models import WebhookSubscription
+
+    clock, _ = hooks
+    sub = subscribe(client, auth, "police", receiver.url)
+    merge(REGISTRATION, registration())
+    row = db.get(WebhookSubscription, sub["id"])
+    row.lease_until = clock() + timedelta(seconds=60)  # another sender is at work
+    db.flush()
+    jobs.deliver(sub["id"])
+    assert receiver.received == []  # it does not send beside the other one
+    row.lease_until = None
+    db.flush()
+    rung: list[int] = []
+    real_send = jobs.send
+
+    def send_and_ring(*args):  # a registry change commits while this sender holds the lease
+        if not rung:
+            jobs.pump()
+            rung.append(1)
+        return real_send(*args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(jobs, "send", send_and_ring)
+        calls: list[tuple] = []
+        mp.setattr(jobs, "enqueue_now", lambda *a, **k: calls.append(a))
+        jobs.deliver(sub["id"])
+    assert len(receiver.received) == 1
+    # the pump rang once; the sender, releasing its lease, saw that ring's mark and rang once more itself
+    assert calls == [calls[0], calls[0]] and calls[0][-1] == sub["id"]
