@@ -14,6 +14,8 @@ import csv
 import io
 import json
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +25,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.a11y import audit
-from tests.browser.console import console_login, registration, submit
+from tests.browser.console import console_login
 from tests.browser.live_server import LiveServer
 
 Shot = Callable[[Page, str], Path]
@@ -59,8 +61,37 @@ def receiver() -> Iterator[dict[str, Any]]:
     server.server_close()
 
 
+def _persons_csv(*rows: list[str]) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["full_name", "resident_id", "sex", "ethnicity", "birth_date", "origin_county", "arrival_date",
+                     "current_address", "lon", "lat"])
+    writer.writerows(rows)
+    return out.getvalue().encode("gb18030")
+
+
+def _imported(live_server: LiveServer, data: bytes, source: str) -> None:
+    """Import a file through the API as the admin and wait for it to finish."""
+    boundary = uuid.uuid4().hex
+    parts = [("dataset", "", b"persons"), ("source", "", source.encode()), ("file", '; filename="p.csv"', data)]
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"{filename}\r\n\r\n'.encode() + value + b"\r\n"
+        for name, filename, value in parts) + f"--{boundary}--\r\n".encode()
+    status, accepted = live_server.request("POST", "/api/v1/imports", user="admin", data=body,
+                                           headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert status == 202, accepted
+    for _ in range(100):
+        status, state = live_server.request("GET", f"/api/v1/imports/{accepted['id']}", user="admin")
+        if state["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.2)
+    assert state["status"] == "done", state
+
+
 def test_an_admin_exports_persons_and_downloads_the_file(console_page: Page, live_server: LiveServer,
                                                          console_screenshot: Shot) -> None:
+    _imported(live_server, _persons_csv(["马秀兰", _id("64010419880304022"), "2", "03", "1988-03-04", "640104",
+                                         "2026-03-01", "和庄镇幸福路21号", "113.74", "34.40"]), "export-test")
     page = console_page
     console_login(page, "admin")
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="数据导出").click()
@@ -73,7 +104,7 @@ def test_an_admin_exports_persons_and_downloads_the_file(console_page: Page, liv
     with page.expect_download() as info:
         page.get_by_role("button", name="下载文件").click()
     data = Path(info.value.path()).read_bytes()
-    assert data.startswith(b"\xef\xbb\xbfuuid,label,") and b",full_name," in data  # Excel-safe CSV
+    assert data.startswith(b"\xef\xbb\xbfuuid,label,") and "马秀兰".encode() in data  # Excel-safe CSV, UTF-8
     rows = len(data.decode("utf-8-sig").splitlines()) - 1
     expect(page.locator(".job-progress")).to_contain_text(f"已处理 {rows} / {rows} 行")
     audit(page, "export screen")
@@ -82,21 +113,17 @@ def test_an_admin_exports_persons_and_downloads_the_file(console_page: Page, liv
 
 def test_an_admin_imports_a_file_and_reads_the_report(console_page: Page, live_server: LiveServer,
                                                       console_screenshot: Shot) -> None:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["full_name", "resident_id", "sex", "ethnicity", "birth_date", "origin_county", "arrival_date",
-                     "current_address", "lon", "lat"])
-    writer.writerow(["白玉洁", _id("64010419900101031"), "2", "03", "1990-01-01", "640104", "2026-03-01",
-                     "和庄镇幸福路3号", "113.74", "34.40"])
-    writer.writerow(["马成", "640104199001010000", "1", "03", "1990-01-01", "640104", "2026-03-01",
-                     "和庄镇幸福路4号", "113.74", "34.40"])
+    data = _persons_csv(["白玉洁", _id("64010419900101031"), "2", "03", "1990-01-01", "640104", "2026-03-01",
+                         "和庄镇幸福路3号", "113.74", "34.40"],
+                        ["马成", "640104199001010000", "1", "03", "1990-01-01", "640104", "2026-03-01",
+                         "和庄镇幸福路4号", "113.74", "34.40"])
     page = console_page
     console_login(page, "admin")
     page.goto("/console/#/imports")
     expect(page.get_by_role("heading", name="批量导入", level=1)).to_be_visible()
     page.get_by_label("数据来源（如 police-platform）").fill("police-platform")
     page.get_by_label("文件（CSV 或 XLSX）").set_input_files(
-        {"name": "police.csv", "mimeType": "text/csv", "buffer": out.getvalue().encode("gb18030")})
+        {"name": "police.csv", "mimeType": "text/csv", "buffer": data})
     page.get_by_role("button", name="上传并导入").click()
     expect(page.locator(".job-progress")).to_have_attribute("data-status", "done")
     report = page.get_by_role("region", name="导入报告")
@@ -111,7 +138,8 @@ def test_an_admin_imports_a_file_and_reads_the_report(console_page: Page, live_s
 
 def test_a_department_replays_a_dead_letter_from_the_webhooks_screen(
         console_page: Page, live_server: LiveServer, receiver: dict[str, Any], console_screenshot: Shot) -> None:
-    submit(live_server, registration("马丽娟", "19920815", "042"))
+    _imported(live_server, _persons_csv(["马丽娟", _id("64010419920815042"), "2", "03", "1992-08-15", "640104",
+                                         "2026-03-01", "和庄镇幸福路42号", "113.74", "34.40"]), "webhook-test")
     page = console_page
     console_login(page, "police")
     expect(page.get_by_role("heading", name="数据推送", level=1)).to_be_visible()

@@ -4,7 +4,7 @@ import { html, useEffect, useState } from '../../../app/ui.js'
 import { S, poll, sharingApi } from '../sharing.js'
 import { Select, errorText, useLoad } from './common.js'
 
-const FORMATS = [['csv', 'CSV（Excel 可直接打开）'], ['xlsx', 'Excel（XLSX）'], ['geojson', 'GeoJSON（地图）']]
+const FORMATS = [['csv', 'CSV'], ['xlsx', 'Excel（XLSX）'], ['geojson', 'GeoJSON（地图）']]
 
 export function Progress ({ job, label }) {
   if (!job) return null
@@ -27,7 +27,7 @@ export function ExportsPage ({ app }) {
   useEffect(() => () => stopPoll && stopPoll(), [stopPoll])
   const [datasets, forms] = lists.data || [[], []]
   const names = source === 'dataset'
-    ? datasets.map((d) => [d.name, d.title ? `${d.title}（${d.name}）` : d.name])
+    ? datasets.map((d) => [d.name, d.label_zh ? `${d.label_zh}（${d.name}）` : d.name])
     : forms.map((f) => [f.form_id, `${f.title}（${f.form_id}）`])
   const chosen = names.some(([v]) => v === name) ? name : (names[0] || [''])[0]
   const start = async (e) => {

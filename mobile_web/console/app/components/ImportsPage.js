@@ -57,7 +57,7 @@ export function ImportsPage ({ app }) {
       setStopPoll(() => poll(() => share.importState(accepted.id), (s, err) => err ? setError(err) : setJob(s)))
     } catch (err) { app.toast(''); setError(err) }
   }
-  const options = (datasets.data || []).map((d) => [d.name, d.title ? `${d.title}（${d.name}）` : d.name])
+  const options = (datasets.data || []).map((d) => [d.name, d.label_zh ? `${d.label_zh}（${d.name}）` : d.name])
   return html`<div class="sharing">
     <div class="page-head"><h1>${S.imports}</h1></div>
     <p class="meta">${S.importIntro}</p>
