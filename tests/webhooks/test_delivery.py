@@ -50,8 +50,8 @@ def test_events_arrive_signed_in_feed_order_with_the_feeds_bodies(client, auth, 
     assert "secret" not in listed[0] and listed[0]["counts"] == {"pending": 0, "delivered": 3, "dead": 0}
 
 
-def test_a_committed_registry_change_rings_the_sender(client, auth, db, receiver, hooks, sealer, user_named):
-    sub = subscribe(client, auth, "police", receiver.url)
+def test_a_committed_registry_change_rings_the_sender(client, auth, receiver, hooks, sealer, user_named):
+    subscribe(client, auth, "police", receiver.url)
     data = registration()
     with worker.job_session() as session:
         merge_submission_data(session, SubmissionEssentials(
@@ -59,7 +59,6 @@ def test_a_committed_registry_change_rings_the_sender(client, auth, db, receiver
             submitter_id=user_named("worker").id, received_at=hooks[0](), point=None, base_version=None), sealer)
     assert [r.event["kind"] for r in receiver.received] == ["created"]  # pushed once the merge committed
     assert receiver.received[0].event == _feed(client, auth, "police")[0]
-    assert sub["id"]
 
 
 def test_each_department_gets_only_its_purposes_events(client, auth, merge, receiver, hooks):
