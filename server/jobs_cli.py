@@ -15,7 +15,7 @@ from server.cli import _settings, cli_session, main
 
 # Modules holding job functions, imported when a worker starts.
 JOB_MODULES = ("server.submissions.jobs", "server.media.jobs", "server.registry.jobs", "server.forms.validator",
-               "server.reports.jobs")
+               "server.reports.jobs", "server.webhooks.jobs")
 
 
 @main.command("worker")

@@ -18,6 +18,7 @@ from server.registry.models import (  # noqa: F401
 )
 from server.reports.models import MonthlyReport
 from server.submissions.models import Submission, SubmissionAttachment
+from server.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AccessToken",
@@ -33,4 +34,6 @@ __all__ = [
     "SubmissionAttachment",
     "User",
     "UserScope",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

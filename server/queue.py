@@ -26,7 +26,7 @@ from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("validation", "merge", "media", "imports", "exports", "reports")
+QUEUES = ("validation", "merge", "media", "imports", "exports", "reports", "webhooks")
 DEFAULT_RETRY_INTERVALS = (10, 60, 300)
 JOB_TIMEOUT = 600
 
@@ -106,7 +106,23 @@ STUCK_FINDERS: tuple[str, ...] = (
     "server.registry.jobs.find_stuck",
     "server.exports.jobs.find_stuck",
     "server.imports.jobs.find_stuck",
+    "server.webhooks.jobs.find_stuck",
 )
+
+# Jobs rung after any transaction that wrote registry events (the change feed moved): (queue, job).
+AFTER_REGISTRY_EVENTS: tuple[tuple[str, str], ...] = (
+    ("webhooks", "server.webhooks.jobs.pump"),
+)
+
+
+def ring_after_registry_events(session: Session, settings: Settings | None) -> None:
+    """Once per transaction: ring the feed's followers after it commits (no settings: requeue-stuck catches up)."""
+    root = session.get_transaction()
+    if settings is None or root is None or session.info.get("registry_events_rung") is root:
+        return
+    session.info["registry_events_rung"] = root
+    for name, dotted in AFTER_REGISTRY_EVENTS:
+        enqueue_after_commit(session, settings, name, dotted)
 
 
 def requeue_stuck(session: Session, settings: Settings, older_than_seconds: int) -> dict[str, int]:

@@ -53,3 +53,7 @@ def register_routes(app: Flask, api: Api) -> None:
     from server.imports.api import blp as imports_blp
 
     api.register_blueprint(imports_blp)
+
+    from server.webhooks.api import blp as webhooks_blp
+
+    api.register_blueprint(webhooks_blp)

@@ -60,6 +60,10 @@ class Settings:
     exports_dir: Path | None = None  # None: <media_root>/exports
     export_link_ttl_seconds: int = 3600  # how long a signed download link works
     export_retention_hours: int = 24  # finished export files are deleted this long after they were made
+    # Webhook URLs on private, loopback or link-local addresses (and plain http) are refused unless this is on:
+    # for tests and closed networks only.
+    webhooks_allow_private: bool = False
+    webhook_max_attempts: int = 10  # a delivery failing this many times becomes a dead letter
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -94,6 +98,13 @@ def _int(env: Mapping[str, str], key: str, default: int, problems: list[str]) ->
     if value <= 0:
         problems.append(f"{key} must be positive, got {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], key: str, problems: list[str]) -> bool:
+    raw = (env.get(key) or "0").strip().lower()
+    if raw not in ("0", "1", "true", "false", "yes", "no"):
+        problems.append(f"{key} must be 1 or 0, got {raw!r}")
+    return raw in ("1", "true", "yes")
 
 
 def _check_key(key: str, problems: list[str], name: str = "GRIDREG_ENCRYPTION_KEY") -> None:
@@ -181,6 +192,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         exports_dir=Path(env["GRIDREG_EXPORTS_DIR"]).resolve() if env.get("GRIDREG_EXPORTS_DIR") else None,
         export_link_ttl_seconds=_int(env, "GRIDREG_EXPORT_LINK_TTL_SECONDS", 3600, problems),
         export_retention_hours=_int(env, "GRIDREG_EXPORT_RETENTION_HOURS", 24, problems),
+        webhooks_allow_private=_flag(env, "GRIDREG_WEBHOOKS_ALLOW_PRIVATE", problems),
+        webhook_max_attempts=_int(env, "GRIDREG_WEBHOOK_MAX_ATTEMPTS", 10, problems),
     )
     if problems:
         raise SettingsError("invalid settings: " + "; ".join(problems))

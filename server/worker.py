@@ -55,6 +55,16 @@ def settings() -> Settings:
     return context().settings
 
 
+def process_settings() -> Settings | None:
+    """The running process's settings: the app's in a request, the jobs' otherwise; None when neither is set."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        found: Settings = current_app.extensions["gridreg"].settings
+        return found
+    return _context.settings if _context is not None else None
+
+
 @contextmanager
 def job_session() -> Iterator[Session]:
     """One session and one transaction for one job."""

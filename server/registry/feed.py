@@ -18,7 +18,9 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, text
 from sqlalchemy.orm import Session
 
+from server.queue import ring_after_registry_events
 from server.registry.models import AppliedSource, Entity, EntityVersion, RegistryEvent
+from server.worker import process_settings
 
 FEED_LOCK = 0x67726567  # "greg": the change feed's advisory lock id
 
@@ -94,8 +96,11 @@ def lock_feed(session: Session) -> None:
     """Keep event cursors committing in order (PostgreSQL; SQLite serializes writers).
 
     Taken once per transaction: batch callers take it before their first
-    savepoint, so that it is held by the outer transaction.
+    savepoint, so that it is held by the outer transaction. Every registry
+    writer passes here, so this is also where the feed's followers (webhooks)
+    are rung for after the commit.
     """
+    ring_after_registry_events(session, process_settings())
     if session.get_bind().dialect.name != "postgresql":
         return
     root = session.get_transaction()

@@ -51,7 +51,11 @@ from server.registry.models import Dataset, Entity, EntityVersion
 TABLES = ("entities", "entity_versions")
 DEFAULT_BATCH = 500
 # name -> dotted path of a step function of another context (see the module docstring).
-EXTRA_STEPS: dict[str, str] = {"submissions": "server.submissions.rekey.reseal_submissions"}
+EXTRA_STEPS: dict[str, str] = {
+    "submissions": "server.submissions.rekey.reseal_submissions",
+    "webhook_subscriptions": "server.webhooks.rekey.reseal_secrets",
+    "webhook_deliveries": "server.webhooks.rekey.reseal_bodies",
+}
 
 
 class UnknownKeyError(AppError):

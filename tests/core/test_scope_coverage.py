@@ -87,6 +87,13 @@ UNSCOPED = {
                                                    "(exports/test_api.py::test_exports_are_scoped_to_the_callers_grids)",
     "/api/v1/imports/<int:import_id>": "administrators only, whose scope is the city "
                                        "(imports/test_api.py::test_only_administrators_import_or_read_imports)",
+    "/api/v1/webhooks": "a department's own subscriptions (admins: every one); what they push is its feed, "
+                        "scoped (webhooks/test_api.py::test_who_may_register_and_see_webhooks)",
+    "/api/v1/webhooks/<int:subscription_id>": "the caller's own subscription, another's answers 404 "
+                                              "(webhooks/test_api.py::test_who_may_register_and_see_webhooks)",
+    "/api/v1/webhooks/<int:subscription_id>/deliveries": "the caller's own subscription's deliveries, no record "
+                                                         "values (webhooks/test_api.py::"
+                                                         "test_who_may_register_and_see_webhooks)",
     "/openrosa/formList": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/form.xml": "form definitions are city-wide",
     "/openrosa/forms/<form_id>/versions/<version>/form.xml": "form definitions are city-wide",

@@ -69,3 +69,16 @@ def test_exports_directory_and_link_lifetimes(tmp_path):
     assert (settings.export_link_ttl_seconds, settings.export_retention_hours) == (600, 2)
     with pytest.raises(SettingsError, match="GRIDREG_EXPORT_LINK_TTL_SECONDS"):
         load_settings({**base, "GRIDREG_EXPORT_LINK_TTL_SECONDS": "soon"})
+
+
+def test_webhooks_refuse_private_addresses_unless_allowed(tmp_path):
+    base = {"GRIDREG_DATABASE_URL": "sqlite:///x", "GRIDREG_MEDIA_ROOT": str(tmp_path), "GRIDREG_SECRET_KEY": "s",
+            "GRIDREG_ENCRYPTION_KEY": KEY}
+    settings = load_settings(base)
+    assert (settings.webhooks_allow_private, settings.webhook_max_attempts) == (False, 10)
+    settings = load_settings({**base, "GRIDREG_WEBHOOKS_ALLOW_PRIVATE": "1", "GRIDREG_WEBHOOK_MAX_ATTEMPTS": "3"})
+    assert (settings.webhooks_allow_private, settings.webhook_max_attempts) == (True, 3)
+    with pytest.raises(SettingsError, match="GRIDREG_WEBHOOKS_ALLOW_PRIVATE must be 1 or 0"):
+        load_settings({**base, "GRIDREG_WEBHOOKS_ALLOW_PRIVATE": "maybe"})
+    with pytest.raises(SettingsError, match="GRIDREG_WEBHOOK_MAX_ATTEMPTS"):
+        load_settings({**base, "GRIDREG_WEBHOOK_MAX_ATTEMPTS": "0"})

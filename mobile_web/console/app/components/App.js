@@ -20,6 +20,10 @@ import { OverviewPage } from './OverviewPage.js'
 import { K } from '../case_strings.js'
 import { R } from '../report_strings.js'
 import { ADMIN_MENU, adminBody } from './Admin.js'
+import { S } from '../sharing.js'
+import { ExportsPage } from './ExportsPage.js'
+import { ImportsPage } from './ImportsPage.js'
+import { WebhooksPage } from './WebhooksPage.js'
 
 export const CONSOLE_ROLES = new Set(['supervisor', 'admin', 'form_designer', 'department'])
 
@@ -27,10 +31,10 @@ const REVIEW_MENU = [['queue', C.queue], ['duplicates', C.duplicates], ['conflic
 const LEAD_MENU = [['cases', K.cases], ['report', R.report], ['overview', R.overview]]
 /** The sections each role sees: supervisors review and lead, form designers design forms, admins do all; departments work their cases. */
 export const MENUS = {
-  supervisor: [...REVIEW_MENU, ...LEAD_MENU],
-  admin: [...REVIEW_MENU, ...LEAD_MENU, ['forms', D.forms], ...ADMIN_MENU],
+  supervisor: [...REVIEW_MENU, ...LEAD_MENU, ['exports', S.exports]],
+  admin: [...REVIEW_MENU, ...LEAD_MENU, ['forms', D.forms], ['exports', S.exports], ['imports', S.imports], ['webhooks', S.webhooks], ...ADMIN_MENU],
   form_designer: [['forms', D.forms]],
-  department: [['cases', K.deptCases]]
+  department: [['cases', K.deptCases], ['webhooks', S.webhooks], ['exports', S.exports]]
 }
 
 /** '#/submission/uuid:1' -> ['submission', 'uuid:1']. */
@@ -98,6 +102,9 @@ export function App ({ app }) {
   else if (current === 'case' && a) body = html`<${CasePage} app=${app} id=${a} key=${a} />`
   else if (current === 'report') body = html`<${ReportPage} app=${app} />`
   else if (current === 'overview') body = html`<${OverviewPage} app=${app} unit=${a} key=${a || ''} />`
+  else if (current === 'exports') body = html`<${ExportsPage} app=${app} />`
+  else if (current === 'imports') body = html`<${ImportsPage} app=${app} />`
+  else if (current === 'webhooks') body = html`<${WebhooksPage} app=${app} />`
   else body = adminBody(app, current, a) || html`<${QueuePage} app=${app} />`
   const section = { submission: 'queue', person: 'people', case: 'cases' }[current] || current
   return html`

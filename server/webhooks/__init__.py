@@ -1,0 +1,1 @@
+"""Webhooks: the change feed pushed to a department's HTTPS endpoint, signed, in order, with dead letters."""
