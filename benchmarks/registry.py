@@ -44,9 +44,9 @@ from server.domain import pinyin  # noqa: E402
 from server.domain.datasets import PropertyType  # noqa: E402
 from server.geo.models import AdminUnit  # noqa: E402
 from server.registry import candidates, dedup, service, store, sync  # noqa: E402
-from server.registry.crypto import Sealer  # noqa: E402
 from server.registry.merge import SubmissionEssentials, merge_submission_data  # noqa: E402
-from server.registry.rules import mask_value  # noqa: E402
+from server.sealing.crypto import Sealer  # noqa: E402
+from server.sealing.masking import mask_value  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 DB = "gridreg_bench"

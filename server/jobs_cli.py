@@ -14,7 +14,7 @@ from server import queue, worker
 from server.cli import _settings, cli_session, main
 
 # Modules holding job functions, imported when a worker starts.
-JOB_MODULES = ("server.submissions.jobs", "server.media.jobs", "server.registry.jobs", "server.forms.validator",
+JOB_MODULES = ("server.submissions.jobs", "server.registry.jobs", "server.forms.validator",
                "server.reports.jobs")
 
 

@@ -33,6 +33,7 @@ from server.registry import rules as registry_rules
 from server.registry import service as registry
 from server.registry.models import Entity, EntityStatus, EventKind, RegistryEvent, SourceType
 from server.scope import deny, in_purpose, purpose_clause, purpose_of, reads_dataset, scope_clause, within_purpose
+from server.sealing.crypto import current_sealer
 
 CASE_FIELDS = ("title", "person", "kind", "department", "status", "assignee", "opened_date", "due_date",
                "resolved_date", "closed_date")
@@ -208,7 +209,7 @@ def open_case(session: Session, user: User, body: Mapping[str, Any], today: date
         uuid=str(uuidlib.uuid4()), dataset_id=ds.id, version=1, status=EntityStatus.ACTIVE.value,
         unit_path=person.unit_path, grid_code=person.grid_code, followed_id=person.id, created_by=user.id, label="",
     )
-    store.set_properties(entity, ds.spec, props, store.current_sealer())
+    store.set_properties(entity, ds.spec, props, current_sealer())
     session.add(entity)
     session.flush()
     source_id = f"case:{entity.uuid}:1"
@@ -261,7 +262,7 @@ def update_case(
     decisions.check_if_match(if_match, registry.etag(entity))
     _require_worker(user, entity)
     ds = store.get_dataset(session, CASE_DATASET)
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     before = store.full_properties(entity, sealer)
     after = dict(before)
     target = body.get("status")

@@ -45,9 +45,9 @@ from server.imports.mapping import ColumnPlan, plan_columns
 from server.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
 from server.imports.service import IMPORT_JOB, file_path
 from server.registry import store
-from server.registry.crypto import Sealer
 from server.registry.merge import SubmissionEssentials, merge_submission_data
 from server.registry.models import AppliedSource, SourceType
+from server.sealing.crypto import Sealer, current_sealer
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -228,7 +228,7 @@ def run_import(import_id: int, progress: Progress | None = None) -> str:
         run = _start(import_id)
         if run is None:
             return "skipped"
-        sealer = store.current_sealer(worker.settings())
+        sealer = current_sealer(worker.settings())
         while (step := _batch(run, sealer)) is not None:
             if progress is not None:
                 progress(*step)

@@ -30,8 +30,9 @@ def rekey_command(batch: int, check: bool) -> None:
     """
     from server import worker
     from server.db import job_session, make_engine, session_factory
-    from server.registry.crypto import Sealer
-    from server.registry.rekey import BatchResult, rekey
+    from server.registry.rekey import rekey
+    from server.sealing.crypto import Sealer
+    from server.sealing.rekeying import BatchResult
 
     settings = _settings()
     engine = make_engine(settings)

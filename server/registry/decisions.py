@@ -38,6 +38,7 @@ from server.registry.models import (
     SourceType,
 )
 from server.scope import path_in_scope, scope_clause
+from server.sealing.crypto import current_sealer
 
 SUPERVISOR = SourceType.SUPERVISOR.value
 
@@ -80,7 +81,7 @@ def resolve_conflict(
             code="registry.unknown_property",
             errors={k: ["not a writable property"] for k in unknown},
         )
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     current = store.full_properties(entity, sealer)
     chosen = rules.normalise(ds.spec, values)
     changed = rules.changed_properties(current, chosen)
@@ -270,7 +271,7 @@ def merge_candidate(
     for entity in (survivor, other):
         if not path_in_scope(user, entity.unit_path):
             raise NotFoundError("record outside your scope", code="registry.entity_not_found")
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     kept, taken = store.full_properties(survivor, sealer), store.full_properties(other, sealer)
     filled = {k: v for k, v in taken.items() if v is not None and kept.get(k) is None}
     source_id = f"candidate:{candidate.id}"
@@ -309,7 +310,7 @@ def unmerge_candidate(
     survivor, other = lock_record(session, candidate.survivor_id), lock_record(session, other_id)
     if other.merged_into_id != survivor.id:
         raise ConflictError("the records are no longer merged this way", code="registry.not_merged")
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     kept, taken = store.full_properties(survivor, sealer), store.full_properties(other, sealer)
     snapshot = candidate.snapshot or {}
     removed = [k for k in snapshot.get("filled", []) if kept.get(k) == taken.get(k)]

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from server.domain.datasets import DatasetSpec
 from server.registry import moves, store
 from server.registry.models import Dataset, Entity, EntityStatus, EventKind
+from server.sealing.crypto import current_sealer
 
 
 def is_open(spec: DatasetSpec, properties: Mapping[str, Any]) -> bool:
@@ -125,7 +126,7 @@ def repoint_followers(
              .order_by(Entity.id).with_for_update())
     if only is not None:
         query = query.where(Entity.uuid.in_(list(only)))
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     target = moves.Placement(new.unit_path, new.grid_code, None, True, linked_id=new.id)
     done: list[str] = []
     for row in session.scalars(query):

@@ -22,6 +22,7 @@ from server.registry import moves, service, store
 from server.registry.decisions import SUPERVISOR, check_if_match, close_decision, lock_record, review_page
 from server.registry.models import EntityStatus, PlacementReview, ReviewStatus
 from server.scope import scope_clause
+from server.sealing.crypto import current_sealer
 
 
 def review_etag(review: PlacementReview) -> str:
@@ -99,7 +100,7 @@ def accept_placement(
     source_id = f"placement:{review.id}"
     point = (review.lon, review.lat) if review.lon is not None and review.lat is not None else None
     if entity.unit_path != review.path_to:
-        sealer = store.current_sealer()
+        sealer = current_sealer()
         props = store.full_properties(entity, sealer)
         changed: list[str] = []
         geopoint = ds.spec.placement.geopoint

@@ -25,8 +25,9 @@ from server.errors import RuleViolation
 from server.forms.expr.dates import DEFAULT_TZ_NAME
 from server.geo.models import AdminUnit
 from server.registry import candidates, followups, moves, rules, store
-from server.registry.crypto import Sealer
 from server.registry.models import Entity, EntityStatus, EntityVersion, EventKind, SourceType
+from server.sealing import masking
+from server.sealing.crypto import Sealer
 
 
 @dataclass(frozen=True)
@@ -410,7 +411,7 @@ class BlockWriter:
         values: dict[str, Any] = {}
         for name in names:
             triple = {"base": base_props.get(name), "current": current.get(name), "incoming": self.props.get(name)}
-            if name in self.ds.spec.properties and self.ds.spec.properties[name].type in rules.SEALED_TYPES:
+            if name in self.ds.spec.properties and self.ds.spec.properties[name].type in masking.SEALED_TYPES:
                 triple = {k: (self.sealer.seal(name, str(v)) if v is not None else None) for k, v in triple.items()}
                 triple["sealed"] = True
             values[name] = triple

@@ -3,7 +3,7 @@
 Every list and detail goes through ``server.scope``. Lists, searches, sync
 pages, queues and Collect's entity list show ID and phone numbers masked, for
 every role: full values come only from an explicit read of one record
-(``detail``), and only when ``rules.sees_full_values`` says the caller's duty
+(``detail``), and only when ``masking.sees_full_values`` says the caller's duty
 needs them; each such response writes one audit event naming the record and
 the properties it revealed. (A phone's offline list needs no full numbers:
 duplicates are found on the server by keyed hash.)
@@ -28,8 +28,7 @@ from server.domain import phone as phones
 from server.domain import pinyin, resident_id
 from server.domain.datasets import DatasetSpec, PropertyType
 from server.errors import BadRequestError, NotFoundError, PermissionDeniedError
-from server.registry import rules, store
-from server.registry.crypto import Sealer
+from server.registry import store
 from server.registry.models import Entity, EntityStatus, EntityVersion, RegistryEvent
 from server.scope import (
     deny,
@@ -41,6 +40,8 @@ from server.scope import (
     scope_clause,
     within_purpose,
 )
+from server.sealing import masking
+from server.sealing.crypto import Sealer, current_sealer
 
 MAX_LIMIT = 200
 READ_ROLES = frozenset({Role.ADMIN.value, Role.SUPERVISOR.value, Role.GRID_WORKER.value, Role.DEPARTMENT.value})
@@ -76,12 +77,12 @@ class Viewer:
 
     @classmethod
     def of(cls, user: User, sealer: Sealer | None = None, *, reveal: bool = False) -> Viewer:
-        """The viewer for a user: masked, unless ``reveal`` (an explicit read of one record) and rules.py allow."""
+        """The viewer for a user: masked, unless ``reveal`` (an explicit read of one record) and masking allows."""
         return cls(
             user,
-            sealer or store.current_sealer(),
-            reveal and rules.sees_full_values(user.role, user.department),
-            rules.sees_ethnicity(user.role, user.department),
+            sealer or current_sealer(),
+            reveal and masking.sees_full_values(user.role, user.department),
+            masking.sees_ethnicity(user.role, user.department),
             {},
         )
 
@@ -92,14 +93,14 @@ class Viewer:
             prop = spec.properties.get(name)
             if prop is None or value is None:
                 out[name] = value
-            elif prop.type in rules.SEALED_TYPES:
+            elif prop.type in masking.SEALED_TYPES:
                 if self.full:
                     self.revealed.setdefault(entity_uuid, set()).add(name)
                     out[name] = value
                 else:
-                    out[name] = rules.mask_value(prop.type, str(value))
+                    out[name] = masking.mask_value(prop.type, str(value))
             elif prop.type is PropertyType.ETHNICITY_CODE and not self.ethnicity:
-                out[name] = rules.mask_value(prop.type, str(value))
+                out[name] = masking.mask_value(prop.type, str(value))
             else:
                 out[name] = value
         return out

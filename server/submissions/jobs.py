@@ -1,4 +1,4 @@
-"""Background jobs of intake: validation, and finding rows whose job never ran.
+"""Background jobs of intake: validation, photo derivatives, and finding rows whose job never ran.
 
 ``validate_submission`` re-runs every rule of the form on the stored data
 (received → validated | invalid) under a row lock, so a second run, a retry or
@@ -12,6 +12,7 @@ after commit (the registry adds its merge job there).
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -19,15 +20,19 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from server import worker
+from server.media.images import DISPLAY_PX, THUMB_PX, derivative
+from server.media.storage import media_store
 from server.queue import enqueue_after_commit
-from server.registry.crypto import Sealer
+from server.sealing.crypto import Sealer
 from server.settings import Settings
 from server.submissions.models import Submission, SubmissionAttachment, SubmissionStatus
 from server.submissions.sealing import open_answers
 
 ATTACHMENT_GRACE_SECONDS = 3600
 VALIDATION_JOB = "server.submissions.jobs.validate_submission"
-MEDIA_JOB = "server.media.jobs.make_derivatives"
+MEDIA_JOB = "server.submissions.jobs.make_derivatives"
+
+log = logging.getLogger(__name__)
 
 # Follow-up jobs once a submission is validated: (queue, dotted path), each called with the submission id.
 # Listed here, not only registered at import time elsewhere, so that a bare `gridreg worker` process (which
@@ -82,6 +87,27 @@ def validate_submission(submission_id: int) -> str:
             for queue, dotted in AFTER_VALIDATED:
                 enqueue_after_commit(session, settings, queue, dotted, submission_id)
         return status
+
+
+def make_derivatives(attachment_id: int) -> str:
+    """Write a photo's display (1280 px) and thumbnail (256 px) JPEGs; a no-op once they exist."""
+    settings = worker.settings()
+    with worker.job_session() as session:
+        att = session.scalar(select(SubmissionAttachment).where(SubmissionAttachment.id == attachment_id)
+                             .with_for_update(of=SubmissionAttachment))
+        if att is None or att.sha256 is None or att.kind != "image" or att.derivatives == "ready":
+            return "skipped"
+        store = media_store(settings)
+        original = store.read(att.sha256)
+        try:
+            display = store.put(derivative(original, DISPLAY_PX, max_pixels=settings.max_photo_pixels))
+            thumb = store.put(derivative(original, THUMB_PX, max_pixels=settings.max_photo_pixels))
+        except Exception:
+            # The photo passed its checks at intake, so this is unexpected: mark it and let RQ record it.
+            log.exception("derivatives failed", extra={"attachment_id": attachment_id})
+            raise
+        att.display_sha256, att.thumb_sha256, att.derivatives = display.sha256, thumb.sha256, "ready"
+        return "ready"
 
 
 def find_stuck(session: Session, settings: Settings, older_than_seconds: int) -> int:

@@ -28,7 +28,7 @@ from typing import Any
 from server.accounts.models import User
 from server.domain.datasets import DatasetSpec, PropertyType, load_datasets
 from server.forms.dependencies import derived_values
-from server.registry import rules
+from server.sealing import masking
 
 WHOLE_MASK = "**"
 # The kind a computed value takes from its sources: the strongest one it reads.
@@ -62,7 +62,7 @@ def sensitive_paths(definition: Mapping[str, Any]) -> dict[str, PropertyType]:
     spec = _datasets().get(entities.get("dataset") or "")
     for path, prop_name in (entities.get("save_to") or {}).items():
         prop = spec.properties.get(prop_name) if spec else None
-        if prop is not None and (prop.type in rules.SEALED_TYPES or prop.type is PropertyType.ETHNICITY_CODE):
+        if prop is not None and (prop.type in masking.SEALED_TYPES or prop.type is PropertyType.ETHNICITY_CODE):
             found.setdefault(path, prop.type)
     return found
 
@@ -91,7 +91,7 @@ def mask_within(value: str, secrets: Iterable[tuple[PropertyType, str]]) -> tupl
             continue
         pattern = re.compile(re.escape(secret), re.IGNORECASE)
         if pattern.search(out):
-            out, found = pattern.sub(rules.mask_value(kind, secret), out), True
+            out, found = pattern.sub(masking.mask_value(kind, secret), out), True
     return out, found
 
 
@@ -154,8 +154,8 @@ def shown_data(data: Mapping[str, Any], definition: Mapping[str, Any], user: Use
         return tree, []
     body = body_of(tree, definition)
     prefix = f"/{definition.get('root') or 'data'}"
-    full = rules.sees_full_values(user.role, user.department)
-    may_see_ethnicity = rules.sees_ethnicity(user.role, user.department)
+    full = masking.sees_full_values(user.role, user.department)
+    may_see_ethnicity = masking.sees_ethnicity(user.role, user.department)
     hidden = {k for k in RANK if not (may_see_ethnicity if k is PropertyType.ETHNICITY_CODE else full)}
     secrets = secrets_of(body, definition, hidden)  # read before anything is masked
     revealed: list[str] = []
@@ -163,10 +163,10 @@ def shown_data(data: Mapping[str, Any], definition: Mapping[str, Any], user: Use
     def masked(kind: PropertyType, computed: bool) -> Any:
         def show(trail: str, value: str) -> str:
             if kind not in hidden:
-                if kind in rules.SEALED_TYPES:
+                if kind in masking.SEALED_TYPES:
                     revealed.append(trail)
                 return value
-            return conceal(value, secrets) if computed else rules.mask_value(kind, value)
+            return conceal(value, secrets) if computed else masking.mask_value(kind, value)
         return show
 
     for path, kind in paths.items():

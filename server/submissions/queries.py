@@ -26,8 +26,8 @@ from server.db import UtcDateTime
 from server.errors import AppError, BadRequestError, NotFoundError, PermissionDeniedError
 from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
-from server.registry.store import current_sealer
 from server.scope import deny, purpose_of, scope_clause
+from server.sealing.crypto import current_sealer
 from server.submissions import rules
 from server.submissions.models import ReviewState, Submission, SubmissionAttachment
 from server.submissions.privacy import shown_data

@@ -26,7 +26,7 @@ from server.accounts.models import Role, User
 from server.audit.service import record
 from server.errors import PermissionDeniedError, RuleViolation, check_if_match
 from server.queue import enqueue_after_commit
-from server.registry.store import current_sealer
+from server.sealing.crypto import current_sealer
 from server.settings import Settings
 from server.submissions import jobs
 from server.submissions.models import ReviewState, Submission, SubmissionComment, SubmissionStatus

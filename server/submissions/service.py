@@ -42,8 +42,8 @@ from server.geo.service import distance_to_unit_m, grid_at
 from server.media.images import inspect_image
 from server.media.storage import media_store, sha256_hex
 from server.queue import enqueue_after_commit
-from server.registry.crypto import Sealer
 from server.scope import path_in_scope, sees_everything
+from server.sealing.crypto import Sealer
 from server.settings import Settings
 from server.submissions import rules
 from server.submissions.models import (
@@ -75,7 +75,7 @@ __all__ = [
 
 SUBMITTER_ROLES = frozenset({Role.GRID_WORKER.value, Role.SUPERVISOR.value, Role.ADMIN.value})
 VALIDATION_JOB = "server.submissions.jobs.validate_submission"
-MEDIA_JOB = "server.media.jobs.make_derivatives"
+MEDIA_JOB = "server.submissions.jobs.make_derivatives"
 _FILE_TYPE = "application/octet-stream"
 
 

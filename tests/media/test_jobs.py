@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from server.db import discard_after_commit
-from server.media import jobs
 from server.media.storage import media_store
-from server.submissions import service
+from server.submissions import jobs, service
 from server.submissions.service import IncomingFile
 from tests.submissions.support import jpeg, new_id, registration_data, submission_part, user
 

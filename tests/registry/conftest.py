@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
-from server.registry.crypto import Sealer
 from server.registry.merge import MergeOutcome, SubmissionEssentials, merge_submission_data
+from server.sealing.crypto import Sealer
 from server.settings import Settings
 
 WORKER_POINT = (113.74, 34.40)  # inside the demo worker's grid (township 410184105)

@@ -1,4 +1,4 @@
-"""Attachments served to users whose scope covers the submission."""
+"""Attachments of a submission, served to users whose scope covers it."""
 
 from __future__ import annotations
 
