@@ -11,8 +11,6 @@ department accounts their purpose (a case outside it answers 404, audited).
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid as uuidlib
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -26,8 +24,9 @@ from server.accounts.models import User
 from server.audit.service import record
 from server.domain import cases as rules
 from server.domain.departments import CASE_DATASET, duties
-from server.errors import BadRequestError, ConflictError, NotFoundError, PermissionDeniedError, RuleViolation
+from server.errors import ConflictError, NotFoundError, PermissionDeniedError, RuleViolation
 from server.forms.expr.dates import DEFAULT_TZ_NAME
+from server.paging import decode_state, encode_state
 from server.registry import decisions, moves, store
 from server.registry import rules as registry_rules
 from server.registry import service as registry
@@ -94,18 +93,8 @@ def _overdue_clause(today: date) -> Any:
     return and_(_prop("status").in_(sorted(rules.UNFINISHED)), _prop("due_date") < today.isoformat())
 
 
-def _encode(state: list[int]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
-
-
-def _decode(token: str) -> list[int]:
-    try:
-        state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not (isinstance(state, list) and len(state) == 2 and all(isinstance(v, int) for v in state)):
-            raise ValueError("bad cursor")
-        return state
-    except ValueError as exc:
-        raise BadRequestError("invalid cursor", code="case.bad_cursor", errors={"cursor": ["invalid"]}) from exc
+def _valid_state(state: Any) -> bool:
+    return isinstance(state, list) and len(state) == 2 and all(isinstance(v, int) for v in state)
 
 
 def list_cases(session: Session, user: User, filters: Mapping[str, Any], today: date) -> dict[str, Any]:
@@ -132,12 +121,12 @@ def list_cases(session: Session, user: User, filters: Mapping[str, Any], today: 
     # Overdue first: rank 0 for overdue, 1 for the rest; within a rank newest first. Newest: rank is always 0.
     rank = case((_overdue_clause(today), 0), else_=1) if filters.get("order") == "overdue_first" else literal(0)
     if cursor := filters.get("cursor"):
-        last_rank, last_id = _decode(cursor)
+        last_rank, last_id = decode_state(cursor, _valid_state)
         query = query.where(or_(rank > last_rank, and_(rank == last_rank, Entity.id < last_id)))
     limit = int(filters.get("limit") or 50)
     rows = list(session.execute(query.add_columns(rank).order_by(rank, Entity.id.desc()).limit(limit + 1)))
     items = [case_view(entity, user, today) for entity, _ in rows[:limit]]
-    next_cursor = _encode([int(rows[limit - 1][1]), rows[limit - 1][0].id]) if len(rows) > limit else None
+    next_cursor = encode_state([int(rows[limit - 1][1]), rows[limit - 1][0].id]) if len(rows) > limit else None
     return {"items": items, "next_cursor": next_cursor}
 
 

@@ -26,6 +26,7 @@ from server import errors
 from server.accounts.models import User
 from server.audit.service import record
 from server.errors import AppError, ConflictError, NotFoundError
+from server.paging import decode_cursor, encode_cursor
 from server.registry import followups, rules, service, store
 from server.registry.models import (
     CandidateStatus,
@@ -198,13 +199,13 @@ def review_page(session: Session, user: User, dataset: str, model: Any, visible:
     ds = store.get_dataset(session, dataset)
     viewer = service.Viewer.of(user)
     query = select(model).where(model.dataset_id == ds.id, visible, model.status == status)
-    if (after := service.decode_cursor(cursor)) is not None:
+    if (after := decode_cursor(cursor)) is not None:
         query = query.where(model.id < after)
     limit = max(1, min(limit, service.MAX_LIMIT))
     rows = list(session.scalars(query.order_by(model.id.desc()).limit(limit + 1)))
     items = [view(ds, row, viewer) for row in rows[:limit]]
     viewer.audit(session, dataset)
-    return {"items": items, "next_cursor": service.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None}
+    return {"items": items, "next_cursor": encode_cursor(rows[limit - 1].id) if len(rows) > limit else None}
 
 
 def _load_candidate(

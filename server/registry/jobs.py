@@ -1,6 +1,6 @@
 """Registry jobs: fold validated submissions into the registry.
 
-``merge_submission`` (the job intake rings after validation) locks the
+``merge_submission`` (the job that follows validation, server/pipeline.py) locks the
 submission row, re-checks that it is still ``validated`` (so a second run, a
 retry or a concurrent duplicate changes nothing), merges its entities blocks
 (merge.py; the registry's own claim per instance id makes even a run racing
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from server import worker
 from server.errors import AppError
 from server.forms.models import FormVersion
-from server.queue import enqueue_after_commit
+from server.queue import enqueue_after_commit, job_path
 from server.registry import store
 from server.registry.merge import SubmissionEssentials, merge_submission_data
 from server.registry.store import lock_feed
@@ -39,8 +39,6 @@ from server.sealing.crypto import Sealer, current_sealer
 from server.settings import Settings
 from server.submissions.models import ReviewState, Submission, SubmissionStatus
 from server.submissions.sealing import open_answers
-
-MERGE_JOB = ("merge", "server.registry.jobs.merge_submission")
 
 
 def _point(location: Any) -> tuple[float, float] | None:
@@ -151,5 +149,5 @@ def find_stuck(session: Session, settings: Settings, older_than_seconds: int) ->
         )
     )
     for submission_id in ids:
-        enqueue_after_commit(session, settings, MERGE_JOB[0], MERGE_JOB[1], submission_id)
+        enqueue_after_commit(session, settings, "merge", job_path(merge_submission), submission_id)
     return len(ids)

@@ -11,7 +11,6 @@ duplicates are found on the server by keyed hash.)
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from collections.abc import Iterable, Mapping
@@ -27,7 +26,8 @@ from server.audit.service import record
 from server.domain import phone as phones
 from server.domain import pinyin, resident_id
 from server.domain.datasets import DatasetSpec, PropertyType
-from server.errors import BadRequestError, NotFoundError, PermissionDeniedError
+from server.errors import NotFoundError, PermissionDeniedError
+from server.paging import decode_cursor, encode_cursor
 from server.registry import store
 from server.registry.models import Entity, EntityStatus, EntityVersion, RegistryEvent
 from server.scope import (
@@ -135,24 +135,6 @@ class Viewer:
                 },
             )
             self.revealed = {}
-
-
-# --------------------------------------------------------------------------- cursors
-
-
-def encode_cursor(value: int) -> str:
-    """An opaque keyset cursor."""
-    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
-
-
-def decode_cursor(token: str | None) -> int | None:
-    """The position an opaque cursor stands for; 400 when it is not one of ours."""
-    if not token:
-        return None
-    try:
-        return int(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequestError("invalid cursor", code="registry.bad_cursor", errors={"cursor": ["invalid"]}) from exc
 
 
 # --------------------------------------------------------------------------- search

@@ -22,11 +22,10 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from server.accounts.models import User
-from server.domain.datasets import DatasetSpec, PropertyType, load_datasets
+from server.domain.datasets import PropertyType, city_datasets
 from server.forms.dependencies import derived_values
 from server.sealing import masking
 
@@ -34,12 +33,6 @@ WHOLE_MASK = "**"
 # The kind a computed value takes from its sources: the strongest one it reads.
 RANK = {PropertyType.ETHNICITY_CODE: 1, PropertyType.PHONE: 2, PropertyType.CN_RESIDENT_ID: 3}
 _DERIVED: dict[tuple[str, str, str], dict[str, PropertyType]] = {}
-
-
-@lru_cache(maxsize=1)
-def _datasets() -> Mapping[str, DatasetSpec]:
-    """forms/datasets.yaml, for definitions compiled before they pinned their sensitive answers."""
-    return load_datasets()
 
 
 def sensitive_paths(definition: Mapping[str, Any]) -> dict[str, PropertyType]:
@@ -59,7 +52,7 @@ def sensitive_paths(definition: Mapping[str, Any]) -> dict[str, PropertyType]:
             found.setdefault(path, PropertyType(kind))
         return found
     # Compiled before sensitivity was pinned: those forms saved only to properties of the city's file.
-    spec = _datasets().get(entities.get("dataset") or "")
+    spec = city_datasets().get(entities.get("dataset") or "")
     for path, prop_name in (entities.get("save_to") or {}).items():
         prop = spec.properties.get(prop_name) if spec else None
         if prop is not None and (prop.type in masking.SEALED_TYPES or prop.type is PropertyType.ETHNICITY_CODE):

@@ -186,10 +186,7 @@ def merge(db: Session, sealer: Sealer, user_named: Callable[[str], User]) -> Mer
 def jobs(app: Any, settings: Settings, engine: Any, maker: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Inline jobs see (and roll back with) the test; validation rings the merge job."""
     from server import worker
-    from server.registry.jobs import MERGE_JOB
-    from server.submissions import jobs as submission_jobs
 
-    monkeypatch.setattr(submission_jobs, "AFTER_VALIDATED", [MERGE_JOB])
     before = worker._context
     worker.configure(settings, engine, maker)
     yield
