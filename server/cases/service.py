@@ -27,7 +27,7 @@ from server.domain.departments import CASE_DATASET, duties
 from server.errors import ConflictError, NotFoundError, PermissionDeniedError, RuleViolation
 from server.forms.expr.dates import DEFAULT_TZ_NAME
 from server.paging import decode_state, encode_state
-from server.registry import decisions, moves, store
+from server.registry import decisions, history, moves, store
 from server.registry import rules as registry_rules
 from server.registry import service as registry
 from server.registry.models import Entity, EntityStatus, EventKind, RegistryEvent, SourceType
@@ -184,7 +184,7 @@ def open_case(session: Session, user: User, body: Mapping[str, Any], today: date
     """Open a case by hand: a new followups record of the person, routed to a department."""
     registry.require_reader(user)
     _check_department(body["department"])
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     person = _person(session, user, body["person"])
     ds = store.get_dataset(session, CASE_DATASET)
     due = body.get("due_date")
@@ -202,9 +202,9 @@ def open_case(session: Session, user: User, body: Mapping[str, Any], today: date
     session.add(entity)
     session.flush()
     source_id = f"case:{entity.uuid}:1"
-    store.write_version(session, entity, base_version=None, changed=sorted(props), author_id=user.id,
+    history.write_version(session, entity, base_version=None, changed=sorted(props), author_id=user.id,
                         source_type=SourceType.CASE.value, source_id=source_id)
-    store.emit(session, entity, EventKind.CREATED.value, actor_id=user.id, source_type=SourceType.CASE.value,
+    history.emit(session, entity, EventKind.CREATED.value, actor_id=user.id, source_type=SourceType.CASE.value,
                source_id=source_id, event_date=today.isoformat(),
                detail={"case": "opened", "to": props["status"], "follows": person.uuid, "grid": entity.grid_code})
     record(session, user.id, "case.opened", target_type="case", target_id=entity.uuid,
@@ -246,7 +246,7 @@ def update_case(
     session: Session, user: User, case_uuid: str, if_match: str | None, body: Mapping[str, Any], today: date
 ) -> dict[str, Any]:
     """Change a case's status, assignee or notes (If-Match: its ETag), with an action record."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     entity = decisions.lock_record(session, load_case(session, user, case_uuid).id)
     decisions.check_if_match(if_match, registry.etag(entity))
     _require_worker(user, entity)
@@ -279,11 +279,11 @@ def update_case(
     source_id = f"case:{entity.uuid}:{entity.version}"
     _rejoin_person(session, entity, before, after, user, source_id, today)
     session.flush()
-    store.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
+    history.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
                         source_type=SourceType.CASE.value, source_id=source_id)
     detail = {"case": action, "from": before.get("status"), "to": after.get("status"), "changed": changed,
               **({"note": note} if note else {})}
-    store.emit(session, entity, EventKind.UPDATED.value, actor_id=user.id, source_type=SourceType.CASE.value,
+    history.emit(session, entity, EventKind.UPDATED.value, actor_id=user.id, source_type=SourceType.CASE.value,
                source_id=source_id, event_date=today.isoformat(), detail=detail)
     record(session, user.id, f"case.{action}", target_type="case", target_id=entity.uuid, detail=detail)
     return get_case(session, user, case_uuid, today)

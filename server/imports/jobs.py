@@ -44,7 +44,7 @@ from server.imports.checks import CheckedRow, check_row
 from server.imports.mapping import ColumnPlan, plan_columns
 from server.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
 from server.imports.service import IMPORT_JOB, file_path
-from server.registry import store
+from server.registry import history, store
 from server.registry.merge import SubmissionEssentials, merge_submission_data
 from server.registry.models import AppliedSource, SourceType
 from server.sealing.crypto import Sealer, current_sealer
@@ -179,7 +179,7 @@ def _batch(run: _Run, sealer: Sealer) -> tuple[int, int] | None:
             return None
         start, end = job.next_row, min(job.next_row + BATCH, job.total)
         run.catch_up(start)
-        store.lock_feed(session)  # held by the batch's transaction, not by a row's savepoint
+        history.lock_feed(session)  # held by the batch's transaction, not by a row's savepoint
         lines = []
         counts = dict(job.counts or {})
         batch = [(index + 2, check_row(run.spec, run.plan, run.table.rows[index], run.today))

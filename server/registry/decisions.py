@@ -27,7 +27,7 @@ from server.accounts.models import User
 from server.audit.service import record
 from server.errors import AppError, ConflictError, NotFoundError
 from server.paging import decode_cursor, encode_cursor
-from server.registry import followups, rules, service, store
+from server.registry import followups, history, rules, service, store
 from server.registry.models import (
     CandidateStatus,
     DuplicateCandidate,
@@ -65,7 +65,7 @@ def resolve_conflict(
     session: Session, user: User, dataset: str, entity_uuid: str, if_match: str | None, values: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Settle a record's conflicts with the supervisor's chosen values, as a new version."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     service.require_reviewer(user)
     ds = store.get_dataset(session, dataset)
     entity = lock_record(session, service.get_entity(session, user, ds, entity_uuid).id)
@@ -104,7 +104,7 @@ def resolve_conflict(
         version.resolved_at, version.resolved_by = now, user.id
         resolved.append(version.version)
     source_id = f"conflict:{entity.uuid}:{entity.version}"
-    store.write_version(
+    history.write_version(
         session,
         entity,
         base_version=entity.version - 1,
@@ -113,7 +113,7 @@ def resolve_conflict(
         source_type=SUPERVISOR,
         source_id=source_id,
     )
-    store.emit(
+    history.emit(
         session,
         entity,
         EventKind.UPDATED,
@@ -234,7 +234,7 @@ def mark_distinct(
     session: Session, user: User, dataset: str, candidate_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Two different people: close the candidate; the pair is not proposed again."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     ds = store.get_dataset(session, dataset)
     candidate = _load_candidate(session, user, ds, candidate_id, if_match)
     if candidate.status != CandidateStatus.OPEN.value:
@@ -253,7 +253,7 @@ def merge_candidate(
     survivor_uuid: str | None = None,
 ) -> dict[str, Any]:
     """One person: keep the survivor (the older record unless named), fold the other into it."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     ds = store.get_dataset(session, dataset)
     candidate = _load_candidate(session, user, ds, candidate_id, if_match)
     if candidate.status != CandidateStatus.OPEN.value:
@@ -302,7 +302,7 @@ def unmerge_candidate(
     session: Session, user: User, dataset: str, candidate_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Undo a merge: the other record is live again; values copied into the survivor go back out."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     ds = store.get_dataset(session, dataset)
     candidate = _load_candidate(session, user, ds, candidate_id, if_match)
     if candidate.status != CandidateStatus.MERGED.value or candidate.survivor_id is None:
@@ -338,9 +338,9 @@ def _record_pair(
 ) -> None:
     """A supervisor's version and event for each of the two records a merge or unmerge touched."""
     for entity, changed in changes:
-        store.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
+        history.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
                             source_type=SUPERVISOR, source_id=source_id)
-        store.emit(session, entity, kind, actor_id=user.id, source_type=SUPERVISOR, source_id=source_id,
+        history.emit(session, entity, kind, actor_id=user.id, source_type=SUPERVISOR, source_id=source_id,
                    detail=detail)
 
 

@@ -33,8 +33,8 @@ from server.errors import AppError
 from server.forms.models import FormVersion
 from server.queue import enqueue_after_commit, job_path
 from server.registry import store
+from server.registry.history import lock_feed
 from server.registry.merge import SubmissionEssentials, merge_submission_data
-from server.registry.store import lock_feed
 from server.sealing.crypto import Sealer, current_sealer
 from server.settings import Settings
 from server.submissions.models import ReviewState, Submission, SubmissionStatus

@@ -43,7 +43,7 @@ from server.domain.datasets import DatasetSpec
 from server.domain.departments import CASE_DATASET, duties
 from server.errors import ConflictError, NotFoundError, RuleViolation
 from server.forms.dependencies import entity_label_path
-from server.registry import conditions, rules, store
+from server.registry import conditions, history, rules, store
 from server.registry.models import AppliedSource
 from server.registry.records import (
     UUID_TAKEN,
@@ -107,7 +107,7 @@ def merge_submission_data(
 ) -> list[MergeOutcome]:
     """Fold one submission into the registry: one outcome per entities block."""
     sealer = sealer or current_sealer()
-    store.lock_feed(session)  # before any row lock: one lock order for every registry writer
+    history.lock_feed(session)  # before any row lock: one lock order for every registry writer
     blocks = [essentials.entities] if isinstance(essentials.entities, Mapping) else list(essentials.entities)
     return [_merge_block(session, essentials, block, sealer) for block in blocks if block]
 
@@ -219,7 +219,7 @@ def _done(
     detail: dict[str, Any],
 ) -> None:
     """Record the merge result on the claim row."""
-    store.record_result(session, claim_id, result_row(ess, outcome, entity_id, unit_path, detail))
+    history.record_result(session, claim_id, result_row(ess, outcome, entity_id, unit_path, detail))
 
 
 def _source_path(session: Session, ess: SubmissionEssentials) -> str | None:

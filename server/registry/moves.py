@@ -39,7 +39,7 @@ from server.domain.datasets import DatasetSpec
 from server.geo.models import AdminUnit
 from server.geo.points import parse_geopoint, point_element
 from server.geo.service import grid_path_at
-from server.registry import store
+from server.registry import history, store
 from server.registry.models import Entity, EntityStatus, EventKind, PlacementReview, ReviewStatus
 from server.registry.rules import Move, grid_code_of, residence_transition
 from server.scope import path_in_scope
@@ -159,7 +159,7 @@ def follow(
     emitted: list[EventKind] = []
     if move is Move.DEPART:
         entity.status = EntityStatus.DEPARTED.value
-        store.emit(
+        history.emit(
             session,
             entity,
             EventKind.DEPARTED,
@@ -176,7 +176,7 @@ def follow(
         entity.status = EntityStatus.ACTIVE.value
         if new_path is not None:
             _relocate(session, entity, placement)
-        store.emit(
+        history.emit(
             session,
             entity,
             EventKind.RETURNED,
@@ -233,7 +233,7 @@ def _moved(
     detail: Mapping[str, Any] | None = None,
 ) -> None:
     """The ``moved`` event; open placement reviews of the record are settled by the move; listeners run."""
-    store.emit(
+    history.emit(
         session,
         entity,
         EventKind.MOVED,

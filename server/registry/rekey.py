@@ -19,7 +19,7 @@ Rotating the encryption key is three steps (README, "Key rotation"):
 Idempotent and resumable: a second run rewrites nothing, and a run that was
 interrupted (each batch has committed) simply continues, skipping the rows
 already done. Each batch takes the change-feed lock before its row locks,
-like every registry writer (store.py), so a merge running meanwhile waits for
+like every registry writer (history.py), so a merge running meanwhile waits for
 the batch instead of having its new version overwritten by an older value.
 Append-only versions are rewritten here in one way only: the same plaintext
 under a new ciphertext; nothing a reader sees changes.
@@ -42,7 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit.service import record
-from server.registry import store
+from server.registry import history, store
 from server.registry.models import Dataset, Entity, EntityVersion
 from server.sealing.crypto import Sealer, SealError
 from server.sealing.rekeying import BatchResult, RekeyStep, UnknownKeyError
@@ -211,7 +211,7 @@ def rekey_batch(
 ) -> BatchResult:
     """One batch of one table: rows with id > ``after``, resealed (and rehashed) where needed, audited."""
     if write:
-        store.lock_feed(session)  # before the row locks, like every registry writer
+        history.lock_feed(session)  # before the row locks, like every registry writer
     result = _step(table)(session, sealer, after, limit, write)
     if write and result.changed:
         record(

@@ -1,9 +1,9 @@
-"""Low-level registry writes shared by the merge, moves and supervisor decisions.
+"""A record's values: the datasets they belong to, how they are stored, and what they are searched by.
 
 Datasets and their declarations in force come from declarations.py (the
-database, one cache). Sensitive values are split off and sealed here; search columns are
-computed here. Versions, events and the feed lock are written in feed.py (the
-append-only rules in one place) and re-exported here for the writers.
+database, one cache). Sensitive values are split off and sealed here; search
+columns are computed here. Versions, events and the feed lock are written in
+history.py (the append-only rules in one place).
 """
 
 from __future__ import annotations
@@ -18,14 +18,6 @@ from sqlalchemy.orm import Session
 from server.domain import resident_id
 from server.domain.datasets import DatasetSpec, PropertyType
 from server.registry import declarations, dedup
-
-# The feed's writers, re-exported: merge, moves and decisions write through ``store``.
-from server.registry.feed import FEED_LOCK as FEED_LOCK
-from server.registry.feed import emit as emit
-from server.registry.feed import lock_feed as lock_feed
-from server.registry.feed import record_result as record_result
-from server.registry.feed import write_version as write_version
-from server.registry.feed import write_version_and_emit as write_version_and_emit
 from server.registry.models import Entity, EntityVersion
 from server.sealing.crypto import Sealer
 from server.sealing.masking import SEALED_TYPES, mask_value

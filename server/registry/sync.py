@@ -4,7 +4,7 @@ Without a cursor the answer is a snapshot of every live record in the
 caller's scope, paged by keyset on (unit path, id) so each page is one index
 range; the last page hands over a *delta* cursor: the change feed's high-water
 mark taken when the snapshot began (event cursors commit in order, see
-store.py, so nothing committed later can hide below it). A delta reads the
+history.py, so nothing committed later can hide below it). A delta reads the
 events after the cursor whose old or new unit path lies in scope, keeps the
 last one per record, and answers ``upsert`` with the record's current state,
 or ``remove`` when the record left the scope (moved away, merged).
