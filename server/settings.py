@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,7 +60,6 @@ class Settings:
     exports_dir: Path | None = None  # None: <media_root>/exports
     export_link_ttl_seconds: int = 3600  # how long a signed download link works
     export_retention_hours: int = 24  # finished export files are deleted this long after they were made
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -8,9 +8,7 @@ survivor; the other record stays with its whole history, marked ``merged``
 and pointing at the survivor, and later submissions naming it land on the
 survivor. Unmerge reverses that: the other record is live again and the
 values the merge copied into the survivor are taken back out unless changed
-since. Accepting a held move moves the record (a supervisor's version and
-``moved`` event dated by the submission that saw the person there, and the
-person's open follow-ups along with it); rejecting leaves it where it is.
+since.
 """
 
 from __future__ import annotations
