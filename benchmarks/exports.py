@@ -37,7 +37,7 @@ from server import migrate  # noqa: E402
 from server.db import make_engine, session_factory  # noqa: E402
 from server.demo import load_demo  # noqa: E402
 from server.geo.models import AdminUnit  # noqa: E402
-from server.registry.crypto import Sealer  # noqa: E402
+from server.sealing.crypto import Sealer  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 DB = "gridreg_bench_exports"

@@ -43,10 +43,10 @@ from server.demo import load_demo  # noqa: E402
 from server.domain import pinyin  # noqa: E402
 from server.domain.datasets import PropertyType  # noqa: E402
 from server.geo.models import AdminUnit  # noqa: E402
-from server.registry import candidates, dedup, service, store, sync  # noqa: E402
-from server.registry.crypto import Sealer  # noqa: E402
+from server.registry import candidates, dedup, history, service, store, sync  # noqa: E402
 from server.registry.merge import SubmissionEssentials, merge_submission_data  # noqa: E402
-from server.registry.rules import mask_value  # noqa: E402
+from server.sealing.crypto import Sealer  # noqa: E402
+from server.sealing.masking import mask_value  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 DB = "gridreg_bench"
@@ -379,7 +379,7 @@ def merge_throughput(
     for start in range(0, len(jobs), batch):
         with maker() as session:
             if batch > 1:
-                store.lock_feed(session)
+                history.lock_feed(session)
             for block, data in jobs[start : start + batch]:
                 ess = SubmissionEssentials(
                     instance_id=f"uuid:{uuid.uuid4()}",

@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
 from server.domain import divisions, ethnicity, resident_id  # noqa: E402
 from server.forms.compiled import CompiledForm  # noqa: E402
 from server.forms.compiler import compile_workbook  # noqa: E402
-from server.forms.validator import validate_submission  # noqa: E402
+from server.forms.validator import check_submission  # noqa: E402
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     counties = _counties()
     samples = [make_submission(rng, counties, i) for i in range(args.n)]
-    validate_submission(form, samples[0][0], attachments=samples[0][1], clock=_clock)  # build the plan
+    check_submission(form, samples[0][0], attachments=samples[0][1], clock=_clock)  # build the plan
 
     # CPU time of this thread is what one core spends; wall time also counts other processes'
     # turns on a shared machine, so both are reported.
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     wall_start, cpu_start = time.perf_counter(), time.thread_time()
     for data, files in samples:
         t0 = time.thread_time()
-        issues = validate_submission(form, data, attachments=files, clock=_clock)
+        issues = check_submission(form, data, attachments=files, clock=_clock)
         timings.append(time.thread_time() - t0)
         issues_found += len(issues)
     cpu = time.thread_time() - cpu_start
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wall clock: {wall:.2f} s, {args.n / wall:,.0f} validations/s "
           f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     print(f"sanity: {issues_found} issues on {args.n} valid submissions (expected 0)")
-    bad_issues = validate_submission(form, corrupt(samples[0][0]), attachments=samples[0][1], clock=_clock)
+    bad_issues = check_submission(form, corrupt(samples[0][0]), attachments=samples[0][1], clock=_clock)
     codes = sorted({i.code for i in bad_issues})
     print(f"sanity: corrupted sample caught with {len(bad_issues)} issues: {', '.join(codes)}")
     if profiler:

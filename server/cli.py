@@ -194,11 +194,13 @@ def demo_load() -> None:
 
 @main.command("serve")
 @click.option("--workers", default=2, show_default=True)
-def serve(workers: int) -> None:
-    """Serve the web application with gunicorn on GRIDREG_PORT."""
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on: this machine only by default; 0.0.0.0 for every interface")
+def serve(workers: int, host: str) -> None:
+    """Serve the web application with gunicorn on HOST:GRIDREG_PORT (127.0.0.1 unless --host says otherwise)."""
     from server.serve import run_gunicorn
 
-    run_gunicorn(_settings(), workers=workers)
+    run_gunicorn(_settings(), workers=workers, host=host)
 
 
 def _register_commands() -> None:
@@ -209,11 +211,8 @@ def _register_commands() -> None:
     import server.jobs_cli  # noqa: F401  (registers worker and jobs on main)
     import server.registry.cli  # noqa: F401  (registers registry on main)
     import server.reports.cli  # noqa: F401  (registers reports on main)
+    from server.forms.eval_cli import eval_command
 
-    try:
-        from server.forms.eval_cli import eval_command
-    except ImportError:  # the form engine is being added
-        return
     main.add_command(eval_command, "eval")
 
 

@@ -10,11 +10,11 @@ from rq import SimpleWorker, Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from server import queue, worker
+from server import pipeline, queue, worker
 from server.cli import _settings, cli_session, main
 
 # Modules holding job functions, imported when a worker starts.
-JOB_MODULES = ("server.submissions.jobs", "server.media.jobs", "server.registry.jobs", "server.forms.validator",
+JOB_MODULES = ("server.submissions.jobs", "server.registry.jobs", "server.forms.validator",
                "server.reports.jobs", "server.webhooks.jobs")
 
 
@@ -85,7 +85,7 @@ def jobs_requeue_stuck(older_than: int, every: int) -> None:
     """Re-enqueue rows whose jobs never finished (Redis lost, worker killed)."""
     while True:
         with cli_session() as (session, settings):
-            counts = queue.requeue_stuck(session, settings, older_than)
+            counts = pipeline.requeue_stuck(session, settings, older_than)
         click.echo(" ".join(f"{k.rsplit('.', 2)[-2]}={v}" for k, v in counts.items()) or "nothing to requeue")
         if not every:
             return

@@ -1,10 +1,11 @@
 """Background jobs: RQ queues when Redis is configured, inline after commit otherwise.
 
 The database row is the truth and Redis only a doorbell. Jobs are importable
-functions named by dotted path that take ids; they are enqueued only after the
+functions, named by their import path (``job_path``), that take ids; they are enqueued only after the
 transaction that made the work has committed (``enqueue_after_commit``), and
 they re-check the row's state so that running twice changes nothing. Separate
-queues per workload keep one backlog from starving another.
+queues per workload keep one backlog from starving another. Which job follows
+which is wired in one place, server/pipeline.py.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def get_queue(settings: Settings, name: str) -> Queue:
     if name not in QUEUES:
         raise ValueError(f"unknown queue {name!r}")
     return Queue(name, connection=redis_connection(settings), default_timeout=JOB_TIMEOUT)
+
+
+def job_path(job: Callable[..., Any]) -> str:
+    """The import path RQ names a job function by (``server.submissions.jobs.validate_submission``)."""
+    return f"{job.__module__}.{job.__qualname__}"
 
 
 def resolve(dotted: str) -> Callable[..., Any]:
@@ -98,17 +104,6 @@ def _ring_committed(settings: Settings, queue: str, dotted: str, *args: object) 
                     extra={"path": dotted}, exc_info=True)
 
 
-# Functions (by import path) that find rows whose job should have finished by
-# now and ring its bell again; each takes (session, settings, older_than_seconds)
-# and returns how many it re-enqueued. Contexts with background jobs add theirs.
-STUCK_FINDERS: tuple[str, ...] = (
-    "server.submissions.jobs.find_stuck",
-    "server.registry.jobs.find_stuck",
-    "server.exports.jobs.find_stuck",
-    "server.imports.jobs.find_stuck",
-    "server.webhooks.jobs.find_stuck",
-)
-
 # Jobs rung after any transaction that wrote registry events (the change feed moved): (queue, job).
 AFTER_REGISTRY_EVENTS: tuple[tuple[str, str], ...] = (
     ("webhooks", "server.webhooks.jobs.pump"),
@@ -123,8 +118,3 @@ def ring_after_registry_events(session: Session, settings: Settings | None) -> N
     session.info["registry_events_rung"] = root
     for name, dotted in AFTER_REGISTRY_EVENTS:
         enqueue_after_commit(session, settings, name, dotted)
-
-
-def requeue_stuck(session: Session, settings: Settings, older_than_seconds: int) -> dict[str, int]:
-    """Re-enqueue work stuck past the timeout (Redis lost, worker killed)."""
-    return {path: resolve(path)(session, settings, older_than_seconds) for path in STUCK_FINDERS}

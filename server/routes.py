@@ -28,10 +28,10 @@ def register_routes(app: Flask, api: Api) -> None:
 
     register_openrosa(app, api)
 
-    from server.media.api import blp as media_blp
     from server.submissions.api import blp as submissions_blp
+    from server.submissions.attachments_api import blp as attachments_blp
 
-    for blp in (submissions_blp, media_blp):
+    for blp in (submissions_blp, attachments_blp):
         api.register_blueprint(blp)
 
     from server.registry.api import blp as registry_blp

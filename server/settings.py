@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,7 +64,6 @@ class Settings:
     # for tests and closed networks only.
     webhooks_allow_private: bool = False
     webhook_max_attempts: int = 10  # a delivery failing this many times becomes a dead letter
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:

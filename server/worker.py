@@ -2,8 +2,10 @@
 
 An RQ worker process calls ``configure`` once at start; in inline mode the web
 application does. Job functions open their one transaction with ``job_session``.
-RQ forks a work horse per job by default; the inherited pool is dropped in the
-child (``engine.dispose(close=False)``) so connections are never shared.
+``gridreg worker`` runs jobs in its own process (RQ's SimpleWorker) so caches
+stay warm; with ``--fork`` RQ forks a work horse per job, and the inherited
+pool is dropped in the child (``engine.dispose(close=False)``) so connections
+are never shared.
 """
 
 from __future__ import annotations

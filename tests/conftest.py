@@ -151,8 +151,6 @@ def app(settings: Settings, engine: Engine, maker: sessionmaker[Session]) -> Ite
     application = create_app(settings, engine=engine)
     application.extensions["gridreg"].sessionmaker = maker
     application.config["TESTING"] = True
-    with application.app_context():
-        pass
     yield application
 
 

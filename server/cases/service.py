@@ -11,8 +11,6 @@ department accounts their purpose (a case outside it answers 404, audited).
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid as uuidlib
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -26,13 +24,15 @@ from server.accounts.models import User
 from server.audit.service import record
 from server.domain import cases as rules
 from server.domain.departments import CASE_DATASET, duties
-from server.errors import BadRequestError, ConflictError, NotFoundError, PermissionDeniedError, RuleViolation
+from server.errors import ConflictError, NotFoundError, PermissionDeniedError, RuleViolation
 from server.forms.expr.dates import DEFAULT_TZ_NAME
-from server.registry import decisions, moves, store
+from server.paging import decode_state, encode_state
+from server.registry import decisions, history, moves, store
 from server.registry import rules as registry_rules
 from server.registry import service as registry
 from server.registry.models import Entity, EntityStatus, EventKind, RegistryEvent, SourceType
 from server.scope import deny, in_purpose, purpose_clause, purpose_of, reads_dataset, scope_clause, within_purpose
+from server.sealing.crypto import current_sealer
 
 CASE_FIELDS = ("title", "person", "kind", "department", "status", "assignee", "opened_date", "due_date",
                "resolved_date", "closed_date")
@@ -99,18 +99,8 @@ def _overdue_clause(today: date) -> Any:
     return and_(_prop("status").in_(sorted(rules.UNFINISHED)), _prop("due_date") < today.isoformat())
 
 
-def _encode(state: list[int]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
-
-
-def _decode(token: str) -> list[int]:
-    try:
-        state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not (isinstance(state, list) and len(state) == 2 and all(isinstance(v, int) for v in state)):
-            raise ValueError("bad cursor")
-        return state
-    except ValueError as exc:
-        raise BadRequestError("invalid cursor", code="case.bad_cursor", errors={"cursor": ["invalid"]}) from exc
+def _valid_state(state: Any) -> bool:
+    return isinstance(state, list) and len(state) == 2 and all(isinstance(v, int) for v in state)
 
 
 def list_cases(session: Session, user: User, filters: Mapping[str, Any], today: date) -> dict[str, Any]:
@@ -137,12 +127,12 @@ def list_cases(session: Session, user: User, filters: Mapping[str, Any], today: 
     # Overdue first: rank 0 for overdue, 1 for the rest; within a rank newest first. Newest: rank is always 0.
     rank = case((_overdue_clause(today), 0), else_=1) if filters.get("order") == "overdue_first" else literal(0)
     if cursor := filters.get("cursor"):
-        last_rank, last_id = _decode(cursor)
+        last_rank, last_id = decode_state(cursor, _valid_state)
         query = query.where(or_(rank > last_rank, and_(rank == last_rank, Entity.id < last_id)))
     limit = int(filters.get("limit") or 50)
     rows = list(session.execute(query.add_columns(rank).order_by(rank, Entity.id.desc()).limit(limit + 1)))
     items = [case_view(entity, user, today) for entity, _ in rows[:limit]]
-    next_cursor = _encode([int(rows[limit - 1][1]), rows[limit - 1][0].id]) if len(rows) > limit else None
+    next_cursor = encode_state([int(rows[limit - 1][1]), rows[limit - 1][0].id]) if len(rows) > limit else None
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -200,7 +190,7 @@ def open_case(session: Session, user: User, body: Mapping[str, Any], today: date
     """Open a case by hand: a new followups record of the person, routed to a department."""
     registry.require_reader(user)
     _check_department(body["department"])
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     person = _person(session, user, body["person"])
     ds = store.get_dataset(session, CASE_DATASET)
     due = body.get("due_date")
@@ -214,13 +204,13 @@ def open_case(session: Session, user: User, body: Mapping[str, Any], today: date
         uuid=str(uuidlib.uuid4()), dataset_id=ds.id, version=1, status=EntityStatus.ACTIVE.value,
         unit_path=person.unit_path, grid_code=person.grid_code, followed_id=person.id, created_by=user.id, label="",
     )
-    store.set_properties(entity, ds.spec, props, store.current_sealer())
+    store.set_properties(entity, ds.spec, props, current_sealer())
     session.add(entity)
     session.flush()
     source_id = f"case:{entity.uuid}:1"
-    store.write_version(session, entity, base_version=None, changed=sorted(props), author_id=user.id,
+    history.write_version(session, entity, base_version=None, changed=sorted(props), author_id=user.id,
                         source_type=SourceType.CASE.value, source_id=source_id)
-    store.emit(session, entity, EventKind.CREATED.value, actor_id=user.id, source_type=SourceType.CASE.value,
+    history.emit(session, entity, EventKind.CREATED.value, actor_id=user.id, source_type=SourceType.CASE.value,
                source_id=source_id, event_date=today.isoformat(),
                detail={"case": "opened", "to": props["status"], "follows": person.uuid, "grid": entity.grid_code})
     record(session, user.id, "case.opened", target_type="case", target_id=entity.uuid,
@@ -262,12 +252,12 @@ def update_case(
     session: Session, user: User, case_uuid: str, if_match: str | None, body: Mapping[str, Any], today: date
 ) -> dict[str, Any]:
     """Change a case's status, assignee or notes (If-Match: its ETag), with an action record."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     entity = decisions.lock_record(session, load_case(session, user, case_uuid).id)
     decisions.check_if_match(if_match, registry.etag(entity))
     _require_worker(user, entity)
     ds = store.get_dataset(session, CASE_DATASET)
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     before = store.full_properties(entity, sealer)
     after = dict(before)
     target = body.get("status")
@@ -295,11 +285,11 @@ def update_case(
     source_id = f"case:{entity.uuid}:{entity.version}"
     _rejoin_person(session, entity, before, after, user, source_id, today)
     session.flush()
-    store.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
+    history.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
                         source_type=SourceType.CASE.value, source_id=source_id)
     detail = {"case": action, "from": before.get("status"), "to": after.get("status"), "changed": changed,
               **({"note": note} if note else {})}
-    store.emit(session, entity, EventKind.UPDATED.value, actor_id=user.id, source_type=SourceType.CASE.value,
+    history.emit(session, entity, EventKind.UPDATED.value, actor_id=user.id, source_type=SourceType.CASE.value,
                source_id=source_id, event_date=today.isoformat(), detail=detail)
     record(session, user.id, f"case.{action}", target_type="case", target_id=entity.uuid, detail=detail)
     return get_case(session, user, case_uuid, today)

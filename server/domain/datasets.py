@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -415,3 +416,9 @@ def load_datasets(path: Path | str = DEFAULT_PATH) -> dict[str, DatasetSpec]:
     except yaml.YAMLError as exc:
         raise DatasetDeclarationError([("(document)", f"not valid YAML: {exc}")]) from exc
     return parse_datasets(document)
+
+
+@cache
+def city_datasets() -> dict[str, DatasetSpec]:
+    """The city's forms/datasets.yaml, read and checked once per process (callers must not change it)."""
+    return load_datasets()

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from server.domain.datasets import DatasetSpec, load_datasets
+from server.domain.datasets import DatasetSpec, city_datasets
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "forms" / "departments.yaml"
 CASE_DATASET = "followups"
@@ -163,7 +163,7 @@ def load_duties(path: Path | str = DEFAULT_PATH, datasets: Mapping[str, DatasetS
         document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DutiesDeclarationError([("(document)", f"not valid YAML: {exc}")]) from exc
-    return parse_duties(document, datasets if datasets is not None else load_datasets())
+    return parse_duties(document, datasets if datasets is not None else city_datasets())
 
 
 @cache

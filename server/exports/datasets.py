@@ -3,7 +3,7 @@
 Rows stream off the database in id order (``yield_per``: a server-side
 cursor on PostgreSQL), never held in memory. Properties outside a
 department's purpose are not columns at all. ID and phone numbers are
-masked, unless ``rules.sees_full_values`` says the caller's duty needs them:
+masked, unless ``masking.sees_full_values`` says the caller's duty needs them:
 then their sealed values are opened, and the export's audit row names the
 properties revealed and how many records.
 """
@@ -22,6 +22,7 @@ from server.exports.shaping import Shaper, cells
 from server.registry import service, store
 from server.registry.models import Entity, EntityStatus
 from server.scope import deny, purpose_clause, readable_properties, require_dataset, scope_clause
+from server.sealing.crypto import current_sealer
 
 BASE_COLUMNS = ("uuid", "label", "version", "status", "grid_code", "unit_path", "updated_at")
 BASE_LABELS = {"uuid": "编号", "label": "名称", "version": "版本", "status": "状态", "grid_code": "网格",
@@ -78,7 +79,7 @@ class DatasetExport:
         self.shaper: Shaper | None = None
 
     def _start(self, spec: DatasetSpec, user: User) -> Shaper:
-        shaper = self.shaper = Shaper(spec, user, store.current_sealer())
+        shaper = self.shaper = Shaper(spec, user, current_sealer())
         if self.fmt == "geojson":
             self.table = self.output.table(self.name, [])
             return shaper

@@ -37,6 +37,7 @@ from server.exports.shaping import Shaper
 from server.registry import service, store
 from server.registry.models import Entity, EntityStatus, EntityVersion, EventKind, RegistryEvent
 from server.scope import in_purpose, path_in_scope, reads_dataset, require_dataset, scope_clause
+from server.sealing.crypto import current_sealer
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
@@ -113,7 +114,7 @@ def read_feed(session: Session, user: User, cursor: str | None, limit: int | Non
                    scope_clause(user, func.coalesce(RegistryEvent.previous_unit_path, RegistryEvent.unit_path)),
                    scope_clause(user, func.coalesce(before_v.unit_path, RegistryEvent.unit_path))))
         .order_by(RegistryEvent.cursor).limit(limit)))
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     shapers = {ds_id: Shaper(ref.spec, user, sealer) for ds_id, ref in refs.items()}
     items: list[dict[str, Any]] = []
     for row in rows:

@@ -15,9 +15,9 @@ from typing import Any
 
 from server.accounts.models import User
 from server.domain.datasets import DatasetSpec, PropertyType
-from server.registry import rules
-from server.registry.crypto import Sealer
 from server.scope import readable_properties
+from server.sealing import masking
+from server.sealing.crypto import Sealer
 
 
 class Shaper:
@@ -27,13 +27,13 @@ class Shaper:
         allowed = readable_properties(user, spec.name)
         self.names = [n for n in spec.properties if allowed is None or n in allowed]
         self.sealer = sealer
-        self.full = reveal and rules.sees_full_values(user.role, user.department)
-        ethnicity = rules.sees_ethnicity(user.role, user.department)
+        self.full = reveal and masking.sees_full_values(user.role, user.department)
+        ethnicity = masking.sees_ethnicity(user.role, user.department)
         types = {n: spec.properties[n].type for n in self.names}
-        self.sealed = [(i, n) for i, n in enumerate(self.names) if types[n] in rules.SEALED_TYPES]
+        self.sealed = [(i, n) for i, n in enumerate(self.names) if types[n] in masking.SEALED_TYPES]
         # Stored values of sealed properties are already masked; show_row masks them again only for callers
         # who may not see ethnicity either (it then masks every sensitive value it shows).
-        masked_types = rules.SEALED_TYPES | {PropertyType.ETHNICITY_CODE}
+        masked_types = masking.SEALED_TYPES | {PropertyType.ETHNICITY_CODE}
         self.masked = [] if self.full or ethnicity else [
             (i, types[n]) for i, n in enumerate(self.names) if types[n] in masked_types]
         if self.full and not ethnicity:  # not a combination rules.py allows today; kept exact all the same
@@ -58,7 +58,7 @@ class Shaper:
             self.revealed_records += opened
         for i, ptype in self.masked:
             if out[i] is not None:
-                out[i] = rules.mask_value(ptype, str(out[i]))
+                out[i] = masking.mask_value(ptype, str(out[i]))
         return out
 
     def properties(self, plain: Mapping[str, Any], sealed: Mapping[str, str]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from server.accounts.models import User
 from server.exports.files import Output
 from server.forms.models import Form, FormVersion
-from server.registry.store import current_sealer
+from server.sealing.crypto import current_sealer
 from server.submissions import queries
 from server.submissions.models import Submission
 from server.submissions.privacy import body_of, shown_data

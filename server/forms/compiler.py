@@ -36,7 +36,7 @@ from pyxform.errors import PyXFormError
 from pyxform.xls2json_backends import DefinitionData, get_xlsform
 from pyxform.xls2xform import convert
 
-from server.domain.datasets import DatasetSpec, PropertySpec, PropertyType, load_datasets
+from server.domain.datasets import DatasetSpec, PropertySpec, PropertyType, city_datasets
 from server.errors import AppError
 from server.forms.compiled import CompiledForm, FormEntities, build_definition
 from server.forms.undeclared import undeclared_properties
@@ -102,7 +102,7 @@ def compile_workbook(data: bytes, filename: str, *, max_bytes: int = 10_000_000,
     stem = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0]
     defn.fallback_form_name = re.sub(r"[^A-Za-z0-9_]", "_", stem) or "form"
     if datasets is None:
-        datasets = load_datasets()
+        datasets = city_datasets()
     sheets = normalise(defn)
     undeclared: list[tuple[int, str, str | None]] = []
     if declare_unknown:

@@ -41,16 +41,16 @@ from server.forms.validator_types import (
     type_ok,
 )
 
-__all__ = ["ValidationIssue", "validate_submission"]
+__all__ = ["ValidationIssue", "check_submission"]
 
 _ABSENT: Any = object()
 _NOT_REQUIRED_TYPES = frozenset({"calculate", "note", "hidden"})
 Clock = Callable[[], datetime]
 
 
-def validate_submission(form: CompiledForm | Mapping[str, Any], data: Mapping[str, Any], *,
-                        attachments: Collection[str] = (), tz: str = "Asia/Shanghai",
-                        clock: Clock | None = None, lang: str | None = None) -> list[ValidationIssue]:
+def check_submission(form: CompiledForm | Mapping[str, Any], data: Mapping[str, Any], *,
+                     attachments: Collection[str] = (), tz: str = "Asia/Shanghai",
+                     clock: Clock | None = None, lang: str | None = None) -> list[ValidationIssue]:
     """Every problem with a submission's data (``{"data": {...}}`` or the root's content) against a form."""
     definition = form.definition if isinstance(form, CompiledForm) else form
     plan = plan_for(definition)

@@ -16,6 +16,7 @@ from server.accounts.models import User
 from server.audit.service import record
 from server.errors import NotFoundError, RuleViolation
 from server.geo.models import LEVEL_ORDER, SRID, AdminUnit, UnitLevel
+from server.geo.points import point_wkt
 from server.scope import get_in_scope, scope_clause
 
 
@@ -211,7 +212,7 @@ _GRID_PATH_AT = select(AdminUnit.path, AdminUnit.code).where(*_IN_GRID).order_by
 
 
 def _point_wkt(lon: float, lat: float) -> dict[str, str]:
-    return {"wkt": f"POINT({lon:.8f} {lat:.8f})"}
+    return {"wkt": point_wkt(lon, lat)}
 
 
 def grid_at(session: Session, lon: float, lat: float) -> AdminUnit | None:

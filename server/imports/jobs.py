@@ -44,10 +44,10 @@ from server.imports.checks import CheckedRow, check_row
 from server.imports.mapping import ColumnPlan, plan_columns
 from server.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
 from server.imports.service import IMPORT_JOB, file_path
-from server.registry import store
-from server.registry.crypto import Sealer
+from server.registry import history, store
 from server.registry.merge import SubmissionEssentials, merge_submission_data
 from server.registry.models import AppliedSource, SourceType
+from server.sealing.crypto import Sealer, current_sealer
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -179,7 +179,7 @@ def _batch(run: _Run, sealer: Sealer) -> tuple[int, int] | None:
             return None
         start, end = job.next_row, min(job.next_row + BATCH, job.total)
         run.catch_up(start)
-        store.lock_feed(session)  # held by the batch's transaction, not by a row's savepoint
+        history.lock_feed(session)  # held by the batch's transaction, not by a row's savepoint
         lines = []
         counts = dict(job.counts or {})
         batch = [(index + 2, check_row(run.spec, run.plan, run.table.rows[index], run.today))
@@ -228,7 +228,7 @@ def run_import(import_id: int, progress: Progress | None = None) -> str:
         run = _start(import_id)
         if run is None:
             return "skipped"
-        sealer = store.current_sealer(worker.settings())
+        sealer = current_sealer(worker.settings())
         while (step := _batch(run, sealer)) is not None:
             if progress is not None:
                 progress(*step)

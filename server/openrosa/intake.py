@@ -9,8 +9,7 @@ attachments added; other XML: 409).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -20,24 +19,11 @@ from server.forms.models import FormVersion
 from server.forms.xml_instance import parse_openrosa_element
 from server.openrosa.envelope import Envelope, read_envelope
 from server.settings import Settings
-
-if TYPE_CHECKING:
-    from server.submissions.service import SubmitResult
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """One attached file of a submission POST, named as the XML names it."""
-
-    name: str
-    content: bytes
-    content_type: str
+from server.submissions.service import IncomingFile, SubmitResult, resolve_form_version, submit
 
 
 def submission_version(session: Session, envelope: Envelope) -> FormVersion:
     """The version the XML's root names (retired ones too: phones lag), or the current one if it names none."""
-    from server.submissions.service import resolve_form_version
-
     if envelope.version is not None:
         return resolve_form_version(session, envelope.form_id, envelope.version)
     return forms.current_version(session, envelope.form_id)
@@ -61,16 +47,14 @@ def _text(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def receive(session: Session, settings: Settings, user: User, xml: bytes, uploads: list[Upload], *,
+def receive(session: Session, settings: Settings, user: User, xml: bytes, uploads: list[IncomingFile], *,
             device_id: str | None = None, user_agent: str | None = None) -> SubmitResult:
     """Store one OpenRosa submission, or one more part of a split one."""
-    from server.submissions.service import IncomingFile, submit
-
     envelope = read_envelope(xml)
     version = submission_version(session, envelope)
     _, _, tree = parse_openrosa_element(envelope.root, repeat_paths=version.definition.get("repeats") or ())
     body = next(iter(tree.values()))
     return submit(session, settings, user, form_version=version, instance_id=envelope.instance_id, data=body,
                   raw=xml, raw_format="xml", deprecated_id=envelope.deprecated_id,
-                  attachments=[IncomingFile(u.name, u.content, u.content_type) for u in uploads],
+                  attachments=uploads,
                   meta=device_meta(body, device_id, user_agent))

@@ -9,30 +9,23 @@ download link that would fail.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import importlib
-import importlib.util
-import io
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
 
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Role, User
-from server.domain.datasets import DatasetSpec
 from server.errors import NotFoundError, PermissionDeniedError
 from server.forms import service as forms
 from server.forms.models import FormVersion, VersionState
 from server.registry import declarations
+from server.registry.service import entity_list_csv
 
 log = logging.getLogger(__name__)
 
 # Roles that fill forms in Collect; department accounts only read the registry.
 FILLERS = frozenset({Role.ADMIN.value, Role.FORM_DESIGNER.value, Role.SUPERVISOR.value, Role.GRID_WORKER.value})
-REGISTRY_SERVICE = "server.registry.service"
 ENTITY_LIST_TYPE = "entityList"
 
 
@@ -113,33 +106,3 @@ def _media_file(session: Session, user: User, filename: str) -> MediaFile | None
         return MediaFile(filename, entity_list_csv(session, user, stem), "text/csv; charset=utf-8",
                          ENTITY_LIST_TYPE)
     return None
-
-
-def entity_list_csv(session: Session, user: User, dataset: str) -> bytes:
-    """The entity list CSV of ``dataset`` as the caller may see it.
-
-    The one integration point with the registry: ``server.registry.service.
-    entity_list_csv(session, user, dataset) -> bytes`` when that exists (columns
-    ``name``, ``label``, ``__version``, then properties), else an empty list
-    with the declared columns, so Collect still opens the form.
-    """
-    provider = _registry_provider()
-    if provider is not None:
-        return provider(session, user, dataset)
-    return empty_entity_list_csv(declarations.catalog(session)[dataset])
-
-
-def _registry_provider() -> Callable[[Session, User, str], bytes] | None:
-    if importlib.util.find_spec(REGISTRY_SERVICE.rpartition(".")[0]) is None:
-        return None
-    if importlib.util.find_spec(REGISTRY_SERVICE) is None:
-        return None
-    module = importlib.import_module(REGISTRY_SERVICE)
-    return cast("Callable[[Session, User, str], bytes] | None", getattr(module, "entity_list_csv", None))
-
-
-def empty_entity_list_csv(spec: DatasetSpec) -> bytes:
-    """A header-only entity list: name, label, __version, then the dataset's properties."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(["name", "label", "__version", *spec.properties])
-    return out.getvalue().encode("utf-8")

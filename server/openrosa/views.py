@@ -23,6 +23,7 @@ from server.openrosa.responses import (
     request_body_limit,
     xml_response,
 )
+from server.submissions.service import IncomingFile
 
 bp = Blueprint("openrosa", __name__, url_prefix="/openrosa")
 bp.after_request(add_openrosa_headers)
@@ -103,7 +104,7 @@ def submission() -> Response:
     return message_response("已收到（重复提交）", "Form already received", 201)
 
 
-def _read_multipart() -> tuple[bytes, list[intake.Upload]]:
+def _read_multipart() -> tuple[bytes, list[IncomingFile]]:
     """The XML part and the attached files, by the names the XML gives them."""
     if not request.mimetype.startswith("multipart/"):
         raise BadRequestError("expected multipart/form-data with an xml_submission_file part",
@@ -116,7 +117,6 @@ def _read_multipart() -> tuple[bytes, list[intake.Upload]]:
     else:
         raise BadRequestError("the request has no xml_submission_file part", code="submission.no_xml",
                               message_zh="缺少 xml_submission_file")
-    uploads = [intake.Upload(name=name, content=storage.read(),
-                             content_type=storage.mimetype or "application/octet-stream")
+    uploads = [IncomingFile(name, storage.read(), storage.mimetype or "application/octet-stream")
                for name, storage in files.items(multi=True) if name != XML_PART]
     return xml, uploads

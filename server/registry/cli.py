@@ -25,13 +25,16 @@ def registry() -> None:
 def rekey_command(batch: int, check: bool) -> None:
     """Reseal every ID and phone number under the current GRIDREG_ENCRYPTION_KEY.
 
-    Old tokens must open: their keys stay in GRIDREG_ENCRYPTION_KEYS_OLD until
-    this reports nothing left. Safe to interrupt and run again.
+    Registry records and their versions first, then submissions: sealed answers
+    and raw submission files are resealed too. Old tokens must open: their keys
+    stay in GRIDREG_ENCRYPTION_KEYS_OLD until this reports nothing left. Safe to
+    interrupt and run again.
     """
     from server import worker
     from server.db import job_session, make_engine, session_factory
-    from server.registry.crypto import Sealer
-    from server.registry.rekey import BatchResult, rekey
+    from server.registry.rekey import rekey
+    from server.sealing.crypto import Sealer
+    from server.sealing.rekeying import BatchResult
 
     settings = _settings()
     engine = make_engine(settings)

@@ -8,9 +8,7 @@ survivor; the other record stays with its whole history, marked ``merged``
 and pointing at the survivor, and later submissions naming it land on the
 survivor. Unmerge reverses that: the other record is live again and the
 values the merge copied into the survivor are taken back out unless changed
-since. Accepting a held move moves the record (a supervisor's version and
-``moved`` event dated by the submission that saw the person there, and the
-person's open follow-ups along with it); rejecting leaves it where it is.
+since.
 """
 
 from __future__ import annotations
@@ -26,7 +24,8 @@ from server import errors
 from server.accounts.models import User
 from server.audit.service import record
 from server.errors import AppError, ConflictError, NotFoundError
-from server.registry import followups, rules, service, store
+from server.paging import decode_cursor, encode_cursor
+from server.registry import followups, history, rules, service, store
 from server.registry.models import (
     CandidateStatus,
     DuplicateCandidate,
@@ -38,6 +37,7 @@ from server.registry.models import (
     SourceType,
 )
 from server.scope import path_in_scope, scope_clause
+from server.sealing.crypto import current_sealer
 
 SUPERVISOR = SourceType.SUPERVISOR.value
 
@@ -63,7 +63,7 @@ def resolve_conflict(
     session: Session, user: User, dataset: str, entity_uuid: str, if_match: str | None, values: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Settle a record's conflicts with the supervisor's chosen values, as a new version."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     service.require_reviewer(user)
     ds = store.get_dataset(session, dataset)
     entity = lock_record(session, service.get_entity(session, user, ds, entity_uuid).id)
@@ -80,7 +80,7 @@ def resolve_conflict(
             code="registry.unknown_property",
             errors={k: ["not a writable property"] for k in unknown},
         )
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     current = store.full_properties(entity, sealer)
     chosen = rules.normalise(ds.spec, values)
     changed = rules.changed_properties(current, chosen)
@@ -102,7 +102,7 @@ def resolve_conflict(
         version.resolved_at, version.resolved_by = now, user.id
         resolved.append(version.version)
     source_id = f"conflict:{entity.uuid}:{entity.version}"
-    store.write_version(
+    history.write_version(
         session,
         entity,
         base_version=entity.version - 1,
@@ -111,7 +111,7 @@ def resolve_conflict(
         source_type=SUPERVISOR,
         source_id=source_id,
     )
-    store.emit(
+    history.emit(
         session,
         entity,
         EventKind.UPDATED,
@@ -197,13 +197,13 @@ def review_page(session: Session, user: User, dataset: str, model: Any, visible:
     ds = store.get_dataset(session, dataset)
     viewer = service.Viewer.of(user)
     query = select(model).where(model.dataset_id == ds.id, visible, model.status == status)
-    if (after := service.decode_cursor(cursor)) is not None:
+    if (after := decode_cursor(cursor)) is not None:
         query = query.where(model.id < after)
     limit = max(1, min(limit, service.MAX_LIMIT))
     rows = list(session.scalars(query.order_by(model.id.desc()).limit(limit + 1)))
     items = [view(ds, row, viewer) for row in rows[:limit]]
     viewer.audit(session, dataset)
-    return {"items": items, "next_cursor": service.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None}
+    return {"items": items, "next_cursor": encode_cursor(rows[limit - 1].id) if len(rows) > limit else None}
 
 
 def _load_candidate(
@@ -232,7 +232,7 @@ def mark_distinct(
     session: Session, user: User, dataset: str, candidate_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Two different people: close the candidate; the pair is not proposed again."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     ds = store.get_dataset(session, dataset)
     candidate = _load_candidate(session, user, ds, candidate_id, if_match)
     if candidate.status != CandidateStatus.OPEN.value:
@@ -251,7 +251,7 @@ def merge_candidate(
     survivor_uuid: str | None = None,
 ) -> dict[str, Any]:
     """One person: keep the survivor (the older record unless named), fold the other into it."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     ds = store.get_dataset(session, dataset)
     candidate = _load_candidate(session, user, ds, candidate_id, if_match)
     if candidate.status != CandidateStatus.OPEN.value:
@@ -270,7 +270,7 @@ def merge_candidate(
     for entity in (survivor, other):
         if not path_in_scope(user, entity.unit_path):
             raise NotFoundError("record outside your scope", code="registry.entity_not_found")
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     kept, taken = store.full_properties(survivor, sealer), store.full_properties(other, sealer)
     filled = {k: v for k, v in taken.items() if v is not None and kept.get(k) is None}
     source_id = f"candidate:{candidate.id}"
@@ -300,7 +300,7 @@ def unmerge_candidate(
     session: Session, user: User, dataset: str, candidate_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Undo a merge: the other record is live again; values copied into the survivor go back out."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     ds = store.get_dataset(session, dataset)
     candidate = _load_candidate(session, user, ds, candidate_id, if_match)
     if candidate.status != CandidateStatus.MERGED.value or candidate.survivor_id is None:
@@ -309,7 +309,7 @@ def unmerge_candidate(
     survivor, other = lock_record(session, candidate.survivor_id), lock_record(session, other_id)
     if other.merged_into_id != survivor.id:
         raise ConflictError("the records are no longer merged this way", code="registry.not_merged")
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     kept, taken = store.full_properties(survivor, sealer), store.full_properties(other, sealer)
     snapshot = candidate.snapshot or {}
     removed = [k for k in snapshot.get("filled", []) if kept.get(k) == taken.get(k)]
@@ -336,9 +336,9 @@ def _record_pair(
 ) -> None:
     """A supervisor's version and event for each of the two records a merge or unmerge touched."""
     for entity, changed in changes:
-        store.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
+        history.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
                             source_type=SUPERVISOR, source_id=source_id)
-        store.emit(session, entity, kind, actor_id=user.id, source_type=SUPERVISOR, source_id=source_id,
+        history.emit(session, entity, kind, actor_id=user.id, source_type=SUPERVISOR, source_id=source_id,
                    detail=detail)
 
 

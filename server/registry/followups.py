@@ -25,8 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.domain.datasets import DatasetSpec
-from server.registry import moves, store
+from server.registry import history, moves, store
 from server.registry.models import Dataset, Entity, EntityStatus, EventKind
+from server.sealing.crypto import current_sealer
 
 
 def is_open(spec: DatasetSpec, properties: Mapping[str, Any]) -> bool:
@@ -88,7 +89,7 @@ def move_open_followups(
             event_date=event_date,
             detail={"with": entity.uuid},
         )
-        store.write_version(
+        history.write_version(
             session,
             row,
             base_version=row.version - 1,
@@ -125,7 +126,7 @@ def repoint_followers(
              .order_by(Entity.id).with_for_update())
     if only is not None:
         query = query.where(Entity.uuid.in_(list(only)))
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     target = moves.Placement(new.unit_path, new.grid_code, None, True, linked_id=new.id)
     done: list[str] = []
     for row in session.scalars(query):
@@ -141,9 +142,9 @@ def repoint_followers(
             session, row, target, actor_id=actor_id, source_type=source_type, source_id=source_id,
             event_date=None, detail=detail)
         if not moved:
-            store.emit(session, row, EventKind.UPDATED.value, actor_id=actor_id, source_type=source_type,
+            history.emit(session, row, EventKind.UPDATED.value, actor_id=actor_id, source_type=source_type,
                        source_id=source_id, detail=detail)
-        store.write_version(session, row, base_version=row.version - 1, changed=[link], author_id=actor_id,
+        history.write_version(session, row, base_version=row.version - 1, changed=[link], author_id=actor_id,
                             source_type=source_type, source_id=source_id)
         done.append(row.uuid)
     return done

@@ -1,6 +1,6 @@
 """Registry jobs: fold validated submissions into the registry.
 
-``merge_submission`` (the job intake rings after validation) locks the
+``merge_submission`` (the job that follows validation, server/pipeline.py) locks the
 submission row, re-checks that it is still ``validated`` (so a second run, a
 retry or a concurrent duplicate changes nothing), merges its entities blocks
 (merge.py; the registry's own claim per instance id makes even a run racing
@@ -21,6 +21,7 @@ approval rings the job again.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from geoalchemy2.shape import to_shape
@@ -29,13 +30,15 @@ from sqlalchemy.orm import Session
 
 from server import worker
 from server.errors import AppError
+from server.forms.models import FormVersion
+from server.queue import enqueue_after_commit, job_path
 from server.registry import store
-from server.registry.crypto import Sealer
+from server.registry.history import lock_feed
 from server.registry.merge import SubmissionEssentials, merge_submission_data
-from server.registry.store import current_sealer, lock_feed
+from server.sealing.crypto import Sealer, current_sealer
+from server.settings import Settings
+from server.submissions.models import ReviewState, Submission, SubmissionStatus
 from server.submissions.sealing import open_answers
-
-MERGE_JOB = ("merge", "server.registry.jobs.merge_submission")
 
 
 def _point(location: Any) -> tuple[float, float] | None:
@@ -59,9 +62,6 @@ def awaits_review(session: Session, definition: Mapping[str, Any]) -> bool:
 
 def _mergeable(session: Session) -> ColumnElement[bool]:
     """Submissions the merge may take now: approved ones, or ones of forms that do not wait for approval."""
-    from server.forms.models import FormVersion
-    from server.submissions.models import ReviewState, Submission
-
     # Few versions, each definition decoded once per process (FormVersion.definition).
     held = [v.id for v in session.scalars(select(FormVersion)) if awaits_review(session, v.definition or {})]
     if not held:
@@ -69,10 +69,8 @@ def _mergeable(session: Session) -> ColumnElement[bool]:
     return or_(Submission.review_state == ReviewState.APPROVED.value, Submission.form_version_id.not_in(held))
 
 
-def _merge_one(session: Session, submission: Any, sealer: Sealer, time_zone: str) -> str:
+def _merge_one(session: Session, submission: Submission, sealer: Sealer, time_zone: str) -> str:
     """Merge one locked, validated submission inside a savepoint; set its new status."""
-    from server.submissions.models import SubmissionStatus
-
     definition = submission.form_version.definition or {}
     entities = definition.get("entities")
     if entities:
@@ -100,8 +98,6 @@ def _merge_one(session: Session, submission: Any, sealer: Sealer, time_zone: str
 
 def merge_submission(submission_id: int) -> str:
     """Merge one validated submission; a no-op for any other state, or while it waits for approval."""
-    from server.submissions.models import ReviewState, Submission, SubmissionStatus
-
     with worker.job_session() as session:
         submission = session.scalar(
             select(Submission).where(Submission.id == submission_id).with_for_update(of=Submission)
@@ -122,8 +118,6 @@ def merge_validated(limit: int = 200) -> int:
     backlog without waiting on each other; a submission the registry refuses is
     rejected without undoing the others. Returns how many it handled.
     """
-    from server.submissions.models import Submission, SubmissionStatus
-
     with worker.job_session() as session:
         rows = list(
             session.scalars(
@@ -143,13 +137,8 @@ def merge_validated(limit: int = 200) -> int:
         return len(rows)
 
 
-def find_stuck(session: Session, settings: Any, older_than_seconds: int) -> int:
+def find_stuck(session: Session, settings: Settings, older_than_seconds: int) -> int:
     """Ring the merge bell again for submissions validated longer ago than the timeout."""
-    from datetime import UTC, datetime, timedelta
-
-    from server.queue import enqueue_after_commit
-    from server.submissions.models import Submission, SubmissionStatus
-
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
     ids = list(
         session.scalars(
@@ -160,5 +149,5 @@ def find_stuck(session: Session, settings: Any, older_than_seconds: int) -> int:
         )
     )
     for submission_id in ids:
-        enqueue_after_commit(session, settings, MERGE_JOB[0], MERGE_JOB[1], submission_id)
+        enqueue_after_commit(session, settings, "merge", job_path(merge_submission), submission_id)
     return len(ids)

@@ -43,8 +43,7 @@ from server.domain.datasets import DatasetSpec
 from server.domain.departments import CASE_DATASET, duties
 from server.errors import ConflictError, NotFoundError, RuleViolation
 from server.forms.dependencies import entity_label_path
-from server.registry import conditions, rules, store
-from server.registry.crypto import Sealer
+from server.registry import conditions, history, rules, store
 from server.registry.models import AppliedSource
 from server.registry.records import (
     UUID_TAKEN,
@@ -55,6 +54,8 @@ from server.registry.records import (
     result_row,
     submitter,
 )
+from server.sealing import masking
+from server.sealing.crypto import Sealer, current_sealer
 from server.submissions import privacy
 
 __all__ = ["MergeOutcome", "SubmissionEssentials", "lookup", "merge_submission_data"]
@@ -105,8 +106,8 @@ def merge_submission_data(
     session: Session, essentials: SubmissionEssentials, sealer: Sealer | None = None
 ) -> list[MergeOutcome]:
     """Fold one submission into the registry: one outcome per entities block."""
-    sealer = sealer or store.current_sealer()
-    store.lock_feed(session)  # before any row lock: one lock order for every registry writer
+    sealer = sealer or current_sealer()
+    history.lock_feed(session)  # before any row lock: one lock order for every registry writer
     blocks = [essentials.entities] if isinstance(essentials.entities, Mapping) else list(essentials.entities)
     return [_merge_block(session, essentials, block, sealer) for block in blocks if block]
 
@@ -190,7 +191,7 @@ def _plain_label(label: str, ess: SubmissionEssentials) -> str:
     kind = privacy.derived_paths(form).get(entity_label_path(form)) if form else None
     if form is None or kind is None:
         return label
-    kinds = rules.SEALED_TYPES if kind in rules.SEALED_TYPES else frozenset({kind})
+    kinds = masking.SEALED_TYPES if kind in masking.SEALED_TYPES else frozenset({kind})
     return privacy.conceal(label, privacy.secrets_of(privacy.body_of(dict(ess.data), form), form, kinds))
 
 
@@ -198,13 +199,13 @@ def _mask_copies(spec: DatasetSpec, props: dict[str, Any], raw: Mapping[str, Any
     """No plain property (the label included) holds a sealed value: copies of ID or phone numbers are masked."""
     secrets = [(spec.properties[name].type, str(value))
                for values in (props, raw) for name, value in values.items()
-               if name in spec.properties and spec.properties[name].type in rules.SEALED_TYPES
+               if name in spec.properties and spec.properties[name].type in masking.SEALED_TYPES
                and len(str(value or "")) >= 6 and not isinstance(value, (dict, list))]
     if not secrets:
         return
     for name, value in props.items():
         prop = spec.properties.get(name)
-        if isinstance(value, str) and (prop is None or prop.type not in rules.SEALED_TYPES):
+        if isinstance(value, str) and (prop is None or prop.type not in masking.SEALED_TYPES):
             props[name] = privacy.mask_within(value, secrets)[0]
 
 
@@ -218,7 +219,7 @@ def _done(
     detail: dict[str, Any],
 ) -> None:
     """Record the merge result on the claim row."""
-    store.record_result(session, claim_id, result_row(ess, outcome, entity_id, unit_path, detail))
+    history.record_result(session, claim_id, result_row(ess, outcome, entity_id, unit_path, detail))
 
 
 def _source_path(session: Session, ess: SubmissionEssentials) -> str | None:

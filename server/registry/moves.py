@@ -31,15 +31,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from geoalchemy2.elements import WKTElement
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.domain.datasets import DatasetSpec
 from server.geo.models import AdminUnit
+from server.geo.points import parse_geopoint, point_element
 from server.geo.service import grid_path_at
-from server.registry import store
+from server.registry import history, store
 from server.registry.models import Entity, EntityStatus, EventKind, PlacementReview, ReviewStatus
 from server.registry.rules import Move, grid_code_of, residence_transition
 from server.scope import path_in_scope
@@ -83,26 +83,6 @@ class Placement:
     linked_id: int | None = None
 
 
-def parse_geopoint(value: Any) -> tuple[float, float] | None:
-    """(lon, lat) from an ODK geopoint ("lat lon alt acc"), a (lon, lat) pair or GeoJSON."""
-    if value is None:
-        return None
-    if isinstance(value, Mapping) and value.get("type") == "Point":
-        lon, lat = value["coordinates"][:2]
-        return float(lon), float(lat)
-    if isinstance(value, (tuple, list)) and len(value) >= 2:
-        return float(value[0]), float(value[1])
-    parts = str(value).split()
-    if len(parts) >= 2:
-        try:
-            lat, lon = float(parts[0]), float(parts[1])
-        except ValueError:
-            return None
-        if -90 <= lat <= 90 and -180 <= lon <= 180:
-            return lon, lat
-    return None
-
-
 def place(
     session: Session,
     spec: DatasetSpec,
@@ -117,7 +97,8 @@ def place(
     """
     if spec.placement.follows:
         return _followed(session, spec, props)
-    point = point or parse_geopoint(props.get(spec.placement.geopoint))
+    found = parse_geopoint(props.get(spec.placement.geopoint))
+    point = point or (found.lon_lat if found else None)
     if point is not None:
         grid = grid_path_at(session, *point)
         if grid is not None:
@@ -152,7 +133,7 @@ def _followed(session: Session, spec: DatasetSpec, props: Mapping[str, Any]) -> 
 def set_point(entity: Entity, point: tuple[float, float] | None) -> None:
     """Store the record's last known point."""
     if point is not None:
-        entity.geometry = WKTElement(f"POINT({point[0]:.8f} {point[1]:.8f})", srid=4326)
+        entity.geometry = point_element(*point)
 
 
 def follow(
@@ -178,7 +159,7 @@ def follow(
     emitted: list[EventKind] = []
     if move is Move.DEPART:
         entity.status = EntityStatus.DEPARTED.value
-        store.emit(
+        history.emit(
             session,
             entity,
             EventKind.DEPARTED,
@@ -195,7 +176,7 @@ def follow(
         entity.status = EntityStatus.ACTIVE.value
         if new_path is not None:
             _relocate(session, entity, placement)
-        store.emit(
+        history.emit(
             session,
             entity,
             EventKind.RETURNED,
@@ -252,7 +233,7 @@ def _moved(
     detail: Mapping[str, Any] | None = None,
 ) -> None:
     """The ``moved`` event; open placement reviews of the record are settled by the move; listeners run."""
-    store.emit(
+    history.emit(
         session,
         entity,
         EventKind.MOVED,

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.audit.service import record
 from server.errors import ConflictError, NotFoundError
-from server.registry import moves, service, store
+from server.registry import history, moves, service, store
 from server.registry.decisions import SUPERVISOR, check_if_match, close_decision, lock_record, review_page
 from server.registry.models import EntityStatus, PlacementReview, ReviewStatus
 from server.scope import scope_clause
+from server.sealing.crypto import current_sealer
 
 
 def review_etag(review: PlacementReview) -> str:
@@ -85,7 +86,7 @@ def accept_placement(
     session: Session, user: User, dataset: str, review_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Make the held move: the record goes to the grid the submission saw it in."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     ds = store.get_dataset(session, dataset)
     review = _load_review(session, user, ds, review_id, if_match)
     entity = lock_record(session, review.entity_id)
@@ -99,7 +100,7 @@ def accept_placement(
     source_id = f"placement:{review.id}"
     point = (review.lon, review.lat) if review.lon is not None and review.lat is not None else None
     if entity.unit_path != review.path_to:
-        sealer = store.current_sealer()
+        sealer = current_sealer()
         props = store.full_properties(entity, sealer)
         changed: list[str] = []
         geopoint = ds.spec.placement.geopoint
@@ -120,7 +121,7 @@ def accept_placement(
         )
         entity.updated_at = datetime.now(UTC)
         session.flush()
-        store.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
+        history.write_version(session, entity, base_version=entity.version - 1, changed=changed, author_id=user.id,
                             source_type=SUPERVISOR, source_id=source_id)
     record(session, user.id, "registry.placement_accepted", target_type=f"registry.{dataset}", target_id=entity.uuid,
            detail={"review": review.id, "from": review.grid_from, "to": review.grid_to})
@@ -131,7 +132,7 @@ def reject_placement(
     session: Session, user: User, dataset: str, review_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Refuse the held move: the record stays where it is."""
-    store.lock_feed(session)  # before any row lock (see store.py)
+    history.lock_feed(session)  # before any row lock (see history.py)
     ds = store.get_dataset(session, dataset)
     review = _load_review(session, user, ds, review_id, if_match)
     close_decision(review, user, ReviewStatus.REJECTED.value)

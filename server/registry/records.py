@@ -3,7 +3,7 @@
 merge.py decides, per block of a submission, whether to create or update and
 claims the source; ``BlockWriter`` does the writing: placement, the strong-key
 dedup, conflicts against the base version, held moves, the version, its
-events and the merge result (one statement on PostgreSQL, see store.py), and
+events and the merge result (one statement on PostgreSQL, see history.py), and
 the duplicate candidates of a new record.
 """
 
@@ -24,9 +24,19 @@ from server.accounts.models import User, UserScope
 from server.errors import RuleViolation
 from server.forms.expr.dates import DEFAULT_TZ_NAME
 from server.geo.models import AdminUnit
-from server.registry import candidates, followups, moves, rules, store
-from server.registry.crypto import Sealer
+from server.registry import candidates, followups, history, moves, rules, store
 from server.registry.models import Entity, EntityStatus, EntityVersion, EventKind, SourceType
+from server.sealing import masking
+from server.sealing.crypto import Sealer
+
+
+def announces_update(changed: Sequence[str], kinds: Sequence[EventKind]) -> bool:
+    """True when an update's new version is announced by an ``updated`` event of its own.
+
+    Without a move or departure every new version is; beside a move, one that also changed properties
+    is; a departure's own event speaks for the version it writes.
+    """
+    return not kinds or (bool(changed) and EventKind.DEPARTED not in kinds)
 
 
 @dataclass(frozen=True)
@@ -164,7 +174,7 @@ def _take_changes(entity: Entity) -> dict[str, Any]:
     """The merge's changes to a loaded record, marked committed on the object: the caller writes them.
 
     They go out with one Core UPDATE (on PostgreSQL inside the version's
-    statement, ``store.write_version_and_emit``) instead of an ORM flush; a
+    statement, ``history.write_version_and_emit``) instead of an ORM flush; a
     flush before then finds nothing left to write for them (anything else
     changed on the object is still flushed as usual).
     """
@@ -215,7 +225,7 @@ class BlockWriter:
         id_number = self.props.get(id_prop) if id_prop else None
         if id_number:
             # No second registration of the same number can slip in between this check and the insert:
-            # every registry writer holds the change-feed lock (store.lock_feed) for its whole transaction.
+            # every registry writer holds the change-feed lock (history.lock_feed) for its whole transaction.
             digests = self.sealer.digests("resident_id", id_number)
             if len(digests) == 1:
                 same = self.session.scalar(_SAME_KEY, {"dataset_id": self.ds.id, "digest": digests[0]})
@@ -263,7 +273,7 @@ class BlockWriter:
         outcome = MergeOutcome(self.ds.spec.name, "created", entity.uuid, entity.version, candidates=found)
         created: dict[str, Any] = {"grid": entity.grid_code}
         created.update({"follows": self.props.get(follows)} if follows else {"arrival": True})
-        store.write_version_and_emit(
+        history.write_version_and_emit(
             self.session,
             entity,
             EventKind.CREATED,
@@ -366,8 +376,8 @@ class BlockWriter:
             "conflict_detail": detail,
             **self._author(),
         }
-        if changed and EventKind.DEPARTED not in kinds or not kinds:
-            store.write_version_and_emit(
+        if announces_update(changed, kinds):
+            history.write_version_and_emit(
                 self.session,
                 entity,
                 EventKind.UPDATED,
@@ -378,7 +388,7 @@ class BlockWriter:
             )
         else:
             self.session.execute(_ENTITY_UPDATE, {"entity_row": entity.id, **changes})
-            store.write_version(self.session, entity, **version)
+            history.write_version(self.session, entity, **version)
         return outcome
 
     @staticmethod
@@ -410,7 +420,7 @@ class BlockWriter:
         values: dict[str, Any] = {}
         for name in names:
             triple = {"base": base_props.get(name), "current": current.get(name), "incoming": self.props.get(name)}
-            if name in self.ds.spec.properties and self.ds.spec.properties[name].type in rules.SEALED_TYPES:
+            if name in self.ds.spec.properties and self.ds.spec.properties[name].type in masking.SEALED_TYPES:
                 triple = {k: (self.sealer.seal(name, str(v)) if v is not None else None) for k, v in triple.items()}
                 triple["sealed"] = True
             values[name] = triple

@@ -8,32 +8,32 @@ Rotating the encryption key is three steps (README, "Key rotation"):
 2. run ``gridreg registry rekey``: it walks ``entities`` and then
    ``entity_versions`` in id order, one batch per transaction, and rewrites a
    row only when one of its tokens is under a retired key or (entities) a
-   keyed hash differs from the current key's (see crypto.py for why the hash
+   keyed hash differs from the current key's (see server/sealing/crypto.py for why the hash
    key follows the master key). Sealed values inside a version's conflict
    detail are resealed too. Each batch that changed something writes one
    audit event; the run ends with a summary event;
 3. when ``--check`` reports nothing left, drop the old key from the setting.
-   Submission answers and raw files are sealed with the same key; their
-   step (``server.submissions.rekey``) runs after the registry's tables.
+   Submission answers and raw files, webhook secrets and stored webhook bodies are
+   sealed with the same key; their steps (``server.submissions.rekey``,
+   ``server.webhooks.rekey``) run after the registry's tables.
 
 Idempotent and resumable: a second run rewrites nothing, and a run that was
 interrupted (each batch has committed) simply continues, skipping the rows
 already done. Each batch takes the change-feed lock before its row locks,
-like every registry writer (store.py), so a merge running meanwhile waits for
+like every registry writer (history.py), so a merge running meanwhile waits for
 the batch instead of having its new version overwritten by an older value.
 Append-only versions are rewritten here in one way only: the same plaintext
 under a new ciphertext; nothing a reader sees changes.
 
-Other contexts that seal with the registry's ``Sealer`` (sealed submission
-answers) add their own step to ``EXTRA_STEPS``: a name and the dotted path of
-a function ``(session, sealer, after_id, limit, write) -> BatchResult`` with
-the same contract (rows with id > after_id, at most limit, rewritten only when
+Other contexts that seal with the same ``Sealer`` (sealed submission
+answers) have their step in ``OTHER_STEPS``: a name and a function
+``(session, sealer, after_id, limit, write) -> BatchResult`` with the same
+contract (server/sealing/rekeying.py) (rows with id > after_id, at most limit, rewritten only when
 needed); the run walks them after the registry's tables, audited alike.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -43,38 +43,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit.service import record
-from server.errors import AppError
-from server.registry import store
-from server.registry.crypto import Sealer, SealError
+from server.registry import history, store
 from server.registry.models import Dataset, Entity, EntityVersion
+from server.sealing.crypto import Sealer, SealError
+from server.sealing.rekeying import BatchResult, RekeyStep, UnknownKeyError
+from server.submissions.rekey import reseal_submissions
+from server.webhooks.rekey import reseal_bodies, reseal_secrets
 
 TABLES = ("entities", "entity_versions")
 DEFAULT_BATCH = 500
-# name -> dotted path of a step function of another context (see the module docstring).
-EXTRA_STEPS: dict[str, str] = {
-    "submissions": "server.submissions.rekey.reseal_submissions",
-    "webhook_subscriptions": "server.webhooks.rekey.reseal_secrets",
-    "webhook_deliveries": "server.webhooks.rekey.reseal_bodies",
+# Steps of other contexts that seal with the same key, walked after the registry's tables (module docstring).
+OTHER_STEPS: dict[str, RekeyStep] = {
+    "submissions": reseal_submissions,
+    "webhook_subscriptions": reseal_secrets,
+    "webhook_deliveries": reseal_bodies,
 }
-
-
-class UnknownKeyError(AppError):
-    """A token was sealed under a key that is neither current nor listed as retired."""
-
-    status, code = 409, "registry.unknown_key"
-    message_zh = "存在无法解密的数据：请在 GRIDREG_ENCRYPTION_KEYS_OLD 中配置旧密钥"
-
-
-@dataclass
-class BatchResult:
-    """What one batch of one table did."""
-
-    table: str
-    scanned: int = 0
-    resealed: int = 0  # rows with at least one token moved to the current key
-    rehashed: int = 0  # entities whose keyed hashes were recomputed
-    changed: int = 0  # rows rewritten (or, with write=False, that need it)
-    last_id: int | None = None
 
 
 @dataclass
@@ -214,24 +197,19 @@ def _versions(session: Session, sealer: Sealer, after: int, limit: int, write: b
     return result
 
 
-Step = Callable[[Session, Sealer, int, int, bool], BatchResult]
-_STEPS: dict[str, Step] = {
+_STEPS: dict[str, RekeyStep] = {
     "entities": _entities,
     "entity_versions": _versions,
 }
 
 
-def _step(table: str) -> Step:
-    if table in _STEPS:
-        return _STEPS[table]
-    module, _, name = EXTRA_STEPS[table].rpartition(".")
-    step: Step = getattr(importlib.import_module(module), name)
-    return step
+def _step(table: str) -> RekeyStep:
+    return _STEPS[table] if table in _STEPS else OTHER_STEPS[table]
 
 
 def tables() -> tuple[str, ...]:
     """Every table a run walks, in order: the registry's own, then the other contexts' steps."""
-    return TABLES + tuple(EXTRA_STEPS)
+    return TABLES + tuple(OTHER_STEPS)
 
 
 def rekey_batch(
@@ -239,7 +217,7 @@ def rekey_batch(
 ) -> BatchResult:
     """One batch of one table: rows with id > ``after``, resealed (and rehashed) where needed, audited."""
     if write:
-        store.lock_feed(session)  # before the row locks, like every registry writer
+        history.lock_feed(session)  # before the row locks, like every registry writer
     result = _step(table)(session, sealer, after, limit, write)
     if write and result.changed:
         record(

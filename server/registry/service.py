@@ -3,7 +3,7 @@
 Every list and detail goes through ``server.scope``. Lists, searches, sync
 pages, queues and Collect's entity list show ID and phone numbers masked, for
 every role: full values come only from an explicit read of one record
-(``detail``), and only when ``rules.sees_full_values`` says the caller's duty
+(``detail``), and only when ``masking.sees_full_values`` says the caller's duty
 needs them; each such response writes one audit event naming the record and
 the properties it revealed. (A phone's offline list needs no full numbers:
 duplicates are found on the server by keyed hash.)
@@ -11,7 +11,6 @@ duplicates are found on the server by keyed hash.)
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from collections.abc import Iterable, Mapping
@@ -27,9 +26,9 @@ from server.audit.service import record
 from server.domain import phone as phones
 from server.domain import pinyin, resident_id
 from server.domain.datasets import DatasetSpec, PropertyType
-from server.errors import BadRequestError, NotFoundError, PermissionDeniedError
-from server.registry import rules, store
-from server.registry.crypto import Sealer
+from server.errors import NotFoundError, PermissionDeniedError
+from server.paging import decode_cursor, encode_cursor
+from server.registry import store
 from server.registry.models import Entity, EntityStatus, EntityVersion, RegistryEvent
 from server.scope import (
     deny,
@@ -41,6 +40,8 @@ from server.scope import (
     scope_clause,
     within_purpose,
 )
+from server.sealing import masking
+from server.sealing.crypto import Sealer, current_sealer
 
 MAX_LIMIT = 200
 READ_ROLES = frozenset({Role.ADMIN.value, Role.SUPERVISOR.value, Role.GRID_WORKER.value, Role.DEPARTMENT.value})
@@ -76,12 +77,12 @@ class Viewer:
 
     @classmethod
     def of(cls, user: User, sealer: Sealer | None = None, *, reveal: bool = False) -> Viewer:
-        """The viewer for a user: masked, unless ``reveal`` (an explicit read of one record) and rules.py allow."""
+        """The viewer for a user: masked, unless ``reveal`` (an explicit read of one record) and masking allows."""
         return cls(
             user,
-            sealer or store.current_sealer(),
-            reveal and rules.sees_full_values(user.role, user.department),
-            rules.sees_ethnicity(user.role, user.department),
+            sealer or current_sealer(),
+            reveal and masking.sees_full_values(user.role, user.department),
+            masking.sees_ethnicity(user.role, user.department),
             {},
         )
 
@@ -92,14 +93,14 @@ class Viewer:
             prop = spec.properties.get(name)
             if prop is None or value is None:
                 out[name] = value
-            elif prop.type in rules.SEALED_TYPES:
+            elif prop.type in masking.SEALED_TYPES:
                 if self.full:
                     self.revealed.setdefault(entity_uuid, set()).add(name)
                     out[name] = value
                 else:
-                    out[name] = rules.mask_value(prop.type, str(value))
+                    out[name] = masking.mask_value(prop.type, str(value))
             elif prop.type is PropertyType.ETHNICITY_CODE and not self.ethnicity:
-                out[name] = rules.mask_value(prop.type, str(value))
+                out[name] = masking.mask_value(prop.type, str(value))
             else:
                 out[name] = value
         return out
@@ -134,24 +135,6 @@ class Viewer:
                 },
             )
             self.revealed = {}
-
-
-# --------------------------------------------------------------------------- cursors
-
-
-def encode_cursor(value: int) -> str:
-    """An opaque keyset cursor."""
-    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
-
-
-def decode_cursor(token: str | None) -> int | None:
-    """The position an opaque cursor stands for; 400 when it is not one of ours."""
-    if not token:
-        return None
-    try:
-        return int(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequestError("invalid cursor", code="registry.bad_cursor", errors={"cursor": ["invalid"]}) from exc
 
 
 # --------------------------------------------------------------------------- search

@@ -1,9 +1,9 @@
-"""Low-level registry writes shared by the merge, moves and supervisor decisions.
+"""A record's values: the datasets they belong to, how they are stored, and what they are searched by.
 
 Datasets and their declarations in force come from declarations.py (the
-database, one cache). Sensitive values are split off and sealed here; search columns are
-computed here. Versions, events and the feed lock are written in feed.py (the
-append-only rules in one place) and re-exported here for the writers.
+database, one cache). Sensitive values are split off and sealed here; search
+columns are computed here. Versions, events and the feed lock are written in
+history.py (the append-only rules in one place).
 """
 
 from __future__ import annotations
@@ -18,18 +18,9 @@ from sqlalchemy.orm import Session
 from server.domain import resident_id
 from server.domain.datasets import DatasetSpec, PropertyType
 from server.registry import declarations, dedup
-from server.registry.crypto import Sealer
-
-# The feed's writers, re-exported: merge, moves and decisions write through ``store``.
-from server.registry.feed import FEED_LOCK as FEED_LOCK
-from server.registry.feed import emit as emit
-from server.registry.feed import lock_feed as lock_feed
-from server.registry.feed import record_result as record_result
-from server.registry.feed import write_version as write_version
-from server.registry.feed import write_version_and_emit as write_version_and_emit
 from server.registry.models import Entity, EntityVersion
-from server.registry.rules import SEALED_TYPES, mask_value
-from server.settings import Settings
+from server.sealing.crypto import Sealer
+from server.sealing.masking import SEALED_TYPES, mask_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,20 +41,6 @@ def get_dataset(session: Session, name: str, at: datetime | None = None) -> Data
     """A declared dataset with its declaration in force now (or at ``at``), or 404."""
     spec = declarations.spec(session, name, at)
     return DatasetRef(declarations.in_force(session)[name].dataset_id, name, spec)
-
-
-def current_sealer(settings: Settings | None = None) -> Sealer:
-    """The sealer for the running process: the app's settings in a request, the worker's in a job."""
-    if settings is None:
-        from flask import current_app, has_app_context
-
-        if has_app_context():
-            settings = current_app.extensions["gridreg"].settings
-        else:
-            from server import worker
-
-            settings = worker.settings()
-    return Sealer.from_settings(settings)
 
 
 # --------------------------------------------------------------------------- values and columns
@@ -158,7 +135,7 @@ def search_columns(spec: DatasetSpec, props: Mapping[str, Any], sealer: Sealer) 
 
 
 def hash_matches(column: Any, sealer: Sealer, kind: str, value: str) -> Any:
-    """WHERE clause: the stored keyed hash is this value's, under the current or a retired key (see crypto.py)."""
+    """WHERE clause: the stored keyed hash is this value's, under the current or a retired key (sealing/crypto.py)."""
     digests = sealer.digests(kind, value)
     return column == digests[0] if len(digests) == 1 else column.in_(digests)
 

@@ -4,7 +4,7 @@ Without a cursor the answer is a snapshot of every live record in the
 caller's scope, paged by keyset on (unit path, id) so each page is one index
 range; the last page hands over a *delta* cursor: the change feed's high-water
 mark taken when the snapshot began (event cursors commit in order, see
-store.py, so nothing committed later can hide below it). A delta reads the
+history.py, so nothing committed later can hide below it). A delta reads the
 events after the cursor whose old or new unit path lies in scope, keeps the
 last one per record, and answers ``upsert`` with the record's current state,
 or ``remove`` when the record left the scope (moved away, merged).
@@ -12,7 +12,6 @@ or ``remove`` when the record left the scope (moved away, merged).
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -20,7 +19,7 @@ from sqlalchemy import Text, cast, func, literal, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
-from server.errors import BadRequestError
+from server.paging import decode_state, encode_state
 from server.registry import service, store
 from server.registry.models import Entity, EntityStatus, RegistryEvent
 from server.scope import (
@@ -72,20 +71,8 @@ def _item_json(session: Session) -> Any:
     return func.json_object(*fields, "properties", func.json(Entity.properties))
 
 
-def _encode(state: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _decode(token: str) -> dict[str, Any]:
-    try:
-        state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(state, dict) or state.get("m") not in ("s", "d") or not isinstance(state.get("c"), int):
-            raise ValueError("bad state")
-        return state
-    except ValueError as exc:
-        raise BadRequestError(
-            "invalid sync cursor", code="registry.bad_cursor", errors={"cursor": ["invalid"]}
-        ) from exc
+def _valid_state(state: Any) -> bool:
+    return isinstance(state, dict) and state.get("m") in ("s", "d") and isinstance(state.get("c"), int)
 
 
 def high_water(session: Session, dataset_id: int) -> int:
@@ -130,7 +117,7 @@ def sync(session: Session, user: User, dataset: str, cursor: str | None, limit: 
     require_dataset(session, user, dataset)
     viewer = service.Viewer.of(user)
     limit = max(1, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
-    state = _decode(cursor) if cursor else {"m": "s", "c": high_water(session, ds.id)}
+    state = decode_state(cursor, _valid_state) if cursor else {"m": "s", "c": high_water(session, ds.id)}
     page = (
         _snapshot(session, ds, viewer, state, limit) if state["m"] == "s" else _delta(session, ds, viewer, state, limit)
     )
@@ -189,8 +176,8 @@ def _snapshot(
     if len(rows) > limit:
         last = rows[limit - 1]
         state = {"m": "s", "c": state["c"], "p": last.unit_path, "i": last.id}
-        return {"items": items, "next_cursor": _encode(state), "has_more": True}
-    return {"items": items, "next_cursor": _encode({"m": "d", "c": state["c"]}), "has_more": False}
+        return {"items": items, "next_cursor": encode_state(state), "has_more": True}
+    return {"items": items, "next_cursor": encode_state({"m": "d", "c": state["c"]}), "has_more": False}
 
 
 def _delta(
@@ -213,7 +200,7 @@ def _delta(
         )
     )
     if not events:
-        return {"items": [], "next_cursor": _encode(state), "has_more": False}
+        return {"items": [], "next_cursor": encode_state(state), "has_more": False}
     order: dict[int, int] = {}
     for cursor, entity_id in events:
         order.pop(entity_id, None)
@@ -234,4 +221,5 @@ def _delta(
                     "reason": "merged" if entity.status == EntityStatus.MERGED.value else "out_of_scope",
                 }
             )
-    return {"items": items, "next_cursor": _encode({"m": "d", "c": events[-1][0]}), "has_more": len(events) == limit}
+    next_cursor = encode_state({"m": "d", "c": events[-1][0]})
+    return {"items": items, "next_cursor": next_cursor, "has_more": len(events) == limit}

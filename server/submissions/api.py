@@ -46,20 +46,11 @@ def read_intake_request() -> tuple[SubmissionIn, dict[str, service.IncomingFile]
     if not raw:
         raise BadRequestError("the multipart body has no 'submission' part", code="submission.missing_part",
                               message_zh="缺少 submission 部分")
-    files: dict[str, service.IncomingFile] = {}
-    for name, upload in request.files.items(multi=True):
-        if name == SUBMISSION_PART:
-            continue
-        if name in files:
-            raise BadRequestError(f"attachment {name} sent twice", code="submission.duplicate_attachment",
-                                  message_zh="同一附件上传了两次", errors={name: ["sent twice"]})
-        files[name] = service.IncomingFile(name, upload.read(), upload.mimetype or None)
-    for name, value in request.form.items(multi=True):  # a file part sent without a filename
-        if name != SUBMISSION_PART:
-            if name in files:
-                raise BadRequestError(f"attachment {name} sent twice", code="submission.duplicate_attachment",
-                                      message_zh="同一附件上传了两次", errors={name: ["sent twice"]})
-            files[name] = service.IncomingFile(name, value.encode("utf-8"), None)
+    parts = [service.IncomingFile(name, upload.read(), upload.mimetype or None)
+             for name, upload in request.files.items(multi=True) if name != SUBMISSION_PART]
+    parts += [service.IncomingFile(name, value.encode("utf-8"), None)  # a file part sent without a filename
+              for name, value in request.form.items(multi=True) if name != SUBMISSION_PART]
+    files = service.incoming_files(parts)
     return load_submission_part(raw), files
 
 

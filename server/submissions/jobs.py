@@ -1,4 +1,4 @@
-"""Background jobs of intake: validation, and finding rows whose job never ran.
+"""Background jobs of intake: validation, photo derivatives, and finding rows whose job never ran.
 
 ``validate_submission`` re-runs every rule of the form on the stored data
 (received → validated | invalid) under a row lock, so a second run, a retry or
@@ -6,12 +6,13 @@ a concurrent duplicate changes nothing. A submission whose attachments have not
 all arrived yet (ODK Collect splits big uploads over several POSTs) waits until
 the last one is in, or until ``ATTACHMENT_GRACE_SECONDS`` have passed; the
 replay that completes it, or ``find_stuck``, rings the bell again. Once a
-submission is validated, the jobs listed in ``AFTER_VALIDATED`` are enqueued
-after commit (the registry adds its merge job there).
+submission is validated, the jobs that follow validation in server/pipeline.py
+(the registry's merge) are rung after commit.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -19,21 +20,19 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from server import worker
-from server.queue import enqueue_after_commit
-from server.registry.crypto import Sealer
+from server.forms import validator
+from server.forms.models import definition_by_id
+from server.media.images import DISPLAY_PX, THUMB_PX, derivative
+from server.media.storage import media_store
+from server.queue import enqueue_after_commit, job_path
+from server.sealing.crypto import Sealer
 from server.settings import Settings
 from server.submissions.models import Submission, SubmissionAttachment, SubmissionStatus
 from server.submissions.sealing import open_answers
 
 ATTACHMENT_GRACE_SECONDS = 3600
-VALIDATION_JOB = "server.submissions.jobs.validate_submission"
-MEDIA_JOB = "server.media.jobs.make_derivatives"
 
-# Follow-up jobs once a submission is validated: (queue, dotted path), each called with the submission id.
-# Listed here, not only registered at import time elsewhere, so that a bare `gridreg worker` process (which
-# imports nothing but the job modules) chains them too.
-AFTER_VALIDATED: list[tuple[str, str]] = [("merge", "server.registry.jobs.merge_submission")]
-
+log = logging.getLogger(__name__)
 
 def _issue(item: Any) -> dict[str, str]:
     """A validator issue (object or dict) as the stored {path, code, message}."""
@@ -58,8 +57,7 @@ _JUDGE = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("sid"))
 
 def validate_submission(submission_id: int) -> str:
     """Run the form's validator on a received submission; a no-op for any other state."""
-    from server.forms.models import definition_by_id
-    from server.forms.validator import validate_submission as run_validator
+    from server import pipeline  # the job wiring sits above every context
 
     settings = worker.settings()
     with worker.job_session() as session:
@@ -74,14 +72,34 @@ def validate_submission(submission_id: int) -> str:
             return "waiting"
         definition = definition_by_id(session, row.form_version_id)
         data = open_answers(row.data, definition, Sealer.from_settings(settings), row.instance_id)
-        issues = run_validator(definition, data, attachments=tuple(received), tz=settings.time_zone)
+        issues = validator.check_submission(definition, data, attachments=tuple(received), tz=settings.time_zone)
         status = (SubmissionStatus.INVALID if issues else SubmissionStatus.VALIDATED).value
         session.execute(_JUDGE, {"sid": submission_id, "status": status, "errors": [_issue(i) for i in issues],
                                  "at": now})
         if status == SubmissionStatus.VALIDATED:
-            for queue, dotted in AFTER_VALIDATED:
-                enqueue_after_commit(session, settings, queue, dotted, submission_id)
+            pipeline.ring_followers(session, settings, validate_submission, submission_id)
         return status
+
+
+def make_derivatives(attachment_id: int) -> str:
+    """Write a photo's display (1280 px) and thumbnail (256 px) JPEGs; a no-op once they exist."""
+    settings = worker.settings()
+    with worker.job_session() as session:
+        att = session.scalar(select(SubmissionAttachment).where(SubmissionAttachment.id == attachment_id)
+                             .with_for_update(of=SubmissionAttachment))
+        if att is None or att.sha256 is None or att.kind != "image" or att.derivatives == "ready":
+            return "skipped"
+        store = media_store(settings)
+        original = store.read(att.sha256)
+        try:
+            display = store.put(derivative(original, DISPLAY_PX, max_pixels=settings.max_photo_pixels))
+            thumb = store.put(derivative(original, THUMB_PX, max_pixels=settings.max_photo_pixels))
+        except Exception:
+            # The photo passed its checks at intake, so this is unexpected: mark it and let RQ record it.
+            log.exception("derivatives failed", extra={"attachment_id": attachment_id})
+            raise
+        att.display_sha256, att.thumb_sha256, att.derivatives = display.sha256, thumb.sha256, "ready"
+        return "ready"
 
 
 def find_stuck(session: Session, settings: Settings, older_than_seconds: int) -> int:
@@ -91,10 +109,10 @@ def find_stuck(session: Session, settings: Settings, older_than_seconds: int) ->
         Submission.status == SubmissionStatus.RECEIVED.value, Submission.received_at < cutoff)
         .order_by(Submission.id)))
     for submission_id in ids:
-        enqueue_after_commit(session, settings, "validation", VALIDATION_JOB, submission_id)
+        enqueue_after_commit(session, settings, "validation", job_path(validate_submission), submission_id)
     attachment_ids = list(session.scalars(select(SubmissionAttachment.id).where(
         SubmissionAttachment.derivatives == "pending", SubmissionAttachment.received_at < cutoff)
         .order_by(SubmissionAttachment.id)))
     for attachment_id in attachment_ids:
-        enqueue_after_commit(session, settings, "media", MEDIA_JOB, attachment_id)
+        enqueue_after_commit(session, settings, "media", job_path(make_derivatives), attachment_id)
     return len(ids) + len(attachment_ids)

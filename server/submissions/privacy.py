@@ -22,24 +22,17 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from server.accounts.models import User
-from server.domain.datasets import DatasetSpec, PropertyType, load_datasets
+from server.domain.datasets import PropertyType, city_datasets
 from server.forms.dependencies import derived_values
-from server.registry import rules
+from server.sealing import masking
 
 WHOLE_MASK = "**"
 # The kind a computed value takes from its sources: the strongest one it reads.
 RANK = {PropertyType.ETHNICITY_CODE: 1, PropertyType.PHONE: 2, PropertyType.CN_RESIDENT_ID: 3}
 _DERIVED: dict[tuple[str, str, str], dict[str, PropertyType]] = {}
-
-
-@lru_cache(maxsize=1)
-def _datasets() -> Mapping[str, DatasetSpec]:
-    """forms/datasets.yaml, for definitions compiled before they pinned their sensitive answers."""
-    return load_datasets()
 
 
 def sensitive_paths(definition: Mapping[str, Any]) -> dict[str, PropertyType]:
@@ -59,10 +52,10 @@ def sensitive_paths(definition: Mapping[str, Any]) -> dict[str, PropertyType]:
             found.setdefault(path, PropertyType(kind))
         return found
     # Compiled before sensitivity was pinned: those forms saved only to properties of the city's file.
-    spec = _datasets().get(entities.get("dataset") or "")
+    spec = city_datasets().get(entities.get("dataset") or "")
     for path, prop_name in (entities.get("save_to") or {}).items():
         prop = spec.properties.get(prop_name) if spec else None
-        if prop is not None and (prop.type in rules.SEALED_TYPES or prop.type is PropertyType.ETHNICITY_CODE):
+        if prop is not None and (prop.type in masking.SEALED_TYPES or prop.type is PropertyType.ETHNICITY_CODE):
             found.setdefault(path, prop.type)
     return found
 
@@ -91,7 +84,7 @@ def mask_within(value: str, secrets: Iterable[tuple[PropertyType, str]]) -> tupl
             continue
         pattern = re.compile(re.escape(secret), re.IGNORECASE)
         if pattern.search(out):
-            out, found = pattern.sub(rules.mask_value(kind, secret), out), True
+            out, found = pattern.sub(masking.mask_value(kind, secret), out), True
     return out, found
 
 
@@ -154,8 +147,8 @@ def shown_data(data: Mapping[str, Any], definition: Mapping[str, Any], user: Use
         return tree, []
     body = body_of(tree, definition)
     prefix = f"/{definition.get('root') or 'data'}"
-    full = rules.sees_full_values(user.role, user.department)
-    may_see_ethnicity = rules.sees_ethnicity(user.role, user.department)
+    full = masking.sees_full_values(user.role, user.department)
+    may_see_ethnicity = masking.sees_ethnicity(user.role, user.department)
     hidden = {k for k in RANK if not (may_see_ethnicity if k is PropertyType.ETHNICITY_CODE else full)}
     secrets = secrets_of(body, definition, hidden)  # read before anything is masked
     revealed: list[str] = []
@@ -163,10 +156,10 @@ def shown_data(data: Mapping[str, Any], definition: Mapping[str, Any], user: Use
     def masked(kind: PropertyType, computed: bool) -> Any:
         def show(trail: str, value: str) -> str:
             if kind not in hidden:
-                if kind in rules.SEALED_TYPES:
+                if kind in masking.SEALED_TYPES:
                     revealed.append(trail)
                 return value
-            return conceal(value, secrets) if computed else rules.mask_value(kind, value)
+            return conceal(value, secrets) if computed else masking.mask_value(kind, value)
         return show
 
     for path, kind in paths.items():

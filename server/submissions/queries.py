@@ -8,8 +8,6 @@ a missing one.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,11 +21,12 @@ from sqlalchemy.orm import Session, object_session, selectinload
 from server.accounts.models import Role, User
 from server.audit.service import record
 from server.db import UtcDateTime
-from server.errors import AppError, BadRequestError, NotFoundError, PermissionDeniedError
+from server.errors import AppError, NotFoundError, PermissionDeniedError
 from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
-from server.registry.store import current_sealer
+from server.paging import bad_cursor, decode_token, encode_token
 from server.scope import deny, purpose_of, scope_clause
+from server.sealing.crypto import current_sealer
 from server.submissions import rules
 from server.submissions.models import ReviewState, Submission, SubmissionAttachment
 from server.submissions.privacy import shown_data
@@ -135,19 +134,17 @@ def point_of(submission: Submission) -> tuple[float, float] | None:
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    micros, _, last_id = decode_token(cursor).partition(".")
     try:
-        text = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)).decode()
-        micros, _, last_id = text.partition(".")
         return datetime.fromtimestamp(0, UTC) + timedelta(microseconds=int(micros)), int(last_id)
-    except (binascii.Error, ValueError, UnicodeDecodeError, OverflowError):
-        raise BadRequestError("cursor is not one this API gave out", code="request.bad_cursor",
-                              message_zh="分页游标无效") from None
+    except (ValueError, OverflowError):
+        raise bad_cursor() from None
 
 
 def _encode_cursor(last: Submission) -> str:
     """The position after ``last`` in (received_at, id) order: microseconds since the epoch and the id."""
     micros = (last.received_at - datetime.fromtimestamp(0, UTC)) // timedelta(microseconds=1)
-    return base64.urlsafe_b64encode(f"{micros}.{last.id}".encode()).decode().rstrip("=")
+    return encode_token(f"{micros}.{last.id}")
 
 
 def _filters(session: Session, user: User, args: Mapping[str, Any]) -> list[ColumnElement[bool]] | None:

@@ -1,7 +1,7 @@
 """Key rotation for submissions: the registry's rekey step that reseals sealed answers and raw files.
 
 ``gridreg registry rekey`` walks this step after the registry's own tables
-(``server.registry.rekey.EXTRA_STEPS``). Per batch of submissions, in id order:
+(``server.registry.rekey.OTHER_STEPS``). Per batch of submissions, in id order:
 
 - sealed answers under a retired key are resealed under the current one, and
   answers of rows stored before sealing existed are sealed now;
@@ -25,8 +25,8 @@ from server import worker
 from server.db import after_commit
 from server.forms.models import definition_by_id
 from server.media.storage import MediaStore, media_store
-from server.registry.crypto import SEALED_PAYLOAD, Sealer, SealError
-from server.registry.rekey import BatchResult, UnknownKeyError
+from server.sealing.crypto import SEALED_PAYLOAD, Sealer, SealError
+from server.sealing.rekeying import BatchResult, UnknownKeyError
 from server.submissions.models import Submission, submission_reseals
 from server.submissions.sealing import open_raw, reseal_answers, seal_answers, seal_raw
 

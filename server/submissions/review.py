@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Role, User
 from server.audit.service import record
 from server.errors import PermissionDeniedError, RuleViolation, check_if_match
-from server.queue import enqueue_after_commit
-from server.registry.store import current_sealer
+from server.sealing.crypto import current_sealer
 from server.settings import Settings
 from server.submissions import jobs
 from server.submissions.models import ReviewState, Submission, SubmissionComment, SubmissionStatus
@@ -209,8 +208,10 @@ def review_submission(session: Session, settings: Settings, user: User, instance
     record(session, user.id, "submission.review", target_type="submission", target_id=submission.instance_id,
            detail={"from": before, "to": state, "comment": body is not None})
     if state == ReviewState.APPROVED and submission.status == SubmissionStatus.VALIDATED:
-        for queue, dotted in jobs.AFTER_VALIDATED:  # the merge skips what does not wait for approval
-            enqueue_after_commit(session, settings, queue, dotted, submission.id)
+        from server import pipeline  # the job wiring sits above every context
+
+        # What follows validation runs again: the merge skips what does not wait for approval.
+        pipeline.ring_followers(session, settings, jobs.validate_submission, submission.id)
     session.flush()
     return read_reviewed(session, user, instance_id)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import unicodedata
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,21 +20,11 @@ from datetime import datetime
 from typing import Any
 
 from server.errors import BadRequestError, RuleViolation
+from server.geo.points import Location, finite_number, parse_geopoint
 
 # 'audit' is Collect's form audit log (audit.csv), sent with the submission like any file answer.
 ATTACHMENT_TYPES = frozenset({"image", "file", "audio", "video", "background-audio", "audit"})
 DEFAULT_WARNING_ACCURACY_M = 50.0
-
-
-@dataclass(frozen=True)
-class Location:
-    """A GPS fix: WGS 84 lon/lat, optional altitude and accuracy in metres."""
-
-    lon: float
-    lat: float
-    altitude_m: float | None = None
-    accuracy_m: float | None = None
-    field: str | None = None  # the geopoint question it came from; None for meta.location
 
 
 @dataclass(frozen=True)
@@ -121,37 +110,6 @@ def referenced_files(definition: Mapping[str, Any], data: Mapping[str, Any]) -> 
     return refs
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None or value == "":
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def parse_geopoint(value: Any, field: str | None = None) -> Location | None:
-    """A geopoint answer ("lat lon [alt [acc]]" or {lat, lon, altitude, accuracy}) or None if unusable."""
-    if isinstance(value, Mapping):
-        lat, lon = _number(value.get("lat", value.get("latitude"))), _number(
-            value.get("lon", value.get("lng", value.get("longitude"))))
-        alt, acc = _number(value.get("altitude", value.get("alt"))), _number(value.get("accuracy"))
-    elif isinstance(value, str):
-        parts = value.split()
-        if len(parts) < 2:
-            return None
-        nums = [_number(p) for p in parts[:4]] + [None, None]
-        lat, lon, alt, acc = nums[0], nums[1], nums[2], nums[3]
-    else:
-        return None
-    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    if acc is not None and acc < 0:
-        acc = None
-    return Location(lon, lat, alt, acc, field)
-
-
 def geopoint_fields(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The form's geopoint questions, in form order."""
     return [n for n in iter_fields(definition) if n.get("type") == "geopoint"]
@@ -181,12 +139,12 @@ def warning_accuracy(definition: Mapping[str, Any], field: str | None) -> float:
     if field is not None:
         candidates = [n for n in candidates if n.get("path") == field]
     for node in candidates:
-        value = _number((node.get("parameters") or {}).get("warning-accuracy"))
+        value = finite_number((node.get("parameters") or {}).get("warning-accuracy"))
         if value is not None and value > 0:
             return value
     settings = definition.get("settings") or {}
     for key in ("warning_accuracy", "warning-accuracy", "gps_warning_accuracy"):
-        value = _number(settings.get(key))
+        value = finite_number(settings.get(key))
         if value is not None and value > 0:
             return value
     return DEFAULT_WARNING_ACCURACY_M

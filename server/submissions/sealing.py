@@ -3,7 +3,7 @@
 The registry keeps ID and phone numbers only as ciphertext; so does the
 submission they came in. At intake, every answer the form marks as a resident
 ID or saves to a sealed dataset property (``privacy.sensitive_paths`` with a
-type in ``rules.SEALED_TYPES``), and every value the form computes from one
+type in ``masking.SEALED_TYPES``), and every value the form computes from one
 (``privacy.derived_paths``: calculations, the instance name, the entity
 label), is replaced in the stored data tree by
 ``{"$sealed": "<key id>:<base64>"}``: AES-GCM under the registry's key, with
@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from server.domain.datasets import PropertyType
-from server.registry import rules
-from server.registry.crypto import Sealer
+from server.sealing import masking
+from server.sealing.crypto import Sealer
 from server.submissions.privacy import body_of, derived_paths, sensitive_paths
 
 SEALED = "$sealed"
@@ -40,7 +40,7 @@ def sealed_paths(definition: Mapping[str, Any]) -> tuple[str, ...]:
         return hit[1]
     kinds = {**sensitive_paths(definition), **derived_paths(definition)}
     paths = tuple(path for path, kind in kinds.items()
-                  if kind in rules.SEALED_TYPES or kind is PropertyType.CN_RESIDENT_ID)
+                  if kind in masking.SEALED_TYPES or kind is PropertyType.CN_RESIDENT_ID)
     if len(_PATHS) > 256:
         _PATHS.clear()
     _PATHS[id(definition)] = (definition, paths)

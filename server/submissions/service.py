@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from geoalchemy2.elements import WKTElement
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -37,15 +36,16 @@ from server.errors import (
     RuleViolation,
 )
 from server.forms.models import Form, FormVersion, VersionState
-from server.geo.models import SRID, AdminUnit
+from server.geo.models import AdminUnit
+from server.geo.points import Location, point_element
 from server.geo.service import distance_to_unit_m, grid_at
 from server.media.images import inspect_image
 from server.media.storage import media_store, sha256_hex
-from server.queue import enqueue_after_commit
-from server.registry.crypto import Sealer
+from server.queue import enqueue_after_commit, job_path
 from server.scope import path_in_scope, sees_everything
+from server.sealing.crypto import Sealer
 from server.settings import Settings
-from server.submissions import rules
+from server.submissions import jobs, rules
 from server.submissions.models import (
     Flag,
     ReviewState,
@@ -74,8 +74,6 @@ __all__ = [
 ]
 
 SUBMITTER_ROLES = frozenset({Role.GRID_WORKER.value, Role.SUPERVISOR.value, Role.ADMIN.value})
-VALIDATION_JOB = "server.submissions.jobs.validate_submission"
-MEDIA_JOB = "server.media.jobs.make_derivatives"
 _FILE_TYPE = "application/octet-stream"
 
 
@@ -243,7 +241,7 @@ def submit(
         "data": seal_answers(data, definition, sealer, instance_id), "meta": _jsonable(meta),
         "device_id": _text(meta.get("device_id"), 128), "started_at": _when(meta.get("start"), settings),
         "ended_at": _when(meta.get("end"), settings), "received_at": now,
-        "location": WKTElement(f"POINT({location.lon!r} {location.lat!r})", srid=SRID) if location else None,
+        "location": point_element(location.lon, location.lat) if location else None,
         "altitude_m": location.altitude_m if location else None,
         "accuracy_m": location.accuracy_m if location else None,
         "unit_id": unit.id if unit else None, "unit_path": unit.path if unit else "/",
@@ -328,10 +326,10 @@ def _replay(session: Session, settings: Settings, user: User, existing: Submissi
 def _ring_jobs(session: Session, settings: Settings, submission: Submission,
                attachments: list[SubmissionAttachment], *, validate: bool) -> None:
     if validate:
-        enqueue_after_commit(session, settings, "validation", VALIDATION_JOB, submission.id)
+        enqueue_after_commit(session, settings, "validation", job_path(jobs.validate_submission), submission.id)
     for att in attachments:
         if att.received and att.kind == "image":
-            enqueue_after_commit(session, settings, "media", MEDIA_JOB, att.id)
+            enqueue_after_commit(session, settings, "media", job_path(jobs.make_derivatives), att.id)
 
 
 def _check_files(settings: Settings, refs: Mapping[str, rules.FileRef],
@@ -394,7 +392,7 @@ def _edit_root(session: Session, user: User, form_version: FormVersion, deprecat
 
 
 def _geotag(session: Session, user: User, definition: Mapping[str, Any],
-            location: rules.Location | None) -> tuple[AdminUnit | None, AdminUnit | None, dict[str, Any]]:
+            location: Location | None) -> tuple[AdminUnit | None, AdminUnit | None, dict[str, Any]]:
     """The unit the submission is filed under (the grid it was made in, or outside the submitter's scope
     the submitter's own unit, for their supervisor's review), the grid it was made in, and its flags."""
     own = user.scope_units[0] if user.scope_units else None

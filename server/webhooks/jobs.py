@@ -31,7 +31,7 @@ from server import queue, worker
 from server.accounts.models import User
 from server.exports.feed import read_feed
 from server.queue import enqueue_now, run_inline
-from server.registry.crypto import Sealer
+from server.sealing.crypto import Sealer
 from server.settings import Settings
 from server.webhooks import signing
 from server.webhooks.addresses import WebhookUrlError, check_url

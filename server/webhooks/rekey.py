@@ -1,6 +1,6 @@
 """Rekey steps for webhooks: subscription secrets and delivery bodies move to the current key.
 
-Registered in server/registry/rekey.py's ``EXTRA_STEPS``; the same contract as
+Registered in server/registry/rekey.py's ``OTHER_STEPS``; the same contract as
 every step there (rows with id > ``after``, at most ``limit``, rewritten only
 when sealed under a retired key).
 """
@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.registry.crypto import Sealer, SealError
-from server.registry.rekey import BatchResult, UnknownKeyError
+from server.sealing.crypto import Sealer, SealError
+from server.sealing.rekeying import BatchResult, UnknownKeyError
 from server.webhooks.jobs import body_context
 from server.webhooks.models import WebhookDelivery, WebhookSubscription
 from server.webhooks.service import SECRET_CONTEXT

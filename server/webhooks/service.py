@@ -21,7 +21,7 @@ from server.audit.service import record
 from server.errors import AppError, NotFoundError, PermissionDeniedError
 from server.paging import decode_cursor, encode_cursor
 from server.queue import enqueue_after_commit
-from server.registry.crypto import Sealer
+from server.sealing.crypto import Sealer
 from server.settings import Settings
 from server.webhooks.addresses import check_url
 from server.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription

@@ -179,9 +179,9 @@ def _accepted_definition(client, auth, data: bytes, form_id: str) -> dict:
 
 
 def _issues(definition: dict, data: dict, attachments: tuple[str, ...] = ()) -> set[tuple[str, str]]:
-    from server.forms.validator import validate_submission
+    from server.forms.validator import check_submission
 
-    return {(i.path, i.code) for i in validate_submission(definition, data, attachments=attachments)}
+    return {(i.path, i.code) for i in check_submission(definition, data, attachments=attachments)}
 
 
 def _settings(form_id: str, **extra: str) -> list[dict[str, str]]:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from server import pipeline
 from server.imports import jobs
 from server.imports.models import ImportJob, ImportRow
 from server.registry import service as registry
@@ -207,7 +208,6 @@ def test_an_upload_runs_on_a_real_rq_worker(settings, engine, maker, db, monkeyp
 
 
 def test_requeue_stuck_rings_an_import_left_queued(db, settings, admin, job_context, grid):
-    from server import queue
     from server.db import discard_after_commit, run_after_commit
     from server.imports import service
     from tests.imports.support import NOW
@@ -217,7 +217,7 @@ def test_requeue_stuck_rings_an_import_left_queued(db, settings, admin, job_cont
     db.commit()
     discard_after_commit(db)  # Redis lost the bell
     assert jobs.find_stuck(db, settings, 10**9) == 0  # not that old, whatever the machine's clock says
-    assert queue.requeue_stuck(db, settings, -10**9)["server.imports.jobs.find_stuck"] == 1  # a future cutoff
+    assert pipeline.requeue_stuck(db, settings, -10**9)["server.imports.jobs.find_stuck"] == 1  # a future cutoff
     db.commit()
     run_after_commit(db)  # inline mode: the bell rings now
     db.expire_all()

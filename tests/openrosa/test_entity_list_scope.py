@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
-from server.registry.crypto import Sealer
 from server.registry.merge import SubmissionEssentials, merge_submission_data
+from server.sealing.crypto import Sealer
 from tests.openrosa.conftest import collect_headers
 from tests.registry.conftest import FAR_POINT, ID_A, ID_B, REGISTRATION, WORKER_POINT, registration
 

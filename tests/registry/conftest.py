@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
-from server.registry.crypto import Sealer
 from server.registry.merge import MergeOutcome, SubmissionEssentials, merge_submission_data
+from server.sealing.crypto import Sealer
 from server.settings import Settings
 
 WORKER_POINT = (113.74, 34.40)  # inside the demo worker's grid (township 410184105)
@@ -186,10 +186,7 @@ def merge(db: Session, sealer: Sealer, user_named: Callable[[str], User]) -> Mer
 def jobs(app: Any, settings: Settings, engine: Any, maker: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Inline jobs see (and roll back with) the test; validation rings the merge job."""
     from server import worker
-    from server.registry.jobs import MERGE_JOB
-    from server.submissions import jobs as submission_jobs
 
-    monkeypatch.setattr(submission_jobs, "AFTER_VALIDATED", [MERGE_JOB])
     before = worker._context
     worker.configure(settings, engine, maker)
     yield

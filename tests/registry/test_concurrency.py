@@ -10,9 +10,9 @@ from sqlalchemy import delete, select
 
 from server.accounts.models import User
 from server.db import session_factory
-from server.registry.crypto import Sealer
 from server.registry.merge import SubmissionEssentials, merge_submission_data
 from server.registry.models import AppliedSource, DuplicateCandidate, Entity, EntityVersion, RegistryEvent
+from server.sealing.crypto import Sealer
 from tests.registry.conftest import REGISTRATION, VISIT, WORKER_POINT, registration
 
 

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from server import worker
-from server.registry.jobs import MERGE_JOB, merge_submission, merge_validated
-from server.submissions import jobs as submission_jobs
+from server.registry.jobs import merge_submission, merge_validated
 from server.submissions.models import Submission
 from tests.submissions.support import jpeg, multipart, new_id, publish_registration, registration_data, submission_part
 
@@ -17,7 +16,6 @@ from tests.submissions.support import jpeg, multipart, new_id, publish_registrat
 @pytest.fixture(autouse=True)
 def jobs_on_the_test_connection(app: Any, settings: Any, engine: Any, maker: Any, monkeypatch: Any) -> Any:
     """Inline jobs see (and roll back with) the test; validation rings the merge job."""
-    monkeypatch.setattr(submission_jobs, "AFTER_VALIDATED", [MERGE_JOB])
     before = worker._context
     worker.configure(settings, engine, maker)
     yield

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from server.audit.models import AuditEvent
 from server.cli import main
 from server.registry import rekey, service, store
-from server.registry.crypto import Sealer, SealError
 from server.registry.models import Entity, EntityVersion
+from server.sealing.crypto import Sealer, SealError
 from server.settings import SettingsError, load_settings
 from tests.conftest import TEST_KEY
 from tests.registry.conftest import ID_A, ID_B, REGISTRATION, VISIT, registration
@@ -172,7 +172,7 @@ def other_context_step(session, sealer, after, limit, write):
 
 
 def test_other_contexts_join_the_run(open_session, monkeypatch):
-    monkeypatch.setattr(rekey, "EXTRA_STEPS", {"answers": f"{__name__}.other_context_step"})
+    monkeypatch.setattr(rekey, "OTHER_STEPS", {"answers": other_context_step})
     SEEN.clear()
     report = rekey.rekey(open_session, Sealer(NEW_KEY, (TEST_KEY,)), batch=2)
     assert rekey.tables() == ("entities", "entity_versions", "answers")

@@ -8,8 +8,9 @@ import pytest
 
 from server.domain.datasets import load_datasets
 from server.registry import dedup, rules
-from server.registry.crypto import Sealer, SealError
 from server.registry.rules import Move, classify_conflict, residence_transition
+from server.sealing import masking
+from server.sealing.crypto import Sealer, SealError
 
 KEY = base64.urlsafe_b64encode(b"a" * 32).decode()
 OLD_KEY = base64.urlsafe_b64encode(b"b" * 32).decode()
@@ -62,15 +63,15 @@ def test_values_are_normalised_and_derived():
 
 
 def test_one_unmasking_rule():
-    assert rules.sees_full_values("admin", None)
-    assert rules.sees_full_values("department", "police")
-    assert not rules.sees_full_values("department", "health")
-    assert not rules.sees_full_values("supervisor", None) and not rules.sees_full_values("grid_worker", None)
-    assert rules.sees_ethnicity("grid_worker", None) and not rules.sees_ethnicity("department", "health")
+    assert masking.sees_full_values("admin", None)
+    assert masking.sees_full_values("department", "police")
+    assert not masking.sees_full_values("department", "health")
+    assert not masking.sees_full_values("supervisor", None) and not masking.sees_full_values("grid_worker", None)
+    assert masking.sees_ethnicity("grid_worker", None) and not masking.sees_ethnicity("department", "health")
     from server.domain.datasets import PropertyType
 
-    assert rules.mask_value(PropertyType.CN_RESIDENT_ID, "640104198506120218") == "6401**********0218"
-    assert rules.mask_value(PropertyType.PHONE, "13812345678") == "138****5678"
+    assert masking.mask_value(PropertyType.CN_RESIDENT_ID, "640104198506120218") == "6401**********0218"
+    assert masking.mask_value(PropertyType.PHONE, "13812345678") == "138****5678"
 
 
 def test_sealer_round_trip_rotation_and_tampering():

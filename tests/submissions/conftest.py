@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from server import worker
+from server import pipeline, worker
 from server.forms.models import FormVersion
 from server.settings import Settings
 from server.submissions import jobs as submission_jobs
@@ -25,7 +25,7 @@ def jobs_in_test_transaction(app: Flask, settings: Settings, engine: Engine, mak
     Depends on ``app`` because create_app configures the job context with the engine's own sessions.
     Follow-up jobs (the registry's merge) are unhooked: these tests stop at validated.
     """
-    monkeypatch.setattr(submission_jobs, "AFTER_VALIDATED", [])
+    monkeypatch.setitem(pipeline.FOLLOWS, submission_jobs.validate_submission, ())
     before = worker._context
     worker.configure(settings, engine, maker)
     yield

@@ -15,10 +15,11 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select
 
-from server import migrate, queue, worker
+from server import migrate, pipeline, queue, worker
 from server.app import create_app
 from server.db import discard_after_commit, make_engine, run_after_commit, session_factory
 from server.demo import load_demo
+from server.registry.jobs import merge_submission
 from server.settings import Settings
 from server.submissions import jobs, service
 from server.submissions.models import Submission
@@ -83,7 +84,7 @@ def test_waits_for_missing_attachments_then_gives_up_after_grace(db, settings, r
 def test_follow_up_jobs_are_enqueued_after_validation(db, settings, registration, monkeypatch):
     rung = []
     monkeypatch.setattr(queue, "enqueue_now", lambda s, q, path, *args: rung.append((q, path, args)))
-    monkeypatch.setattr(jobs, "AFTER_VALIDATED", [("merge", "server.registry.jobs.merge_submission")])
+    monkeypatch.setitem(pipeline.FOLLOWS, jobs.validate_submission, (pipeline.Next("merge", merge_submission),))
     sub = _submit(db, settings, registration)
     jobs.validate_submission(sub.id)
     assert rung == [("merge", "server.registry.jobs.merge_submission", (sub.id,))]
@@ -96,8 +97,8 @@ def test_follow_up_jobs_are_enqueued_after_validation(db, settings, registration
 
 def test_find_stuck_rings_again_for_old_received_rows(db, settings, registration):
     sub = _submit(db, settings, registration)
-    assert queue.requeue_stuck(db, settings, 3600)["server.submissions.jobs.find_stuck"] == 0  # not old yet
-    counts = queue.requeue_stuck(db, settings, -60)  # a cutoff in the future: every received row is overdue
+    assert pipeline.requeue_stuck(db, settings, 3600)["server.submissions.jobs.find_stuck"] == 0  # not old yet
+    counts = pipeline.requeue_stuck(db, settings, -60)  # a cutoff in the future: every received row is overdue
     assert counts["server.submissions.jobs.find_stuck"] == 2  # the validation and the photo's derivatives
     db.commit()
     run_after_commit(db)  # inline mode: the bells ring now
@@ -121,7 +122,7 @@ def rq_app(settings, engine, maker, redis_conn, db, monkeypatch):
     application = create_app(redis_settings, engine=engine)
     application.extensions["gridreg"].sessionmaker = maker
     application.config["TESTING"] = True
-    monkeypatch.setattr(jobs, "AFTER_VALIDATED", [])
+    monkeypatch.setitem(pipeline.FOLLOWS, jobs.validate_submission, ())
     before = worker._context
     worker.configure(redis_settings, engine, maker)
     publish_registration(db, monkeypatch)
@@ -165,8 +166,9 @@ def test_failing_job_retries_then_lands_in_the_failed_registry(rq_app, redis_con
     def broken(*_args, **_kwargs):
         raise RuntimeError("validator exploded")
 
-    monkeypatch.setattr("server.forms.validator.validate_submission", broken)
-    queue.enqueue_now(settings.with_(redis_url=REDIS_URL), "validation", jobs.VALIDATION_JOB, sub.id)
+    monkeypatch.setattr("server.forms.validator.check_submission", broken)
+    validation = queue.job_path(jobs.validate_submission)
+    queue.enqueue_now(settings.with_(redis_url=REDIS_URL), "validation", validation, sub.id)
     q = Queue(own_queue("validation"), connection=redis_conn)
     job_id = f"validate_submission-{sub.id}"
     for _ in range(len(queue.DEFAULT_RETRY_INTERVALS)):
@@ -213,7 +215,7 @@ def test_gridreg_worker_burst_subprocess(committed_settings, redis_conn, monkeyp
             session.commit()
             publish_registration(session, monkeypatch)
         application = create_app(settings, engine=engine)
-        monkeypatch.setattr(jobs, "AFTER_VALIDATED", [])
+        monkeypatch.setitem(pipeline.FOLLOWS, jobs.validate_submission, ())
         client = application.test_client()
         iid = new_id()
         resp = client.post(f"/api/v1/forms/{FORM_ID}/submissions", headers=_token(client),

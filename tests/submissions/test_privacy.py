@@ -89,10 +89,6 @@ def test_the_submit_answer_shows_no_data_to_leak(client, auth, registration):
 def merging(app, settings, engine, maker, monkeypatch):
     """Inline jobs on the test's connection; validation rings the registry's merge."""
     from server import worker
-    from server.registry.jobs import MERGE_JOB
-    from server.submissions import jobs as submission_jobs
-
-    monkeypatch.setattr(submission_jobs, "AFTER_VALIDATED", [MERGE_JOB])
     before = worker._context
     worker.configure(settings, engine, maker)
     yield

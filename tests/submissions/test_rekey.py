@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from server.db import job_session
 from server.media.storage import media_store
 from server.registry import rekey
-from server.registry.crypto import Sealer, SealError
+from server.sealing.crypto import Sealer, SealError
 from server.submissions.models import Submission
 from server.submissions.sealing import SEALED, open_answers, open_raw
 from tests.conftest import TEST_KEY

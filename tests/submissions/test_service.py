@@ -12,7 +12,7 @@ from server.db import run_after_commit
 from server.errors import ConflictError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, RuleViolation
 from server.forms.models import VersionState
 from server.media.storage import media_store, sha256_hex
-from server.registry.crypto import Sealer, SealError
+from server.sealing.crypto import Sealer, SealError
 from server.submissions import service
 from server.submissions.models import Submission, SubmissionStatus
 from server.submissions.sealing import SEALED, open_answers, open_raw
@@ -226,7 +226,7 @@ def test_jobs_are_rung_only_after_commit(db, settings, registration, monkeypatch
     db.commit()
     run_after_commit(db)
     assert rung == [("validation", "server.submissions.jobs.validate_submission", (sub.id,)),
-                    ("media", "server.media.jobs.make_derivatives", (sub.attachments[0].id,))]
+                    ("media", "server.submissions.jobs.make_derivatives", (sub.attachments[0].id,))]
 
 
 def test_bad_instance_ids_are_refused(db, settings, registration):

@@ -7,7 +7,7 @@ import base64
 from sqlalchemy import select
 
 from server.registry import rekey
-from server.registry.crypto import Sealer
+from server.sealing.crypto import Sealer
 from server.webhooks import jobs
 from server.webhooks.models import WebhookDelivery, WebhookSubscription
 from server.webhooks.service import SECRET_CONTEXT

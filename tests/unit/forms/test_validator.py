@@ -1,4 +1,4 @@
-"""validate_submission: each issue code on the city's registration form and small purpose-built forms."""
+"""check_submission: each issue code on the city's registration form and small purpose-built forms."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from server.domain import resident_id
 from server.forms.compiled import CompiledForm, iter_fields
 from server.forms.compiler import compile_workbook
 from server.forms.plan import plan_for
-from server.forms.validator import ValidationIssue, validate_submission
+from server.forms.validator import ValidationIssue, check_submission
 from tests.unit.forms.fixtures.workbooks import simple_form
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -61,7 +61,7 @@ def registration(i: int = 0) -> tuple[dict[str, Any], set[str]]:
 
 def check(data: dict[str, Any], files: set[str] | None = None, filename: str = "registration.xlsx",
           **kw: Any) -> list[ValidationIssue]:
-    return validate_submission(form(filename), data, attachments=files or set(), clock=clock, **kw)
+    return check_submission(form(filename), data, attachments=files or set(), clock=clock, **kw)
 
 
 def codes(issues: list[ValidationIssue]) -> set[tuple[str, str]]:
@@ -80,7 +80,7 @@ def test_generated_registrations_are_valid() -> None:
 
 def test_root_wrapper_is_optional_and_definition_dicts_work() -> None:
     data, files = registration()
-    assert validate_submission(form("registration.xlsx").definition, data["data"], attachments=files,
+    assert check_submission(form("registration.xlsx").definition, data["data"], attachments=files,
                                clock=clock) == []
 
 
@@ -138,15 +138,15 @@ def test_numeric_types_on_a_small_form() -> None:
               {"type": "geotrace", "name": "line", "label": "L"}, {"type": "geoshape", "name": "shape", "label": "S"})
     bad = {"n": "4.5", "d": "1,5", "t": "25:00", "dt": "2026-11-28 10:00", "line": "34 113 0 0",
            "shape": "34 113 0 0;34.1 113 0 0;34.1 113.1 0 0;34.2 113.2 0 0"}
-    assert {c for _, c in codes(validate_submission(f, {"data": bad}))} == {"value.type"}
-    assert len(validate_submission(f, {"data": bad})) == 6
+    assert {c for _, c in codes(check_submission(f, {"data": bad}))} == {"value.type"}
+    assert len(check_submission(f, {"data": bad})) == 6
     good = {"n": "-42", "d": "1.5", "t": "10:30:00.000+08:00", "dt": "2026-11-28T10:00:00.000+08:00",
             "line": "34 113 0 0;34.1 113.1 0 0", "shape": "34 113 0 0;34.1 113 0 0;34.1 113.1 0 0;34 113 0 0"}
-    assert validate_submission(f, {"data": good}) == []
+    assert check_submission(f, {"data": good}) == []
     native = {"n": -42, "d": 1.5, "t": "10:30:00", "dt": "2026-11-28T10:00:00Z",
               "line": "34 113 0 0;34.1 113.1 0 0", "shape": good["shape"]}
-    assert validate_submission(f, {"data": native}) == []
-    assert codes(validate_submission(f, {"data": {"n": 4.5, "d": True}})) == {("/data/n", "value.type"),
+    assert check_submission(f, {"data": native}) == []
+    assert codes(check_submission(f, {"data": {"n": 4.5, "d": True}})) == {("/data/n", "value.type"),
                                                                           ("/data/d", "value.type")}
 
 
@@ -157,16 +157,16 @@ def test_date_constraints_hold_at_every_hour_of_a_shanghai_morning(hhmm: str) ->
               {"type": "calculate", "name": "same_day", "calculation": "if(now() >= today(), 'yes', 'no')"})
     now = datetime.fromisoformat(f"2026-11-28T{hhmm}:00+08:00")
     data = {"data": {"d": "2026-11-28", "seen": "2026-11-28T00:10:00.000+08:00", "same_day": "yes"}}
-    assert validate_submission(f, data, clock=lambda: now) == []
+    assert check_submission(f, data, clock=lambda: now) == []
     data["data"]["d"] = "2026-11-29"
-    assert codes(validate_submission(f, data, clock=lambda: now)) == {("/data/d", "value.constraint")}
+    assert codes(check_submission(f, data, clock=lambda: now)) == {("/data/d", "value.constraint")}
 
 
 def test_time_offsets_of_a_day_or_more_are_not_times() -> None:
     f = small({"type": "time", "name": "t", "label": "T", "constraint": "decimal-time(.) < 0.9"},
               {"type": "dateTime", "name": "dt", "label": "DT", "constraint": ". <= now()"})
     bad = {"t": "10:00:00.000+25:00", "dt": "2026-11-28T10:00:00.000+08:60"}
-    assert codes(validate_submission(f, {"data": bad}, clock=clock)) == {("/data/t", "value.type"),
+    assert codes(check_submission(f, {"data": bad}, clock=clock)) == {("/data/t", "value.type"),
                                                                         ("/data/dt", "value.type")}
 
 
@@ -193,10 +193,10 @@ def test_fields_of_a_non_relevant_group_must_be_empty() -> None:
               {"type": "begin_group", "name": "adult", "label": "Adult", "relevant": "${age} >= 18"},
               {"type": "text", "name": "job", "label": "Job", "required": "yes"},
               {"type": "end_group", "name": "adult"})
-    assert codes(validate_submission(f, {"data": {"age": "12", "adult": {"job": "x"}}})) == {
+    assert codes(check_submission(f, {"data": {"age": "12", "adult": {"job": "x"}}})) == {
         ("/data/adult/job", "value.not_relevant")}
-    assert validate_submission(f, {"data": {"age": "12", "adult": {"job": ""}}}) == []
-    assert codes(validate_submission(f, {"data": {"age": "30"}})) == {("/data/adult/job", "value.required")}
+    assert check_submission(f, {"data": {"age": "12", "adult": {"job": ""}}}) == []
+    assert codes(check_submission(f, {"data": {"age": "30"}})) == {("/data/adult/job", "value.required")}
 
 
 def test_calculation_mismatch_with_numeric_tolerance() -> None:
@@ -216,9 +216,9 @@ def test_volatile_calculations_are_not_compared() -> None:
               {"type": "calculate", "name": "tag", "calculation": "concat(${stamp}, ${a})"},
               {"type": "calculate", "name": "twice", "calculation": "concat(${a}, ${a})"})
     data = {"data": {"a": "x", "stamp": "2026-01-01T00:00:00", "tag": "anything", "twice": "xx"}}
-    assert validate_submission(f, data) == []
+    assert check_submission(f, data) == []
     data["data"]["twice"] = "x"
-    assert codes(validate_submission(f, data)) == {("/data/twice", "value.calculation_mismatch")}
+    assert codes(check_submission(f, data)) == {("/data/twice", "value.calculation_mismatch")}
 
 
 def test_volatile_calculations_are_told_apart_by_path_not_name() -> None:
@@ -229,9 +229,9 @@ def test_volatile_calculations_are_told_apart_by_path_not_name() -> None:
               {"type": "calculate", "name": "stamp", "calculation": "1 + 1"},
               {"type": "end_group"})
     data = {"data": {"g1": {"stamp": "2026-01-01T00:00:00"}, "g2": {"stamp": "2"}}}
-    assert validate_submission(f, data) == []
+    assert check_submission(f, data) == []
     data["data"]["g2"]["stamp"] = "3"
-    assert codes(validate_submission(f, data)) == {("/data/g2/stamp", "value.calculation_mismatch")}
+    assert codes(check_submission(f, data)) == {("/data/g2/stamp", "value.calculation_mismatch")}
 
 
 def test_a_select_name_used_in_two_groups_names_no_choice_list() -> None:
@@ -244,9 +244,9 @@ def test_a_select_name_used_in_two_groups_names_no_choice_list() -> None:
                        {"list_name": "cold", "name": "blue", "label": "Blue"}))
     assert plan_for(f.definition).field_lists == {"other": "cold"}
     data = {"data": {"g1": {"color": "red"}, "g2": {"color": "blue"}, "other": "blue"}}
-    assert validate_submission(f, data) == []
+    assert check_submission(f, data) == []
     data["data"]["g2"]["color"] = "red"
-    assert codes(validate_submission(f, data)) == {("/data/g2/color", "value.choice_unknown")}
+    assert codes(check_submission(f, data)) == {("/data/g2/color", "value.choice_unknown")}
 
 
 def test_rules_reading_the_last_saved_submission_are_left_to_the_device() -> None:
@@ -254,8 +254,8 @@ def test_rules_reading_the_last_saved_submission_are_left_to_the_device() -> Non
                "required": "${last-saved#n} = ''"},
               {"type": "text", "name": "t", "label": "T", "relevant": "${last-saved#n} > 1"},
               {"type": "calculate", "name": "c", "calculation": "${last-saved#n} + 1"})
-    assert validate_submission(f, {"data": {"t": "x", "c": "7"}}) == []
-    assert codes(validate_submission(f, {"data": {"n": "x"}})) == {("/data/n", "value.type")}
+    assert check_submission(f, {"data": {"t": "x", "c": "7"}}) == []
+    assert codes(check_submission(f, {"data": {"n": "x"}})) == {("/data/n", "value.type")}
 
 
 def test_select_from_answers_of_a_repeat_inside_a_repeat() -> None:
@@ -271,9 +271,9 @@ def test_select_from_answers_of_a_repeat_inside_a_repeat() -> None:
         "/data/household/member/who")
     households = [{"member": [{"who": "a", "age": "40"}, {"who": "b", "age": "9"}], "head": "a", "adult": "a"},
                   {"member": [{"who": "c", "age": "30"}], "head": "c", "adult": "c"}]
-    assert validate_submission(f, {"data": {"household": households}}) == []
+    assert check_submission(f, {"data": {"household": households}}) == []
     households[1]["head"], households[0]["adult"] = "a", "b"
-    assert codes(validate_submission(f, {"data": {"household": households}})) == {
+    assert codes(check_submission(f, {"data": {"household": households}})) == {
         ("/data/household[2]/head", "value.choice_unknown"), ("/data/household[1]/adult", "value.choice_filtered")}
 
 
@@ -301,8 +301,8 @@ def test_general_choice_filter() -> None:
                "choice_filter": "colour = ${colour} or starts-with(name, 'b')"},
               choices=(*choices, {"list_name": "colour", "name": "red", "label": "Red"},
                        {"list_name": "colour", "name": "yellow", "label": "Yellow"}))
-    assert validate_submission(f, {"data": {"colour": "red", "fruit": "apple banana cherry"}}) == []
-    issues = validate_submission(f, {"data": {"colour": "yellow", "fruit": "apple banana"}})
+    assert check_submission(f, {"data": {"colour": "red", "fruit": "apple banana cherry"}}) == []
+    issues = check_submission(f, {"data": {"colour": "yellow", "fruit": "apple banana"}})
     assert codes(issues) == {("/data/fruit", "value.choice_filtered")}
     assert "apple" in issues[0].message and "banana" not in issues[0].message
 
@@ -363,7 +363,7 @@ def test_native_json_values_validate_like_xml_strings() -> None:
               choices=tuple({"list_name": "abc", "name": x, "label": x} for x in "abc"))
     as_text = {"data": {"n": "2", "d": "0.5", "m": "a z", "sum": "3"}}
     native = {"data": {"n": 2, "d": 0.5, "m": ["a", "z"], "sum": 3}}
-    assert codes(validate_submission(f, as_text)) == codes(validate_submission(f, native)) == {
+    assert codes(check_submission(f, as_text)) == codes(check_submission(f, native)) == {
         ("/data/n", "value.constraint"), ("/data/m", "value.choice_unknown"),
         ("/data/sum", "value.calculation_mismatch")}
 
@@ -391,5 +391,5 @@ def test_a_changed_definition_with_the_same_version_gets_a_fresh_plan() -> None:
     assert (first.form_id, first.version) == (changed.form_id, changed.version)
     assert first.definition["digest"] != changed.definition["digest"]
     data = {"data": {"n": "7"}}
-    assert validate_submission(first, data) == []
-    assert codes(validate_submission(changed, data)) == {("/data/n", "value.constraint")}
+    assert check_submission(first, data) == []
+    assert codes(check_submission(changed, data)) == {("/data/n", "value.constraint")}

@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 
-from server.forms.validator import validate_submission
+from server.forms.validator import check_submission
 from server.forms.xml_instance import XmlInstanceError, parse_openrosa_xml
 from tests.unit.forms.test_validator import clock, codes, form, registration, samples
 
@@ -77,12 +77,12 @@ def test_xml_and_json_give_the_same_issues(index: int) -> None:
     variants[2]["data"]["identity"].pop("sex")
     variants[2]["data"]["residence"]["location"] = "134 113 0 0"
     for variant in variants:
-        from_json = validate_submission(form("registration.xlsx"), variant, attachments=files, clock=clock)
+        from_json = check_submission(form("registration.xlsx"), variant, attachments=files, clock=clock)
         _, _, tree = parse_openrosa_xml(to_xml(variant), repeat_paths=repeat_paths())
-        from_xml = validate_submission(form("registration.xlsx"), tree, attachments=files, clock=clock)
+        from_xml = check_submission(form("registration.xlsx"), tree, attachments=files, clock=clock)
         assert codes(from_xml) == codes(from_json)
         assert [i.message for i in from_xml] == [i.message for i in from_json]
-    assert codes(validate_submission(form("registration.xlsx"), variants[2], attachments=files, clock=clock))
+    assert codes(check_submission(form("registration.xlsx"), variants[2], attachments=files, clock=clock))
 
 
 def test_xml_escapes_survive() -> None:

@@ -1,4 +1,7 @@
-"""The change feed: every entity version and registry event is written here, append-only.
+"""The registry's history: entity versions, registry events (the change feed) and merge results.
+
+Every registry writer records what it did through here, append-only; an
+update's entity row goes in the same statement as its version and event.
 
 Change-feed order: ``registry_events.cursor`` comes from a sequence, and
 sequence values are handed out at insert time, not at commit. Two merges

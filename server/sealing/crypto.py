@@ -1,4 +1,4 @@
-"""Encryption at rest and keyed hashes for sensitive registry values.
+"""Encryption at rest and keyed hashes for sensitive values (registry properties, submission answers).
 
 ID numbers and phone numbers are stored only as AES-GCM ciphertext
 (``"<key id>:<base64 nonce+ciphertext>"``, the property name bound as
@@ -11,7 +11,7 @@ Rotation. The master key is ``settings.encryption_key``
 ``settings.encryption_keys_old`` (``GRIDREG_ENCRYPTION_KEYS_OLD``) so tokens
 sealed under them still open (each token names its key id). New values are
 always sealed under the current key, and ``gridreg registry rekey``
-(rekey.py) reseals the rest.
+(server/registry/rekey.py) reseals the rest.
 
 The blind index key is derived from the same master, so it changes exactly
 when the master key changes: a compromised key must not leave ID numbers
@@ -172,3 +172,17 @@ def _hmac(key: bytes, kind: str, value: str) -> str:
 @lru_cache(maxsize=8)
 def _cached_sealer(current: str, previous: tuple[str, ...]) -> Sealer:
     return Sealer(current, previous)
+
+
+def current_sealer(settings: Settings | None = None) -> Sealer:
+    """The sealer for ``settings``; without them, the app's settings in a request or the worker's in a job."""
+    if settings is None:
+        from flask import current_app, has_app_context
+
+        if has_app_context():
+            settings = current_app.extensions["gridreg"].settings
+        else:
+            from server import worker
+
+            settings = worker.settings()
+    return Sealer.from_settings(settings)
