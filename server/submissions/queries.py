@@ -29,7 +29,7 @@ from server.geo.models import AdminUnit
 from server.registry.store import current_sealer
 from server.scope import deny, purpose_of, scope_clause
 from server.submissions import rules
-from server.submissions.models import ReviewState, Submission, SubmissionAttachment
+from server.submissions.models import ReviewState, Submission, SubmissionAttachment, SubmissionFlag
 from server.submissions.privacy import shown_data
 from server.submissions.sealing import open_answers
 
@@ -168,7 +168,8 @@ def _filters(session: Session, user: User, args: Mapping[str, Any]) -> list[Colu
     if args.get("status"):
         conditions.append(Submission.status == args["status"])
     if args.get("flag"):
-        conditions.append(Submission.flag_names.contains(f",{args['flag']},", autoescape=True))
+        conditions.append(Submission.id.in_(select(SubmissionFlag.submission_id)
+                                            .where(SubmissionFlag.flag == args["flag"])))
     if args.get("grid"):
         unit = session.scalar(select(AdminUnit).where(AdminUnit.code == args["grid"]))
         if unit is None:
