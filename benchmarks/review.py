@@ -129,8 +129,8 @@ def load(engine: Any, maker: Any, count: int) -> None:
             session.commit()
             print(f"  loaded {last:>9,} submissions ({last / (time.perf_counter() - started):,.0f}/s)", flush=True)
         # Each flag's row, as intake writes it beside the flags.
-        session.execute(text("INSERT INTO submission_flags (submission_id, flag) "
-                             "SELECT id, jsonb_object_keys(flags) FROM submissions WHERE flags <> '{}'"))
+        session.execute(text("INSERT INTO submission_flags (submission_id, flag, review_state) "
+                             "SELECT id, jsonb_object_keys(flags), review_state FROM submissions WHERE flags <> '{}'"))
         session.execute(text(
             "INSERT INTO submission_comments (submission_id, author_id, body, review_state, created_at) "
             "SELECT s.id, u.id, '请核对现住址门牌号', s.review_state, s.received_at + interval '1 hour' "

@@ -262,7 +262,8 @@ def submit(
     if deprecated is not None:  # the unique deprecated_id made this edit the only one of that version
         session.execute(_SUPERSEDE, {"replaced": deprecated})
     rows = [_attachment_row(ref, checked.get(ref.name), blobs.get(ref.name), now) for ref in refs.values()]
-    flag_rows = [SubmissionFlag(submission_id=submission.id, flag=name) for name in sorted(flags)]
+    flag_rows = [SubmissionFlag(submission_id=submission.id, flag=name, review_state=submission.review_state)
+                 for name in sorted(flags)]
     if rows or flag_rows:
         for att in rows:
             att.submission_id = submission.id

@@ -123,6 +123,7 @@ def test_0014_flag_rows_come_from_the_flags_and_go_back_to_flag_names(db, settin
 
     plain, away, both = submit("34.4 113.74 0 5"), submit("34.3 113.6 0 5"), submit("34.3 113.6 0 45")
     db.flush()
+    db.execute(text("UPDATE submissions SET review_state = 'returned' WHERE id = :id"), {"id": away.id})
     revision = importlib.import_module("migrations.versions.20261207_0014_submission_flags")
     ids = [plain.id, away.id, both.id]
     with Operations.context(MigrationContext.configure(db.connection())):
@@ -131,10 +132,10 @@ def test_0014_flag_rows_come_from_the_flags_and_go_back_to_flag_names(db, settin
         assert names == ["", ",outside_scope,", ",low_accuracy,outside_scope,"]
         assert "submission_flags" not in inspect(db.connection()).get_table_names()
         revision.upgrade()
-    rows = db.execute(select(SubmissionFlag.submission_id, SubmissionFlag.flag)
+    rows = db.execute(select(SubmissionFlag.submission_id, SubmissionFlag.flag, SubmissionFlag.review_state)
                       .order_by(SubmissionFlag.submission_id, SubmissionFlag.flag)).all()
-    assert [tuple(r) for r in rows] == [(ids[1], "outside_scope"), (ids[2], "low_accuracy"),
-                                        (ids[2], "outside_scope")]
+    assert [tuple(r) for r in rows] == [(ids[1], "outside_scope", "returned"), (ids[2], "low_accuracy", "received"),
+                                        (ids[2], "outside_scope", "received")]
     assert "flag_names" not in {c["name"] for c in inspect(db.connection()).get_columns("submissions")}
     assert db.scalar(select(Submission.id).where(Submission.id.in_(
         select(SubmissionFlag.submission_id).where(SubmissionFlag.flag == "low_accuracy")))) == ids[2]

@@ -274,6 +274,9 @@ def test_received_content_cannot_be_changed_in_place(db, settings, registration)
                 db.execute(update(Submission).where(Submission.id == sub.id).values(**values))
     db.refresh(sub)
     assert sub.data["identity"]["full_name"] == "阿依古丽" and _flag_rows(db, sub) == ["reviewed"]
+    sub.set_review_state("approved")
+    db.commit()
+    assert sub.review_version == 1 and {row.review_state for row in sub.flag_rows} == {"approved"}
     sub.clear_flag("reviewed")
     db.commit()
     assert sub.flags == {} and _flag_rows(db, sub) == []
