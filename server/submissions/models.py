@@ -72,6 +72,7 @@ class Submission(Base):
     # The review queue shows latest versions: it pages them newest first by (received_at, id), overall
     # and per review state, and counts them per review state from one narrow index (index-only on
     # PostgreSQL, with the columns the queue filters on; a validation status filter narrows its range).
+    # A flag filter reads submission_flags, by flag and review state.
     __table_args__ = (
         Index("ix_submissions_latest_received_at", "received_at", "id",
               postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
