@@ -2,7 +2,7 @@
 
 A submission row is written once at intake and never changed in place: only
 ``status`` (with ``errors``/``validated_at`` set by the validation job),
-``flags`` and the supervisor's review (``review_state``, ``review_version``)
+``flags`` (with their names in ``submission_flags``) and the supervisor's review (``review_state``, ``review_version``)
 change later; the review's comments are rows of their own. An edit is a new row whose ``deprecated_id`` names the
 version it replaces; all versions share ``root_id``, the first instance id.
 """
@@ -72,13 +72,14 @@ class Submission(Base):
     # The review queue shows latest versions: it pages them newest first by (received_at, id), overall
     # and per review state, and counts them per review state from one narrow index (index-only on
     # PostgreSQL, with the columns the queue filters on; a validation status filter narrows its range).
+    # A flag filter reads submission_flags, by flag and review state.
     __table_args__ = (
         Index("ix_submissions_latest_received_at", "received_at", "id",
               postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
         Index("ix_submissions_latest_review_state", "review_state", "received_at", "id",
               postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
         Index("ix_submissions_latest_counts", "review_state", "status", "unit_path",
-              postgresql_include=["form_pk", "submitter_id", "received_at", "flag_names"],
+              postgresql_include=["form_pk", "submitter_id", "received_at"],
               postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
     )
 
@@ -115,9 +116,8 @@ class Submission(Base):
     # The grid the point lies in, when that is not where the submission is filed (made outside the
     # submitter's scope): that area sees it too, as it holds the registry records it touched.
     located_path: Mapped[str | None] = mapped_column(String(512), index=True)
+    # Each flag's details (what the submission page explains); the names are rows of submission_flags too.
     flags: Mapped[dict[str, Any]] = mapped_column(JsonType)
-    # ",outside_scope,low_accuracy,": the flag names, so both databases filter with one LIKE.
-    flag_names: Mapped[str] = mapped_column(String(256))
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
     validated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     review_state: Mapped[str] = mapped_column(String(16), default=ReviewState.RECEIVED.value,
@@ -133,26 +133,47 @@ class Submission(Base):
     form_version: Mapped[FormVersion] = relationship()
     submitter: Mapped[User] = relationship()
     unit: Mapped[AdminUnit | None] = relationship()
+    flag_rows: Mapped[list[SubmissionFlag]] = relationship(cascade="all, delete-orphan")
+
+    def set_review_state(self, state: str) -> None:
+        """A reviewer's verdict: a new ETag, and the state copied to the flag rows the flag filter counts by."""
+        self.review_state = state
+        self.review_version += 1
+        for row in self.flag_rows:
+            row.review_state = state
 
     def set_flag(self, name: str, detail: dict[str, Any] | None = None) -> None:
         """Raise a flag (flags and status are the only things that change on a submission)."""
+        if name not in (self.flags or {}):
+            self.flag_rows.append(SubmissionFlag(flag=name, review_state=self.review_state))
         self.flags = {**(self.flags or {}), name: detail or {}}
-        self.flag_names = flag_names(self.flags)
 
     def clear_flag(self, name: str) -> None:
         """Lower a flag."""
         self.flags = {k: v for k, v in (self.flags or {}).items() if k != name}
-        self.flag_names = flag_names(self.flags)
+        self.flag_rows = [row for row in self.flag_rows if row.flag != name]
+
+
+class SubmissionFlag(Base):
+    """One flag a submission carries, by name: what the review queue's flag filter reads through an index.
+
+    Written with the flags themselves (intake, ``set_flag``/``clear_flag``); ``Submission.flags`` keeps
+    each flag's details. It carries the submission's review state (``set_review_state`` keeps it), so
+    the queue's counts per review state under a flag read one index range each: a state few flagged
+    submissions are in costs nothing, instead of a probe for every flagged submission.
+    """
+
+    __tablename__ = "submission_flags"
+    __table_args__ = (Index("ix_submission_flags_flag", "flag", "review_state", "submission_id"),)
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    flag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    review_state: Mapped[str] = mapped_column(String(16))
 
 
 # A row exists only inside a key-rotation transaction: while it does, the immutability trigger lets the
 # sealed columns (data, raw_sha256, raw_size) take new ciphertext (migration 0006, submissions/rekey.py).
 submission_reseals = Table("submission_reseals", Base.metadata, Column("id", Integer, primary_key=True))
-
-
-def flag_names(flags: dict[str, Any]) -> str:
-    """The searchable form of a flags mapping."""
-    return "," + "".join(f"{name}," for name in sorted(flags)) if flags else ""
 
 
 class SubmissionAttachment(Base):

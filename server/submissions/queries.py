@@ -28,7 +28,7 @@ from server.paging import bad_cursor, decode_token, encode_token
 from server.scope import deny, purpose_of, scope_clause
 from server.sealing.crypto import current_sealer
 from server.submissions import rules
-from server.submissions.models import ReviewState, Submission, SubmissionAttachment
+from server.submissions.models import ReviewState, Submission, SubmissionAttachment, SubmissionFlag
 from server.submissions.privacy import shown_data
 from server.submissions.sealing import open_answers
 
@@ -147,8 +147,24 @@ def _encode_cursor(last: Submission) -> str:
     return encode_token(f"{micros}.{last.id}")
 
 
+def _in_state(args: Mapping[str, Any], state: str | None) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a review state (None: any) and the flag filter, which reads the flag rows by both.
+
+    The flag rows carry the review state, so a flag and a state are one index range of submission_flags.
+    """
+    clauses: list[ColumnElement[bool]] = []
+    if state:
+        clauses.append(Submission.review_state == state)
+    if args.get("flag"):
+        flagged = select(SubmissionFlag.submission_id).where(SubmissionFlag.flag == args["flag"])
+        if state:
+            flagged = flagged.where(SubmissionFlag.review_state == state)
+        clauses.append(Submission.id.in_(flagged))
+    return clauses
+
+
 def _filters(session: Session, user: User, args: Mapping[str, Any]) -> list[ColumnElement[bool]] | None:
-    """The WHERE clauses of a list's filters (all but review state and cursor); None when nothing can match."""
+    """The WHERE clauses of a list's filters (all but review state, flag and cursor); None when nothing can match."""
     conditions: list[ColumnElement[bool]] = [visible(user)]
     if args.get("form_pk") is not None:
         conditions.append(Submission.form_pk == args["form_pk"])
@@ -164,8 +180,6 @@ def _filters(session: Session, user: User, args: Mapping[str, Any]) -> list[Colu
             return None
     if args.get("status"):
         conditions.append(Submission.status == args["status"])
-    if args.get("flag"):
-        conditions.append(Submission.flag_names.contains(f",{args['flag']},", autoescape=True))
     if args.get("grid"):
         unit = session.scalar(select(AdminUnit).where(AdminUnit.code == args["grid"]))
         if unit is None:
@@ -187,8 +201,7 @@ def _filters(session: Session, user: User, args: Mapping[str, Any]) -> list[Colu
 def _page(session: Session, conditions: list[ColumnElement[bool]], args: Mapping[str, Any]) -> Page:
     """One page, newest first by keyset on (received_at, id)."""
     limit = int(args.get("limit") or 50)
-    if args.get("review_state"):
-        conditions = [*conditions, Submission.review_state == args["review_state"]]
+    conditions = [*conditions, *_in_state(args, args.get("review_state"))]
     if args.get("cursor"):
         when, last_id = _decode_cursor(args["cursor"])
         conditions = [*conditions, tuple_(Submission.received_at, Submission.id)
@@ -215,10 +228,10 @@ def list_submissions(session: Session, user: User, form_id: str, args: Mapping[s
 COUNT_LIMIT = 1_000
 
 
-def _capped_count(conditions: list[ColumnElement[bool]], state: str) -> Any:
+def _capped_count(conditions: list[ColumnElement[bool]], args: Mapping[str, Any], state: str) -> Any:
     """How many rows match in one review state, counted up to COUNT_LIMIT."""
     matching = (select(literal(1).label("one")).select_from(Submission)
-                .where(*conditions, Submission.review_state == state).limit(COUNT_LIMIT).subquery())
+                .where(*conditions, *_in_state(args, state)).limit(COUNT_LIMIT).subquery())
     return select(func.count()).select_from(matching).scalar_subquery()
 
 
@@ -234,7 +247,7 @@ def review_queue(session: Session, user: User, args: Mapping[str, Any]) -> Page:
     if conditions is None:
         return Page([], None, dict.fromkeys(states, 0))
     page = _page(session, conditions, args)
-    counts = session.execute(select(*(_capped_count(conditions, s).label(s) for s in states))).one()
+    counts = session.execute(select(*(_capped_count(conditions, args, s).label(s) for s in states))).one()
     return Page(page.items, page.next_cursor, dict(zip(states, counts, strict=True)))
 
 

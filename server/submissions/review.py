@@ -201,8 +201,7 @@ def review_submission(session: Session, settings: Settings, user: User, instance
     check_if_match(if_match, etag(submission), stale_code="submission.stale")
     check_decision(submission.status, state, body, superseded=submission.superseded)
     before = submission.review_state
-    submission.review_state = state
-    submission.review_version += 1
+    submission.set_review_state(state)
     if body:
         _comment(session, submission, user, body, state)
     record(session, user.id, "submission.review", target_type="submission", target_id=submission.instance_id,

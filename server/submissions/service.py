@@ -51,8 +51,8 @@ from server.submissions.models import (
     ReviewState,
     Submission,
     SubmissionAttachment,
+    SubmissionFlag,
     SubmissionStatus,
-    flag_names,
 )
 from server.submissions.queries import (  # the reads, re-exported: other contexts use this module
     Page,
@@ -246,7 +246,7 @@ def submit(
         "accuracy_m": location.accuracy_m if location else None,
         "unit_id": unit.id if unit else None, "unit_path": unit.path if unit else "/",
         "located_path": located.path if located is not None and located is not unit else None,
-        "flags": flags, "flag_names": flag_names(flags), "errors": [],
+        "flags": flags, "errors": [],
         "review_state": ReviewState.RECEIVED.value, "review_version": 0, "superseded": False,
     }
     submission = _insert_new(session, row)
@@ -260,13 +260,16 @@ def submit(
     if deprecated is not None:  # the unique deprecated_id made this edit the only one of that version
         session.execute(_SUPERSEDE, {"replaced": deprecated})
     rows = [_attachment_row(ref, checked.get(ref.name), blobs.get(ref.name), now) for ref in refs.values()]
-    if rows:
+    flag_rows = [SubmissionFlag(submission_id=submission.id, flag=name, review_state=submission.review_state)
+                 for name in sorted(flags)]
+    if rows or flag_rows:
         for att in rows:
             att.submission_id = submission.id
-        session.add_all(rows)
+        session.add_all([*rows, *flag_rows])
         session.flush()
     # The relationships are filled from what is at hand, so reading the submission costs no query.
     set_committed_value(submission, "attachments", rows)
+    set_committed_value(submission, "flag_rows", flag_rows)
     set_committed_value(submission, "form_version", form_version)
     set_committed_value(submission, "submitter", user)
     set_committed_value(submission, "unit", unit)

@@ -63,6 +63,7 @@ def test_0007_files_earlier_outside_submissions_under_their_submitter(db, settin
     """Rows filed under the grid where they were made (before 0007) move to the submitter's own unit."""
     import importlib
 
+    import sqlalchemy as sa
     from alembic.operations import Operations
     from sqlalchemy import select, update
 
@@ -90,8 +91,51 @@ def test_0007_files_earlier_outside_submissions_under_their_submitter(db, settin
     with Operations.context(MigrationContext.configure(db.connection())) as op:
         op.drop_index("ix_submissions_located_path", table_name="submissions")  # as before 0007
         op.drop_column("submissions", "located_path")
+        op.add_column("submissions", sa.Column("flag_names", sa.String(256), nullable=False, server_default=""))
+        db.execute(sa.text("UPDATE submissions SET flag_names = ',outside_scope,' WHERE id = :id"), {"id": away.id})
         revision.upgrade()
+        op.drop_column("submissions", "flag_names")  # as since 0014
     db.expire_all()
     assert [(s.unit_id, s.unit_path, s.located_path)
             for s in db.scalars(select(Submission).order_by(Submission.id))] == [
         (own_grid.id, own_grid.path, None), (own_grid.id, own_grid.path, made_in_unit.path)]
+
+
+def test_0014_flag_rows_come_from_the_flags_and_go_back_to_flag_names(db, settings, monkeypatch):
+    """Upgrade fills submission_flags from each submission's flags; downgrade restores flag_names from them."""
+    import importlib
+
+    from alembic.operations import Operations
+    from sqlalchemy import select, text
+
+    from server.submissions import service
+    from server.submissions.models import Submission, SubmissionFlag
+    from tests.submissions.support import new_id, publish_registration, registration_data, submission_part, user
+
+    version = publish_registration(db, monkeypatch)
+
+    def submit(location):
+        instance_id = new_id()
+        data = registration_data(photo=None, location=location)
+        return service.submit(db, settings, user(db, "worker"), form_version=version, instance_id=instance_id,
+                              data=data, raw=submission_part(instance_id, data), raw_format="json",
+                              attachments={}, deprecated_id=None, meta={}).submission
+
+    plain, away, both = submit("34.4 113.74 0 5"), submit("34.3 113.6 0 5"), submit("34.3 113.6 0 45")
+    db.flush()
+    db.execute(text("UPDATE submissions SET review_state = 'returned' WHERE id = :id"), {"id": away.id})
+    revision = importlib.import_module("migrations.versions.20261207_0014_submission_flags")
+    ids = [plain.id, away.id, both.id]
+    with Operations.context(MigrationContext.configure(db.connection())):
+        revision.downgrade()
+        names = db.execute(text("SELECT flag_names FROM submissions ORDER BY id")).scalars().all()
+        assert names == ["", ",outside_scope,", ",low_accuracy,outside_scope,"]
+        assert "submission_flags" not in inspect(db.connection()).get_table_names()
+        revision.upgrade()
+    rows = db.execute(select(SubmissionFlag.submission_id, SubmissionFlag.flag, SubmissionFlag.review_state)
+                      .order_by(SubmissionFlag.submission_id, SubmissionFlag.flag)).all()
+    assert [tuple(r) for r in rows] == [(ids[1], "outside_scope", "returned"), (ids[2], "low_accuracy", "received"),
+                                        (ids[2], "outside_scope", "received")]
+    assert "flag_names" not in {c["name"] for c in inspect(db.connection()).get_columns("submissions")}
+    assert db.scalar(select(Submission.id).where(Submission.id.in_(
+        select(SubmissionFlag.submission_id).where(SubmissionFlag.flag == "low_accuracy")))) == ids[2]

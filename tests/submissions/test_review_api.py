@@ -114,6 +114,38 @@ def test_queue_filters_and_counts_ignore_only_the_review_state(client, auth, reg
     assert queue(client, auth, flag="outside_scope")["items"] == []
 
 
+def test_queue_by_flag_pages_by_keyset_and_counts_only_flagged_latest_versions(client, auth, registration):
+    fuzzy = registration_data(photo="photo.jpg", location="34.4 113.74 0 45")  # accuracy worse than 30 m
+    flagged = [submit(client, auth, fuzzy) for _ in range(3)]
+    plain = submit(client, auth)
+    edited = submit(client, auth, fuzzy, deprecated_id=flagged[0])  # the edit carries the flag too
+    assert decide(client, auth, flagged[1], "approved").status_code == 200
+    first = queue(client, auth, flag="low_accuracy", limit=2)
+    assert [i["instance_id"] for i in first["items"]] == [edited, flagged[2]]
+    assert all(i["flags"] == {"low_accuracy": {"accuracy_m": 45.0, "threshold_m": 30.0}} for i in first["items"])
+    assert first["counts"] == {"received": 2, "has_issues": 0, "approved": 1, "rejected": 0, "returned": 0}
+    rest = queue(client, auth, flag="low_accuracy", limit=2, cursor=first["next_cursor"])
+    assert [i["instance_id"] for i in rest["items"]] == [flagged[1]] and rest["next_cursor"] is None
+    assert rest["counts"] == first["counts"]
+    approved = queue(client, auth, flag="low_accuracy", review_state="approved")
+    assert [i["instance_id"] for i in approved["items"]] == [flagged[1]]
+    assert [i["instance_id"] for i in queue(client, auth, flag="low_accuracy", all_versions="true")["items"]] \
+        == [edited, flagged[2], flagged[1], flagged[0]]
+    corrected = submit(client, auth, deprecated_id=flagged[2])  # a good fix: the newest version has no flag
+    assert [i["instance_id"] for i in queue(client, auth, flag="low_accuracy")["items"]] == [edited, flagged[1]]
+    assert [i["instance_id"] for i in queue(client, auth)["items"]] == [corrected, edited, plain, flagged[1]]
+    nothing = queue(client, auth, flag="no_location")
+    assert nothing["items"] == [] and set(nothing["counts"].values()) == {0}
+    assert queue(client, auth, user="admin", flag="low_accuracy", limit=1)["next_cursor"] is not None
+
+
+def test_queue_flag_must_be_a_known_one(client, auth, registration):
+    submit(client, auth, registration_data(photo="photo.jpg", location="34.4 113.74 0 45"))
+    for bad in ("low%", "%", "low_accuracy,", "LOW_ACCURACY"):
+        resp = client.get(QUEUE, query_string={"flag": bad}, headers=auth.headers("supervisor"))
+        assert resp.status_code == 422 and "flag" in str(resp.get_json()["errors"]), (bad, resp.get_json())
+
+
 def test_queue_counts_stop_at_their_limit(client, auth, registration, monkeypatch):
     for _ in range(3):
         submit(client, auth, photo=False)

@@ -144,7 +144,7 @@ def test_point_outside_the_workers_grid_is_flagged_with_distance(db, settings, r
     flag = sub.flags["outside_scope"]
     assert 500 < flag["distance_m"] < 3000 and flag["grid"] != "410184105005004"
     assert sub.unit.code == "410184105005004"  # filed under the worker's own grid, for their supervisor
-    assert sub.flag_names == ",outside_scope,"
+    assert _flag_rows(db, sub) == ["outside_scope"]
     # the supervisor's township covers that grid: no flag for them
     sup = submit(db, settings, registration, data=data, username="supervisor").submission
     assert sup.flags == {}
@@ -273,7 +273,23 @@ def test_received_content_cannot_be_changed_in_place(db, settings, registration)
             with db.begin_nested():
                 db.execute(update(Submission).where(Submission.id == sub.id).values(**values))
     db.refresh(sub)
-    assert sub.data["identity"]["full_name"] == "阿依古丽" and sub.flag_names == ",reviewed,"
+    assert sub.data["identity"]["full_name"] == "阿依古丽" and _flag_rows(db, sub) == ["reviewed"]
+    sub.set_review_state("approved")
+    db.commit()
+    assert sub.review_version == 1 and {row.review_state for row in sub.flag_rows} == {"approved"}
+    sub.clear_flag("reviewed")
+    db.commit()
+    assert sub.flags == {} and _flag_rows(db, sub) == []
+
+
+def _flag_rows(db, sub):
+    """The flag names stored as rows (what the queue's flag filter reads)."""
+    from sqlalchemy import select
+
+    from server.submissions.models import SubmissionFlag
+
+    return list(db.scalars(select(SubmissionFlag.flag).where(SubmissionFlag.submission_id == sub.id)
+                           .order_by(SubmissionFlag.flag)))
 
 
 def test_a_concurrent_duplicate_becomes_a_replay(db, settings, registration, monkeypatch):
