@@ -94,14 +94,14 @@ def test_0007_files_earlier_outside_submissions_under_their_submitter(db, settin
         op.add_column("submissions", sa.Column("flag_names", sa.String(256), nullable=False, server_default=""))
         db.execute(sa.text("UPDATE submissions SET flag_names = ',outside_scope,' WHERE id = :id"), {"id": away.id})
         revision.upgrade()
-        op.drop_column("submissions", "flag_names")  # as since 0014
+        op.drop_column("submissions", "flag_names")  # as since 0016
     db.expire_all()
     assert [(s.unit_id, s.unit_path, s.located_path)
             for s in db.scalars(select(Submission).order_by(Submission.id))] == [
         (own_grid.id, own_grid.path, None), (own_grid.id, own_grid.path, made_in_unit.path)]
 
 
-def test_0014_flag_rows_come_from_the_flags_and_go_back_to_flag_names(db, settings, monkeypatch):
+def test_0016_flag_rows_come_from_the_flags_and_go_back_to_flag_names(db, settings, monkeypatch):
     """Upgrade fills submission_flags from each submission's flags; downgrade restores flag_names from them."""
     import importlib
 
@@ -124,7 +124,7 @@ def test_0014_flag_rows_come_from_the_flags_and_go_back_to_flag_names(db, settin
     plain, away, both = submit("34.4 113.74 0 5"), submit("34.3 113.6 0 5"), submit("34.3 113.6 0 45")
     db.flush()
     db.execute(text("UPDATE submissions SET review_state = 'returned' WHERE id = :id"), {"id": away.id})
-    revision = importlib.import_module("migrations.versions.20261207_0014_submission_flags")
+    revision = importlib.import_module("migrations.versions.20261207_0016_submission_flags")
     ids = [plain.id, away.id, both.id]
     with Operations.context(MigrationContext.configure(db.connection())):
         revision.downgrade()
