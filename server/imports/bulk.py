@@ -164,8 +164,12 @@ class BulkCreate:
                 created_by=row.ess.submitter_id, label="")
             store.set_properties(entity, spec, row.props, sealer)
             values.append({k: getattr(entity, k) for k in _NEW_KEYS})
-        stmt = _ENTITIES.insert().returning(_ENTITIES.c.id, sort_by_parameter_order=True)
-        new_ids = list(self.session.scalars(stmt, values))
+        # A plain executemany (pipelined by psycopg) and the ids read back by uuid: an INSERT .. RETURNING of
+        # many rows is one statement of every row's values, which the driver re-parses whole each batch.
+        self.session.execute(_ENTITIES.insert(), values)
+        by_uuid = dict(self.session.execute(select(Entity.uuid, Entity.id).where(
+            Entity.uuid.in_([v["uuid"] for v in values]))).all())
+        new_ids = [by_uuid[v["uuid"]] for v in values]
         for row, entity_id in zip(rows, new_ids, strict=True):
             assert row.entity is not None
             row.entity.id = entity_id
