@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
-from benchmarks.registry import KEY, goal, load_persons  # noqa: E402
+from benchmarks.registry import KEY, core_speed, goal, load_persons  # noqa: E402
 from server import migrate  # noqa: E402
 from server.db import make_engine, session_factory  # noqa: E402
 from server.demo import load_demo  # noqa: E402
@@ -166,6 +166,7 @@ def main() -> None:
     maker = session_factory(engine)
     print(f"gridreg exports benchmark (PostgreSQL) as {args.exporter}; machine: {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} at start")
+    print(core_speed())
     if not args.reuse:
         migrate.upgrade(engine)
         with maker() as session:
