@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select  # noqa: E402
 
-from benchmarks.registry import fresh_database  # noqa: E402
+from benchmarks.registry import core_speed, fresh_database  # noqa: E402
 from server import migrate, worker  # noqa: E402
 from server.accounts.models import User  # noqa: E402
 from server.db import make_engine, session_factory  # noqa: E402
@@ -130,6 +130,7 @@ def main() -> None:
     print(f"gridreg import benchmark: {args.rows:,} rows, {len(first) / 1e6:.1f} MB GB18030 CSV, "
           f"{len(grids)} demo grids (PostgreSQL)")
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    print(core_speed())
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()

@@ -25,6 +25,7 @@ at the current version it is the record's own.
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session, aliased
 
 from server.accounts.models import User
 from server.audit.service import record
+from server.domain.departments import CASE_DATASET
 from server.errors import AppError, BadRequestError
 from server.exports.shaping import Shaper
 from server.registry import service, store
@@ -65,13 +67,13 @@ def decode(token: str | None) -> int:
                               message_zh="游标无效", errors={"cursor": ["invalid"]}) from None
 
 
-def _status(kind: str, entity_uuid: str, detail: dict[str, Any], at_current: bool, current: str) -> str:
+def _status(kind: str, entity_uuid: str, merged: str | None, at_current: bool, current: str) -> str:
     """The record's status after an event (exact at its current version, from the kind before it)."""
     if at_current:
         return current
     if kind == EventKind.DEPARTED.value:
         return EntityStatus.DEPARTED.value
-    if kind == EventKind.MERGED.value and detail.get("merged") == entity_uuid:
+    if kind == EventKind.MERGED.value and merged == entity_uuid:
         return EntityStatus.MERGED.value
     return EntityStatus.ACTIVE.value
 
@@ -101,7 +103,8 @@ def read_feed(session: Session, user: User, cursor: str | None, limit: int | Non
     now_v, before_v = aliased(EntityVersion), aliased(EntityVersion)
     rows = list(session.execute(
         select(RegistryEvent.cursor, RegistryEvent.dataset_id, RegistryEvent.kind, RegistryEvent.version,
-               RegistryEvent.event_date, RegistryEvent.detail, RegistryEvent.at, Entity.uuid,
+               RegistryEvent.event_date, RegistryEvent.detail["merged"].as_string().label("merged"),
+               RegistryEvent.at, Entity.uuid,
                Entity.version.label("current_version"), Entity.status.label("current_status"),
                now_v.label, now_v.properties, now_v.sealed, now_v.unit_path,
                before_v.properties.label("before_properties"), before_v.unit_path.label("before_path"))
@@ -116,12 +119,22 @@ def read_feed(session: Session, user: User, cursor: str | None, limit: int | Non
         .order_by(RegistryEvent.cursor).limit(limit)))
     sealer = current_sealer()
     shapers = {ds_id: Shaper(ref.spec, user, sealer) for ds_id, ref in refs.items()}
+    # Decided once per page: a path's scope (a page holds few distinct paths), and the purpose of a
+    # dataset other than cases (in_purpose reads a record's properties only for cases).
+    in_scope = lru_cache(maxsize=None)(lambda path: path_in_scope(user, path))
+    whole = {ds_id: in_purpose(user, ref.spec.name, {}) for ds_id, ref in refs.items()
+             if ref.spec.name != CASE_DATASET}
+
+    def purpose_has(ds_id: int, properties: Any) -> bool:
+        fixed = whole.get(ds_id)
+        return fixed if fixed is not None else in_purpose(user, refs[ds_id].spec.name, properties or {})
+
     items: list[dict[str, Any]] = []
     for row in rows:
         name = refs[row.dataset_id].spec.name
-        shared_now = path_in_scope(user, row.unit_path) and in_purpose(user, name, row.properties)
-        shared_before = row.before_path is not None and path_in_scope(user, row.before_path) and in_purpose(
-            user, name, row.before_properties or {})
+        shared_now = in_scope(row.unit_path) and purpose_has(row.dataset_id, row.properties)
+        shared_before = row.before_path is not None and in_scope(row.before_path) and purpose_has(
+            row.dataset_id, row.before_properties)
         if not shared_now and not shared_before:
             continue
         item: dict[str, Any] = {"cursor": encode(row.cursor), "dataset": name, "kind": row.kind,
@@ -131,7 +144,7 @@ def read_feed(session: Session, user: User, cursor: str | None, limit: int | Non
             item["op"] = "upsert"
             item["state"] = {
                 "label": row.label, "unit_path": row.unit_path,
-                "status": _status(row.kind, row.uuid, row.detail or {}, row.version == row.current_version,
+                "status": _status(row.kind, row.uuid, row.merged, row.version == row.current_version,
                                   row.current_status),
                 "properties": shapers[row.dataset_id].properties(row.properties, row.sealed),
             }

@@ -44,10 +44,14 @@ class Shaper:
     def values(self, plain: Mapping[str, Any], sealed: Mapping[str, str]) -> list[Any]:
         """The record's readable properties in ``names`` order, opened or masked for this caller."""
         out = [plain.get(n) for n in self.names]
-        if self.full and sealed:
+        return self.ordered(out, [sealed.get(n) for _, n in self.sealed] if self.full and sealed else ())
+
+    def ordered(self, out: list[Any], tokens: Sequence[str | None]) -> list[Any]:
+        """The same from values already in ``names`` order and the record's sealed tokens in ``sealed`` order
+        (empty when it has none), as an export reads them column by column; ``out`` is filled in place."""
+        if tokens:
             opened = False
-            for i, name in self.sealed:
-                token = sealed.get(name)
+            for (i, name), token in zip(self.sealed, tokens, strict=True):
                 if token is not None:
                     out[i] = self.sealer.open(name, token)
                     self.revealed.add(name)

@@ -1,8 +1,12 @@
 """The import job: fold a file's rows into the registry in committed batches, with a report line per row.
 
-Each row is checked (checks.py) and merged through the submissions' merge
-(``merge_submission_data``, explicit create) in its own savepoint, so a row
-the registry refuses leaves nothing behind but its report line. The source of
+Each row is checked (checks.py). A row that only creates a new record
+placed by its grid is gathered with the batch's other such rows and written
+with them in a few statements (bulk.py: the same claim, record, candidates,
+version, event and result as the merge writes); any other row is merged
+through the submissions' merge (``merge_submission_data``, explicit create)
+in its own savepoint, in file order, so a row the registry refuses leaves
+nothing behind but its report line. The source of
 every version and event is the import row (``import``, ``import-<id>:<row>``),
 so a person's timeline shows it.
 
@@ -40,12 +44,13 @@ from server.errors import AppError
 from server.geo.models import AdminUnit
 from server.geo.service import grid_path_at
 from server.imports import files
+from server.imports.bulk import BulkCreate
 from server.imports.checks import CheckedRow, check_row
 from server.imports.mapping import ColumnPlan, plan_columns
 from server.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
 from server.imports.service import IMPORT_JOB, file_path
 from server.registry import history, store
-from server.registry.merge import SubmissionEssentials, merge_submission_data
+from server.registry.merge import MergeOutcome, SubmissionEssentials, merge_submission_data
 from server.registry.models import AppliedSource, SourceType
 from server.sealing.crypto import Sealer, current_sealer
 
@@ -114,8 +119,9 @@ class _Run:
         found = session.scalars(select(AppliedSource.source_key).where(AppliedSource.source_key.in_(list(keys))))
         return {self.claim_key(keys[k]) for k in found}
 
-    def row(self, session: Session, sealer: Sealer, number: int, row: CheckedRow, claimed: set[str]) -> dict[str, Any]:
-        """Place and merge one checked row; its report line."""
+    def prepare(self, session: Session, number: int, row: CheckedRow,
+                claimed: set[str]) -> dict[str, Any] | SubmissionEssentials:
+        """The row's report line when it merges nothing (refused, duplicate, unchanged); else what to merge."""
         if row.problems:
             return {"outcome": RowOutcome.REFUSED, "code": row.problems[0]["code"],
                     "detail": {"problems": row.problems}}
@@ -130,25 +136,33 @@ class _Run:
             return _refused("row.outside_grids", "位置不在任何网格内", self.plan.header_of("lon"))
         if unit_path is None and row.point is None and not row.props.get(self.spec.placement.geopoint):
             return _refused("row.unplaced", "没有网格编码或经纬度，无法确定所属网格", self.plan.header_of("grid"))
-        essentials = SubmissionEssentials(
+        return SubmissionEssentials(
             instance_id=f"import-{self.job_id}:{number}",
             entities={"dataset": self.dataset, "save_to": {p: p for p in row.props}},
             data=row.props, submitter_id=self.actor, received_at=self.received_at, point=row.point,
             unit_path=unit_path, create=True, update=False, time_zone=self.time_zone,
             source_type=SourceType.IMPORT.value, source_key=self.claim_key(row))
+
+    def merge(self, session: Session, sealer: Sealer, essentials: SubmissionEssentials) -> dict[str, Any]:
+        """Merge one row through the registry's merge in its own savepoint; its report line."""
         try:
             with session.begin_nested():
                 outcome = merge_submission_data(session, essentials, sealer)[0]
         except AppError as exc:
             return {"outcome": RowOutcome.REFUSED, "code": exc.code,
                     "detail": {"message": exc.message_zh, **({"errors": exc.errors} if exc.errors else {})}}
-        result = _OUTCOMES.get(outcome.action, RowOutcome.UNCHANGED)
-        detail: dict[str, Any] = {}
-        if result is RowOutcome.CREATED and outcome.candidates:
-            result, detail = RowOutcome.CANDIDATE, {"candidates": outcome.candidates}
-        if outcome.conflict:
-            detail["conflict"] = outcome.conflict
-        return {"outcome": result, "entity_uuid": outcome.entity_uuid, "detail": detail or None}
+        return _line(outcome)
+
+
+def _line(outcome: MergeOutcome) -> dict[str, Any]:
+    """The report line of a merged row."""
+    result = _OUTCOMES.get(outcome.action, RowOutcome.UNCHANGED)
+    detail: dict[str, Any] = {}
+    if result is RowOutcome.CREATED and outcome.candidates:
+        result, detail = RowOutcome.CANDIDATE, {"candidates": outcome.candidates}
+    if outcome.conflict:
+        detail["conflict"] = outcome.conflict
+    return {"outcome": result, "entity_uuid": outcome.entity_uuid, "detail": detail or None}
 
 
 def _refused(code: str, message: str, column: str) -> dict[str, Any]:
@@ -185,8 +199,20 @@ def _batch(run: _Run, sealer: Sealer) -> tuple[int, int] | None:
         batch = [(index + 2, check_row(run.spec, run.plan, run.table.rows[index], run.today))
                  for index in range(start, end)]
         claimed = run.claimed(session, [row for _, row in batch])
+        bulk = BulkCreate(session, run.dataset, sealer, run.received_at)
+        bulk.lookup_keys(row.props[run.id_property] for _, row in batch
+                         if not row.problems and run.id_property and row.props.get(run.id_property))
+        made: dict[int, dict[str, Any]] = {}
         for number, row in batch:
-            line = run.row(session, sealer, number, row, claimed)
+            prepared = run.prepare(session, number, row, claimed)
+            if isinstance(prepared, dict):
+                made[number] = prepared
+            elif not bulk.take(number, prepared):
+                made.update({n: _line(o) for n, o in bulk.flush().items()})  # rows before it go first
+                made[number] = run.merge(session, sealer, prepared)
+        made.update({n: _line(o) for n, o in bulk.flush().items()})
+        for number, _ in batch:
+            line = made[number]
             counts[line["outcome"].value] = counts.get(line["outcome"].value, 0) + 1
             lines.append({"import_id": job.id, "row_number": number, "outcome": line["outcome"].value,
                           "entity_uuid": line.get("entity_uuid"), "code": line.get("code"),

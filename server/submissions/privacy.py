@@ -76,12 +76,17 @@ def derived_paths(definition: Mapping[str, Any]) -> dict[str, PropertyType]:
     return found
 
 
+_PLAIN_SECRET = frozenset("0123456789Xx+-() ")
+
+
 def mask_within(value: str, secrets: Iterable[tuple[PropertyType, str]]) -> tuple[str, bool]:
     """The value with every secret it contains masked, and whether it contained any."""
     out, found = value, False
     for kind, secret in sorted(set(secrets), key=lambda item: -len(item[1])):
         if not secret:
             continue
+        if _PLAIN_SECRET.issuperset(secret) and secret.lower() not in out.lower():
+            continue  # digits (and x) match case-insensitively only themselves: no pattern to build
         pattern = re.compile(re.escape(secret), re.IGNORECASE)
         if pattern.search(out):
             out, found = pattern.sub(masking.mask_value(kind, secret), out), True

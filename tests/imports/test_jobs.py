@@ -137,16 +137,16 @@ def test_a_crash_mid_file_is_recorded_and_the_next_run_resumes(db, import_file, 
     from tests.imports.support import NOW
 
     monkeypatch.setattr(jobs, "BATCH", 2)
-    real = jobs.merge_submission_data
+    real = jobs.BulkCreate.flush
     calls = {"n": 0}
 
-    def crash_on_the_fourth(*args: Any, **kwargs: Any) -> Any:
+    def crash_in_the_second_batch(self: Any) -> Any:  # new people are written a batch at a time (bulk.py)
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] == 2:
             raise RuntimeError("worker lost")
-        return real(*args, **kwargs)
+        return real(self)
 
-    monkeypatch.setattr(jobs, "merge_submission_data", crash_on_the_fourth)
+    monkeypatch.setattr(jobs.BulkCreate, "flush", crash_in_the_second_batch)
     job = service.create_import(db, settings, admin, dataset="persons", source="police-platform",
                                 filename="p.csv", data=csv_bytes([person(n, grid) for n in range(1, 6)]), now=NOW,
                                 enqueue=False)
