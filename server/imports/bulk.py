@@ -35,7 +35,6 @@ from sqlalchemy.orm import Session
 
 from server.domain.departments import CASE_DATASET
 from server.registry import candidates, rules, store
-from server.sealing.crypto import Sealer
 from server.registry.merge import SubmissionEssentials, _mask_copies
 from server.registry.models import (
     AppliedSource,
@@ -48,6 +47,7 @@ from server.registry.models import (
     RegistryEvent,
 )
 from server.registry.records import MergeOutcome
+from server.sealing.crypto import Sealer
 
 _SOURCES = cast(Table, AppliedSource.__table__)
 _ENTITIES = cast(Table, Entity.__table__)
