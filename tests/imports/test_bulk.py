@@ -11,6 +11,7 @@ from server.imports.bulk import BulkCreate
 from server.imports.models import ImportJob, ImportRow
 from server.registry import store
 from server.registry.models import AppliedSource, DuplicateCandidate, Entity, EntityVersion, RegistryEvent
+from server.sealing.crypto import current_sealer
 from tests.imports.support import csv_bytes, person
 
 _SEARCH = ("label", "unit_path", "grid_code", "version", "status", "created_by", "conflict", "followed_id",
@@ -42,7 +43,7 @@ def _wipe(db: Any) -> None:
 
 def _registry(db: Any, imports: list[ImportJob]) -> dict[str, Any]:
     """The registry the imports left, with ids, uuids, job ids and sealing nonces replaced by row numbers."""
-    sealer = store.current_sealer()
+    sealer = current_sealer()
     rows = {}
     where: dict[int, str] = {}
     for i, job in enumerate(imports):
