@@ -150,6 +150,10 @@ def app(settings: Settings, engine: Engine, maker: sessionmaker[Session]) -> Ite
     """The application, its requests running inside the test's transaction."""
     application = create_app(settings, engine=engine)
     application.extensions["gridreg"].sessionmaker = maker
+    if not settings.redis_url:  # inline jobs share the requests' transaction, as they share the app's engine
+        from server import worker
+
+        worker.configure(settings, engine, maker)
     application.config["TESTING"] = True
     yield application
 
