@@ -142,6 +142,8 @@ def test_a_department_replays_a_dead_letter_from_the_webhooks_screen(
                                          "2026-03-01", "和庄镇幸福路42号", "113.74", "34.40"]), "webhook-test")
     page = console_page
     console_login(page, "police")
+    expect(page.get_by_role("heading", name="本部门事项")).to_be_visible()  # a department opens on its cases
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="数据推送").click()
     expect(page.get_by_role("heading", name="数据推送", level=1)).to_be_visible()
     page.get_by_label("接收地址（https://）").fill(receiver["url"])
     page.get_by_label("说明").fill("公安流动人口平台")
