@@ -104,9 +104,9 @@ def users_create(username: str, role: str, units: tuple[str, ...], display_name:
     """Create a user scoped to one or more admin units."""
     from server.accounts.service import create_user
 
-    with cli_session() as (session, _):
+    with cli_session() as (session, settings):
         create_user(session, username=username, password=password, role=role, unit_codes=units,
-                    display_name=display_name, department=department)
+                    display_name=display_name, department=department, password_profile=settings.password_profile)
     click.echo(f"created {username}")
 
 

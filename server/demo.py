@@ -60,6 +60,7 @@ def load_demo(session: Session, settings: Settings) -> DemoSummary:
     for username, role, display, codes, department in accounts:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             create_user(session, username=username, password=DEMO_PASSWORD, role=role.value,
-                        display_name=display, unit_codes=codes, department=department)
+                        display_name=display, unit_codes=codes, department=department,
+                        password_profile=settings.password_profile)
             created.append(username)
     return DemoSummary(units, created, [c.dataset for c in changes if c.changed])

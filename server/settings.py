@@ -20,6 +20,8 @@ DEMO_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"gridreg-demo-key-not-for-prod!!
 
 
 TILE_CRS = ("wgs84", "gcj02")
+# argon2id profiles by name (server/accounts/passwords.py holds their parameters).
+PASSWORD_PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
 
 
 class SettingsError(RuntimeError):
@@ -47,6 +49,8 @@ class Settings:
     token_ttl_hours: int = 12
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    # argon2id work factors for passwords set from now on: a profile name of server.accounts.passwords.PROFILES.
+    password_profile: str = "RFC_9106_LOW_MEMORY"
     log_json: bool = True
     # Base-map tiles for the console's maps ({z}/{x}/{y} URL template); None: vector layers only.
     tile_url: str | None = None
@@ -167,6 +171,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     tile_crs = (env.get("GRIDREG_TILE_CRS") or "wgs84").lower()
     if tile_crs not in TILE_CRS:
         problems.append(f"GRIDREG_TILE_CRS must be one of {', '.join(TILE_CRS)}, got {tile_crs!r}")
+    password_profile = env.get("GRIDREG_PASSWORD_PROFILE") or "RFC_9106_LOW_MEMORY"
+    if password_profile not in PASSWORD_PROFILES:
+        problems.append(f"GRIDREG_PASSWORD_PROFILE must be one of {', '.join(PASSWORD_PROFILES)}, "
+                        f"got {password_profile!r}")
     settings = Settings(
         database_url=database_url,
         media_root=Path(media_root).resolve() if media_root else Path("."),
@@ -181,6 +189,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "GRIDREG_PORT", 8000, problems),
         demo=demo,
         token_ttl_hours=_int(env, "GRIDREG_TOKEN_TTL_HOURS", 12, problems),
+        password_profile=password_profile,
         log_json=env.get("GRIDREG_LOG_FORMAT", "json") != "text",
         tile_url=tile_url,
         tile_crs=tile_crs,

@@ -90,7 +90,9 @@ def make_settings(database_url: str, media_root: Path, **overrides: Any) -> Sett
     """Settings for tests, never read from the environment."""
     values: dict[str, Any] = dict(database_url=database_url, media_root=media_root, secret_key="test-secret",
                                   encryption_key=TEST_KEY, demo=True, log_json=False,
-                                  login_max_failures=5, login_lockout_seconds=300)
+                                  login_max_failures=5, login_lockout_seconds=300,
+                                  # every test logs in: argon2's cheapest work factors (the default's are tested)
+                                  password_profile="CHEAPEST")
     values.update(overrides)
     return Settings(**values)
 

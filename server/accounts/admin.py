@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import AccessToken, Role, TokenKind, User, UserScope
-from server.accounts.passwords import hash_password
+from server.accounts.passwords import DEFAULT_PROFILE, hash_password
 from server.accounts.service import IssuedToken, check_department, issue_api_token, set_user_active
 from server.audit.service import record
 from server.domain.departments import CASE_DATASET, duties
@@ -91,14 +91,15 @@ def update_user(session: Session, actor: User, username: str, changes: Mapping[s
     return user
 
 
-def reset_password(session: Session, actor: User, username: str, password: str | None) -> str | None:
+def reset_password(session: Session, actor: User, username: str, password: str | None, *,
+                   password_profile: str = DEFAULT_PROFILE) -> str | None:
     """Set a new password (or generate one, returned once); every token of the user is revoked."""
     user = get_user(session, username)
     if password is not None and len(password) < MIN_PASSWORD:
         raise RuleViolation("password too short", errors={"password": [f"at least {MIN_PASSWORD} characters"]},
                             code="user.invalid", message_zh="密码至少 8 位")
     generated = None if password is not None else secrets.token_urlsafe(12)
-    user.password_hash = hash_password(password or generated or "")
+    user.password_hash = hash_password(password or generated or "", password_profile)
     revoked = _revoke_all(session, user, datetime.now(UTC))
     record(session, actor.id, "user.password_reset", target_type="user", target_id=user.id,
            detail={"generated": generated is not None, "tokens_revoked": revoked})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from server.accounts import admin, service
@@ -48,7 +49,7 @@ class Users(BaseView):
         return service.create_user(get_session(), username=body["username"], password=body["password"],
                                    role=body["role"], display_name=body.get("display_name"),
                                    unit_codes=body.get("units", ()), department=body.get("department"),
-                                   actor_id=actor.id)
+                                   actor_id=actor.id, password_profile=_profile())
 
 
 @blp.route("/<string:username>")
@@ -68,6 +69,11 @@ class UserDetail(BaseView):
         return admin.update_user(get_session(), current_user(Role.ADMIN), username, body)
 
 
+def _profile() -> str:
+    profile: str = current_app.extensions["gridreg"].settings.password_profile
+    return profile
+
+
 @blp.route("/<string:username>/password")
 class UserPassword(BaseView):
     """Password resets."""
@@ -76,7 +82,8 @@ class UserPassword(BaseView):
     @blp.response(200, PasswordResetResultSchema)
     def post(self, body: dict[str, Any], username: str) -> dict[str, Any]:
         """Set a new password, or generate one (shown once); the user's tokens are revoked."""
-        password = admin.reset_password(get_session(), current_user(Role.ADMIN), username, body.get("password"))
+        password = admin.reset_password(get_session(), current_user(Role.ADMIN), username, body.get("password"),
+                                        password_profile=_profile())
         return {"password": password}
 
 

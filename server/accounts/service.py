@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.models import AccessToken, LoginThrottle, Role, TokenKind, User, UserScope
-from server.accounts.passwords import hash_password, verify_password
+from server.accounts.passwords import DEFAULT_PROFILE, hash_password, verify_password
 from server.audit.service import record
 from server.domain.departments import duties
 from server.errors import AppError, AuthenticationError, ConflictError, NotFoundError, RuleViolation
@@ -67,6 +67,7 @@ def create_user(
     unit_codes: Sequence[str] = (),
     department: str | None = None,
     actor_id: int | None = None,
+    password_profile: str = DEFAULT_PROFILE,
 ) -> User:
     """Create a user scoped to the given admin units."""
     problems: dict[str, list[str]] = {}
@@ -92,7 +93,7 @@ def create_user(
         username=username,
         display_name=display_name or username,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, password_profile),
         department=department,
         is_active=True,
     )
@@ -198,7 +199,7 @@ def login(session: Session, settings: Settings, username: str, password: str) ->
     """Exchange a username and password for a session token, throttling failures."""
     throttle = check_not_locked(session, username)
     user = session.scalar(select(User).where(User.username == username))
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = verify_password(user.password_hash if user else None, password, settings.password_profile)
     if not ok or user is None or not user.is_active:
         raise note_failure(session, settings, username, throttle, user)
     if throttle:

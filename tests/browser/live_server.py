@@ -49,7 +49,7 @@ class LiveServer:
         self.env.update(GRIDREG_DEMO="1", GRIDREG_DATABASE_URL=f"sqlite:///{root / 'b.sqlite'}",
                         GRIDREG_MEDIA_ROOT=str(root / "media"), GRIDREG_PORT=str(self.port),
                         GRIDREG_LOG_FORMAT="text", GRIDREG_WEBHOOKS_ALLOW_PRIVATE="1",
-                        GRIDREG_WEBHOOK_MAX_ATTEMPTS="1")
+                        GRIDREG_WEBHOOK_MAX_ATTEMPTS="1", GRIDREG_PASSWORD_PROFILE="CHEAPEST")
         self._proc: subprocess.Popen[bytes] | None = None
         self._tokens: dict[str, str] = {}
 
