@@ -16,7 +16,7 @@ APT_UPDATED := /tmp/.gridreg-apt-updated
 
 export GRIDREG_PORT
 
-.PHONY: run test test-next-year lint venv dev-venv system-run system-test check-services clean
+.PHONY: run test test-postgresql test-sqlite-next-year lint venv dev-venv system-run system-test check-services clean
 
 run: system-run venv
 	@mkdir -p var media
@@ -26,15 +26,24 @@ run: system-run venv
 	GRIDREG_DEMO=1 $(BIN)/gridreg serve
 
 test: system-test dev-venv check-services lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$(PYTEST_ARGS)" ]; then $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else $(MAKE) --no-print-directory -j2 --output-sync=target test-postgresql test-sqlite-next-year; fi
 	node --test tests/mobile_web/
-	@[ -n "$(PYTEST_ARGS)" ] || $(MAKE) --no-print-directory test-next-year
 
-# The suite again with the wall clock a year ahead, so that no test depends on today's date.
-# Browser and fault tests start their own Chromium, gunicorn and PostgreSQL, whose clocks
-# stay where they are; they run once, above.
-test-next-year: dev-venv
-	$(BIN)/python -m pytest --db sqlite -q --clock-ahead-days 365 --ignore=tests/browser --ignore=tests/faults
+# The whole suite runs as two lanes side by side, one a core each, with a Redis database of its own:
+# every database test on PostgreSQL at today's date, and every database test on SQLite with this
+# process's wall clock a year ahead, so that no test depends on today's date. The browser and fault
+# tests start their own Chromium, gunicorn and PostgreSQL, whose clocks stay where they are: they run
+# once, at today's date, after the SQLite lane's first pass. Tests without a database run in both lanes.
+test-postgresql: dev-venv
+	GRIDREG_TEST_REDIS_URL=redis://$(REDIS_HOST):$(REDIS_PORT)/14 \
+		$(BIN)/python -m pytest --db postgresql -q --ignore=tests/browser --ignore=tests/faults
+
+test-sqlite-next-year: dev-venv
+	GRIDREG_TEST_REDIS_URL=redis://$(REDIS_HOST):$(REDIS_PORT)/13 \
+		$(BIN)/python -m pytest --db sqlite -q --clock-ahead-days 365 --ignore=tests/browser --ignore=tests/faults
+	GRIDREG_TEST_REDIS_URL=redis://$(REDIS_HOST):$(REDIS_PORT)/13 \
+		$(BIN)/python -m pytest -q tests/browser tests/faults
 
 # --- Python environment -------------------------------------------------------
 
