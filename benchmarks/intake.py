@@ -5,7 +5,7 @@ Run from the repository root:
     .venv/bin/python benchmarks/intake.py [--duration 20] [--clients 50] [--web-workers 2] [--threads 8]
                                           [--job-workers 2] [--profile] [--variants json,xml,json+photo,xml+photo]
 
-It starts its own stack (benchmarks/_server.py): a throwaway PostgreSQL 15
+It starts its own stack (tests/support/stack.py, the fault tests' harness): a throwaway PostgreSQL 15
 cluster (fsync on, synchronous commit), its own Redis, gunicorn (gthread) on
 the application, migrates and loads the demo (city, users, published forms).
 Then, in one run:
@@ -54,7 +54,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks._server import PG_BIN, Stack, basic_auth, bearer_token, psql, stack  # noqa: E402
+from tests.submissions.support import registration_data  # noqa: E402
+from tests.support.stack import PG_BIN, Stack, basic_auth, bearer_token, psql, stack  # noqa: E402
 
 FORM_ID = "person_registration"
 JSON_PATH = f"/api/v1/forms/{FORM_ID}/submissions"
@@ -69,31 +70,9 @@ REFERENCE = "ODK Central on this class of machine: ~210/s accepted, ~100/s susta
 # ------------------------------------------------------------------------ payloads
 
 
-def registration_data(photo: str | None) -> dict[str, Any]:
-    """A registration that passes every rule (as tests/submissions/support.py has it)."""
-    identity: dict[str, Any] = {
-        "full_name": "阿依古丽", "id_number": "650102199003072318", "id_remainder": "4", "id_check_char": "8",
-        "id_birth_date": "1990-03-07", "id_sex": "1", "sex": "1", "ethnicity": "05",
-        "birth_date": "1990-03-07", "phone": "13812345678"}
-    if photo:
-        identity["photo"] = photo
-    return {
-        "identity": identity,
-        "origin": {"origin_province": "65", "origin_prefecture": "6501", "origin_county": "650102",
-                   "origin_division": "650102", "origin_address": "乌鲁木齐市天山区"},
-        "residence": {"arrival_date": "2026-01-05", "current_address": "新郑市某小区1号楼",
-                      "residence_type": "rented", "permit_status": "registered", "location": "34.4 113.74 0 5"},
-        "work": {"reason": "01", "occupation": "4"},
-        "family": {"marital_status": "20", "children_count": "1", "children": [
-            {"child_name": "小明", "child_sex": "1", "child_birth_date": "2015-02-01",
-             "child_status": "accompanying", "child_school_stage": "primary", "child_school_name": "一小"}]},
-        "needs_group": {"needs": "employment medical"},
-    }
-
-
 def json_part(version: str, photo: str | None) -> bytes:
     """The JSON ``submission`` part with the instance id placeholder."""
-    return json.dumps({"instance_id": IID, "form_version": version, "data": registration_data(photo),
+    return json.dumps({"instance_id": IID, "form_version": version, "data": registration_data(photo=photo),
                        "meta": {"device_id": "bench-android", "start": "2026-11-28T09:00:00+08:00",
                                 "end": "2026-11-28T09:10:00+08:00"}}, ensure_ascii=False).encode()
 

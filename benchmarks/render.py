@@ -6,7 +6,7 @@ Builds an XLSForm with openpyxl: N visible questions on one page (text, integer,
 date, select_one as radio buttons and as a drop-down, select_multiple), with constraints,
 relevance that starts true, defaults and a few calculations, and checks that it compiles
 with server.forms.compiler.compile_workbook. It then starts the real service on a fresh
-demo database (tests/browser/live_server.py), publishes the form as the demo designer,
+demo database (tests/support/live_server.py, as the browser tests do), publishes the form as the demo designer,
 logs in as the worker in Debian's Chromium (360x740, zh-CN), lets the service worker take
 control, opens the form once to warm the caches, and throttles the CPU 4x through CDP
 (Emulation.setCPUThrottlingRate).
@@ -45,17 +45,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.browser.live_server import LiveServer  # noqa: E402
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, context_options  # noqa: E402
+from tests.support.live_server import DEMO_PASSWORD, LiveServer  # noqa: E402
 
 GOAL_MS = 300.0
 FORM_ID = "bench_render"
 MARK = "gridreg:form-interactive"
 COMPLETE = "gridreg:form-complete"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-PHONE = dict(viewport={"width": 360, "height": 740}, device_scale_factor=1, is_mobile=True, has_touch=True,
-             locale="zh-CN", timezone_id="Asia/Shanghai")
 
 OPTIONS = [(f"o{i:02d}", f"选项{i}", f"Option {i}") for i in range(1, 11)]
 PROVINCES = [("11", "北京市"), ("12", "天津市"), ("13", "河北省"), ("14", "山西省"), ("15", "内蒙古自治区"),
@@ -253,12 +249,12 @@ def measure(server: LiveServer, runs: int, rate: float, fields: int, trace: bool
                              "cold": [], "cold complete": [], "spent": {}, "profile": []}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=server.url, **PHONE)
+        context = browser.new_context(**context_options(server.url))
         context.set_default_timeout(60_000)
         page = context.new_page()
         page.goto("/m/")
         page.get_by_label("用户名").fill("worker")
-        page.get_by_label("密码").fill("gridreg-demo")
+        page.get_by_label("密码").fill(DEMO_PASSWORD)
         page.get_by_role("button", name="登录").click()
         page.locator(form_link).wait_for()
         page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")

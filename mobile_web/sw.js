@@ -2,10 +2,11 @@
 // versioned cache so the client opens offline; GET API calls are network-first with a
 // cached fallback; POSTs are never intercepted (the page's outbox owns sending); activate
 // drops old caches. It never touches IndexedDB, so an update cannot lose queued work.
-// VERSION is a hash of the shell files: after a change run
-// `node tests/mobile_web/shell_version.mjs --write` (tests/mobile_web/shell.test.mjs checks it).
+// VERSION is a hash of the shell files and API_CACHE the name app/session.js gives the cache of
+// API answers (dropped at logout): after a change run `node tests/mobile_web/shell_version.mjs
+// --write`, which writes both (tests/mobile_web/shell.test.mjs checks them).
 
-const VERSION = 'sha-7350f09ca5c0'
+const VERSION = 'sha-0732f50eaf4c'
 const SHELL_CACHE = `gridreg-shell-${VERSION}`
 const API_CACHE = 'gridreg-api-v1'
 const KEEP = new Set([SHELL_CACHE, API_CACHE])
@@ -49,6 +50,7 @@ const SHELL = [
   './app/forms/instance.js',
   './app/forms/model.js',
   './app/forms/resident_id.js',
+  './app/forms/submission.js',
   './app/forms/values.js',
   './app/forms_repo.js',
   './app/geo.js',

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 
 import click
@@ -10,12 +9,11 @@ from rq import SimpleWorker, Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
+# The job modules are imported once here, with the commands, not in every job: the job wiring
+# imports the submission's way and what follows it; the monthly report runs on RQ's schedule.
+import server.reports.jobs  # noqa: F401
 from server import pipeline, queue, worker
 from server.cli import _settings, cli_session, main
-
-# Modules holding job functions, imported when a worker starts.
-JOB_MODULES = ("server.submissions.jobs", "server.registry.jobs", "server.forms.validator",
-               "server.reports.jobs", "server.webhooks.jobs")
 
 
 @main.command("worker")
@@ -35,8 +33,6 @@ def run_worker(queues: str, burst: bool, fork: bool) -> None:
     if not settings.redis_url:
         raise click.ClickException("GRIDREG_REDIS_URL is not set: without Redis, jobs run inline in the web process")
     worker.configure(settings, make_engine(settings))
-    for module in JOB_MODULES:  # import once here, not in every job
-        importlib.import_module(module)
     names = [q.strip() for q in queues.split(",") if q.strip()]
     worker_class = Worker if fork else SimpleWorker
     rq_worker = worker_class([queue.get_queue(settings, n) for n in names], connection=queue.redis_connection(settings))

@@ -103,18 +103,3 @@ def _ring_committed(settings: Settings, queue: str, dotted: str, *args: object) 
         log.warning("enqueue failed after commit; the row waits for requeue-stuck",
                     extra={"path": dotted}, exc_info=True)
 
-
-# Jobs rung after any transaction that wrote registry events (the change feed moved): (queue, job).
-AFTER_REGISTRY_EVENTS: tuple[tuple[str, str], ...] = (
-    ("webhooks", "server.webhooks.jobs.pump"),
-)
-
-
-def ring_after_registry_events(session: Session, settings: Settings | None) -> None:
-    """Once per transaction: ring the feed's followers after it commits (no settings: requeue-stuck catches up)."""
-    root = session.get_transaction()
-    if settings is None or root is None or session.info.get("registry_events_rung") is root:
-        return
-    session.info["registry_events_rung"] = root
-    for name, dotted in AFTER_REGISTRY_EVENTS:
-        enqueue_after_commit(session, settings, name, dotted)

@@ -14,9 +14,11 @@
 import { uuid4 } from './forms/expr.js'
 
 const LS_KEY = 'gridreg.auth'
-// The service worker's cache of API answers (sw.js API_CACHE) starts with this; shell.test.mjs
-// checks that sw.js keeps to it.
+// The service worker's cache of API answers. It is named here, once: sw.js is not a module, so
+// `node tests/mobile_web/shell_version.mjs --write` copies API_CACHE into it (shell.test.mjs
+// checks the copy). Logging out drops every cache with the prefix, older versions' too.
 export const API_CACHE_PREFIX = 'gridreg-api-'
+export const API_CACHE = API_CACHE_PREFIX + 'v1'
 
 export class Session extends EventTarget {
   /** kv: {get, put}; storage: localStorage or a stand-in; caches: the CacheStorage or a stand-in. */

@@ -1,4 +1,4 @@
-"""Positions on the map: reading a geopoint in any of the shapes it arrives in, and writing it as WKT.
+"""Positions on the map: reading a geopoint in any of the shapes it arrives in, writing it as WKT, reading it back.
 
 A geopoint answer from a phone is ODK's ``"lat lon [alt [acc]]"`` text or a
 ``{lat, lon, altitude, accuracy}`` object; a registry property or an import
@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from geoalchemy2.elements import WKTElement
+from geoalchemy2.elements import WKBElement, WKTElement
+from geoalchemy2.shape import to_shape
 
 from server.geo.models import SRID
 
@@ -82,3 +83,11 @@ def point_wkt(lon: float, lat: float) -> str:
 def point_element(lon: float, lat: float) -> WKTElement:
     """The point as a geometry value to store."""
     return WKTElement(point_wkt(lon, lat), srid=SRID)
+
+
+def lon_lat_of(geometry: WKBElement | WKTElement | None) -> tuple[float, float] | None:
+    """A stored point (as read from the database, or as ``point_element`` made it) as (lon, lat)."""
+    if geometry is None:
+        return None
+    point = to_shape(geometry)
+    return float(point.x), float(point.y)

@@ -21,7 +21,6 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, text
 from sqlalchemy.orm import Session
 
-from server.queue import ring_after_registry_events
 from server.registry.models import AppliedSource, Entity, EntityVersion, RegistryEvent
 from server.worker import process_settings
 
@@ -103,7 +102,9 @@ def lock_feed(session: Session) -> None:
     writer passes here, so this is also where the feed's followers (webhooks)
     are rung for after the commit.
     """
-    ring_after_registry_events(session, process_settings())
+    from server import pipeline  # the job wiring sits above every context
+
+    pipeline.ring_after_registry_events(session, process_settings())
     if session.get_bind().dialect.name != "postgresql":
         return
     root = session.get_transaction()

@@ -24,13 +24,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from geoalchemy2.shape import to_shape
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from server import worker
 from server.errors import AppError
 from server.forms.models import FormVersion
+from server.geo.points import lon_lat_of
 from server.queue import enqueue_after_commit, job_path
 from server.registry import store
 from server.registry.history import lock_feed
@@ -39,13 +39,6 @@ from server.sealing.crypto import Sealer, current_sealer
 from server.settings import Settings
 from server.submissions.models import ReviewState, Submission, SubmissionStatus
 from server.submissions.sealing import open_answers
-
-
-def _point(location: Any) -> tuple[float, float] | None:
-    if location is None:
-        return None
-    shape = to_shape(location)
-    return float(shape.x), float(shape.y)
 
 
 def awaits_review(session: Session, definition: Mapping[str, Any]) -> bool:
@@ -80,7 +73,7 @@ def _merge_one(session: Session, submission: Submission, sealer: Sealer, time_zo
             data=open_answers(submission.data, definition, sealer, submission.instance_id),
             submitter_id=submission.submitter_id,
             received_at=submission.received_at,
-            point=_point(submission.location),
+            point=lon_lat_of(submission.location),
             unit_path=submission.unit_path,
             form=definition,
             time_zone=time_zone,

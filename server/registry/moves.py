@@ -19,14 +19,14 @@ flagged the submission ``outside_scope`` for the supervisor.)
 
 Records placed by following another (``placement.follows``: a follow-up and
 its person) live in that record's grid. Every move, however made, goes
-through ``transfer``/``follow`` and then calls the functions in
-``MOVE_LISTENERS`` in the same transaction; followups.py moves the person's
-open follow-ups along, each with its own ``moved`` event.
+through ``transfer``/``follow`` and then calls the move listeners wired in
+server/pipeline.py (``MOVE_LISTENERS``) in the same transaction;
+followups.py's ``move_open_followups`` moves the person's open follow-ups
+along, each with its own ``moved`` event.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -44,13 +44,9 @@ from server.registry.models import Entity, EntityStatus, EventKind, PlacementRev
 from server.registry.rules import Move, grid_code_of, residence_transition
 from server.scope import path_in_scope
 
-# Dotted paths of functions called when a record moves, in the mover's transaction, as
-# listener(session, entity, old_path, new_path, actor_id=, source_type=, source_id=, event_date=).
-MOVE_LISTENERS: tuple[str, ...] = ("server.registry.followups.move_open_followups",)
-
 
 class MoveListener(Protocol):
-    """A function told about every move of a record."""
+    """A function told about every move of a record, in the mover's transaction (server/pipeline.py wires them)."""
 
     def __call__(
         self,
@@ -245,9 +241,9 @@ def _moved(
         detail={"from_grid": grid_code_of(old_path), "to_grid": entity.grid_code, **(detail or {})},
     )
     supersede_reviews(session, entity)
-    for dotted in MOVE_LISTENERS:
-        module, _, name = dotted.rpartition(".")
-        listener: MoveListener = getattr(importlib.import_module(module), name)
+    from server import pipeline  # the wiring sits above every context (followups.py imports this module)
+
+    for listener in pipeline.MOVE_LISTENERS.values():
         listener(session, entity, old_path, entity.unit_path, actor_id=actor_id, source_type=source_type,
                  source_id=source_id, event_date=event_date)
 

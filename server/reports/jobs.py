@@ -22,7 +22,6 @@ from server.reports.models import MonthlyReport
 from server.reports.service import run_monthly, schedule_of
 from server.settings import Settings
 
-JOB = "server.reports.jobs.run_scheduled_report"
 QUEUE = "reports"
 
 
@@ -38,6 +37,9 @@ def run_scheduled_report(period_name: str, now: datetime | None = None) -> None:
             MonthlyReport.period == period_name, MonthlyReport.trigger == "schedule").limit(1))
         if done is None:
             run_monthly(session, worker.settings(), period_name, now=now or datetime.now(UTC), trigger="schedule")
+
+
+JOB = queue.job_path(run_scheduled_report)
 
 
 def ensure_scheduled(settings: Settings, now: datetime) -> tuple[datetime, periods.Period, bool]:

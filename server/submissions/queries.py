@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
 
-from geoalchemy2.elements import WKTElement
-from geoalchemy2.shape import to_shape
 from sqlalchemy import ColumnElement, Integer, and_, false, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, object_session, selectinload
 
@@ -24,6 +22,7 @@ from server.db import UtcDateTime
 from server.errors import AppError, NotFoundError, PermissionDeniedError
 from server.forms.models import Form, FormVersion
 from server.geo.models import AdminUnit
+from server.geo.points import lon_lat_of
 from server.paging import bad_cursor, decode_token, encode_token
 from server.scope import deny, purpose_of, scope_clause
 from server.sealing.crypto import current_sealer
@@ -123,14 +122,7 @@ def versions_of(submission: Submission) -> list[VersionRow]:
 
 def point_of(submission: Submission) -> tuple[float, float] | None:
     """The stored point as (lon, lat)."""
-    if submission.location is None:
-        return None
-    if isinstance(submission.location, WKTElement):
-        text = str(submission.location.data)
-        lon, lat = text[text.index("(") + 1:text.index(")")].split()
-        return float(lon), float(lat)
-    point = to_shape(submission.location)
-    return float(point.x), float(point.y)
+    return lon_lat_of(submission.location)
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:

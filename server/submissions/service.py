@@ -118,30 +118,17 @@ class FileTooLargeError(PayloadTooLargeError):
 # --------------------------------------------------------------------------- intake
 
 
-def incoming_files(attachments: Mapping[str, IncomingFile] | Iterable[Any]) -> dict[str, IncomingFile]:
-    """Attachments as {name: IncomingFile}; a name given twice is a 400."""
+def incoming_files(attachments: Mapping[str, IncomingFile] | Iterable[IncomingFile]) -> dict[str, IncomingFile]:
+    """Attachments as {name: IncomingFile}; in a list, a name given twice is a 400."""
     if isinstance(attachments, Mapping):
-        return {str(k): v if isinstance(v, IncomingFile) else _as_incoming(v, str(k)) for k, v in attachments.items()}
+        return dict(attachments)
     files: dict[str, IncomingFile] = {}
-    item: Any
-    for item in attachments:
-        incoming = _as_incoming(item, str(item.name))
+    for incoming in attachments:
         if incoming.name in files:
             raise BadRequestError(f"attachment {incoming.name} sent twice", code="submission.duplicate_attachment",
                                   message_zh="同一附件上传了两次", errors={incoming.name: ["sent twice"]})
         files[incoming.name] = incoming
     return files
-
-
-def _as_incoming(item: Any, name: str) -> IncomingFile:
-    if isinstance(item, IncomingFile):
-        return item
-    if isinstance(item, bytes):
-        return IncomingFile(name, item)
-    content: Any = getattr(item, "data", None)
-    if content is None:
-        content = getattr(item, "content", b"")
-    return IncomingFile(name, bytes(content), getattr(item, "content_type", None))
 
 
 # Intake's statements are built once: building and cache-keying a statement per request costs
@@ -189,14 +176,13 @@ def submit(
     data: dict[str, Any],
     raw: bytes,
     raw_format: str,
-    attachments: Mapping[str, IncomingFile] | Iterable[Any],
+    attachments: Mapping[str, IncomingFile] | Iterable[IncomingFile],
     deprecated_id: str | None,
     meta: dict[str, Any],
 ) -> SubmitResult:
     """Store a submission durably (new, replay or edit) and ring its jobs after commit.
 
-    ``attachments`` maps names to ``IncomingFile``s; a list of objects with ``name`` and
-    ``data`` (or ``content``) and ``content_type`` is accepted too.
+    ``attachments`` maps names to ``IncomingFile``s, or lists them (as the multipart parts came).
     """
     attachments = incoming_files(attachments)
     if user.role not in SUBMITTER_ROLES:

@@ -40,7 +40,6 @@ from server.webhooks.service import DELIVER_JOB, QUEUE, open_secret
 
 log = logging.getLogger(__name__)
 
-PUMP_JOB = "server.webhooks.jobs.pump"
 BACKOFF_BASE_SECONDS = 10
 BACKOFF_MAX_SECONDS = 3600
 LEASE_SECONDS = 300

@@ -16,7 +16,7 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.live_server import DEMO_PASSWORD
+from tests.support.live_server import DEMO_PASSWORD
 
 FORM_ID = "person_registration"
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -1,7 +1,7 @@
 """Browser tests: Debian's Chromium, driven by Playwright, against the real service.
 
 One ``gridreg serve`` runs for the whole session on a fresh demo database (see
-live_server.py); each test gets a fresh browser context (its own IndexedDB, caches and
+tests/support/live_server.py); each test gets a fresh browser context (its own IndexedDB, caches and
 service worker) sized like a 360x740 phone, in zh-CN and Asia/Shanghai, with a mocked
 GPS fix near Xinzheng; the supervisors' console gets a desktop context at 1366x768 instead
 (``console``). These tests never use the ``backend`` parametrisation nor the
@@ -18,20 +18,10 @@ from typing import Any
 import pytest
 
 from tests.browser.client import login
-from tests.browser.live_server import LiveServer, ServiceError
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, context_options
+from tests.support.live_server import LiveServer, ServiceError
 
-CHROMIUM = os.environ.get("GRIDREG_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
-VIEWPORT = {"width": 360, "height": 740}
-XINZHENG_FIX = {"latitude": 34.40, "longitude": 113.74, "accuracy": 8}
-
-
-def context_options(base_url: str) -> dict[str, Any]:
-    """A mid-range Android phone in Xinzheng (shared with benchmarks/render.py)."""
-    return dict(base_url=base_url, viewport=VIEWPORT, device_scale_factor=1, is_mobile=True, has_touch=True,
-                locale="zh-CN", timezone_id="Asia/Shanghai", permissions=["geolocation"], geolocation=XINZHENG_FIX)
 
 
 def launch_chromium(playwright: Any) -> Any:

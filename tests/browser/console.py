@@ -18,7 +18,7 @@ from urllib.parse import quote
 from playwright.sync_api import Page
 
 from tests.browser.client import ID_WEIGHTS, resident_id
-from tests.browser.live_server import DEMO_PASSWORD, LiveServer
+from tests.support.live_server import DEMO_PASSWORD, LiveServer
 
 FORM_ID = "person_registration"
 CHECK = "10X98765432"

@@ -27,7 +27,7 @@ from tests.browser.console import (
     submission_href,
     submit,
 )
-from tests.browser.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 Shot = Callable[[Page, str], Path]
 STALE = "数据已被他人修改，请刷新"

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.a11y import audit
 from tests.browser.client import form_link, login
 from tests.browser.console import console_login, registration, review, submit
-from tests.browser.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 Shot = Callable[[Page, str], Path]
 GRID = "410184105005003"  # 和庄镇第五社区(演示)第3网格: not the demo worker's grid

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.a11y import audit
 from tests.browser.console import console_login, registration, review, submit
-from tests.browser.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 Shot = Callable[[Page, str], Path]
 STALE = "数据已被他人修改，请刷新"

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.a11y import audit
 from tests.browser.console import console_login
-from tests.browser.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 Shot = Callable[[Page, str], Path]
 FORM_ID = "migrant_survey"

@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.a11y import audit
 from tests.browser.console import console_login
-from tests.browser.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 Shot = Callable[[Page, str], Path]
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.client import FORM_ID, Person, jpeg, next_page, outbox_states, progress, q, register
-from tests.browser.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 PERSON = Person(name="马文斌", birth="1990-04-21", sequence="035", phone="13800138001")
 NEW_PHONE = "13900139002"

@@ -32,7 +32,7 @@ from tests.browser.client import (
     progress,
     q,
 )
-from tests.browser.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 
 def tomorrow() -> str:

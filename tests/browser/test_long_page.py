@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.a11y import audit
 from tests.browser.client import form_link, outbox, q
-from tests.browser.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 FORM = "long_page_check"
 QUESTIONS = 40  # more than the first screen and the first mounting step after it

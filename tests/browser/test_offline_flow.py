@@ -21,7 +21,7 @@ from tests.browser.client import (
     register,
     wait_for_service_worker,
 )
-from tests.browser.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 PEOPLE = [
     Person(name="马建国", birth="1985-06-12", sequence="021"),

@@ -30,8 +30,8 @@ from tests.browser.client import (
     wait_for_form_cached,
     wait_for_service_worker,
 )
-from tests.browser.conftest import context_options
-from tests.browser.live_server import LiveServer
+from tests.support.chromium import context_options
+from tests.support.live_server import LiveServer
 
 PERSON = Person(name="马玉兰", birth="1991-06-12", sequence="046", phone="13800138046")
 NEW_PHONE = "13900139046"

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.a11y import audit
 from tests.browser.client import FORM_ID, Person, form_link, login, register, wait_for_form_cached
-from tests.browser.live_server import LiveServer
+from tests.support.live_server import LiveServer
 
 # Log the client's own token out on the server, as an administrator revoking it would.
 REVOKE = """() => fetch('/api/v1/auth/token', { method: 'DELETE', headers: {

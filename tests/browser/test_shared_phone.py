@@ -22,7 +22,7 @@ from tests.browser.client import (
     wait_for_form_cached,
     wait_for_service_worker,
 )
-from tests.browser.live_server import DEMO_PASSWORD, LiveServer
+from tests.support.live_server import DEMO_PASSWORD, LiveServer
 
 VISIT_FORM = "household_visit"  # picks a registered person from the persons entity list
 A, B = "worker", "worker2"

@@ -7,6 +7,9 @@ keep their photos through media; media stores and shrinks files without
 knowing what a submission is. What both sides need (sealing sensitive
 values) lives below them in server/sealing. Every import is read from the
 source, inside functions too, so a deferred import cannot hide a cycle.
+
+The benchmarks are tools built on the test harness (tests/support): they import
+it, and no test imports a benchmark, by module or by file.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import ast
 from pathlib import Path
 
 SERVER = Path(__file__).resolve().parents[2] / "server"
+TESTS = SERVER.parent / "tests"
 
 # context -> the contexts it must never import (the reverse direction is the allowed one)
 FORBIDDEN = {
@@ -72,3 +76,15 @@ def test_sealing_stays_below_the_contexts_that_seal():
 def test_the_registry_direction_is_the_allowed_one():
     # The registry does read submissions; if it stopped, the rule above could be tightened.
     assert crossings("registry", ("submissions",)) != []
+
+
+def test_tests_never_import_the_benchmarks():
+    bad = []
+    for path in sorted(set(TESTS.rglob("*.py")) - {Path(__file__).resolve()}):
+        for line, module in imported_modules(path):
+            if module.split(".")[0] == "benchmarks":
+                bad.append(f"{path.relative_to(TESTS.parent)}:{line} imports {module}")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value == "benchmarks":  # a path: ROOT / "benchmarks" / …
+                bad.append(f"{path.relative_to(TESTS.parent)}:{node.lineno} names the benchmarks folder")
+    assert bad == []

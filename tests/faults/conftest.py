@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from benchmarks._server import Stack, bearer_token, multipart_body, psql, stack
-from benchmarks.intake import IID, json_part
+from tests.submissions.support import registration_data, submission_part
+from tests.support.stack import Stack, bearer_token, multipart_body, psql, stack
 
 FORM_PATH = "/api/v1/forms/person_registration/submissions"
 FINAL = ("validated", "invalid", "merged", "rejected")
@@ -65,13 +65,13 @@ class Clients:
         self.version = str(psql(st.database_url, "SELECT v.version FROM form_versions v JOIN forms f ON "
                                                  "f.id = v.form_pk WHERE f.form_id = 'person_registration' "
                                                  "AND v.state = 'published'")[0][0])
-        self.template = json_part(self.version, None)
+        self.data = registration_data(photo=None)
         self.outcomes: list[Outcome] = []
         self._lock = threading.Lock()
 
     def _post(self, iid: str) -> int:
         body = multipart_body([("submission", "submission.json", "application/json",
-                                self.template.replace(IID.encode(), iid.encode()))], BOUNDARY)
+                                submission_part(iid, self.data, version=self.version))], BOUNDARY)
         conn = http.client.HTTPConnection("127.0.0.1", self.st.web_port, timeout=15)
         try:
             conn.request("POST", FORM_PATH, body=body, headers={

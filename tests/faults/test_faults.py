@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import pytest
 
-from benchmarks._server import Stack, stop_process
+from tests.support.stack import Stack, stop_process
 
 from .conftest import FINAL, Clients, children_of, dump, rows_by_instance, wait_all_final
 

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { files, ROOT, shellFiles, shellVersion } from './shell_version.mjs'
+import { API_CACHE } from '../../mobile_web/app/session.js'
 
 const BUDGET = 150 * 1024
 const sw = () => readFileSync(join(ROOT, 'sw.js'), 'utf8')
@@ -20,6 +21,11 @@ test('sw.js precaches exactly the shell files', () => {
 test('the shell cache version is the hash of the shell files (run shell_version.mjs --write)', () => {
   const m = /const VERSION = '([^']+)'/.exec(sw())
   assert.equal(m && m[1], shellVersion())
+})
+
+test('sw.js caches API answers under the one name app/session.js gives it (run shell_version.mjs --write)', () => {
+  const m = /const API_CACHE = '([^']+)'/.exec(sw())
+  assert.equal(m && m[1], API_CACHE)
 })
 
 test('no CDN: nothing is loaded from another origin', () => {

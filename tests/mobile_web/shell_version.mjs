@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { API_CACHE } from '../../mobile_web/app/session.js'
 
 export const ROOT = fileURLToPath(new URL('../../mobile_web/', import.meta.url))
 const SHELL_EXT = /\.(js|css|html|webmanifest|png|svg)$/
@@ -30,12 +31,13 @@ export function shellVersion () {
   return 'sha-' + h.digest('hex').slice(0, 12)
 }
 
-/** Rewrite sw.js with the current version and shell list. */
+/** Rewrite sw.js with the current version, the shell list and the API cache's name (app/session.js). */
 export function writeServiceWorker () {
   const path = join(ROOT, 'sw.js')
   const list = ["  './',", ...shellFiles().map((f) => `  './${f}',`)].join('\n').replace(/,$/, '')
   const text = readFileSync(path, 'utf8')
     .replace(/const VERSION = '[^']*'/, `const VERSION = '${shellVersion()}'`)
+    .replace(/const API_CACHE = '[^']*'/, `const API_CACHE = '${API_CACHE}'`)
     .replace(/const SHELL = \[\n[\s\S]*?\n\]/, `const SHELL = [\n${list}\n]`)
   writeFileSync(path, text)
 }

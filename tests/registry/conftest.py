@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.registry.merge import MergeOutcome, SubmissionEssentials, merge_submission_data
+from server.registry.models import Entity, RegistryEvent
 from server.sealing.crypto import Sealer
 from server.settings import Settings
 
@@ -64,6 +65,12 @@ ID_B = "62292119920815026X"
 def geopoint(point: tuple[float, float]) -> str:
     """An ODK geopoint string for (lon, lat)."""
     return f"{point[1]} {point[0]} 100 5"
+
+
+def event_kinds(db: Session, entity: Entity) -> list[str]:
+    """The kinds of a record's registry events, oldest first."""
+    return list(db.scalars(select(RegistryEvent.kind).where(RegistryEvent.entity_id == entity.id)
+                           .order_by(RegistryEvent.cursor)))
 
 
 def registration(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from sqlalchemy import select
 
 from server.audit.models import AuditEvent
@@ -220,16 +217,6 @@ def test_delta_sync_upserts_and_removals(client, auth, merge):
         f"{BASE}/sync", query_string={"limit": 1, "cursor": paged["next_cursor"]}, headers=auth.headers("admin")
     ).get_json()
     assert len(rest["items"]) == 1 and rest["items"][0]["uuid"] != paged["items"][0]["uuid"]
-
-
-def test_entity_list_csv_for_collect(app, db, merge, user_named):
-    person = merge(REGISTRATION, registration())
-    with app.app_context():
-        body = entity_list_csv(db, user_named("worker"), "persons")
-    rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
-    assert rows[0][:4] == ["name", "label", "__version", "full_name"]
-    assert rows[1][:3] == [person.entity_uuid, "马小红", "1"]
-    assert "6401**********0218" in rows[1] and ID_A not in body.decode()
 
 
 def test_datasets_are_listed(client, auth):

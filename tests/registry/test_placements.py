@@ -14,6 +14,7 @@ from tests.registry.conftest import (
     REGISTRATION,
     VISIT,
     WORKER_POINT,
+    event_kinds,
     geopoint,
     redeclare,
     registration,
@@ -27,11 +28,6 @@ def _entity(db, uuid):
     entity = db.scalar(select(Entity).where(Entity.uuid == uuid))
     db.refresh(entity)
     return entity
-
-
-def _kinds(db, entity):
-    return [e.kind for e in db.scalars(select(RegistryEvent).where(RegistryEvent.entity_id == entity.id)
-                                       .order_by(RegistryEvent.cursor))]
 
 
 def outcome_id(db, entity):
@@ -64,7 +60,7 @@ def test_an_outside_visit_updates_the_person_but_holds_the_move(client, auth, db
     assert record.grid_code == WORKER_GRID and record.version == 2  # not moved...
     assert record.properties["last_visit_date"] == "2026-11-20"  # ...but the other changes applied
     assert record.properties["geometry"] == geopoint(WORKER_POINT)  # the location waits with the move
-    assert _kinds(db, record) == ["created", "updated"]
+    assert event_kinds(db, record) == ["created", "updated"]
     review = db.get(PlacementReview, outcome.review)
     assert (review.status, review.grid_from, review.reason) == ("open", WORKER_GRID, "outside_scope")
     assert (review.lon, review.lat) == pytest.approx(FAR_POINT)
@@ -99,13 +95,13 @@ def test_a_supervisor_accepts_the_held_move(client, auth, db, merge):
     record = _entity(db, person.entity_uuid)
     assert record.grid_code == item["to_grid"] and record.unit_path == item["path_to"]
     assert record.properties["geometry"].split()[:2] == [str(FAR_POINT[1]), str(FAR_POINT[0])]
-    assert _kinds(db, record) == ["created", "updated", "moved"]
+    assert event_kinds(db, record) == ["created", "updated", "moved"]
     moved = db.scalar(select(RegistryEvent).where(RegistryEvent.entity_id == record.id, RegistryEvent.kind == "moved"))
     assert (moved.source_type, moved.event_date, moved.previous_unit_path) == (
         "supervisor", "2026-11-28", item["path_from"])
     assert moved.detail["submission"] == item["submission"]
     along = _entity(db, followup.entity_uuid)  # the open follow-up went along, with its own event
-    assert along.unit_path == record.unit_path and _kinds(db, along) == ["created", "moved"]
+    assert along.unit_path == record.unit_path and event_kinds(db, along) == ["created", "moved"]
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "registry.placement_accepted")) is not None
     again = _decide(client, auth, accepted.get_json(), "accept")
     assert again.status_code == 409 and again.get_json()["error"] == "registry.placement_decided"
@@ -129,7 +125,7 @@ def test_a_supervisor_rejects_and_a_newer_sighting_supersedes(client, auth, db, 
     third = _far_visit(merge, person.entity_uuid, date="2026-11-22")
     _far_visit(merge, person.entity_uuid, date="2026-11-23", username="far_worker")
     assert db.get(PlacementReview, third.review).status == "superseded"
-    assert _kinds(db, _entity(db, person.entity_uuid))[-2:] == ["moved", "updated"]
+    assert event_kinds(db, _entity(db, person.entity_uuid))[-2:] == ["moved", "updated"]
 
 
 def test_held_moves_are_scoped_and_stale_ones_refused(client, auth, db, merge):

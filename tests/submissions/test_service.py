@@ -238,16 +238,12 @@ def test_bad_instance_ids_are_refused(db, settings, registration):
 
 
 def test_openrosa_style_attachment_lists_are_accepted(db, settings, registration):
-    class Upload:
-        def __init__(self, name, content):
-            self.name, self.content, self.content_type = name, content, "image/jpeg"
-
     instance_id = new_id()
     data = registration_data()
     result = service.submit(db, settings, user(db, "worker"), form_version=registration,
                             instance_id=f"uuid:{instance_id}", data={"data": data}, raw=b"<data/>",
-                            raw_format="xml", attachments=[Upload("photo.jpg", jpeg())], deprecated_id=None,
-                            meta={})
+                            raw_format="xml", attachments=[IncomingFile("photo.jpg", jpeg(), "image/jpeg")],
+                            deprecated_id=None, meta={})
     assert result.created and result.submission.attachments[0].received
     again = service.submit(db, settings, user(db, "worker"), form_version=registration,
                            instance_id=instance_id, data={"data": data}, raw=b"<data/>", raw_format="xml",

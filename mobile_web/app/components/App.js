@@ -33,8 +33,6 @@ export function App ({ app }) {
   const [returned, setReturned] = useState(0) // submissions returned for correction, not yet corrected
   useEffect(() => {
     const on = () => setOnline(navigator.onLine)
-    addEventListener('online', on)
-    addEventListener('offline', on)
     const auth = () => (app.session.known ? setAuthBanner(true) : setNeedLogin(true))
     const count = () => {
       app.outbox.pending().then((p) => setPending(p.length))
@@ -45,17 +43,17 @@ export function App ({ app }) {
       setAuthBanner(app.session.expired)
       count()
     }
-    app.outbox.addEventListener('auth-required', auth)
-    app.session.addEventListener('change', session)
-    ;['change', 'sent', 'drained'].forEach((t) => app.outbox.addEventListener(t, count))
-    app.returned.addEventListener('change', count)
+    // Every listener added here is removed on unmount: [target, event, handler].
+    const listeners = [
+      [globalThis, 'online', on], [globalThis, 'offline', on],
+      [app.outbox, 'auth-required', auth], [app.session, 'change', session],
+      [app.outbox, 'change', count], [app.outbox, 'sent', count], [app.outbox, 'drained', count],
+      [app.returned, 'change', count]
+    ]
+    listeners.forEach(([target, type, fn]) => target.addEventListener(type, fn))
     app.toast = (msg) => { setToast(msg); setTimeout(() => setToast(''), 5000) }
     count()
-    return () => {
-      removeEventListener('online', on)
-      removeEventListener('offline', on)
-      app.session.removeEventListener('change', session)
-    }
+    return () => listeners.forEach(([target, type, fn]) => target.removeEventListener(type, fn))
   }, [])
   const [page, a, b] = route
   let body

@@ -5,9 +5,8 @@
 import { html, useState, useEffect, useLayoutEffect, useRef, useMemo } from '../ui.js'
 import { T, pick, initialLanguage, isRtl, shortTime } from '../i18n.js'
 import { FormModel } from '../forms/model.js'
+import { buildSubmission, stampNow } from '../forms/submission.js'
 import { uuid4, evaluate, toString } from '../forms/expr.js'
-import { formatValue } from '../forms/values.js'
-import { parseGeopoint } from '../geo.js'
 import { datasetOf } from '../entities.js'
 import { Fields, mountOrder } from './GroupView.js'
 import { LanguageSwitch } from './LanguageSwitch.js'
@@ -67,26 +66,12 @@ async function externalLists (app, def) {
   return out
 }
 
-/** meta/entity for forms that update a registry record: which one, and the version we saw. */
-function entityMeta (def, model, external) {
-  const block = def.entities
-  if (!block || !block.entity_id || !(block.actions || []).includes('update')) return null
-  const m = /^\$\{([^}]+)\}$/.exec(String(block.entity_id).trim())
-  const id = m ? String(model.get((def.refs || {})[m[1]] || '')) : ''
-  if (!id) return null
-  const rows = Object.values(external).find((list) => list.some((r) => r.name === id)) || []
-  const row = rows.find((r) => r.name === id)
-  const meta = { '@dataset': block.dataset, '@id': id, '@update': '1' }
-  if (row && row.__version) meta['@baseVersion'] = row.__version
-  return meta
-}
-
 function Filler ({ app, def, item, external }) {
   const id = useMemo(() => (item && item.instanceID) || uuid4(), [])
-  const startedAt = useMemo(() => (item && item.meta && item.meta.start) || formatValue('dateTime', Date.now(), 'Asia/Shanghai'), [])
   const model = useMemo(() => new FormModel(def, {
     data: item && item.data, instanceID: id, deviceId: app.session.deviceId, username: app.session.username, external
   }), [])
+  const startedAt = useMemo(() => (item && item.meta && item.meta.start) || stampNow(model), [])
   const files = useRef(Object.assign({}, (item && item.files) || {}))
   const [lang, setLang] = useState((item && item.lang) || initialLanguage(def))
   const [pageNo, setPageNo] = useState(0)
@@ -154,21 +139,25 @@ function Filler ({ app, def, item, external }) {
     removeRepeat: (path, i) => { model.removeRepeat(path, i); rerender(); saveSoon() }
   }
 
-  const focusFirstError = (errors) => {
-    const first = Object.keys(errors)[0]
-    setTimeout(() => { const el = first && document.getElementById(idFor(first)); if (el) el.focus() }, 0)
+  // The one check before leaving pages: the first of them with a problem is shown, its
+  // questions all mounted, and the first wrong answer takes the focus. True when one had.
+  const stopAtErrors = (pageIndexes) => {
+    for (const i of pageIndexes) {
+      const errors = model.validate(pages[i])
+      const count = Object.keys(errors).length
+      if (!count) continue
+      setPageNo(i)
+      setNotice(T.fixErrors(count))
+      rerender()
+      mountAll(i) // the first error may be further down than mounted so far
+      const first = Object.keys(errors)[0]
+      setTimeout(() => { const el = document.getElementById(idFor(first)); if (el) el.focus() }, 0)
+      return true
+    }
+    return false
   }
   const go = (delta) => {
-    if (delta > 0) {
-      const errors = model.validate(fields)
-      if (Object.keys(errors).length) {
-        setNotice(T.fixErrors(Object.keys(errors).length))
-        rerender()
-        mountAll(current) // the first error may be further down than mounted so far
-        focusFirstError(errors)
-        return
-      }
-    }
+    if (delta > 0 && stopAtErrors([current])) return
     setNotice('')
     setPageNo(visible[Math.min(visible.length - 1, Math.max(0, at + delta))])
     window.scrollTo(0, 0)
@@ -180,24 +169,10 @@ function Filler ({ app, def, item, external }) {
   }
   const finish = async () => {
     clearTimeout(timer.current)
-    for (const i of visible) {
-      const errors = model.validate(pages[i])
-      if (Object.keys(errors).length) {
-        setPageNo(i)
-        setNotice(T.fixErrors(Object.keys(errors).length))
-        rerender()
-        mountAll(i)
-        focusFirstError(errors)
-        return
-      }
-    }
-    const data = model.finalData()
-    const entity = entityMeta(def, model, external)
-    if (entity) data.meta = Object.assign({}, data.meta, { entity })
-    const used = new Set(Object.values(collectLeaves(data)))
-    const kept = {}
-    for (const [name, blob] of Object.entries(files.current)) if (used.has(name)) kept[name] = blob
-    const meta = { device_id: app.session.deviceId, start: startedAt, end: formatValue('dateTime', Date.now(), 'Asia/Shanghai'), location: firstLocation(def.fields, data) }
+    if (stopAtErrors(visible)) return
+    const { data, files: kept, meta } = buildSubmission(model, {
+      files: files.current, external, deviceId: app.session.deviceId, start: startedAt
+    })
     await app.outbox.saveDraft(record({ data, files: kept, meta }))
     await app.outbox.enqueue(id)
     app.flush(true)
@@ -236,30 +211,4 @@ function ReviewNote ({ review }) {
       when ? T.returnedAt(when) : ''].filter(Boolean).join(' · ')}</p>` : null}
     ${review.fromServer ? html`<p class="hint">${T.maskedCleared}</p>` : null}
   </aside>`
-}
-
-/** Every leaf answer of the data, keyed by a running index. */
-function collectLeaves (data, out = {}) {
-  for (const v of Object.values(data)) {
-    if (Array.isArray(v)) v.forEach((e) => collectLeaves(e, out))
-    else if (v && typeof v === 'object') collectLeaves(v, out)
-    else out[Object.keys(out).length] = v
-  }
-  return out
-}
-
-/** meta.location from the first answered geopoint: {lat, lon, altitude, accuracy}. */
-function firstLocation (fields, data) {
-  for (const f of fields) {
-    const v = data[f.name]
-    if ((f.type === 'geopoint' || f.type === 'start-geopoint') && v) {
-      const p = parseGeopoint(v)
-      if (p) return p
-    }
-    if (f.type === 'group' && v && typeof v === 'object') {
-      const p = firstLocation(f.children || [], v)
-      if (p) return p
-    }
-  }
-  return null
 }

@@ -1,7 +1,7 @@
 // The form being filled, without the DOM: instance data, calculations, relevance, required,
 // read-only, constraints, choice filters, repeat counts and pages, all evaluated with the
 // same expression engine and rules the server re-checks (server/forms/validator.py).
-import { EvalContext, evaluate, ExprError, toBoolean, toString } from './expr.js'
+import { DEFAULT_TZ_NAME, EvalContext, evaluate, ExprError, toBoolean, toString } from './expr.js'
 import { clone, emptyContent, getValue, GROUPS, META_TYPES, repeatEntries, setValue, walk } from './instance.js'
 import { formatValue } from './values.js'
 import { residentIdProblem } from './resident_id.js'
@@ -39,7 +39,7 @@ export class FormModel {
   constructor (def, opts = {}) {
     this.def = def
     this.root = def.root || 'data'
-    this.tz = opts.tz || 'Asia/Shanghai'
+    this.tz = opts.tz || DEFAULT_TZ_NAME
     this.now = opts.now || (() => Date.now())
     this.opts = opts
     this.errors = {}

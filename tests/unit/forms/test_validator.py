@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib.util
 import random
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,6 +16,7 @@ from server.forms.compiled import CompiledForm, iter_fields
 from server.forms.compiler import compile_workbook
 from server.forms.plan import plan_for
 from server.forms.validator import ValidationIssue, check_submission
+from tests.support.registrations import make_submission, origin_counties
 from tests.unit.forms.fixtures.workbooks import simple_form
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -30,18 +28,6 @@ def clock() -> datetime:
 
 
 @functools.cache
-def bench() -> ModuleType:
-    """benchmarks/validate.py, for its realistic submission generator."""
-    name = "gridreg_benchmarks_validate"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "validate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@functools.cache
 def form(filename: str) -> CompiledForm:
     return compile_workbook((ROOT / "forms" / filename).read_bytes(), filename)
 
@@ -49,8 +35,8 @@ def form(filename: str) -> CompiledForm:
 @functools.cache
 def samples(n: int = 40) -> list[tuple[dict[str, Any], set[str]]]:
     rng = random.Random(7)
-    counties = bench()._counties()
-    return [bench().make_submission(rng, counties, i) for i in range(n)]
+    counties = origin_counties()
+    return [make_submission(rng, counties, i) for i in range(n)]
 
 
 def registration(i: int = 0) -> tuple[dict[str, Any], set[str]]:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,19 +20,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-DEMO_PASSWORD = "gridreg-demo"
-BIN = Path(sys.executable).parent
+from tests.support.stack import BIN, DEMO_PASSWORD, free_port
+
+__all__ = ["DEMO_PASSWORD", "LiveServer", "ServiceError"]
 
 
 class ServiceError(RuntimeError):
     """The service could not be prepared or did not come up."""
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LiveServer:

@@ -1,4 +1,4 @@
-"""Real processes for the intake benchmark and the fault tests: PostgreSQL, Redis, gunicorn, `gridreg worker`.
+"""Real processes for the fault tests and the benchmarks: PostgreSQL, Redis, gunicorn, `gridreg worker`.
 
 Everything here starts its own throwaway instance (a PostgreSQL 15 cluster in a
 temporary directory, a Redis without persistence, gunicorn on a free port) so
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PG_BIN = Path(os.environ.get("GRIDREG_PG_BIN", "/usr/lib/postgresql/15/bin"))
 DEMO_PASSWORD = "gridreg-demo"
