@@ -13,8 +13,9 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from server.db import unit_of_work
-from server.errors import BadRequestError, RuleViolation
+from server.errors import BadRequestError, ErrorSchema, RuleViolation
 from server.json_input import JsonInputError, load_json
+from server.schemas import ContractPlugin
 
 API_PREFIX = "/api/v1"
 
@@ -62,6 +63,12 @@ class BaseView(MethodView):
             return super().dispatch_request(*args, **kwargs)
 
 
+class GridregApi(Api):  # type: ignore[misc]  # flask-smorest ships no types
+    """flask-smorest's Api documenting errors with the one error body of server/errors.py."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
 def make_api(app: Flask) -> Api:
     """Bind a flask-smorest Api to the app, with docs served from local files."""
     app.config.update(
@@ -85,4 +92,4 @@ def make_api(app: Flask) -> Api:
     )
     # register_error_handlers runs after this and replaces flask-smorest's
     # HTTPException handler, so one error map answers everywhere.
-    return Api(app)
+    return GridregApi(app, spec_kwargs={"marshmallow_plugin": ContractPlugin()})

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from server.domain.cases import CaseStatus
+from server.schemas import ReplySchema
 
 KINDS = ("appeal", "dispute", "relief", "need")
 STATUSES = tuple(s.value for s in CaseStatus)
@@ -55,7 +56,7 @@ class CaseUpdateSchema(Schema):
             raise ValidationError("say what changes", field_name="_schema")
 
 
-class CaseSchema(Schema):
+class CaseSchema(ReplySchema):
     """A case as listed; the detail adds its action records."""
 
     uuid = fields.String()
@@ -84,23 +85,23 @@ class CaseDetailSchema(CaseSchema):
     actions = fields.List(fields.Dict())
 
 
-class CasePageSchema(Schema):
+class CasePageSchema(ReplySchema):
     """A page of cases."""
 
     items = fields.List(fields.Nested(CaseSchema))
     next_cursor = fields.String(allow_none=True)
 
 
-class CodeSchema(Schema):
+class CodeSchema(ReplySchema):
     """One entry of a code list."""
 
     code = fields.String()
     label_zh = fields.String()
     label_en = fields.String()
-    due_days = fields.Integer(metadata={"description": "case kinds: days to resolve one"})
+    due_days = fields.Integer(metadata={"optional": True, "description": "case kinds only: days to resolve one"})
 
 
-class CaseCodesSchema(Schema):
+class CaseCodesSchema(ReplySchema):
     """The departments a case may be routed to and the kinds of case (forms/departments.yaml)."""
 
     departments = fields.List(fields.Nested(CodeSchema))

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, post_load, validate
 
 from server.exports.service import ExportRequest
+from server.schemas import ReplySchema
 
 _OPTION_KEYS = ("shape", "headers", "values", "split_select_multiple")
 
@@ -29,14 +30,14 @@ class ExportCreateSchema(Schema):
         return ExportRequest(data["source"], data["name"], data["format"], options)
 
 
-class ExportAcceptedSchema(Schema):
+class ExportAcceptedSchema(ReplySchema):
     """A queued export."""
 
     id = fields.String()
     status = fields.String()
 
 
-class ExportSchema(Schema):
+class ExportSchema(ReplySchema):
     """An export's progress, and its signed, expiring download link once done."""
 
     id = fields.String()
@@ -68,7 +69,7 @@ class FeedArgsSchema(Schema):
     dataset = fields.String(metadata={"description": "one dataset only (default: every dataset of the purpose)"})
 
 
-class FeedPageSchema(Schema):
+class FeedPageSchema(ReplySchema):
     """Events after the cursor, each with the record's state at that version."""
 
     items = fields.List(fields.Dict())

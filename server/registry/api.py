@@ -12,15 +12,19 @@ from server.db import get_session
 from server.registry import catalog, decisions, placements, results, service, sync
 from server.registry.schemas import (
     CandidateArgsSchema,
+    CandidatePageSchema,
+    CandidateSchema,
+    ConflictPageSchema,
     DatasetDetailSchema,
     DatasetSchema,
-    DictPageSchema,
     EntityDetailSchema,
     EntityPageSchema,
     MergeResultSchema,
     MergeSchema,
     PageArgsSchema,
     PlacementArgsSchema,
+    PlacementPageSchema,
+    PlacementSchema,
     PropertyCreateSchema,
     ResolveSchema,
     SearchArgsSchema,
@@ -117,7 +121,7 @@ class Conflicts(BaseView):
     """The conflict queue."""
 
     @blp.arguments(PageArgsSchema, location="query")
-    @blp.response(200, DictPageSchema)
+    @blp.response(200, ConflictPageSchema)
     def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
         """Unresolved conflicting versions in the caller's scope, with base, current and incoming values."""
         return service.list_conflicts(get_session(), current_user(), dataset, args.get("cursor"), args["limit"])
@@ -128,7 +132,7 @@ class Duplicates(BaseView):
     """The duplicate-candidate queue."""
 
     @blp.arguments(CandidateArgsSchema, location="query")
-    @blp.response(200, DictPageSchema)
+    @blp.response(200, CandidatePageSchema)
     def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
         """Candidates touching the caller's scope, with scores and reasons."""
         return decisions.list_candidates(
@@ -140,7 +144,7 @@ class Duplicates(BaseView):
 class Candidate(BaseView):
     """One duplicate candidate."""
 
-    @blp.response(200)
+    @blp.response(200, CandidateSchema)
     def get(self, dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
         """A candidate in any status with both records and its ETag (to unmerge from a person's page)."""
         return _decided(decisions.get_candidate(get_session(), current_user(), dataset, candidate_id))
@@ -155,7 +159,7 @@ class MergeCandidate(BaseView):
     """Merge a candidate pair."""
 
     @blp.arguments(MergeSchema)
-    @blp.response(200)
+    @blp.response(200, CandidateSchema)
     def post(self, body: dict[str, Any], dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
         """One survivor; the other keeps its history and points to it (If-Match: candidate ETag)."""
         return _decided(
@@ -174,7 +178,7 @@ class MergeCandidate(BaseView):
 class DistinctCandidate(BaseView):
     """Mark a candidate pair as two people."""
 
-    @blp.response(200)
+    @blp.response(200, CandidateSchema)
     def post(self, dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
         """Close the candidate as distinct (If-Match: candidate ETag)."""
         return _decided(
@@ -188,7 +192,7 @@ class DistinctCandidate(BaseView):
 class UnmergeCandidate(BaseView):
     """Undo a merge."""
 
-    @blp.response(200)
+    @blp.response(200, CandidateSchema)
     def post(self, dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
         """Restore the merged record (If-Match: candidate ETag)."""
         return _decided(
@@ -203,7 +207,7 @@ class Placements(BaseView):
     """Moves held for a supervisor (a located submission outside its submitter's scope)."""
 
     @blp.arguments(PlacementArgsSchema, location="query")
-    @blp.response(200, DictPageSchema)
+    @blp.response(200, PlacementPageSchema)
     def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
         """Held moves from or to the caller's scope, with the record, both grids and the submission."""
         return placements.list_placements(
@@ -215,7 +219,7 @@ class Placements(BaseView):
 class AcceptPlacement(BaseView):
     """Make a held move."""
 
-    @blp.response(200)
+    @blp.response(200, PlacementSchema)
     def post(self, dataset: str, review_id: int) -> tuple[dict[str, Any], int, Headers]:
         """The record moves to the proposed grid, with its open follow-ups (If-Match: the review's ETag)."""
         return _decided(
@@ -229,7 +233,7 @@ class AcceptPlacement(BaseView):
 class RejectPlacement(BaseView):
     """Refuse a held move."""
 
-    @blp.response(200)
+    @blp.response(200, PlacementSchema)
     def post(self, dataset: str, review_id: int) -> tuple[dict[str, Any], int, Headers]:
         """The record stays where it is (If-Match: the review's ETag)."""
         return _decided(

@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 
 from server.errors import BadRequestError, RuleViolation
 from server.json_input import JsonInputError, load_json
+from server.schemas import ReplySchema
 from server.submissions import queries
 from server.submissions.models import Flag, ReviewState, SubmissionStatus
 
@@ -165,7 +166,7 @@ class ReviewQueueArgsSchema(SubmissionQueryArgsSchema):
     form = fields.String(load_default=None, metadata={"description": "form_id"})
 
 
-class AttachmentSchema(Schema):
+class AttachmentSchema(ReplySchema):
     """An attachment with its download links."""
 
     name = fields.String()
@@ -195,7 +196,7 @@ class AttachmentSchema(Schema):
         return urls
 
 
-class IssueSchema(Schema):
+class IssueSchema(ReplySchema):
     """One validation problem."""
 
     path = fields.String()
@@ -203,7 +204,7 @@ class IssueSchema(Schema):
     message = fields.String()
 
 
-class VersionSchema(Schema):
+class VersionSchema(ReplySchema):
     """One version in an edit chain."""
 
     instance_id = fields.String()
@@ -213,7 +214,7 @@ class VersionSchema(Schema):
     received_at = fields.DateTime()
 
 
-class SubmissionSchema(Schema):
+class SubmissionSchema(ReplySchema):
     """A submission as the list shows it."""
 
     instance_id = fields.String()
@@ -266,7 +267,7 @@ class SubmissionDetailSchema(SubmissionSchema):
         return dumped
 
 
-class ChangeSchema(Schema):
+class ChangeSchema(ReplySchema):
     """One answer an edit changed."""
 
     path = fields.String()
@@ -274,7 +275,7 @@ class ChangeSchema(Schema):
     after = fields.Raw(allow_none=True)
 
 
-class SubmissionReceiptSchema(Schema):
+class SubmissionReceiptSchema(ReplySchema):
     """What intake answers: the stored version's identity, state and missing files; the detail has the rest."""
 
     instance_id = fields.String()
@@ -310,7 +311,7 @@ def receipt(sub: Any) -> dict[str, Any]:
     }
 
 
-class SubmissionPageSchema(Schema):
+class SubmissionPageSchema(ReplySchema):
     """One page of the list."""
 
     items = fields.List(fields.Nested(SubmissionSchema))
@@ -346,7 +347,7 @@ class CommentCreateSchema(Schema):
     body = fields.String(required=True, metadata={"description": "at most 2,000 characters"})
 
 
-class CommentSchema(Schema):
+class CommentSchema(ReplySchema):
     """One comment of a review thread."""
 
     id = fields.Integer()
@@ -357,13 +358,13 @@ class CommentSchema(Schema):
     review_state = fields.String(allow_none=True, metadata={"description": "the state set with this comment"})
 
 
-class CommentListSchema(Schema):
+class CommentListSchema(ReplySchema):
     """A review thread, oldest first."""
 
     items = fields.List(fields.Nested(CommentSchema))
 
 
-class ReturnedSchema(Schema):
+class ReturnedSchema(ReplySchema):
     """A submission sent back to its worker, with the reviewer's latest comment."""
 
     instance_id = fields.String()
@@ -378,7 +379,7 @@ class ReturnedSchema(Schema):
         "description": "the files the correction may send again (an edit carries its own files)"})
 
 
-class ReturnedListSchema(Schema):
+class ReturnedListSchema(ReplySchema):
     """The caller's returned submissions still waiting for a correction."""
 
     items = fields.List(fields.Nested(ReturnedSchema))
