@@ -62,7 +62,7 @@ class FormSummarySchema(ReplySchema):
     form_id = fields.String()
     title = fields.String()
     version = fields.String(attribute="current_version.version", allow_none=True)
-    has_draft = fields.Function(lambda form: form.draft is not None)
+    has_draft = fields.Function(lambda form: form.draft is not None, metadata={"type": "boolean"})
     dataset = fields.String(attribute="current_version.dataset", allow_none=True)
 
 

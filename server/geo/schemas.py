@@ -21,7 +21,7 @@ class UnitShapeSchema(UnitBriefSchema):
     """An admin unit with its boundary, for drawing it."""
 
     boundary = fields.Function(lambda unit: boundary_geojson(unit), allow_none=True,
-                               metadata={"description": "GeoJSON MultiPolygon, SRID 4326"})
+                               metadata={"type": "object", "description": "GeoJSON MultiPolygon, SRID 4326"})
 
 
 class UnitTreeNodeSchema(ReplySchema):
