@@ -1,9 +1,10 @@
 """Checking real responses against the OpenAPI document the app serves.
 
 ``Contract`` sends requests through the Flask test client, finds the operation
-each one reached (by the URL rule Flask matched), and validates the status and
-the JSON body against what the document says that operation answers: a 2xx by
-its own response schema, an error by the one error schema. It records every
+each one reached (by the URL rule Flask matched), and validates the status, the
+JSON body and the documented headers (an ETag) against what the document says
+that operation answers: a 2xx by its own response schema, an error by the one
+error schema. It records every
 operation that answered a 2xx, so a test can say which operations it covered.
 """
 
@@ -80,6 +81,9 @@ class Contract:
             if response.mimetype != "application/json" or "application/json" not in content:
                 raise OffContract(f"{operation} answered {response.mimetype}; documented: {sorted(content)}")
             self.validate(content["application/json"]["schema"], response.get_json())
+        for header in answer.get("headers") or {}:
+            if header not in response.headers:
+                raise OffContract(f"{operation} answered {status} without its documented {header} header")
         if 200 <= status < 300:
             self.covered.add(operation)
 
