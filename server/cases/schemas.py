@@ -79,10 +79,27 @@ class CaseSchema(ReplySchema):
     properties = fields.Dict()
 
 
+class ActionSchema(ReplySchema):
+    """One action record: what was done to the case, by whom, when."""
+
+    at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    kind = fields.String(metadata={"description": "the registry event: created, updated…"})
+    action = fields.String(metadata={"description": "opened, status, assigned, note… (the event's kind if none)"})
+    actor_id = fields.Integer(allow_none=True)
+    version = fields.Integer()
+    from_ = fields.Raw(attribute="from", data_key="from", allow_none=True,
+                       metadata={"description": "the value before a change"})
+    to = fields.Raw(allow_none=True, metadata={"description": "the value after a change"})
+    note = fields.String(allow_none=True)
+    changed = fields.List(fields.String())
+    source_type = fields.String(allow_none=True)
+    source_id = fields.String(allow_none=True)
+
+
 class CaseDetailSchema(CaseSchema):
     """A case with its action records (status changes, assignments, notes), oldest first."""
 
-    actions = fields.List(fields.Dict())
+    actions = fields.List(fields.Nested(ActionSchema))
 
 
 class CasePageSchema(ReplySchema):
