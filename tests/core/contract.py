@@ -45,12 +45,13 @@ class Contract:
         self.auth = auth
         self.document: dict[str, Any] = client.get("/api/openapi.json").get_json()
         self.covered: set[str] = set()
+        self.last: TestResponse | None = None
 
     def call(self, method: str, url: str, *, user: str | None = None, expect: int = 200,
              headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
         """Send the request as ``user``, assert its status, check it against the document; the JSON body."""
         sent = {**(self.auth.headers(user) if user else {}), **(headers or {})}
-        response = self.client.open(url, method=method, headers=sent, **kwargs)
+        response = self.last = self.client.open(url, method=method, headers=sent, **kwargs)
         assert response.status_code == expect, (method, url, response.status_code, response.get_data(as_text=True))
         self.check(method, url, response)
         return response.get_json(silent=True)
