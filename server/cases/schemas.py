@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from server.domain.cases import CaseStatus
-from server.schemas import ReplySchema
+from server.schemas import ReplySchema, Verbatim
 
 KINDS = ("appeal", "dispute", "relief", "need")
 STATUSES = tuple(s.value for s in CaseStatus)
@@ -99,7 +99,7 @@ class ActionSchema(ReplySchema):
 class CaseDetailSchema(CaseSchema):
     """A case with its action records (status changes, assignments, notes), oldest first."""
 
-    actions = fields.List(fields.Nested(ActionSchema))
+    actions = fields.List(Verbatim(ActionSchema), metadata={"description": "shaped by cases.service"})
 
 
 class CasePageSchema(ReplySchema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from server.schemas import ReplySchema
+from server.schemas import ReplySchema, Verbatim
 
 STATUSES = ("active", "departed", "merged")
 
@@ -73,6 +73,8 @@ class EntityPageSchema(ReplySchema):
 
 
 _DATE_TIME = {"format": "date-time"}
+# The services shape records, versions, events, candidates and held moves as dicts: they are sent as
+# they are (Verbatim), described by the schemas below, and held to them by the contract test.
 
 
 class VersionViewSchema(ReplySchema):
@@ -125,9 +127,9 @@ class EntityDetailSchema(EntitySummarySchema):
     etag = fields.String()
     merged_into = fields.String(allow_none=True)
     merged_from = fields.List(fields.String())
-    versions = fields.List(fields.Nested(VersionViewSchema))
-    events = fields.List(fields.Nested(EventViewSchema))
-    submissions = fields.List(fields.Nested(EntitySubmissionSchema))
+    versions = fields.List(Verbatim(VersionViewSchema))
+    events = fields.List(Verbatim(EventViewSchema))
+    submissions = fields.List(Verbatim(EntitySubmissionSchema))
 
 
 class ConflictSchema(VersionViewSchema):
@@ -141,7 +143,7 @@ class ConflictSchema(VersionViewSchema):
 class ConflictPageSchema(ReplySchema):
     """A page of the conflict queue."""
 
-    items = fields.List(fields.Nested(ConflictSchema))
+    items = fields.List(Verbatim(ConflictSchema))
     next_cursor = fields.String(allow_none=True)
 
 
@@ -156,14 +158,14 @@ class CandidateSchema(ReplySchema):
     created_at = fields.String(allow_none=True, metadata=_DATE_TIME)
     resolved_at = fields.String(allow_none=True, metadata=_DATE_TIME)
     survivor = fields.String(allow_none=True, metadata={"description": "the uuid that survived a merge"})
-    a = fields.Nested(EntitySummarySchema)
-    b = fields.Nested(EntitySummarySchema)
+    a = Verbatim(EntitySummarySchema)
+    b = Verbatim(EntitySummarySchema)
 
 
 class CandidatePageSchema(ReplySchema):
     """A page of the duplicate-candidate queue."""
 
-    items = fields.List(fields.Nested(CandidateSchema))
+    items = fields.List(Verbatim(CandidateSchema))
     next_cursor = fields.String(allow_none=True)
 
 
@@ -185,19 +187,19 @@ class PlacementSchema(ReplySchema):
     to_grid = fields.String(allow_none=True)
     path_from = fields.String(allow_none=True)
     path_to = fields.String(allow_none=True)
-    point = fields.Nested(PointSchema, allow_none=True)
+    point = Verbatim(PointSchema, allow_none=True)
     submission = fields.String(allow_none=True, metadata={"description": "the submission's instance id"})
     submitter_id = fields.Integer(allow_none=True)
     event_date = fields.String(allow_none=True)
     created_at = fields.String(allow_none=True, metadata=_DATE_TIME)
     resolved_at = fields.String(allow_none=True, metadata=_DATE_TIME)
-    entity = fields.Nested(EntitySummarySchema)
+    entity = Verbatim(EntitySummarySchema)
 
 
 class PlacementPageSchema(ReplySchema):
     """A page of held moves."""
 
-    items = fields.List(fields.Nested(PlacementSchema))
+    items = fields.List(Verbatim(PlacementSchema))
     next_cursor = fields.String(allow_none=True)
 
 
