@@ -13,8 +13,9 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from server.db import unit_of_work
-from server.errors import BadRequestError, RuleViolation
+from server.errors import BadRequestError, ErrorSchema, RuleViolation
 from server.json_input import JsonInputError, load_json
+from server.schemas import ContractPlugin
 
 API_PREFIX = "/api/v1"
 
@@ -53,6 +54,25 @@ class Blueprint(SmorestBlueprint):  # type: ignore[misc]  # flask-smorest ships 
     ARGUMENTS_PARSER = StrictJsonParser()
 
 
+# Optimistic concurrency: a decision names the state it was made on (the ETag it read) in If-Match,
+# and errors.check_if_match answers 428 without one and 412 when it is stale. The tags are the
+# services' own readable revisions, checked after the resource is found and in scope, with
+# stable per-context codes (registry.stale, submission.stale…); flask-smorest's ETag support hashes
+# the body, checks before the view runs and only on PUT/PATCH/DELETE, so it is not used.
+ETAG_HEADER = {"ETag": {"description": "the state's tag: send it as If-Match with a change",
+                        "schema": {"type": "string"}}}
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+            "description": "the ETag last read; 428 without it, 412 when the data changed since"}
+GUARDED = {"parameters": [IF_MATCH], "responses": {"412": "PRECONDITION_FAILED", "428": "PRECONDITION_REQUIRED"}}
+
+Tagged = tuple[Any, int, dict[str, str]]
+
+
+def tagged(body: Any, etag: str, status: int = 200) -> Tagged:
+    """A view's answer with its ETag header."""
+    return body, status, {"ETag": etag}
+
+
 class BaseView(MethodView):
     """A resource whose every method runs inside one unit of work."""
 
@@ -60,6 +80,12 @@ class BaseView(MethodView):
         """Run the method, then commit; roll back if it raises."""
         with unit_of_work():
             return super().dispatch_request(*args, **kwargs)
+
+
+class GridregApi(Api):  # type: ignore[misc]  # flask-smorest ships no types
+    """flask-smorest's Api documenting errors with the one error body of server/errors.py."""
+
+    ERROR_SCHEMA = ErrorSchema
 
 
 def make_api(app: Flask) -> Api:
@@ -85,4 +111,4 @@ def make_api(app: Flask) -> Api:
     )
     # register_error_handlers runs after this and replaces flask-smorest's
     # HTTPException handler, so one error map answers everywhere.
-    return Api(app)
+    return GridregApi(app, spec_kwargs={"marshmallow_plugin": ContractPlugin()})

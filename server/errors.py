@@ -16,7 +16,10 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
+from marshmallow import fields as ma_fields
 from werkzeug.exceptions import HTTPException
+
+from server.schemas import ReplySchema
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,16 @@ _HTTP_CODES = {
     428: ("precondition_required", "缺少 If-Match 请求头"),
     429: ("too_many_requests", "尝试次数过多，请稍后再试"),
 }
+
+
+class ErrorSchema(ReplySchema):
+    """The one error body, whatever the error: ours, Werkzeug's, flask-smorest's or unexpected."""
+
+    code = ma_fields.Integer(metadata={"description": "the HTTP status"})
+    status = ma_fields.String(metadata={"description": "the HTTP status's phrase"})
+    message = ma_fields.String(metadata={"description": "in zh-CN or English by Accept-Language"})
+    errors = ma_fields.Dict(metadata={"description": "per field (or request part): what is wrong with it"})
+    error = ma_fields.String(metadata={"description": "a stable dotted code, e.g. submission.payload_mismatch"})
 
 
 def wants_chinese() -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from server.schemas import ReplySchema
+
 
 class TokenRequestSchema(Schema):
     """Credentials for a session token."""
@@ -12,7 +14,7 @@ class TokenRequestSchema(Schema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
 
 
-class TokenSchema(Schema):
+class TokenSchema(ReplySchema):
     """A freshly issued token."""
 
     access_token = fields.String(required=True)
@@ -20,7 +22,7 @@ class TokenSchema(Schema):
     expires_at = fields.DateTime(required=True)
 
 
-class UnitRefSchema(Schema):
+class UnitRefSchema(ReplySchema):
     """An admin unit, briefly."""
 
     code = fields.String()
@@ -28,7 +30,7 @@ class UnitRefSchema(Schema):
     level = fields.String()
 
 
-class MeSchema(Schema):
+class MeSchema(ReplySchema):
     """The caller."""
 
     id = fields.Integer()
@@ -39,7 +41,7 @@ class MeSchema(Schema):
     scope = fields.List(fields.Nested(UnitRefSchema), attribute="scope_units")
 
 
-class UserSchema(Schema):
+class UserSchema(ReplySchema):
     """A user as admins see it."""
 
     id = fields.Integer()
@@ -102,7 +104,7 @@ class PasswordResetSchema(Schema):
     password = fields.String(validate=validate.Length(min=8, max=256), load_only=True)
 
 
-class PasswordResetResultSchema(Schema):
+class PasswordResetResultSchema(ReplySchema):
     """The generated password, shown once (null when the admin chose it)."""
 
     password = fields.String(allow_none=True)
@@ -114,7 +116,7 @@ class ApiTokenCreateSchema(Schema):
     label = fields.String(required=True, validate=_text(100))
 
 
-class ApiTokenSchema(Schema):
+class ApiTokenSchema(ReplySchema):
     """A long-lived token, without its secret."""
 
     id = fields.Integer()
@@ -128,7 +130,7 @@ class IssuedApiTokenSchema(TokenSchema):
     """A new long-lived token: the secret is shown this once."""
 
 
-class PurposeSchema(Schema):
+class PurposeSchema(ReplySchema):
     """What a department's duty lets its accounts read."""
 
     label_zh = fields.String()
@@ -137,7 +139,7 @@ class PurposeSchema(Schema):
     cases = fields.Boolean(metadata={"description": "whether it reads cases (followups) at all"})
 
 
-class DepartmentSchema(Schema):
+class DepartmentSchema(ReplySchema):
     """A department of forms/departments.yaml and its purpose (null: it reads nothing)."""
 
     code = fields.String()

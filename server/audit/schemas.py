@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from server.schemas import ReplySchema
+
 # One line of text: no control characters (PostgreSQL refuses NUL in text).
 _PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="control characters are not allowed")
 
@@ -28,7 +30,7 @@ class AuditArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 
 
-class AuditEventSchema(Schema):
+class AuditEventSchema(ReplySchema):
     """One audited action."""
 
     id = fields.Integer()
@@ -42,7 +44,7 @@ class AuditEventSchema(Schema):
     request_id = fields.String(allow_none=True)
 
 
-class AuditPageSchema(Schema):
+class AuditPageSchema(ReplySchema):
     """A page of events, newest first."""
 
     items = fields.List(fields.Nested(AuditEventSchema))

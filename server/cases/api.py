@@ -10,7 +10,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, BaseView
+from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Tagged, tagged
 from server.cases import service
 from server.cases.schemas import (
     CaseCodesSchema,
@@ -29,7 +29,6 @@ blp = Blueprint(
     description="事项：诉求、矛盾纠纷、急难救助与服务需求的转办与办理 (cases routed to departments)",
 )
 
-Headers = dict[str, str]
 CLOCK_KEY = "GRIDREG_CLOCK"  # app.config: () -> aware datetime; tests fix the day
 
 
@@ -49,11 +48,11 @@ class Cases(BaseView):
         return service.list_cases(get_session(), current_user(), args, _today())
 
     @blp.arguments(CaseCreateSchema)
-    @blp.response(201, CaseDetailSchema)
-    def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int, Headers]:
+    @blp.response(201, CaseDetailSchema, headers=ETAG_HEADER)
+    def post(self, body: dict[str, Any]) -> Tagged:
         """Open a case for a person, routed to a department (422 for an unknown one)."""
         data = service.open_case(get_session(), current_user(), body, _today())
-        return data, 201, {"ETag": data["etag"]}
+        return tagged(data, data["etag"], 201)
 
 
 @blp.route("/codes")
@@ -70,17 +69,18 @@ class CaseCodes(BaseView):
 class CaseDetail(BaseView):
     """One case."""
 
-    @blp.response(200, CaseDetailSchema)
-    def get(self, case_id: str) -> tuple[dict[str, Any], int, Headers]:
+    @blp.response(200, CaseDetailSchema, headers=ETAG_HEADER)
+    def get(self, case_id: str) -> Tagged:
         """A case with its action records; ETag for changes."""
         data = service.get_case(get_session(), current_user(), case_id, _today())
-        return data, 200, {"ETag": data["etag"]}
+        return tagged(data, data["etag"])
 
     @blp.arguments(CaseUpdateSchema)
-    @blp.response(200, CaseDetailSchema)
-    def patch(self, body: dict[str, Any], case_id: str) -> tuple[dict[str, Any], int, Headers]:
+    @blp.response(200, CaseDetailSchema, headers=ETAG_HEADER)
+    @blp.doc(**GUARDED)
+    def patch(self, body: dict[str, Any], case_id: str) -> Tagged:
         """Change status, assignee or notes (If-Match: the case's ETag; 428 without, 412 when stale)."""
         data = service.update_case(
             get_session(), current_user(), case_id, request.headers.get("If-Match"), body, _today()
         )
-        return data, 200, {"ETag": data["etag"]}
+        return tagged(data, data["etag"])

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from server.domain.cases import CaseStatus
+from server.schemas import ReplySchema, Verbatim
 
 KINDS = ("appeal", "dispute", "relief", "need")
 STATUSES = tuple(s.value for s in CaseStatus)
@@ -55,7 +56,7 @@ class CaseUpdateSchema(Schema):
             raise ValidationError("say what changes", field_name="_schema")
 
 
-class CaseSchema(Schema):
+class CaseSchema(ReplySchema):
     """A case as listed; the detail adds its action records."""
 
     uuid = fields.String()
@@ -78,29 +79,46 @@ class CaseSchema(Schema):
     properties = fields.Dict()
 
 
+class ActionSchema(ReplySchema):
+    """One action record: what was done to the case, by whom, when."""
+
+    at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    kind = fields.String(metadata={"description": "the registry event: created, updated…"})
+    action = fields.String(metadata={"description": "opened, status, assigned, note… (the event's kind if none)"})
+    actor_id = fields.Integer(allow_none=True)
+    version = fields.Integer()
+    from_ = fields.Raw(attribute="from", data_key="from", allow_none=True,
+                       metadata={"description": "the value before a change"})
+    to = fields.Raw(allow_none=True, metadata={"description": "the value after a change"})
+    note = fields.String(allow_none=True)
+    changed = fields.List(fields.String())
+    source_type = fields.String(allow_none=True)
+    source_id = fields.String(allow_none=True)
+
+
 class CaseDetailSchema(CaseSchema):
     """A case with its action records (status changes, assignments, notes), oldest first."""
 
-    actions = fields.List(fields.Dict())
+    actions = fields.List(Verbatim(ActionSchema), metadata={"description": "shaped by cases.service"})
 
 
-class CasePageSchema(Schema):
+class CasePageSchema(ReplySchema):
     """A page of cases."""
 
     items = fields.List(fields.Nested(CaseSchema))
     next_cursor = fields.String(allow_none=True)
 
 
-class CodeSchema(Schema):
+class CodeSchema(ReplySchema):
     """One entry of a code list."""
 
     code = fields.String()
     label_zh = fields.String()
     label_en = fields.String()
-    due_days = fields.Integer(metadata={"description": "case kinds: days to resolve one"})
+    due_days = fields.Integer(metadata={"optional": True, "description": "case kinds only: days to resolve one"})
 
 
-class CaseCodesSchema(Schema):
+class CaseCodesSchema(ReplySchema):
     """The departments a case may be routed to and the kinds of case (forms/departments.yaml)."""
 
     departments = fields.List(fields.Nested(CodeSchema))

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, post_load, validate
 
 from server.exports.service import ExportRequest
+from server.schemas import ReplySchema, Verbatim
 
 _OPTION_KEYS = ("shape", "headers", "values", "split_select_multiple")
 
@@ -29,14 +30,14 @@ class ExportCreateSchema(Schema):
         return ExportRequest(data["source"], data["name"], data["format"], options)
 
 
-class ExportAcceptedSchema(Schema):
+class ExportAcceptedSchema(ReplySchema):
     """A queued export."""
 
     id = fields.String()
     status = fields.String()
 
 
-class ExportSchema(Schema):
+class ExportSchema(ReplySchema):
     """An export's progress, and its signed, expiring download link once done."""
 
     id = fields.String()
@@ -68,9 +69,32 @@ class FeedArgsSchema(Schema):
     dataset = fields.String(metadata={"description": "one dataset only (default: every dataset of the purpose)"})
 
 
-class FeedPageSchema(Schema):
-    """Events after the cursor, each with the record's state at that version."""
+class FeedStateSchema(ReplySchema):
+    """A record's state at an event's version (properties within the purpose, masked as it says)."""
 
-    items = fields.List(fields.Dict())
+    label = fields.String(allow_none=True)
+    unit_path = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "active, departed or merged"})
+    properties = fields.Dict()
+
+
+class FeedEventSchema(ReplySchema):
+    """One event of the feed: ``upsert`` with the record's state, or ``remove`` when it left the caller's share."""
+
+    cursor = fields.String()
+    dataset = fields.String()
+    kind = fields.String(metadata={"description": "created, updated, moved, departed, returned, merged…"})
+    uuid = fields.String()
+    version = fields.Integer()
+    event_date = fields.String(allow_none=True)
+    at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    op = fields.String(metadata={"description": "upsert | remove"})
+    state = fields.Nested(FeedStateSchema, metadata={"optional": True, "description": "upsert only"})
+
+
+class FeedPageSchema(ReplySchema):
+    """Events after the cursor, each with the record's state at that version (shaped by exports.feed)."""
+
+    items = fields.List(Verbatim(FeedEventSchema))
     next_cursor = fields.String()
     has_more = fields.Boolean()

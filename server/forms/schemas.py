@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from server.schemas import ReplySchema
+
 
 class UploadFileSchema(Schema):
     """An XLSForm workbook sent as multipart field ``file``."""
@@ -11,7 +13,7 @@ class UploadFileSchema(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
-class UploadResultSchema(Schema):
+class UploadResultSchema(ReplySchema):
     """The form and version an upload created."""
 
     form_id = fields.String()
@@ -29,7 +31,7 @@ class UploadArgsSchema(Schema):
                        "(not for names or labels that look like ID or phone numbers or ethnic groups)"})
 
 
-class FormVersionBriefSchema(Schema):
+class FormVersionBriefSchema(ReplySchema):
     """A version without its definition."""
 
     version = fields.String()
@@ -42,7 +44,7 @@ class FormVersionBriefSchema(Schema):
     published_at = fields.DateTime(allow_none=True)
 
 
-class VersionEntrySchema(Schema):
+class VersionEntrySchema(ReplySchema):
     """A version in a form's history."""
 
     version = fields.String()
@@ -54,17 +56,17 @@ class VersionEntrySchema(Schema):
     published_by = fields.String(allow_none=True)
 
 
-class FormSummarySchema(Schema):
+class FormSummarySchema(ReplySchema):
     """A form in the list."""
 
     form_id = fields.String()
     title = fields.String()
     version = fields.String(attribute="current_version.version", allow_none=True)
-    has_draft = fields.Function(lambda form: form.draft is not None)
+    has_draft = fields.Function(lambda form: form.draft is not None, metadata={"type": "boolean"})
     dataset = fields.String(attribute="current_version.dataset", allow_none=True)
 
 
-class CompiledFormSchema(Schema):
+class CompiledFormSchema(ReplySchema):
     """A form version with its compiled definition (see server/forms/compiled_form.schema.json)."""
 
     form_id = fields.String()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from server.geo.service import boundary_geojson
+from server.schemas import ReplySchema
 
 
-class UnitBriefSchema(Schema):
+class UnitBriefSchema(ReplySchema):
     """An admin unit without geometry."""
 
     code = fields.String()
@@ -20,16 +21,17 @@ class UnitShapeSchema(UnitBriefSchema):
     """An admin unit with its boundary, for drawing it."""
 
     boundary = fields.Function(lambda unit: boundary_geojson(unit), allow_none=True,
-                               metadata={"description": "GeoJSON MultiPolygon, SRID 4326"})
+                               metadata={"type": "object", "description": "GeoJSON MultiPolygon, SRID 4326"})
 
 
-class UnitTreeNodeSchema(Schema):
+class UnitTreeNodeSchema(ReplySchema):
     """A node of the unit tree."""
 
     code = fields.String()
     name = fields.String()
     level = fields.String()
-    boundary = fields.Dict(allow_none=True, metadata={"description": "GeoJSON MultiPolygon (with ?boundaries=true)"})
+    boundary = fields.Dict(allow_none=True, metadata={
+        "optional": True, "description": "GeoJSON MultiPolygon (only with ?boundaries=true)"})
     children = fields.List(fields.Nested(lambda: UnitTreeNodeSchema()))
 
 
@@ -56,7 +58,7 @@ class LocateArgsSchema(Schema):
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
 
 
-class LocateSchema(Schema):
+class LocateSchema(ReplySchema):
     """The grid containing a point, and its ancestors from the top."""
 
     grid = fields.Nested(UnitBriefSchema)

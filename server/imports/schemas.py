@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from server.schemas import ReplySchema
+
 
 class ImportFormSchema(Schema):
     """The upload's form fields (the file is the multipart part ``file``, the mapping optionally ``mapping``)."""
@@ -14,14 +16,14 @@ class ImportFormSchema(Schema):
     mapping = fields.String(load_default=None, metadata={"description": "列映射 YAML（也可作为文件部分上传）"})
 
 
-class ImportAcceptedSchema(Schema):
+class ImportAcceptedSchema(ReplySchema):
     """The upload's answer."""
 
     id = fields.Integer()
     status = fields.String()
 
 
-class ImportSchema(Schema):
+class ImportSchema(ReplySchema):
     """An import's progress, and its report once rows are done."""
 
     id = fields.Integer()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from server.schemas import ReplySchema
 
 
-class CollectSettingsSchema(Schema):
+class CollectSettingsSchema(ReplySchema):
     """How to set up ODK Collect for the caller, and the QR code that does it."""
 
     server_url = fields.String(required=True, metadata={"description": "Collect's server URL (…/openrosa)"})

@@ -7,20 +7,24 @@ from typing import Any
 from flask import Response, current_app, request
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, BaseView, Blueprint
+from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Blueprint, Tagged, tagged
 from server.db import get_session
 from server.registry import catalog, decisions, placements, results, service, sync
 from server.registry.schemas import (
     CandidateArgsSchema,
+    CandidatePageSchema,
+    CandidateSchema,
+    ConflictPageSchema,
     DatasetDetailSchema,
     DatasetSchema,
-    DictPageSchema,
     EntityDetailSchema,
     EntityPageSchema,
     MergeResultSchema,
     MergeSchema,
     PageArgsSchema,
     PlacementArgsSchema,
+    PlacementPageSchema,
+    PlacementSchema,
     PropertyCreateSchema,
     ResolveSchema,
     SearchArgsSchema,
@@ -35,9 +39,6 @@ blp = Blueprint(
     url_prefix=f"{API_PREFIX}/registry",
     description="登记库：人员与住户 (registry: persons and households)",
 )
-
-Headers = dict[str, str]
-
 
 @blp.route("/datasets")
 class Datasets(BaseView):
@@ -91,11 +92,11 @@ class Entities(BaseView):
 class EntityDetail(BaseView):
     """One record."""
 
-    @blp.response(200, EntityDetailSchema)
-    def get(self, dataset: str, uuid: str) -> tuple[dict[str, Any], int, Headers]:
+    @blp.response(200, EntityDetailSchema, headers=ETAG_HEADER)
+    def get(self, dataset: str, uuid: str) -> Tagged:
         """A record with its versions, events and submissions; ETag for conflict resolution."""
         data = service.detail(get_session(), current_user(), dataset, uuid)
-        return data, 200, {"ETag": data["etag"]}
+        return tagged(data, data["etag"])
 
 
 @blp.route("/<string:dataset>/entities/<string:uuid>/resolution")
@@ -103,13 +104,14 @@ class ConflictResolution(BaseView):
     """Settle a record's conflicts."""
 
     @blp.arguments(ResolveSchema)
-    @blp.response(200, EntityDetailSchema)
-    def post(self, body: dict[str, Any], dataset: str, uuid: str) -> tuple[dict[str, Any], int, Headers]:
+    @blp.response(200, EntityDetailSchema, headers=ETAG_HEADER)
+    @blp.doc(**GUARDED)
+    def post(self, body: dict[str, Any], dataset: str, uuid: str) -> Tagged:
         """New version with the chosen values (If-Match: the record's ETag; 412 when stale)."""
         data = decisions.resolve_conflict(
             get_session(), current_user(), dataset, uuid, request.headers.get("If-Match"), body["properties"]
         )
-        return data, 200, {"ETag": data["etag"]}
+        return tagged(data, data["etag"])
 
 
 @blp.route("/<string:dataset>/conflicts")
@@ -117,7 +119,7 @@ class Conflicts(BaseView):
     """The conflict queue."""
 
     @blp.arguments(PageArgsSchema, location="query")
-    @blp.response(200, DictPageSchema)
+    @blp.response(200, ConflictPageSchema)
     def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
         """Unresolved conflicting versions in the caller's scope, with base, current and incoming values."""
         return service.list_conflicts(get_session(), current_user(), dataset, args.get("cursor"), args["limit"])
@@ -128,7 +130,7 @@ class Duplicates(BaseView):
     """The duplicate-candidate queue."""
 
     @blp.arguments(CandidateArgsSchema, location="query")
-    @blp.response(200, DictPageSchema)
+    @blp.response(200, CandidatePageSchema)
     def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
         """Candidates touching the caller's scope, with scores and reasons."""
         return decisions.list_candidates(
@@ -140,14 +142,14 @@ class Duplicates(BaseView):
 class Candidate(BaseView):
     """One duplicate candidate."""
 
-    @blp.response(200)
-    def get(self, dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
+    @blp.response(200, CandidateSchema, headers=ETAG_HEADER)
+    def get(self, dataset: str, candidate_id: int) -> Tagged:
         """A candidate in any status with both records and its ETag (to unmerge from a person's page)."""
         return _decided(decisions.get_candidate(get_session(), current_user(), dataset, candidate_id))
 
 
-def _decided(data: dict[str, Any]) -> tuple[dict[str, Any], int, Headers]:
-    return data, 200, {"ETag": data["etag"]}
+def _decided(data: dict[str, Any]) -> Tagged:
+    return tagged(data, data["etag"])
 
 
 @blp.route("/<string:dataset>/duplicates/<int:candidate_id>/merge")
@@ -155,8 +157,9 @@ class MergeCandidate(BaseView):
     """Merge a candidate pair."""
 
     @blp.arguments(MergeSchema)
-    @blp.response(200)
-    def post(self, body: dict[str, Any], dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
+    @blp.response(200, CandidateSchema, headers=ETAG_HEADER)
+    @blp.doc(**GUARDED)
+    def post(self, body: dict[str, Any], dataset: str, candidate_id: int) -> Tagged:
         """One survivor; the other keeps its history and points to it (If-Match: candidate ETag)."""
         return _decided(
             decisions.merge_candidate(
@@ -174,8 +177,9 @@ class MergeCandidate(BaseView):
 class DistinctCandidate(BaseView):
     """Mark a candidate pair as two people."""
 
-    @blp.response(200)
-    def post(self, dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
+    @blp.response(200, CandidateSchema, headers=ETAG_HEADER)
+    @blp.doc(**GUARDED)
+    def post(self, dataset: str, candidate_id: int) -> Tagged:
         """Close the candidate as distinct (If-Match: candidate ETag)."""
         return _decided(
             decisions.mark_distinct(
@@ -188,8 +192,9 @@ class DistinctCandidate(BaseView):
 class UnmergeCandidate(BaseView):
     """Undo a merge."""
 
-    @blp.response(200)
-    def post(self, dataset: str, candidate_id: int) -> tuple[dict[str, Any], int, Headers]:
+    @blp.response(200, CandidateSchema, headers=ETAG_HEADER)
+    @blp.doc(**GUARDED)
+    def post(self, dataset: str, candidate_id: int) -> Tagged:
         """Restore the merged record (If-Match: candidate ETag)."""
         return _decided(
             decisions.unmerge_candidate(
@@ -203,7 +208,7 @@ class Placements(BaseView):
     """Moves held for a supervisor (a located submission outside its submitter's scope)."""
 
     @blp.arguments(PlacementArgsSchema, location="query")
-    @blp.response(200, DictPageSchema)
+    @blp.response(200, PlacementPageSchema)
     def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
         """Held moves from or to the caller's scope, with the record, both grids and the submission."""
         return placements.list_placements(
@@ -215,8 +220,9 @@ class Placements(BaseView):
 class AcceptPlacement(BaseView):
     """Make a held move."""
 
-    @blp.response(200)
-    def post(self, dataset: str, review_id: int) -> tuple[dict[str, Any], int, Headers]:
+    @blp.response(200, PlacementSchema, headers=ETAG_HEADER)
+    @blp.doc(**GUARDED)
+    def post(self, dataset: str, review_id: int) -> Tagged:
         """The record moves to the proposed grid, with its open follow-ups (If-Match: the review's ETag)."""
         return _decided(
             placements.accept_placement(
@@ -229,8 +235,9 @@ class AcceptPlacement(BaseView):
 class RejectPlacement(BaseView):
     """Refuse a held move."""
 
-    @blp.response(200)
-    def post(self, dataset: str, review_id: int) -> tuple[dict[str, Any], int, Headers]:
+    @blp.response(200, PlacementSchema, headers=ETAG_HEADER)
+    @blp.doc(**GUARDED)
+    def post(self, dataset: str, review_id: int) -> Tagged:
         """The record stays where it is (If-Match: the review's ETag)."""
         return _decided(
             placements.reject_placement(

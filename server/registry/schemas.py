@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from server.schemas import ReplySchema, Verbatim
+
 STATUSES = ("active", "departed", "merged")
 
 
@@ -49,7 +51,7 @@ class SyncArgsSchema(Schema):
     limit = fields.Integer(validate=validate.Range(1, 100_000))
 
 
-class EntitySummarySchema(Schema):
+class EntitySummarySchema(ReplySchema):
     """A record in a list (sensitive values masked unless the role needs them)."""
 
     uuid = fields.String()
@@ -63,11 +65,60 @@ class EntitySummarySchema(Schema):
     properties = fields.Dict()
 
 
-class EntityPageSchema(Schema):
+class EntityPageSchema(ReplySchema):
     """A page of records."""
 
     items = fields.List(fields.Nested(EntitySummarySchema))
     next_cursor = fields.String(allow_none=True)
+
+
+_DATE_TIME = {"format": "date-time"}
+# The services shape records, versions, events, candidates and held moves as dicts: they are sent as
+# they are (Verbatim), described by the schemas below, and held to them by the contract test.
+
+
+class VersionViewSchema(ReplySchema):
+    """One version of a record (values masked as for the caller)."""
+
+    version = fields.Integer()
+    base_version = fields.Integer(allow_none=True)
+    label = fields.String(allow_none=True)
+    changed = fields.List(fields.String(), metadata={"description": "the properties this version changed"})
+    unit_path = fields.String(allow_none=True)
+    author_id = fields.Integer(allow_none=True)
+    source_type = fields.String()
+    source_id = fields.String(allow_none=True)
+    conflict = fields.String(allow_none=True)
+    resolved_at = fields.String(allow_none=True, metadata=_DATE_TIME)
+    created_at = fields.String(allow_none=True, metadata=_DATE_TIME)
+    properties = fields.Dict()
+    conflict_detail = fields.Dict(metadata={"optional": True,
+                                            "description": "a conflict's base, current and incoming values"})
+
+
+class EventViewSchema(ReplySchema):
+    """One registry event of a record."""
+
+    cursor = fields.Integer()
+    kind = fields.String(metadata={"description": "created, updated, moved, departed, returned, merged…"})
+    version = fields.Integer()
+    unit_path = fields.String(allow_none=True)
+    previous_unit_path = fields.String(allow_none=True)
+    event_date = fields.String(allow_none=True)
+    source_type = fields.String(allow_none=True)
+    source_id = fields.String(allow_none=True)
+    actor_id = fields.Integer(allow_none=True)
+    detail = fields.Dict(allow_none=True)
+    at = fields.String(allow_none=True, metadata=_DATE_TIME)
+
+
+class EntitySubmissionSchema(ReplySchema):
+    """A submission that wrote a version of the record."""
+
+    instance_id = fields.String()
+    version = fields.Integer()
+    at = fields.String(allow_none=True, metadata=_DATE_TIME)
+    unit_path = fields.String(allow_none=True)
 
 
 class EntityDetailSchema(EntitySummarySchema):
@@ -76,22 +127,99 @@ class EntityDetailSchema(EntitySummarySchema):
     etag = fields.String()
     merged_into = fields.String(allow_none=True)
     merged_from = fields.List(fields.String())
-    versions = fields.List(fields.Dict())
-    events = fields.List(fields.Dict())
-    submissions = fields.List(fields.Dict())
+    versions = fields.List(Verbatim(VersionViewSchema))
+    events = fields.List(Verbatim(EventViewSchema))
+    submissions = fields.List(Verbatim(EntitySubmissionSchema))
 
 
-class DictPageSchema(Schema):
-    """A page of conflicts or candidates."""
+class ConflictSchema(VersionViewSchema):
+    """An unresolved conflicting version with the record it belongs to."""
 
-    items = fields.List(fields.Dict())
+    entity_uuid = fields.String()
+    etag = fields.String(metadata={"description": "the record's ETag, for If-Match on the resolution"})
+    current_version = fields.Integer()
+
+
+class ConflictPageSchema(ReplySchema):
+    """A page of the conflict queue."""
+
+    items = fields.List(Verbatim(ConflictSchema))
     next_cursor = fields.String(allow_none=True)
 
 
-class SyncPageSchema(Schema):
-    """A page of the caller's changes."""
+class CandidateSchema(ReplySchema):
+    """A duplicate candidate: both records (masked), the score and the reasons they look alike."""
 
-    items = fields.List(fields.Dict())
+    id = fields.Integer()
+    score = fields.Float()
+    reasons = fields.List(fields.Dict())
+    status = fields.String(metadata={"description": "open, merged, distinct or unmerged"})
+    etag = fields.String(metadata={"description": "for If-Match on a decision"})
+    created_at = fields.String(allow_none=True, metadata=_DATE_TIME)
+    resolved_at = fields.String(allow_none=True, metadata=_DATE_TIME)
+    survivor = fields.String(allow_none=True, metadata={"description": "the uuid that survived a merge"})
+    a = Verbatim(EntitySummarySchema)
+    b = Verbatim(EntitySummarySchema)
+
+
+class CandidatePageSchema(ReplySchema):
+    """A page of the duplicate-candidate queue."""
+
+    items = fields.List(Verbatim(CandidateSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PointSchema(ReplySchema):
+    """A WGS 84 point."""
+
+    lon = fields.Float()
+    lat = fields.Float()
+
+
+class PlacementSchema(ReplySchema):
+    """A held move: the record (masked), where it is, where the submission saw it, and by whom."""
+
+    id = fields.Integer()
+    status = fields.String(metadata={"description": "open, accepted, rejected or superseded"})
+    etag = fields.String(metadata={"description": "for If-Match on a decision"})
+    reason = fields.String()
+    from_grid = fields.String(allow_none=True)
+    to_grid = fields.String(allow_none=True)
+    path_from = fields.String(allow_none=True)
+    path_to = fields.String(allow_none=True)
+    point = Verbatim(PointSchema, allow_none=True)
+    submission = fields.String(allow_none=True, metadata={"description": "the submission's instance id"})
+    submitter_id = fields.Integer(allow_none=True)
+    event_date = fields.String(allow_none=True)
+    created_at = fields.String(allow_none=True, metadata=_DATE_TIME)
+    resolved_at = fields.String(allow_none=True, metadata=_DATE_TIME)
+    entity = Verbatim(EntitySummarySchema)
+
+
+class PlacementPageSchema(ReplySchema):
+    """A page of held moves."""
+
+    items = fields.List(Verbatim(PlacementSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class SyncItemSchema(ReplySchema):
+    """A change for a device: ``upsert`` with the record's state, or ``remove`` with why."""
+
+    op = fields.String(metadata={"description": "upsert | remove"})
+    uuid = fields.String()
+    version = fields.Integer()
+    label = fields.String(allow_none=True, metadata={"optional": True, "description": "upsert only"})
+    status = fields.String(metadata={"optional": True, "description": "upsert only"})
+    grid_code = fields.String(allow_none=True, metadata={"optional": True, "description": "upsert only"})
+    properties = fields.Dict(metadata={"optional": True, "description": "upsert only (masked as for the caller)"})
+    reason = fields.String(metadata={"optional": True, "description": "remove only: merged | out_of_scope"})
+
+
+class SyncPageSchema(ReplySchema):
+    """A page of the caller's changes (``sync.dumps`` writes it by hand; this is its shape)."""
+
+    items = fields.List(fields.Nested(SyncItemSchema))
     next_cursor = fields.String()
     has_more = fields.Boolean()
 
@@ -108,7 +236,7 @@ class MergeSchema(Schema):
     survivor = fields.String(load_default=None, allow_none=True)
 
 
-class MergeBlockSchema(Schema):
+class MergeBlockSchema(ReplySchema):
     """What merging a submission did to one dataset."""
 
     dataset = fields.String()
@@ -119,14 +247,14 @@ class MergeBlockSchema(Schema):
     at = fields.String(metadata={"format": "date-time"})
 
 
-class MergeResultSchema(Schema):
+class MergeResultSchema(ReplySchema):
     """The registry's merge result for one submission."""
 
     instance_id = fields.String()
     blocks = fields.List(fields.Nested(MergeBlockSchema))
 
 
-class DatasetSchema(Schema):
+class DatasetSchema(ReplySchema):
     """A dataset's declaration in force."""
 
     name = fields.String()
@@ -143,7 +271,7 @@ class DatasetSchema(Schema):
         "description": "its submissions merge only once a supervisor has approved them"})
 
 
-class DeclarationVersionSchema(Schema):
+class DeclarationVersionSchema(ReplySchema):
     """One version of a dataset's declaration."""
 
     version = fields.Integer()

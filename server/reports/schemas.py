@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from server.schemas import ReplySchema
+
 
 class ReportArgsSchema(Schema):
     """Which unit's report (default: the caller's first unit, or the city for admins) and which revision."""
@@ -18,7 +20,7 @@ class RunArgsSchema(Schema):
     unit = fields.String(validate=validate.Length(1, 32), metadata={"description": "admin unit code"})
 
 
-class UnitSchema(Schema):
+class UnitSchema(ReplySchema):
     """The unit a report is about."""
 
     code = fields.String()
@@ -26,14 +28,14 @@ class UnitSchema(Schema):
     level = fields.String(metadata={"description": "city, township, community or grid"})
 
 
-class ChildSchema(Schema):
+class ChildSchema(ReplySchema):
     """One child unit's figures in the same revision."""
 
     unit = fields.Nested(UnitSchema)
     figures = fields.Dict()
 
 
-class ReportSchema(Schema):
+class ReportSchema(ReplySchema):
     """One stored revision of a unit's monthly report."""
 
     period = fields.String(metadata={"description": "YYYY-MM, the month the period ends in"})
@@ -57,7 +59,7 @@ class OverviewArgsSchema(Schema):
     unit = fields.String(validate=validate.Length(1, 32), metadata={"description": "admin unit code"})
 
 
-class OverviewFiguresSchema(Schema):
+class OverviewFiguresSchema(ReplySchema):
     """How a unit stands today."""
 
     persons_present = fields.Integer(metadata={"description": "persons living in the unit now"})
@@ -66,14 +68,14 @@ class OverviewFiguresSchema(Schema):
     cases_overdue = fields.Integer(metadata={"description": "of those, past their due date today"})
 
 
-class OverviewChildSchema(Schema):
+class OverviewChildSchema(ReplySchema):
     """A child unit's figures."""
 
     unit = fields.Nested(UnitSchema)
     figures = fields.Nested(OverviewFiguresSchema)
 
 
-class PeriodSchema(Schema):
+class PeriodSchema(ReplySchema):
     """A report period."""
 
     name = fields.String()
@@ -81,7 +83,7 @@ class PeriodSchema(Schema):
     end = fields.String()
 
 
-class OverviewSchema(Schema):
+class OverviewSchema(ReplySchema):
     """The leader's overview of a unit and its child units, counted now."""
 
     as_of = fields.String(metadata={"description": "today in the city (YYYY-MM-DD)"})

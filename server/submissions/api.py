@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, current_app, jsonify, request
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, BaseView, Blueprint
+from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Blueprint, Tagged, tagged
 from server.db import get_session
 from server.errors import BadRequestError
 from server.submissions import review, service
@@ -31,7 +31,6 @@ from server.submissions.schemas import (
 
 blp = Blueprint("submissions", __name__, url_prefix=API_PREFIX, description="提交 (submissions)")
 SUBMISSION_PART = "submission"
-Headers = dict[str, str]
 
 
 def read_intake_request() -> tuple[SubmissionIn, dict[str, service.IncomingFile]]:
@@ -102,23 +101,24 @@ class ReviewQueue(BaseView):
 class SubmissionDetail(BaseView):
     """One submission."""
 
-    @blp.response(200, SubmissionDetailSchema)
-    def get(self, instance_id: str) -> tuple[Submission, int, Headers]:
+    @blp.response(200, SubmissionDetailSchema, headers=ETAG_HEADER)
+    def get(self, instance_id: str) -> Tagged:
         """Status, review, problems, flags, attachments, the edit chain and (for an edit) the changed answers.
 
         The ETag names the review's state: send it as If-Match with a decision.
         """
         submission = review.read_reviewed(get_session(), current_user(), instance_id)
-        return submission, 200, {"ETag": review.etag(submission)}
+        return tagged(submission, review.etag(submission))
 
     @blp.arguments(ReviewSchema)
-    @blp.response(200, SubmissionDetailSchema)
-    def patch(self, body: dict[str, Any], instance_id: str) -> tuple[Submission, int, Headers]:
+    @blp.response(200, SubmissionDetailSchema, headers=ETAG_HEADER)
+    @blp.doc(**GUARDED)
+    def patch(self, body: dict[str, Any], instance_id: str) -> Tagged:
         """Set the review state (If-Match: the ETag; 412 stale, 428 absent); reject and return need a comment."""
         submission = review.review_submission(
             get_session(), current_app.extensions["gridreg"].settings, current_user(), instance_id,
             request.headers.get("If-Match"), body["review_state"], body.get("comment"))
-        return submission, 200, {"ETag": review.etag(submission)}
+        return tagged(submission, review.etag(submission))
 
 
 @blp.route("/submissions/<string:instance_id>/comments")

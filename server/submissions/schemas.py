@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 
 from server.errors import BadRequestError, RuleViolation
 from server.json_input import JsonInputError, load_json
+from server.schemas import ReplySchema
 from server.submissions import queries
 from server.submissions.models import Flag, ReviewState, SubmissionStatus
 
@@ -165,7 +166,24 @@ class ReviewQueueArgsSchema(SubmissionQueryArgsSchema):
     form = fields.String(load_default=None, metadata={"description": "form_id"})
 
 
-class AttachmentSchema(Schema):
+# The type of a value a function computes (apispec cannot see it).
+_STRING = {"type": "string"}
+_INTEGER = {"type": "integer"}
+_NUMBER = {"type": "number"}
+_OPT_NUMBER = {"type": "number", "nullable": True}
+
+
+def _closed(**properties: dict[str, Any]) -> dict[str, Any]:
+    """A closed object whose every property is present, for a value a method builds."""
+    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+
+
+# VersionSchema's shape, for the edit chain a method dumps.
+_VERSION = _closed(instance_id=_STRING, deprecated_id={"type": "string", "nullable": True}, status=_STRING,
+                   review_state=_STRING, received_at={"type": "string", "format": "date-time"})
+
+
+class AttachmentSchema(ReplySchema):
     """An attachment with its download links."""
 
     name = fields.String()
@@ -181,7 +199,8 @@ class AttachmentSchema(Schema):
     gps_lon = fields.Float(allow_none=True)
     gps_lat = fields.Float(allow_none=True)
     derivatives = fields.String()
-    urls = fields.Method("_urls")
+    urls = fields.Method("_urls", metadata={"type": "object", "additionalProperties": {"type": "string"},
+                                            "description": "original, display, thumb: download links"})
 
     def _urls(self, att: Any) -> dict[str, str]:
         if not att.received:
@@ -195,7 +214,7 @@ class AttachmentSchema(Schema):
         return urls
 
 
-class IssueSchema(Schema):
+class IssueSchema(ReplySchema):
     """One validation problem."""
 
     path = fields.String()
@@ -203,7 +222,7 @@ class IssueSchema(Schema):
     message = fields.String()
 
 
-class VersionSchema(Schema):
+class VersionSchema(ReplySchema):
     """One version in an edit chain."""
 
     instance_id = fields.String()
@@ -213,29 +232,32 @@ class VersionSchema(Schema):
     received_at = fields.DateTime()
 
 
-class SubmissionSchema(Schema):
+class SubmissionSchema(ReplySchema):
     """A submission as the list shows it."""
 
     instance_id = fields.String()
     root_id = fields.String()
     deprecated_id = fields.String(allow_none=True)
-    form_id = fields.Function(lambda s: s.form_version.form.form_id)
-    form_version = fields.Function(lambda s: s.form_version.version)
-    form_title = fields.Function(lambda s: s.form_version.form.title)
+    form_id = fields.Function(lambda s: s.form_version.form.form_id, metadata=_STRING)
+    form_version = fields.Function(lambda s: s.form_version.version, metadata=_STRING)
+    form_title = fields.Function(lambda s: s.form_version.form.title, metadata=_STRING)
     status = fields.String()
     review_state = fields.String()
-    submitter = fields.Function(lambda s: s.submitter.username)
-    submitter_name = fields.Function(lambda s: s.submitter.display_name)
+    submitter = fields.Function(lambda s: s.submitter.username, metadata=_STRING)
+    submitter_name = fields.Function(lambda s: s.submitter.display_name, metadata=_STRING)
     received_at = fields.DateTime()
     device_id = fields.String(allow_none=True)
     started_at = fields.DateTime(allow_none=True)
     ended_at = fields.DateTime(allow_none=True)
-    grid = fields.Function(lambda s: s.unit.code if s.unit is not None else None)
-    grid_name = fields.Function(lambda s: s.unit.name if s.unit is not None else None)
-    location = fields.Method("_location")
+    grid = fields.Function(lambda s: s.unit.code if s.unit is not None else None, allow_none=True, metadata=_STRING)
+    grid_name = fields.Function(lambda s: s.unit.name if s.unit is not None else None, allow_none=True,
+                                metadata=_STRING)
+    location = fields.Method("_location", allow_none=True, metadata={
+        **_closed(lon=_NUMBER, lat=_NUMBER, altitude=_OPT_NUMBER, accuracy=_OPT_NUMBER),
+        "description": "where the device was (WGS 84 degrees, metres)"})
     flags = fields.Dict()
-    attachments_expected = fields.Function(lambda s: len(s.attachments))
-    attachments_received = fields.Function(lambda s: sum(1 for a in s.attachments if a.received))
+    attachments_expected = fields.Function(lambda s: len(s.attachments), metadata=_INTEGER)
+    attachments_received = fields.Function(lambda s: sum(1 for a in s.attachments if a.received), metadata=_INTEGER)
 
     def _location(self, sub: Any) -> dict[str, Any] | None:
         from server.submissions.queries import point_of
@@ -254,7 +276,8 @@ class SubmissionDetailSchema(SubmissionSchema):
     errors = fields.List(fields.Nested(IssueSchema))
     validated_at = fields.DateTime(allow_none=True)
     attachments = fields.List(fields.Nested(AttachmentSchema))
-    versions = fields.Method("_versions")
+    versions = fields.Method("_versions", metadata={"type": "array", "items": _VERSION,
+                                                    "description": "the edit chain, oldest first"})
     review_comment = fields.String(allow_none=True, metadata={"description": "the review's latest comment"})
     changes = fields.List(fields.Nested(lambda: ChangeSchema()), allow_none=True, metadata={
         "description": "for an edit: the answers that differ from the version it replaced (masked like data)"})
@@ -266,7 +289,7 @@ class SubmissionDetailSchema(SubmissionSchema):
         return dumped
 
 
-class ChangeSchema(Schema):
+class ChangeSchema(ReplySchema):
     """One answer an edit changed."""
 
     path = fields.String()
@@ -274,7 +297,7 @@ class ChangeSchema(Schema):
     after = fields.Raw(allow_none=True)
 
 
-class SubmissionReceiptSchema(Schema):
+class SubmissionReceiptSchema(ReplySchema):
     """What intake answers: the stored version's identity, state and missing files; the detail has the rest."""
 
     instance_id = fields.String()
@@ -310,7 +333,7 @@ def receipt(sub: Any) -> dict[str, Any]:
     }
 
 
-class SubmissionPageSchema(Schema):
+class SubmissionPageSchema(ReplySchema):
     """One page of the list."""
 
     items = fields.List(fields.Nested(SubmissionSchema))
@@ -323,7 +346,8 @@ class ReviewQueuePageSchema(SubmissionPageSchema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
         "description": "received, has_issues, approved, rejected, returned: under the same filters but the "
                        "review state; each counted up to counts_limit (a count equal to it means at least)"})
-    counts_limit = fields.Function(lambda _: queries.COUNT_LIMIT, metadata={"description": "where counts stop"})
+    counts_limit = fields.Function(lambda _: queries.COUNT_LIMIT,
+                                   metadata={**_INTEGER, "description": "where counts stop"})
 
 
 class ReviewSchema(Schema):
@@ -346,30 +370,30 @@ class CommentCreateSchema(Schema):
     body = fields.String(required=True, metadata={"description": "at most 2,000 characters"})
 
 
-class CommentSchema(Schema):
+class CommentSchema(ReplySchema):
     """One comment of a review thread."""
 
     id = fields.Integer()
-    author = fields.Function(lambda c: c.author.username)
-    author_name = fields.Function(lambda c: c.author.display_name)
+    author = fields.Function(lambda c: c.author.username, metadata=_STRING)
+    author_name = fields.Function(lambda c: c.author.display_name, metadata=_STRING)
     body = fields.String()
     created_at = fields.DateTime()
     review_state = fields.String(allow_none=True, metadata={"description": "the state set with this comment"})
 
 
-class CommentListSchema(Schema):
+class CommentListSchema(ReplySchema):
     """A review thread, oldest first."""
 
     items = fields.List(fields.Nested(CommentSchema))
 
 
-class ReturnedSchema(Schema):
+class ReturnedSchema(ReplySchema):
     """A submission sent back to its worker, with the reviewer's latest comment."""
 
     instance_id = fields.String()
     root_id = fields.String()
-    form_id = fields.Function(lambda s: s.form_version.form.form_id)
-    form_version = fields.Function(lambda s: s.form_version.version)
+    form_id = fields.Function(lambda s: s.form_version.form.form_id, metadata=_STRING)
+    form_version = fields.Function(lambda s: s.form_version.version, metadata=_STRING)
     review_state = fields.String()
     comment = fields.String(attribute="review_comment", allow_none=True)
     data = fields.Dict(attribute="shown_data")
@@ -378,7 +402,7 @@ class ReturnedSchema(Schema):
         "description": "the files the correction may send again (an edit carries its own files)"})
 
 
-class ReturnedListSchema(Schema):
+class ReturnedListSchema(ReplySchema):
     """The caller's returned submissions still waiting for a correction."""
 
     items = fields.List(fields.Nested(ReturnedSchema))

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_load, validate
 
+from server.schemas import ReplySchema
 from server.webhooks.service import SubscriptionIn
 
 
@@ -22,7 +23,7 @@ class SubscriptionCreateSchema(Schema):
         return SubscriptionIn(data["url"], data.get("description", ""), data.get("account"))
 
 
-class CountsSchema(Schema):
+class CountsSchema(ReplySchema):
     """Deliveries per status."""
 
     pending = fields.Integer()
@@ -30,7 +31,7 @@ class CountsSchema(Schema):
     dead = fields.Integer()
 
 
-class SubscriptionSchema(Schema):
+class SubscriptionSchema(ReplySchema):
     """A subscription (its secret is shown only when it is created)."""
 
     id = fields.Integer()
@@ -48,7 +49,7 @@ class SubscriptionCreatedSchema(SubscriptionSchema):
     secret = fields.String(metadata={"description": "the HMAC-SHA256 key of the Gridreg-Signature header"})
 
 
-class SubscriptionListSchema(Schema):
+class SubscriptionListSchema(ReplySchema):
     """The caller's subscriptions."""
 
     items = fields.List(fields.Nested(SubscriptionSchema))
@@ -61,7 +62,7 @@ class DeliveryArgsSchema(Schema):
     cursor = fields.String()
 
 
-class DeliverySchema(Schema):
+class DeliverySchema(ReplySchema):
     """One event's delivery (the body itself is not shown: the feed has it)."""
 
     id = fields.Integer()
@@ -78,14 +79,14 @@ class DeliverySchema(Schema):
     finished_at = fields.DateTime(allow_none=True)
 
 
-class DeliveryPageSchema(Schema):
+class DeliveryPageSchema(ReplySchema):
     """A page of deliveries, newest first."""
 
     items = fields.List(fields.Nested(DeliverySchema))
     next_cursor = fields.String(allow_none=True)
 
 
-class ReplayedSchema(Schema):
+class ReplayedSchema(ReplySchema):
     """How many dead letters were queued again."""
 
     replayed = fields.Integer()
