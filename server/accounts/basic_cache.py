@@ -57,6 +57,10 @@ class BasicCredentialCache:
     def _cache_key(self, username: str, password: str) -> tuple[str, bytes]:
         return username, hmac.new(self._key, password.encode("utf-8"), hashlib.sha256).digest()
 
+    def key_for(self, username: str, password: str) -> tuple[str, bytes]:
+        """How these credentials are named in a cache: the username and a keyed hash of the password."""
+        return self._cache_key(username, password)
+
     def lookup(self, username: str, password: str) -> _Entry | None:
         """The unexpired entry for these credentials, if any."""
         key = self._cache_key(username, password)
