@@ -101,22 +101,24 @@ class Generations:
 
 
 class ProcessCache(Generic[K, V]):
-    """Values by key for one kind of row: dropped when the kind's generation moves, after ``ttl``, or LRU."""
+    """Values by key built from some kinds of rows: dropped when one of their generations moves, after ``ttl``,
+    or least recently used first."""
 
-    def __init__(self, kind: str, generations: Generations, *, ttl: float = DEFAULT_TTL_SECONDS,
+    def __init__(self, kinds: tuple[str, ...], generations: Generations, *, ttl: float = DEFAULT_TTL_SECONDS,
                  max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
-        if kind not in WATCHED:
-            raise ValueError(f"unknown cache kind {kind!r}")
-        self.kind = kind
+        if unknown := [kind for kind in kinds if kind not in WATCHED]:
+            raise ValueError(f"unknown cache kinds {unknown!r}")
+        self.kinds = kinds
         self.generations = generations
         self.ttl = ttl
         self.max_entries = max_entries
-        self._generation: int | None = None
+        self._generation: tuple[int | None, ...] | None = None
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _sync(self, session: Session) -> int | None:
-        generation = self.generations.current(session).get(self.kind)
+    def _sync(self, session: Session) -> tuple[int | None, ...]:
+        current = self.generations.current(session)
+        generation = tuple(current.get(kind) for kind in self.kinds)
         with self._lock:
             if generation != self._generation:
                 self._entries.clear()
@@ -165,9 +167,10 @@ class Caches:
     def __init__(self, check_every: float = DEFAULT_CHECK_SECONDS,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.generations = Generations(check_every, clock)
-        self.identity: ProcessCache[Hashable, Any] = ProcessCache("accounts", self.generations)
-        self.form_versions: ProcessCache[Hashable, Any] = ProcessCache("forms", self.generations)
-        self.units: ProcessCache[Hashable, Any] = ProcessCache("units", self.generations, max_entries=4)
+        # A cached caller carries their scope units (paths, codes): a change to the units drops it too.
+        self.identity: ProcessCache[Hashable, Any] = ProcessCache(("accounts", "units"), self.generations)
+        self.form_versions: ProcessCache[Hashable, Any] = ProcessCache(("forms",), self.generations)
+        self.units: ProcessCache[Hashable, Any] = ProcessCache(("units",), self.generations, max_entries=4)
 
 
 _by_bind: weakref.WeakKeyDictionary[Any, Caches] = weakref.WeakKeyDictionary()

@@ -97,3 +97,22 @@ def test_a_change_made_in_this_process_takes_effect_at_once(db, client, auth):
 def _published(db) -> str:
     return str(db.execute(text("SELECT v.version FROM form_versions v JOIN forms f ON f.id = v.form_pk "
                                "WHERE f.form_id = 'person_registration' AND v.state = 'published'")).scalar_one())
+
+
+def test_a_renamed_unit_reaches_the_cached_caller_within_a_second(db, auth):
+    from server.accounts.identity import user_for_bearer
+
+    clock = _caches(db)
+    token = auth.token("worker")
+    user = user_for_bearer(db, token)
+    assert user is not None and user.scope_units
+    unit_id, old_name = user.scope_units[0].id, user.scope_units[0].name
+    db.execute(text("UPDATE admin_units SET name = '改名网格' WHERE id = :id"), {"id": unit_id})
+    db.expunge_all()
+    clock.now += 0.5
+    cached = user_for_bearer(db, token)
+    assert cached is not None and cached.scope_units[0].name == old_name
+    db.expunge_all()
+    clock.now += 0.5
+    fresh = user_for_bearer(db, token)
+    assert fresh is not None and fresh.scope_units[0].name == "改名网格"
