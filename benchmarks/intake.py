@@ -4,6 +4,7 @@ Run from the repository root:
 
     .venv/bin/python benchmarks/intake.py [--duration 20] [--clients 50] [--web-workers 2] [--threads 8]
                                           [--job-workers 2] [--profile] [--variants json,xml,json+photo,xml+photo]
+                                          [--stored N]
 
 It starts its own stack (tests/support/stack.py, the fault tests' harness): a throwaway PostgreSQL 15
 cluster (fsync on, synchronous commit), its own Redis, gunicorn (gthread) on
@@ -14,11 +15,15 @@ Then, in one run:
    and one commit per row): a table with the submission's JSON payload and a
    unique instance id, and a copy of the real ``submissions`` table with all
    its indexes. This is the ceiling no intake can beat.
+   With ``--stored N``, N submissions are preloaded first (one INSERT ... SELECT
+   copying a real one under fresh instance ids), so the figures show whether
+   intake's cost stays flat as the store grows.
 2. Accepted submissions/s and p50/p95/p99 per variant (JSON API and OpenRosa
    XML, without and with a ~200 KB photo), with no job worker running, so the
    figure is intake alone. The client is a separate process (asyncio over raw
    keep-alive sockets, bodies prebuilt) so it takes little CPU; the CPU every
-   process used per submission is printed beside each variant.
+   process used per submission (web, jobs, PostgreSQL, Redis, client) and the
+   rate as a share of PostgreSQL's ceiling are printed beside each variant.
 3. Sustained rate with validation: ``gridreg worker`` processes running while
    the clients post, then the time until every submission reached a final
    status (total submissions / that time).
@@ -364,6 +369,20 @@ def count_rows(url: str, after_id: int = 0) -> tuple[int, int]:
     return int(rows[0][0]), int(rows[0][1])
 
 
+def preload(url: str, count: int) -> float:
+    """Copy the newest stored submission ``count`` times under fresh instance ids (one statement); seconds taken."""
+    cols = [r[0] for r in psql(url, "SELECT column_name FROM information_schema.columns WHERE table_name = "
+                                   "'submissions' AND column_name NOT IN ('id', 'instance_id', 'root_id') "
+                                   "ORDER BY ordinal_position")]
+    listed = ", ".join(cols)
+    started = time.monotonic()
+    psql(url, f"INSERT INTO submissions (instance_id, root_id, {listed}) "
+              f"SELECT 'uuid:' || u, 'uuid:' || u, {listed} "
+              f"FROM (SELECT * FROM submissions ORDER BY id DESC LIMIT 1) s, "
+              f"(SELECT gen_random_uuid() AS u FROM generate_series(1, {int(count)})) g; ANALYZE submissions")
+    return time.monotonic() - started
+
+
 def run_variant(st: Stack, name: str, version: str, photo: bytes, auth: str, clients: int,
                 duration: float) -> dict[str, Any]:
     """One accept-only pass of a variant; submissions/s, latency percentiles and CPU per submission."""
@@ -583,6 +602,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="py-spy the gunicorn workers in an extra pass")
     parser.add_argument("--skip-sustained", action="store_true", help="accept-only passes (and profiles) only")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, profiles)")
+    parser.add_argument("--stored", type=int, default=0,
+                        help="preload this many submissions (one INSERT ... SELECT) before measuring")
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  (progress when piped)
 
@@ -609,6 +630,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in dict.fromkeys(v.split("+")[0] for v in variants + [args.sustained_variant]):
             drive(st.web_port, (name, version, photo, auth_for[name]), args.clients, 3)
 
+        if args.stored > 0:
+            took = preload(st.database_url, args.stored)
+            print(f"preloaded {args.stored} submissions in {took:.0f} s; "
+                  f"{count_rows(st.database_url)[0]} stored before measuring")
+
         payload_row = psql(st.database_url, "SELECT data::text, octet_length(data::text) FROM submissions LIMIT 1")
         ceiling = pg_ceiling(st, args.pg_connections, min(10.0, args.duration), payload_row[0][0].encode())
         print(f"\nPostgreSQL ceiling: single-row INSERT + COMMIT, {args.pg_connections} connections (pgbench), "
@@ -618,17 +644,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  copy of the submissions table (all its indexes): {ceiling['submissions']:8.0f} rows/s")
 
         print("\nAccepted (no job worker running; jobs queue in Redis):")
-        print(f"  {'variant':<12} {'subm/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'ok':>7}  "
-              f"CPU ms/submission (gunicorn, postgres, redis, client)  other statuses")
+        print(f"  {'variant':<12} {'subm/s':>8} {'ceiling':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'ok':>7}  "
+              f"CPU ms/submission: web  jobs  postgres redis client  other statuses")
         results = []
         for name in variants:
             res = run_variant(st, name, version, photo, auth_for[name.split("+")[0]], args.clients, args.duration)
             results.append(res)
             cpu = res["cpu_ms"]
             other = {k: v for k, v in res["status"].items() if int(k) not in (200, 201)}
-            print(f"  {name:<12} {res['rate']:8.0f} {res['p50']:8.1f} {res['p95']:8.1f} {res['p99']:8.1f} "
-                  f"{res['ok']:7d}  {cpu.get('gunicorn', 0):5.1f} {cpu.get('postgres', 0):5.1f} "
-                  f"{cpu.get('redis', 0):5.2f} {cpu.get('client', 0):5.2f}"
+            share = 100 * res["rate"] / ceiling["plain"]
+            print(f"  {name:<12} {res['rate']:8.0f} {share:6.1f}% {res['p50']:8.1f} {res['p95']:8.1f} "
+                  f"{res['p99']:8.1f} {res['ok']:7d}  {' ' * 17}{cpu.get('gunicorn', 0):5.2f} "
+                  f"{cpu.get('workers', 0):5.2f} {cpu.get('postgres', 0):8.2f} {cpu.get('redis', 0):5.2f} "
+                  f"{cpu.get('client', 0):5.2f}"
                   f"  {other or ''}{' errors ' + str(res['errors']) if res['errors'] else ''}"
                   f"{'' if res['stored'] == res['ok'] else ' (rows stored: ' + str(res['stored']) + ')'}")
 

@@ -2,6 +2,7 @@
 
 from server.accounts.models import AccessToken, LoginThrottle, User, UserScope
 from server.audit.models import AuditEvent
+from server.cache import cache_generations  # noqa: F401  (its counters, bumped by triggers)
 from server.db import Base
 from server.exports.models import Export
 from server.forms.models import Form, FormVersion

@@ -15,9 +15,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 
-from server.accounts.basic_cache import cached_user_for_password
+from server.accounts.identity import user_for_basic, user_for_bearer
 from server.accounts.models import Role, User
-from server.accounts.service import check_not_locked, note_failure, user_for_token
 from server.api import API_PREFIX
 from server.db import get_session
 from server.errors import AppError, AuthenticationError, PermissionDeniedError
@@ -55,13 +54,10 @@ def optional_user(*, allow_basic: bool = False) -> User | None:
     user = None
     session = get_session()
     if token := bearer_token():
-        user = user_for_token(session, token)
+        user = user_for_bearer(session, token)
     elif allow_basic and (creds := _basic_credentials()):
         # Basic credentials come with every OpenRosa request: the same lockout as the login form.
-        throttle = check_not_locked(session, creds[0])
-        user = cached_user_for_password(session, *creds)
-        if user is None:
-            raise note_failure(session, current_app.extensions["gridreg"].settings, creds[0], throttle, None)
+        user = user_for_basic(session, current_app.extensions["gridreg"].settings, *creds)
     g.current_user = user
     return user
 

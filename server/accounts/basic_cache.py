@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.models import User, UserScope
+from server.accounts.passwords import DEFAULT_PROFILE
 from server.accounts.service import user_for_password
 from server.geo.models import AdminUnit
 
@@ -56,6 +57,10 @@ class BasicCredentialCache:
 
     def _cache_key(self, username: str, password: str) -> tuple[str, bytes]:
         return username, hmac.new(self._key, password.encode("utf-8"), hashlib.sha256).digest()
+
+    def key_for(self, username: str, password: str) -> tuple[str, bytes]:
+        """How these credentials are named in a cache: the username and a keyed hash of the password."""
+        return self._cache_key(username, password)
 
     def lookup(self, username: str, password: str) -> _Entry | None:
         """The unexpired entry for these credentials, if any."""
@@ -110,7 +115,8 @@ def basic_cache() -> BasicCredentialCache:
 
 
 def cached_user_for_password(session: Session, username: str, password: str,
-                             cache: BasicCredentialCache | None = None) -> User | None:
+                             cache: BasicCredentialCache | None = None,
+                             password_profile: str = DEFAULT_PROFILE) -> User | None:
     """``user_for_password`` that skips argon2 for credentials verified a moment ago."""
     cache = cache or _cache
     entry = cache.lookup(username, password)
@@ -120,7 +126,7 @@ def cached_user_for_password(session: Session, username: str, password: str,
                 and hmac.compare_digest(user.password_hash, entry.password_hash)):
             return user
         cache.forget(username, password)
-    user = user_for_password(session, username, password)
+    user = user_for_password(session, username, password, password_profile)
     if user is not None:
         cache.remember(username, password, user)
     return user

@@ -229,18 +229,25 @@ _TOKEN_BY_HASH = (
     .where(AccessToken.token_hash == bindparam("token_hash")))
 
 
-def user_for_token(session: Session, raw: str) -> User | None:
-    """The active user behind a valid, unexpired, unrevoked token."""
+def valid_token(session: Session, raw: str) -> AccessToken | None:
+    """The unexpired, unrevoked token of an active user, with the user and their scopes loaded."""
     token = session.scalars(_TOKEN_BY_HASH, {"token_hash": token_digest(raw)}).unique().one_or_none()
     if token is None or token.revoked_at is not None or token.expires_at <= _now():
         return None
-    return token.user if token.user.is_active else None
+    return token if token.user.is_active else None
 
 
-def user_for_password(session: Session, username: str, password: str) -> User | None:
+def user_for_token(session: Session, raw: str) -> User | None:
+    """The active user behind a valid, unexpired, unrevoked token."""
+    token = valid_token(session, raw)
+    return token.user if token is not None else None
+
+
+def user_for_password(session: Session, username: str, password: str,
+                      password_profile: str = DEFAULT_PROFILE) -> User | None:
     """The active user for HTTP Basic credentials (OpenRosa clients), or None."""
     user = session.scalar(select(User).where(User.username == username))
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = verify_password(user.password_hash if user else None, password, password_profile)
     return user if ok and user is not None and user.is_active else None
 
 

@@ -3,9 +3,9 @@
 A blob lives at ``<root>/sha256/ab/cd/<sha256>``: the name is the hash of the
 bytes, never anything a client sent, so path traversal cannot happen. A write
 goes to a temporary file in the same file system, is fsynced, renamed into
-place and the directory fsynced, so once ``put`` returns the bytes survive a
-crash. Writing the same bytes twice is a no-op, which makes every retry of an
-upload safe; a blob that no row refers to (the request failed after storing
+place and the directory fsynced (its parents once per process), so once
+``put`` returns the bytes survive a crash. Writing the same bytes twice is a
+no-op, which makes every retry of an upload safe; a blob that no row refers to (the request failed after storing
 it) is simply reused by the retry.
 """
 
@@ -21,6 +21,9 @@ from pathlib import Path
 from server.settings import Settings
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Leaf directories whose parents this process has fsynced (at most 65,536 of them per media root).
+_durable_dirs: set[str] = set()
+_MAX_DURABLE_DIRS = 200_000
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class MediaStore:
             _fsync_dir(final.parent)  # a crash may have come between an earlier rename and its directory fsync
             return StoredBlob(sha, len(data), final)
         self.tmp.mkdir(parents=True, exist_ok=True)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self._make_dirs(final.parent)
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix=sha[:16] + ".")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -85,10 +88,23 @@ class MediaStore:
             except FileNotFoundError:
                 pass
             raise
-        _fsync_dir(final.parent)
-        _fsync_dir(final.parent.parent)
-        _fsync_dir(self.objects)
+        _fsync_dir(final.parent)  # the new name; its directories were made durable when they were made
         return StoredBlob(sha, len(data), final)
+
+    def _make_dirs(self, leaf: Path) -> None:
+        """Create ``sha256/ab/cd`` as needed and make its chain of entries durable, once per process.
+
+        Once this process has fsynced the parents of a directory, a later write into it needs
+        only two fsyncs (the file, its directory) instead of four. Each process does it once
+        itself, so a directory another process is still making is never trusted unsynced.
+        """
+        if str(leaf) in _durable_dirs and leaf.is_dir():
+            return
+        leaf.mkdir(parents=True, exist_ok=True)
+        for directory in (leaf.parent, leaf.parent.parent):
+            _fsync_dir(directory)
+        if len(_durable_dirs) < _MAX_DURABLE_DIRS:
+            _durable_dirs.add(str(leaf))
 
     def read(self, sha256: str) -> bytes:
         """The bytes of a stored blob (FileNotFoundError if missing)."""

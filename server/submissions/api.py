@@ -26,7 +26,6 @@ from server.submissions.schemas import (
     SubmissionQueryArgsSchema,
     SubmissionReceiptSchema,
     load_submission_part,
-    receipt,
 )
 
 blp = Blueprint("submissions", __name__, url_prefix=API_PREFIX, description="提交 (submissions)")
@@ -75,7 +74,7 @@ class FormSubmissions(BaseView):
             session, current_app.extensions["gridreg"].settings, user, form_version=version,
             instance_id=payload.instance_id, data=payload.data, raw=payload.raw, raw_format="json",
             attachments=files, deprecated_id=payload.deprecated_id, meta=payload.meta)
-        response = jsonify(receipt(result.submission))
+        response = jsonify(result.receipt)
         response.status_code = 201 if result.created else 200
         return response
 

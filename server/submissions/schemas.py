@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -321,15 +322,25 @@ def receipt(sub: Any) -> dict[str, Any]:
     Intake is the hottest path of the service; the receipt is what a client needs to know its
     upload is safe, and ``url`` leads to the full detail.
     """
-    received = [a.name for a in sub.attachments if a.received]
+    return receipt_of(
+        {"instance_id": sub.instance_id, "root_id": sub.root_id, "deprecated_id": sub.deprecated_id,
+         "status": sub.status, "received_at": sub.received_at, "flags": sub.flags},
+        sub.form_version, sub.unit.code if sub.unit is not None else None,
+        [{"name": a.name, "sha256": a.sha256} for a in sub.attachments])
+
+
+def receipt_of(row: Mapping[str, Any], version: Any, grid: str | None,
+               attachments: list[dict[str, Any]]) -> dict[str, Any]:
+    """The receipt from a submission row's values as intake wrote them (``receipt`` for a loaded one)."""
     return {
-        "instance_id": sub.instance_id, "root_id": sub.root_id, "deprecated_id": sub.deprecated_id,
-        "form_id": sub.form_version.form.form_id, "form_version": sub.form_version.version,
-        "status": sub.status, "received_at": sub.received_at.isoformat(),
-        "grid": sub.unit.code if sub.unit is not None else None, "flags": sub.flags,
-        "attachments_expected": len(sub.attachments), "attachments_received": len(received),
-        "missing_attachments": [a.name for a in sub.attachments if not a.received],
-        "url": f"/api/v1/submissions/{quote(sub.instance_id, safe='')}",
+        "instance_id": row["instance_id"], "root_id": row["root_id"], "deprecated_id": row["deprecated_id"],
+        "form_id": version.form.form_id, "form_version": version.version,
+        "status": row["status"], "received_at": row["received_at"].isoformat(),
+        "grid": grid, "flags": row["flags"],
+        "attachments_expected": len(attachments),
+        "attachments_received": sum(1 for a in attachments if a["sha256"] is not None),
+        "missing_attachments": [a["name"] for a in attachments if a["sha256"] is None],
+        "url": f"/api/v1/submissions/{quote(row['instance_id'], safe='')}",
     }
 
 

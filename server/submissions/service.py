@@ -17,15 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, contains_eager
 
 from server.accounts.models import Role, User
+from server.cache import attach, caches_for, detached_copy
 from server.errors import (
     AppError,
     BadRequestError,
@@ -36,22 +34,20 @@ from server.errors import (
     RuleViolation,
 )
 from server.forms.models import Form, FormVersion, VersionState
-from server.geo.models import AdminUnit
+from server.geo.index import UnitRef, unit_index
 from server.geo.points import Location, point_element
-from server.geo.service import distance_to_unit_m, grid_at
 from server.media.images import inspect_image
 from server.media.storage import media_store, sha256_hex
 from server.queue import enqueue_after_commit, job_path
 from server.scope import path_in_scope, sees_everything
 from server.sealing.crypto import Sealer
 from server.settings import Settings
-from server.submissions import jobs, rules
+from server.submissions import fastpath, jobs, rules
 from server.submissions.models import (
     Flag,
     ReviewState,
     Submission,
     SubmissionAttachment,
-    SubmissionFlag,
     SubmissionStatus,
 )
 from server.submissions.queries import (  # the reads, re-exported: other contexts use this module
@@ -65,6 +61,7 @@ from server.submissions.queries import (  # the reads, re-exported: other contex
     versions_of,
     visible,
 )
+from server.submissions.schemas import receipt, receipt_of
 from server.submissions.sealing import seal_answers, seal_raw
 
 __all__ = [
@@ -88,10 +85,23 @@ class IncomingFile:
 
 @dataclass(frozen=True)
 class SubmitResult:
-    """The stored submission; ``created`` is False for a replay."""
+    """What intake stored: ``created`` is False for a replay; ``receipt`` is the client's answer.
 
-    submission: Submission
+    A new submission is written without the ORM (fastpath.py); ``submission`` loads its row
+    for callers that need the object (one query), which the hot endpoints never do.
+    """
+
+    session: Session = field(repr=False)
+    submission_id: int
     created: bool
+    receipt: dict[str, Any] = field(repr=False)
+
+    @property
+    def submission(self) -> Submission:
+        """The stored submission, as an ORM object of the caller's session."""
+        found = self.session.get(Submission, self.submission_id)
+        assert found is not None
+        return found
 
 
 @dataclass(frozen=True)
@@ -131,27 +141,30 @@ def incoming_files(attachments: Mapping[str, IncomingFile] | Iterable[IncomingFi
     return files
 
 
-# Intake's statements are built once: building and cache-keying a statement per request costs
-# more CPU than PostgreSQL spends running it.
+# Reading a stored version (replays, edits) stays on the ORM; new rows go in through fastpath.py.
 _VERSION_BY_NAME = (
     select(FormVersion).join(Form, FormVersion.form_pk == Form.id)
     .options(contains_eager(FormVersion.form))  # the joined form fills the relationship: no second query
     .where(Form.form_id == bindparam("form_id"), FormVersion.version == bindparam("version")))
-_ID_BY_INSTANCE = select(Submission.id).where(Submission.instance_id == bindparam("instance_id"))
 _BY_INSTANCE = select(Submission).where(Submission.instance_id == bindparam("instance_id"))
-_SUPERSEDE = (update(Submission).where(Submission.instance_id == bindparam("replaced"))
-              .values(superseded=True).execution_options(synchronize_session=False))
-_TABLE = cast(Table, Submission.__table__)
-_INSERTS = {
-    "postgresql": pg_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id),
-    "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id),
-}
 
 
 def resolve_form_version(session: Session, form_id: str, version: str) -> FormVersion:
-    """The version a submission names: 404 when unknown; drafts refused, retired versions accepted."""
+    """The version a submission names: 404 when unknown; drafts refused, retired versions accepted.
+
+    Versions are kept per process (server/cache.py): a publish, retire or change reaches every
+    process within a second.
+    """
+    cache = caches_for(session).form_versions
+    cached: FormVersion | None = cache.get(session, (form_id, version))
+    if cached is not None:
+        attached = attach(session, cached)
+        _check_version_open(attached)
+        return attached
     found = session.scalar(_VERSION_BY_NAME, {"form_id": form_id, "version": version})
-    if found is None:
+    if found is not None:
+        cache.put(session, (form_id, version), detached_copy(found))
+    else:
         if session.scalar(select(Form.id).where(Form.form_id == form_id)) is None:
             raise NotFoundError(f"no form {form_id}", code="form.not_found", message_zh="表单不存在")
         raise NotFoundError(f"no version {version} of {form_id}", code="form.version_not_found",
@@ -200,7 +213,7 @@ def submit(
                               errors={"deprecated_id": ["equals instance_id"]})
     rules.check_meta_ids(form_version.definition, data, instance_id, deprecated)
     digest = rules.content_digest(raw_format, raw, form_version.version, data)
-    if session.execute(_ID_BY_INSTANCE, {"instance_id": instance_id}).first() is not None:
+    if fastpath.submission_id(session, instance_id) is not None:
         existing = session.scalars(_BY_INSTANCE, {"instance_id": instance_id}).one()
         return _replay(session, settings, user, existing, form_version, digest, attachments)
     definition = form_version.definition
@@ -231,12 +244,12 @@ def submit(
         "altitude_m": location.altitude_m if location else None,
         "accuracy_m": location.accuracy_m if location else None,
         "unit_id": unit.id if unit else None, "unit_path": unit.path if unit else "/",
-        "located_path": located.path if located is not None and located is not unit else None,
+        "located_path": located.path if located is not None and located != unit else None,
         "flags": flags, "errors": [],
         "review_state": ReviewState.RECEIVED.value, "review_version": 0, "superseded": False,
     }
-    submission = _insert_new(session, row)
-    if submission is None:
+    new_id = fastpath.insert_submission(session, row)
+    if new_id is None:
         # The instance id is taken (a retry, maybe a concurrent one) or the replaced version was edited meanwhile.
         raced = session.scalar(_BY_INSTANCE, {"instance_id": instance_id})
         if raced is not None:
@@ -244,38 +257,14 @@ def submit(
         raise ConflictError("that version has already been edited", code="submission.edit_conflict",
                             message_zh="该提交已被修改过，请基于最新版本编辑")
     if deprecated is not None:  # the unique deprecated_id made this edit the only one of that version
-        session.execute(_SUPERSEDE, {"replaced": deprecated})
-    rows = [_attachment_row(ref, checked.get(ref.name), blobs.get(ref.name), now) for ref in refs.values()]
-    flag_rows = [SubmissionFlag(submission_id=submission.id, flag=name, review_state=submission.review_state)
-                 for name in sorted(flags)]
-    if rows or flag_rows:
-        for att in rows:
-            att.submission_id = submission.id
-        session.add_all([*rows, *flag_rows])
-        session.flush()
-    # The relationships are filled from what is at hand, so reading the submission costs no query.
-    set_committed_value(submission, "attachments", rows)
-    set_committed_value(submission, "flag_rows", flag_rows)
-    set_committed_value(submission, "form_version", form_version)
-    set_committed_value(submission, "submitter", user)
-    set_committed_value(submission, "unit", unit)
-    _ring_jobs(session, settings, submission, rows, validate=True)
-    return SubmitResult(submission, True)
-
-
-def _insert_new(session: Session, row: dict[str, Any]) -> Submission | None:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row, or None when a unique key is taken.
-
-    One prepared Core statement instead of a lookup, a savepoint and a unit-of-work flush (intake's
-    hot path); the row then joins the session as if loaded, without another query.
-    """
-    new_id = session.execute(_INSERTS[session.get_bind().dialect.name], row).scalar_one_or_none()
-    if new_id is None:
-        return None
-    submission = Submission(id=new_id, validated_at=None, **row)
-    make_transient_to_detached(submission)
-    session.add(submission)
-    return submission
+        fastpath.supersede(session, deprecated)
+    att_rows = [_attachment_row(new_id, ref, checked.get(ref.name), blobs.get(ref.name), now) for ref in refs.values()]
+    att_ids = fastpath.insert_attachments(session, att_rows)
+    fastpath.insert_flags(session, new_id, row["review_state"], sorted(flags))
+    _ring_jobs(session, settings, new_id, [att_ids[a["name"]] for a in att_rows
+                                           if a["sha256"] is not None and a["kind"] == "image"], validate=True)
+    answer = receipt_of(row, form_version, unit.code if unit is not None else None, att_rows)
+    return SubmitResult(session, new_id, True, answer)
 
 
 def _replay(session: Session, settings: Settings, user: User, existing: Submission, form_version: FormVersion,
@@ -307,18 +296,17 @@ def _replay(session: Session, settings: Settings, user: User, existing: Submissi
     if added:
         session.flush()
         all_in = all(a.received for a in existing.attachments)
-        _ring_jobs(session, settings, existing, added,
+        _ring_jobs(session, settings, existing.id, [a.id for a in added if a.kind == "image"],
                    validate=all_in and existing.status == SubmissionStatus.RECEIVED)
-    return SubmitResult(existing, False)
+    return SubmitResult(session, existing.id, False, receipt(existing))
 
 
-def _ring_jobs(session: Session, settings: Settings, submission: Submission,
-               attachments: list[SubmissionAttachment], *, validate: bool) -> None:
+def _ring_jobs(session: Session, settings: Settings, submission_id: int, image_ids: list[int], *,
+               validate: bool) -> None:
     if validate:
-        enqueue_after_commit(session, settings, "validation", job_path(jobs.validate_submission), submission.id)
-    for att in attachments:
-        if att.received and att.kind == "image":
-            enqueue_after_commit(session, settings, "media", job_path(jobs.make_derivatives), att.id)
+        enqueue_after_commit(session, settings, "validation", job_path(jobs.validate_submission), submission_id)
+    for attachment_id in image_ids:
+        enqueue_after_commit(session, settings, "media", job_path(jobs.make_derivatives), attachment_id)
 
 
 def _check_files(settings: Settings, refs: Mapping[str, rules.FileRef],
@@ -351,11 +339,24 @@ def _check_files(settings: Settings, refs: Mapping[str, rules.FileRef],
     return checked
 
 
-def _attachment_row(ref: rules.FileRef, item: CheckedFile | None, blob: Any, now: datetime) -> SubmissionAttachment:
-    row = SubmissionAttachment(name=ref.name[:255], field=ref.field[:255], kind=ref.kind, derivatives="none")
-    if item is not None and blob is not None:
-        _fill_attachment(row, item, blob.sha256, blob.size, now)
-    return row
+def _attachment_row(submission_id: int, ref: rules.FileRef, item: CheckedFile | None, blob: Any,
+                    now: datetime) -> dict[str, Any]:
+    """An attachment row for the fast path's INSERT: received (with its facts) or still expected."""
+    got = item is not None and blob is not None
+    return {
+        "submission_id": submission_id, "name": ref.name[:255], "field": ref.field[:255], "kind": ref.kind,
+        "sha256": blob.sha256 if got else None, "size": blob.size if got else None,
+        "content_type": item.content_type if item is not None and got else None,
+        "received_at": now if got else None,
+        "width": item.width if item is not None and got else None,
+        "height": item.height if item is not None and got else None,
+        "taken_at": item.taken_at if item is not None and got else None,
+        "gps_lon": item.gps_lon if item is not None and got else None,
+        "gps_lat": item.gps_lat if item is not None and got else None,
+        "exif": item.exif if item is not None and got else None,
+        "derivatives": "pending" if got and ref.kind == "image" else "none",
+        "display_sha256": None, "thumb_sha256": None,
+    }
 
 
 def _fill_attachment(row: SubmissionAttachment, item: CheckedFile, sha: str, size: int, now: datetime) -> None:
@@ -381,18 +382,20 @@ def _edit_root(session: Session, user: User, form_version: FormVersion, deprecat
 
 
 def _geotag(session: Session, user: User, definition: Mapping[str, Any],
-            location: Location | None) -> tuple[AdminUnit | None, AdminUnit | None, dict[str, Any]]:
+            location: Location | None) -> tuple[UnitRef | None, UnitRef | None, dict[str, Any]]:
     """The unit the submission is filed under (the grid it was made in, or outside the submitter's scope
     the submitter's own unit, for their supervisor's review), the grid it was made in, and its flags."""
-    own = user.scope_units[0] if user.scope_units else None
+    own = UnitRef(user.scope_units[0].id, user.scope_units[0].code, user.scope_units[0].path) \
+        if user.scope_units else None
     if location is None:
         return own, None, {Flag.NO_LOCATION.value: {}}
     flags: dict[str, Any] = {}
-    grid = grid_at(session, location.lon, location.lat)
+    index = unit_index(session)
+    grid = index.grid_at(location.lon, location.lat)
     unit = grid if grid is not None else own
     if not sees_everything(user) and (grid is None or not path_in_scope(user, grid.path)):
         unit = own if own is not None else grid
-        distances = [d for d in (distance_to_unit_m(u, location.lon, location.lat) for u in user.scope_units)
+        distances = [d for d in (index.distance_m(u.id, location.lon, location.lat) for u in user.scope_units)
                      if d == d]
         flags[Flag.OUTSIDE_SCOPE.value] = {
             "distance_m": round(min(distances), 1) if distances else None,

@@ -40,6 +40,27 @@ def test_file_and_directories_are_fsynced_before_put_returns(tmp_path, monkeypat
     assert str(blob.path.parent) in synced  # the directory entry of the renamed file
 
 
+def test_a_write_into_a_known_directory_costs_two_fsyncs(tmp_path, monkeypatch):
+    store = MediaStore(tmp_path)
+    store.put(b"first")  # makes sha256/ab/cd and fsyncs its chain of directories
+    sha = sha256_hex(b"first")
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    neighbour = next(b for b in (str(i).encode() for i in range(100_000)) if sha256_hex(b)[:4] == sha[:4])
+    blob = store.put(neighbour)
+    assert blob.path.parent == store.path_for(sha).parent
+    assert len(synced) == 2 and synced[1] == str(blob.path.parent)  # the file's bytes, then its new name
+    synced.clear()
+    other = store.put(b"elsewhere")
+    assert str(other.path.parent.parent) in synced and str(other.path.parent.parent.parent) in synced
+
+
 @pytest.mark.parametrize("bad", ["../../etc/passwd", "photo.jpg", "A" * 64, "", "0" * 63])
 def test_only_hex_sha256_names_reach_the_file_system(tmp_path, bad):
     with pytest.raises(ValueError):

@@ -67,9 +67,9 @@ def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = basic_cache_module.user_for_password
 
-    def counting(session: Session, username: str, password: str) -> Any:
+    def counting(session: Session, username: str, password: str, *rest: Any) -> Any:
         calls.append(username)
-        return real(session, username, password)
+        return real(session, username, password, *rest)
 
     monkeypatch.setattr(basic_cache_module, "user_for_password", counting)
     return calls
