@@ -81,7 +81,7 @@ class Shaper:
         ``opened_names`` its token and whether a stored value is there, for each of ``masked_names`` its stored
         value as text; the (name, value) pairs to show instead of the stored ones."""
         out: list[tuple[str, str]] = []
-        if tokens:
+        if any(t is not None for t in tokens):  # as ``values``: a record without tokens opens nothing
             opened = False
             for (_, name), token, there in zip(self.sealed, tokens, stored, strict=True):
                 if token is not None:
