@@ -20,6 +20,7 @@ from server.exports.schemas import (
     FeedArgsSchema,
     FeedPageSchema,
 )
+from server.registry.sync import dumps
 from server.settings import Settings
 
 blp = Blueprint("exports", __name__, url_prefix=API_PREFIX,
@@ -77,7 +78,8 @@ class Feed(BaseView):
 
     @blp.arguments(FeedArgsSchema, location="query")
     @blp.response(200, FeedPageSchema)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> Response:
         """Events after the cursor in commit order, each with the record's state at that version."""
-        return feed.read_feed(get_session(), current_user(), args.get("cursor"), args.get("limit"),
+        page = feed.read_feed(get_session(), current_user(), args.get("cursor"), args.get("limit"),
                               args.get("dataset"))
+        return current_app.response_class(dumps(page), mimetype="application/json")

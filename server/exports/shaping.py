@@ -65,6 +65,38 @@ class Shaper:
                 out[i] = masking.mask_value(ptype, str(out[i]))
         return out
 
+    @property
+    def opened_names(self) -> list[str]:
+        """The properties whose sealed values this caller sees opened."""
+        return [n for _, n in self.sealed] if self.full else []
+
+    @property
+    def masked_names(self) -> list[tuple[str, PropertyType]]:
+        """The properties whose stored values this caller sees masked, with their types."""
+        return [(self.names[i], ptype) for i, ptype in self.masked]
+
+    def shaped(self, tokens: Sequence[str | None], stored: Sequence[bool], texts: Sequence[str | None]
+               ) -> list[tuple[str, str]]:
+        """The same rule as ``ordered`` for a reader that gets the rest of a record as stored: for each of
+        ``opened_names`` its token and whether a stored value is there, for each of ``masked_names`` its stored
+        value as text; the (name, value) pairs to show instead of the stored ones."""
+        out: list[tuple[str, str]] = []
+        if any(t is not None for t in tokens):  # as ``values``: a record without tokens opens nothing
+            opened = False
+            for (_, name), token, there in zip(self.sealed, tokens, stored, strict=True):
+                if token is not None:
+                    out.append((name, self.sealer.open(name, token)))
+                    self.revealed.add(name)
+                    opened = True
+                elif there:
+                    self.revealed.add(name)
+                    opened = True
+            self.revealed_records += opened
+        for (i, ptype), text in zip(self.masked, texts, strict=True):
+            if text is not None:
+                out.append((self.names[i], masking.mask_value(ptype, text)))
+        return out
+
     def properties(self, plain: Mapping[str, Any], sealed: Mapping[str, str]) -> dict[str, Any]:
         """The same as a dict, leaving out properties the record does not have (as show_row does)."""
         values = self.values(plain, sealed)

@@ -120,7 +120,8 @@ def _collect(session: Session, settings: Settings, sub: WebhookSubscription, now
     sealer = Sealer.from_settings(settings)
     for _ in range(5):
         page = read_feed(session, owner, sub.cursor or None, FEED_PAGE)
-        for item in page["items"]:
+        for raw in page["items"]:
+            item = json.loads(raw)  # the feed's item as JSON text; a few fields become columns
             body = json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str)
             session.add(WebhookDelivery(
                 subscription_id=sub.id, event_cursor=item["cursor"], dataset=item["dataset"], kind=item["kind"],
