@@ -72,7 +72,8 @@ class Submission(Base):
     # The review queue shows latest versions: it pages them newest first by (received_at, id), overall
     # and per review state, and counts them per review state from one narrow index (index-only on
     # PostgreSQL, with every column the queue filters and scopes on; a validation status filter narrows
-    # its range), or under a date filter from the per-state index, which carries the scope's columns.
+    # its range), or under a date filter from the per-state index, which carries the scope's columns;
+    # under a flag filter, the flag's rows are checked against the latest versions' scope by id.
     # A flag filter reads submission_flags, by flag and review state.
     __table_args__ = (
         Index("ix_submissions_latest_received_at", "received_at", "id",
@@ -82,6 +83,8 @@ class Submission(Base):
               postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
         Index("ix_submissions_latest_counts", "review_state", "status", "unit_path",
               postgresql_include=["form_pk", "submitter_id", "received_at", "located_path"],
+              postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
+        Index("ix_submissions_latest_scope", "id", "review_state", "unit_path", "located_path", "submitter_id",
               postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
     )
 

@@ -90,6 +90,7 @@ def test_0007_files_earlier_outside_submissions_under_their_submitter(db, settin
     revision = importlib.import_module("migrations.versions.20261207_0007_submissions_filed_with_submitter")
     with Operations.context(MigrationContext.configure(db.connection())) as op:
         op.drop_index("ix_submissions_located_path", table_name="submissions")  # as before 0007
+        op.drop_index("ix_submissions_latest_scope", table_name="submissions")  # as before 0019
         op.drop_column("submissions", "located_path")
         op.add_column("submissions", sa.Column("flag_names", sa.String(256), nullable=False, server_default=""))
         db.execute(sa.text("UPDATE submissions SET flag_names = ',outside_scope,' WHERE id = :id"), {"id": away.id})
