@@ -29,7 +29,6 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
@@ -37,6 +36,7 @@ from sqlalchemy import BigInteger, Column, String, Table, event, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from server.db import Base
+from server.lru import Lru
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -102,7 +102,7 @@ class Generations:
 
 class ProcessCache(Generic[K, V]):
     """Values by key built from some kinds of rows: dropped when one of their generations moves, after ``ttl``,
-    or least recently used first."""
+    or least recently used first (server/lru.py)."""
 
     def __init__(self, kinds: tuple[str, ...], generations: Generations, *, ttl: float = DEFAULT_TTL_SECONDS,
                  max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
@@ -111,9 +111,9 @@ class ProcessCache(Generic[K, V]):
         self.kinds = kinds
         self.generations = generations
         self.ttl = ttl
-        self.max_entries = max_entries
         self._generation: tuple[int | None, ...] | None = None
-        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._entries: Lru[K, tuple[float, V]] = Lru(max_entries)
+        # Held across reading the generation and storing under it, so no entry is stored under a stale one.
         self._lock = threading.Lock()
 
     def _sync(self, session: Session) -> tuple[int | None, ...]:
@@ -128,37 +128,28 @@ class ProcessCache(Generic[K, V]):
     def get(self, session: Session, key: K) -> V | None:
         """The value for ``key`` if it is cached, unexpired and its kind has not changed since."""
         self._sync(session)
-        now = self.generations.clock()
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            if found[0] <= now:
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return found[1]
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        if found[0] <= self.generations.clock():
+            self._entries.pop(key)
+            return None
+        return found[1]
 
     def put(self, session: Session, key: K, value: V) -> None:
         """Remember ``value``, read in ``session``'s transaction (so under the generation current there)."""
         generation = self._sync(session)
         expires = self.generations.clock() + self.ttl
         with self._lock:
-            if generation != self._generation:
-                return
-            self._entries[key] = (expires, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            if generation == self._generation:
+                self._entries.put(key, (expires, value))
 
     def clear(self) -> None:
         """Drop everything."""
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
+        return len(self._entries)
 
 
 class Caches:

@@ -18,9 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,6 +29,7 @@ from server.accounts.models import User, UserScope
 from server.accounts.passwords import DEFAULT_PROFILE
 from server.accounts.service import user_for_password
 from server.geo.models import AdminUnit
+from server.lru import Lru
 
 DEFAULT_TTL_SECONDS = 300.0
 DEFAULT_MAX_ENTRIES = 10_000
@@ -49,57 +48,41 @@ class BasicCredentialCache:
     def __init__(self, ttl: float = DEFAULT_TTL_SECONDS, max_entries: int = DEFAULT_MAX_ENTRIES,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
-        self.max_entries = max_entries
         self._clock = clock
         self._key = secrets.token_bytes(32)
-        self._entries: OrderedDict[tuple[str, bytes], _Entry] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _cache_key(self, username: str, password: str) -> tuple[str, bytes]:
-        return username, hmac.new(self._key, password.encode("utf-8"), hashlib.sha256).digest()
+        self._entries: Lru[tuple[str, bytes], _Entry] = Lru(max_entries)
 
     def key_for(self, username: str, password: str) -> tuple[str, bytes]:
         """How these credentials are named in a cache: the username and a keyed hash of the password."""
-        return self._cache_key(username, password)
+        return username, hmac.new(self._key, password.encode("utf-8"), hashlib.sha256).digest()
 
     def lookup(self, username: str, password: str) -> _Entry | None:
         """The unexpired entry for these credentials, if any."""
-        key = self._cache_key(username, password)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry.expires_at <= self._clock():
-                del self._entries[key]
-                return None
-            return entry
+        key = self.key_for(username, password)
+        entry = self._entries.get(key)
+        if entry is not None and entry.expires_at <= self._clock():
+            self._entries.pop(key)
+            return None
+        return entry
 
     def remember(self, username: str, password: str, user: User) -> None:
         """Record that these credentials verified against the user's current hash."""
-        key = self._cache_key(username, password)
-        with self._lock:
-            self._entries.pop(key, None)
-            self._entries[key] = _Entry(user.id, user.password_hash, self._clock() + self.ttl)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        self._entries.put(self.key_for(username, password),
+                          _Entry(user.id, user.password_hash, self._clock() + self.ttl))
 
     def forget(self, username: str, password: str | None = None) -> None:
         """Drop one pair, or every entry of the username when no password is given."""
-        with self._lock:
-            if password is not None:
-                self._entries.pop(self._cache_key(username, password), None)
-                return
-            for key in [k for k in self._entries if k[0] == username]:
-                del self._entries[key]
+        if password is not None:
+            self._entries.pop(self.key_for(username, password))
+        else:
+            self._entries.pop_where(lambda key: key[0] == username)
 
     def clear(self) -> None:
         """Drop everything."""
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
+        return len(self._entries)
 
 
 _cache = BasicCredentialCache()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -13,6 +11,7 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from server.db import Base, JsonType, UtcDateTime
+from server.lru import Lru
 
 
 class VersionState(StrEnum):
@@ -91,37 +90,26 @@ class FormVersion(Base):
 
 
 class DefinitionCache:
-    """Compiled definitions by key, least recently used dropped first, safe under gunicorn's threads.
+    """Compiled definitions by key (server/lru.py), least recently used dropped first.
 
-    The lock guards every read and reorder of the OrderedDict: unlocked, one thread's
-    ``move_to_end`` of a key it just found raced another's ``popitem`` of that same key
-    (KeyError). Loading runs outside the lock, so a database read never holds up other
+    Loading runs outside the map's lock, so a database read never holds up other
     threads' hits; two threads loading one key at once store equal, read-only values.
     """
 
     def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, Mapping[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: Lru[Hashable, Mapping[str, Any]] = Lru(max_entries)
 
     def get_or_load(self, key: Hashable, load: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
         """The cached value of ``key``, or ``load()``'s, remembered as the most recently used."""
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found
+        found = self._entries.get(key)
+        if found is not None:
+            return found
         loaded = load()
-        with self._lock:
-            self._entries[key] = loaded
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        self._entries.put(key, loaded)
         return loaded
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
+        return len(self._entries)
 
 
 # Versions never change once stored (a new upload is a new row with its own

@@ -17,8 +17,6 @@ submission merges under the one in force when it was received).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +27,7 @@ from sqlalchemy.orm import Session
 from server.domain.datasets import DatasetSpec, parse_dataset
 from server.domain.declaration_rules import from_stored
 from server.errors import NotFoundError
+from server.lru import Lru
 from server.registry.models import Dataset, DatasetVersion
 
 DEFAULT_MAX_ENTRIES = 64
@@ -39,33 +38,23 @@ class DeclarationCache:
     """Parsed declarations by (dataset name, block digest), least recently used dropped first."""
 
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[str, str], DatasetSpec] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: Lru[tuple[str, str], DatasetSpec] = Lru(max_entries)
 
     def get(self, name: str, digest: str, load: Callable[[], Mapping[str, object]]) -> DatasetSpec:
         """The spec for this digest, parsing the block ``load`` returns on a miss."""
-        key = (name, digest)
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None:
-                self._entries.move_to_end(key)
-                return hit
+        hit = self._entries.get((name, digest))
+        if hit is not None:
+            return hit
         spec = parse_dataset(name, load())
-        with self._lock:
-            self._entries[key] = spec
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        self._entries.put((name, digest), spec)
         return spec
 
     def clear(self) -> None:
         """Drop everything."""
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
+        return len(self._entries)
 
 
 _cache = DeclarationCache()
