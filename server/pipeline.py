@@ -63,6 +63,12 @@ MOVE_LISTENERS: dict[str, MoveListener] = {
     "open_followups": followups.move_open_followups,
 }
 
+# The job a context's service rings for the row it has just written. Named here, not by a dotted string
+# in the service, because each of these contexts' jobs module imports its service.
+RUN_EXPORT = Next("exports", export_jobs.run_export)
+RUN_IMPORT = Next("imports", import_jobs.run_import)
+DELIVER_WEBHOOK = Next("webhooks", webhook_jobs.deliver)
+
 # Each takes (session, settings, older_than_seconds) and returns how many rows it rang again.
 STUCK_FINDERS: tuple[Callable[[Session, Settings, int], int], ...] = (
     submission_jobs.find_stuck,
@@ -92,3 +98,8 @@ def ring_after_registry_events(session: Session, settings: Settings | None) -> N
 def requeue_stuck(session: Session, settings: Settings, older_than_seconds: int) -> dict[str, int]:
     """Re-enqueue work stuck past the timeout (Redis lost, worker killed), by finder."""
     return {job_path(find): find(session, settings, older_than_seconds) for find in STUCK_FINDERS}
+
+
+def ring(session: Session, settings: Settings, step: Next, *ids: object) -> None:
+    """After this transaction commits, ring ``step``'s job with ``ids``."""
+    enqueue_after_commit(session, settings, step.queue, job_path(step.job), *ids)

@@ -26,9 +26,9 @@ from server.audit.service import record
 from server.exports.datasets import DatasetExport
 from server.exports.files import open_output
 from server.exports.models import Export, ExportStatus
-from server.exports.service import EXPORT_JOB, SOURCES, clean_expired
+from server.exports.service import SOURCES, clean_expired
 from server.exports.submissions import FormExport
-from server.queue import enqueue_now
+from server.queue import enqueue_now, job_path
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -109,5 +109,5 @@ def find_stuck(session: Session, settings: Settings, older_than_seconds: int) ->
     ids = list(session.scalars(select(Export.id).where(
         Export.status.in_([ExportStatus.QUEUED.value, ExportStatus.RUNNING.value]), Export.created_at < cutoff)))
     for export_id in ids:
-        enqueue_now(settings, "exports", EXPORT_JOB, export_id)
+        enqueue_now(settings, "exports", job_path(run_export), export_id)
     return len(ids)

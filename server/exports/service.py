@@ -28,12 +28,10 @@ from server.audit.service import record
 from server.errors import AppError, NotFoundError
 from server.exports import datasets, submissions
 from server.exports.models import Export, ExportStatus
-from server.queue import enqueue_after_commit
 from server.settings import Settings
 
 SOURCES = {"dataset": datasets, "form": submissions}
 FORMATS = ("csv", "xlsx", "geojson")
-EXPORT_JOB = "server.exports.jobs.run_export"
 # Options and the values each may take (True/False for flags).
 OPTIONS: dict[str, tuple[object, ...]] = {
     "shape": ("odk", "kobo"),
@@ -97,7 +95,9 @@ def request_export(session: Session, settings: Settings, user: User, req: Export
     session.flush()
     record(session, user.id, "export.requested", target_type="export", target_id=row.id,
            detail={"source": req.source, "name": req.name, "format": req.format, "options": row.options})
-    enqueue_after_commit(session, settings, "exports", EXPORT_JOB, row.id)
+    from server import pipeline  # the job wiring sits above the contexts (exports.jobs imports this module)
+
+    pipeline.ring(session, settings, pipeline.RUN_EXPORT, row.id)
     return row
 
 

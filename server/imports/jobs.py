@@ -48,7 +48,8 @@ from server.imports.bulk import BulkCreate
 from server.imports.checks import CheckedRow, check_row
 from server.imports.mapping import ColumnPlan, plan_columns
 from server.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
-from server.imports.service import IMPORT_JOB, file_path
+from server.imports.service import file_path
+from server.queue import enqueue_after_commit, job_path
 from server.registry import history, store
 from server.registry.merge import MergeOutcome, SubmissionEssentials, merge_submission_data
 from server.registry.models import AppliedSource, SourceType
@@ -267,12 +268,10 @@ def run_import(import_id: int, progress: Progress | None = None) -> str:
 
 def find_stuck(session: Session, settings: Any, older_than_seconds: int) -> int:
     """Ring the import bell again for imports queued or running without progress past the timeout."""
-    from server.queue import enqueue_after_commit
-
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
     ids = list(session.scalars(
         select(ImportJob.id).where(ImportJob.status.in_([ImportStatus.QUEUED.value, ImportStatus.RUNNING.value]),
                                    ImportJob.updated_at < cutoff).order_by(ImportJob.id)))
     for import_id in ids:
-        enqueue_after_commit(session, settings, IMPORT_JOB[0], IMPORT_JOB[1], import_id)
+        enqueue_after_commit(session, settings, "imports", job_path(run_import), import_id)
     return len(ids)

@@ -29,11 +29,9 @@ from server.imports import files
 from server.imports.mapping import parse_mapping, plan_columns
 from server.imports.models import ImportJob as ImportJob
 from server.imports.models import ImportRow, ImportStatus, RowOutcome
-from server.queue import enqueue_after_commit
 from server.registry import store
 from server.settings import Settings
 
-IMPORT_JOB = ("imports", "server.imports.jobs.run_import")
 _SOURCE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 REPORT_LIMIT = 1000  # report lines per outcome in one answer
 
@@ -104,7 +102,9 @@ def create_import(
            detail={"dataset": job.dataset, "source": source, "filename": job.filename, "sha256": job.sha256,
                    "size": job.size, "rows": job.total, "encoding": job.encoding, "format": job.file_format})
     if enqueue:
-        enqueue_after_commit(session, settings, IMPORT_JOB[0], IMPORT_JOB[1], job.id)
+        from server import pipeline  # the job wiring sits above the contexts (imports.jobs imports this module)
+
+        pipeline.ring(session, settings, pipeline.RUN_IMPORT, job.id)
     return job
 
 

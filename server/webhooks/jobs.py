@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session
 from server import queue, worker
 from server.accounts.models import User
 from server.exports.feed import read_feed
-from server.queue import enqueue_now, run_inline
+from server.queue import enqueue_now, job_path, run_inline
 from server.sealing.crypto import Sealer
 from server.settings import Settings
 from server.webhooks import signing
 from server.webhooks.addresses import WebhookUrlError, check_url
 from server.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
-from server.webhooks.service import DELIVER_JOB, QUEUE, open_secret
+from server.webhooks.service import QUEUE, open_secret
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +83,14 @@ def pump() -> None:
         if ids:
             session.execute(update(WebhookSubscription).where(WebhookSubscription.id.in_(ids)).values(dirty=True))
     for sub_id in ids:
-        enqueue_now(settings, QUEUE, DELIVER_JOB, sub_id)
+        enqueue_now(settings, QUEUE, job_path(deliver), sub_id)
 
 
 def _schedule(settings: Settings, subscription_id: int, delay: float) -> None:
     if settings.redis_url:
-        queue.get_queue(settings, QUEUE).enqueue_in(timedelta(seconds=delay), DELIVER_JOB, subscription_id)
+        queue.get_queue(settings, QUEUE).enqueue_in(timedelta(seconds=delay), job_path(deliver), subscription_id)
     else:
-        start_timer(delay, lambda: run_inline(DELIVER_JOB, subscription_id))
+        start_timer(delay, lambda: run_inline(job_path(deliver), subscription_id))
 
 
 def _take_lease(subscription_id: int, now: datetime) -> bool:
@@ -235,7 +235,7 @@ def deliver(subscription_id: int) -> None:
     finally:
         rung = _release_lease(subscription_id)
     if rung or sent >= SENDS_PER_RUN:
-        enqueue_now(settings, QUEUE, DELIVER_JOB, subscription_id)
+        enqueue_now(settings, QUEUE, job_path(deliver), subscription_id)
     elif wait is not None:
         _schedule(settings, subscription_id, wait)
 
@@ -247,5 +247,5 @@ def find_stuck(session: Session, settings: Settings, older_than_seconds: int) ->
         WebhookSubscription.active.is_(True),
         or_(WebhookSubscription.lease_until.is_(None), WebhookSubscription.lease_until < now))))
     for sub_id in ids:
-        enqueue_now(settings, QUEUE, DELIVER_JOB, sub_id)
+        enqueue_now(settings, QUEUE, job_path(deliver), sub_id)
     return len(ids)

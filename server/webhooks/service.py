@@ -20,7 +20,6 @@ from server.accounts.models import Role, User
 from server.audit.service import record
 from server.errors import AppError, NotFoundError, PermissionDeniedError
 from server.paging import decode_cursor, encode_cursor
-from server.queue import enqueue_after_commit
 from server.sealing.crypto import Sealer
 from server.settings import Settings
 from server.webhooks.addresses import check_url
@@ -28,7 +27,6 @@ from server.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubsc
 from server.webhooks.signing import new_secret
 
 QUEUE = "webhooks"
-DELIVER_JOB = "server.webhooks.jobs.deliver"
 SECRET_CONTEXT = "webhook.secret"
 PAGE = 50
 
@@ -83,8 +81,14 @@ def create_subscription(session: Session, settings: Settings, user: User, data: 
     session.flush()
     record(session, user.id, "webhook.created", target_type="webhook", target_id=row.id,
            detail={"account": owner.username, "url": url})
-    enqueue_after_commit(session, settings, QUEUE, DELIVER_JOB, row.id)
+    _ring_delivery(session, settings, row.id)
     return row, secret
+
+
+def _ring_delivery(session: Session, settings: Settings, subscription_id: int) -> None:
+    from server import pipeline  # the job wiring sits above the contexts (webhooks.jobs imports this module)
+
+    pipeline.ring(session, settings, pipeline.DELIVER_WEBHOOK, subscription_id)
 
 
 def open_secret(settings: Settings, row: WebhookSubscription) -> str:
@@ -182,5 +186,5 @@ def replay(session: Session, settings: Settings, user: User, subscription_id: in
         _requeue(delivery)
     record(session, user.id, "webhook.replayed", target_type="webhook", target_id=row.id,
            detail={"deliveries": sorted(d.id for d in dead)})
-    enqueue_after_commit(session, settings, QUEUE, DELIVER_JOB, row.id)
+    _ring_delivery(session, settings, row.id)
     return len(dead)
