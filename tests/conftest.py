@@ -20,7 +20,7 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -190,6 +190,20 @@ class Auth:
 def auth(client: FlaskClient) -> Auth:
     """Log in as demo users: admin, designer, supervisor, worker and the departments police, hrss, education, civil."""
     return Auth(client)
+
+
+@pytest.fixture
+def outsider(db: Session) -> str:
+    """A supervisor of another township than the demo users' (410184105); their username."""
+    from server.accounts.service import create_user
+    from server.geo.models import AdminUnit
+
+    other = db.scalar(select(AdminUnit).where(AdminUnit.level == "township", AdminUnit.code != "410184105")
+                      .order_by(AdminUnit.code))
+    assert other is not None
+    create_user(db, username="outsider", password=DEMO_PASSWORD, role="supervisor", unit_codes=[other.code])
+    db.commit()
+    return "outsider"
 
 
 @pytest.fixture(autouse=True)

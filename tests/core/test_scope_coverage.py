@@ -31,11 +31,11 @@ SCOPED = {
     "/api/v1/registry/<string:dataset>/conflicts": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
     "/api/v1/registry/<string:dataset>/duplicates": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
     "/api/v1/registry/<string:dataset>/duplicates/<int:candidate_id>":
-        "registry/test_api.py::test_one_candidate_by_id_for_an_unmerge",
+        "registry/test_decisions.py::test_one_candidate_by_id_for_an_unmerge",
     "/api/v1/registry/<string:dataset>/sync": "registry/test_api.py::test_queues_and_sync_are_scoped_too",
     "/api/v1/registry/<string:dataset>/placements":
         "registry/test_placements.py::test_held_moves_are_scoped_and_stale_ones_refused",
-    "/api/v1/registry/submissions/<string:instance_id>": "registry/test_conditions.py::test_merge_results_are_scoped",
+    "/api/v1/registry/submissions/<string:instance_id>": "registry/test_results.py::test_merge_results_are_scoped",
     "/api/v1/cases": "cases/test_api.py::test_cases_are_scoped_to_the_grid",
     "/api/v1/cases/<string:case_id>": "cases/test_api.py::test_cases_are_scoped_to_the_grid",
     "/api/v1/reports/monthly/<string:period>":

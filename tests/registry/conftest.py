@@ -60,11 +60,27 @@ FOLLOWUP = {  # a follow-up opened for a person (the follow-up form's block, red
 
 ID_A = "640104198506120218"
 ID_B = "62292119920815026X"
+PERSONS = "/api/v1/registry/persons"
+
+
+def page_of(client: Any, auth: Any, user: str, **params: Any) -> Any:
+    """The persons list as ``user`` sees it (200 asserted), with the query's ``params``."""
+    resp = client.get(f"{PERSONS}/entities", query_string=params, headers=auth.headers(user))
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
 
 
 def geopoint(point: tuple[float, float]) -> str:
     """An ODK geopoint string for (lon, lat)."""
     return f"{point[1]} {point[0]} 100 5"
+
+
+def fresh_entity(db: Session, uuid: str) -> Entity:
+    """A record by its uuid, as the database holds it now."""
+    entity = db.scalar(select(Entity).where(Entity.uuid == uuid))
+    assert entity is not None
+    db.refresh(entity)
+    return entity
 
 
 def event_kinds(db: Session, entity: Entity) -> list[str]:
@@ -247,6 +263,23 @@ def submission_status(db: Session, instance_id: str) -> tuple[str, list[Any]]:
     assert row is not None
     db.refresh(row)
     return row.status, list(row.errors or [])
+
+
+YES_NO = [{"list_name": "yes_no", "name": "yes", "label": "是"}, {"list_name": "yes_no", "name": "no", "label": "否"}]
+
+
+def visit_check_workbook() -> bytes:
+    """A visit form that updates the person's last visit only when they still live here (update_if)."""
+    from tests.unit.forms.fixtures.workbooks import xlsform
+
+    survey = [
+        {"type": "select_one_from_file persons.csv", "name": "person", "label": "人员", "required": "yes"},
+        {"type": "date", "name": "visit_date", "label": "日期", "required": "yes", "save_to": "last_visit_date"},
+        {"type": "select_one yes_no", "name": "still_here", "label": "仍居住", "required": "yes"},
+    ]
+    entities = [{"list_name": "persons", "entity_id": "${person}", "update_if": "${still_here} = 'yes'"}]
+    settings = [{"form_id": "visit_check", "form_title": "走访核查", "version": "1"}]
+    return xlsform(survey, YES_NO, settings, entities)
 
 
 # Before the merge fixture's default receipt time, so a redeclared dataset is the one in force for it.

@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 from server.errors import RuleViolation
 from server.registry.conditions import BlockExpressions, Decision
 from server.registry.models import AppliedSource, Entity
-from tests.registry.conftest import REGISTRATION, publish_form, registration, submission_status, submit
+from tests.registry.conftest import (
+    REGISTRATION,
+    YES_NO,
+    publish_form,
+    registration,
+    submission_status,
+    submit,
+    visit_check_workbook,
+)
 from tests.unit.forms.fixtures.workbooks import xlsform
 
 DATA = {"person": "p-1", "still_here": "no", "consent": "yes", "note": "找工作", "meta": {"instanceID": "uuid:x"}}
@@ -57,8 +65,6 @@ def test_entity_id_and_label_are_expressions_too():
 
 # --------------------------------------------------------------------------- through intake and the merge job
 
-YES_NO = [{"list_name": "yes_no", "name": "yes", "label": "是"}, {"list_name": "yes_no", "name": "no", "label": "否"}]
-
 
 def _register_if_consent() -> bytes:
     """Registers the person only when they agree (create_if)."""
@@ -69,18 +75,6 @@ def _register_if_consent() -> bytes:
     ]
     entities = [{"list_name": "persons", "label": "${full_name}", "create_if": "${consent} = 'yes'"}]
     settings = [{"form_id": "register_if_consent", "form_title": "自愿登记", "version": "1"}]
-    return xlsform(survey, YES_NO, settings, entities)
-
-
-def _visit_check() -> bytes:
-    """Updates the person's last visit only when they still live here (update_if)."""
-    survey = [
-        {"type": "select_one_from_file persons.csv", "name": "person", "label": "人员", "required": "yes"},
-        {"type": "date", "name": "visit_date", "label": "日期", "required": "yes", "save_to": "last_visit_date"},
-        {"type": "select_one yes_no", "name": "still_here", "label": "仍居住", "required": "yes"},
-    ]
-    entities = [{"list_name": "persons", "entity_id": "${person}", "update_if": "${still_here} = 'yes'"}]
-    settings = [{"form_id": "visit_check", "form_title": "走访核查", "version": "1"}]
     return xlsform(survey, YES_NO, settings, entities)
 
 
@@ -116,7 +110,7 @@ def test_create_if_false_merges_without_creating_and_says_why(client, auth, db, 
 
 def test_update_if_false_leaves_the_record_alone(client, auth, db, merge, jobs, monkeypatch):
     person = merge(REGISTRATION, registration())
-    version = publish_form(db, monkeypatch, _visit_check(), "visit_check.xlsx")
+    version = publish_form(db, monkeypatch, visit_check_workbook(), "visit_check.xlsx")
     gone = submit(client, auth, "visit_check", version.version,
                   {"person": person.entity_uuid, "visit_date": "2026-11-20", "still_here": "no"})
     assert submission_status(db, gone) == ("merged", [])
@@ -131,29 +125,6 @@ def test_update_if_false_leaves_the_record_alone(client, auth, db, merge, jobs, 
     assert submission_status(db, here) == ("merged", [])
     db.refresh(record)
     assert record.version == 2 and record.properties["last_visit_date"] == "2026-11-21"
-
-
-def test_merge_results_are_scoped(client, auth, db, merge, jobs, monkeypatch):
-    from server.accounts.service import create_user
-    from server.demo import DEMO_PASSWORD
-    from server.geo.models import AdminUnit
-
-    person = merge(REGISTRATION, registration())
-    version = publish_form(db, monkeypatch, _visit_check(), "visit_check.xlsx")
-    iid = submit(client, auth, "visit_check", version.version,
-                 {"person": person.entity_uuid, "visit_date": "2026-11-20", "still_here": "yes"})
-    other = db.scalar(
-        select(AdminUnit).where(AdminUnit.level == "township", AdminUnit.code != "410184105").order_by(AdminUnit.code)
-    )
-    create_user(db, username="outsider", password=DEMO_PASSWORD, role="supervisor", unit_codes=[other.code])
-    db.flush()
-    url = f"/api/v1/registry/submissions/{iid}"
-    for user in ("worker", "supervisor", "admin"):
-        assert client.get(url, headers=auth.headers(user)).status_code == 200, user
-    missing = client.get(url, headers=auth.headers("outsider"))
-    assert missing.status_code == 404 and missing.get_json()["error"] == "registry.merge_result_not_found"
-    assert client.get(url, headers=auth.headers("designer")).status_code == 403
-    assert client.get("/api/v1/registry/submissions/uuid:nope", headers=auth.headers("admin")).status_code == 404
 
 
 def test_a_bad_expression_rejects_the_submission_with_a_code(db, merge):

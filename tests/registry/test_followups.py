@@ -16,6 +16,7 @@ from tests.registry.conftest import (
     NEIGHBOUR_GRID,
     REGISTRATION,
     VISIT,
+    fresh_entity,
     geopoint,
     publish_form,
     registration,
@@ -50,12 +51,6 @@ def _created(client, auth, instance_id: str, user: str = "worker") -> str:
     return str(block["entity_uuid"])
 
 
-def _entity(db, uuid: str) -> Entity:
-    entity = db.scalar(select(Entity).where(Entity.uuid == uuid))
-    db.refresh(entity)
-    return entity
-
-
 def _events(db, entity: Entity) -> list[RegistryEvent]:
     return list(db.scalars(select(RegistryEvent).where(RegistryEvent.entity_id == entity.id)
                            .order_by(RegistryEvent.cursor)))
@@ -80,9 +75,9 @@ def test_the_follow_up_form_opens_and_closes_follow_ups(client, auth, db, merge,
     opened = submit(client, auth, "follow_up", version, _open_new(person.entity_uuid, "employment", "想找工作"))
     assert submission_status(db, opened) == ("merged", [])
     uuid = _created(client, auth, opened)
-    followup = _entity(db, uuid)
+    followup = fresh_entity(db, uuid)
     assert followup.label == "马小红：想找工作" and followup.grid_code == WORKER_GRID
-    assert followup.followed_id == _entity(db, person.entity_uuid).id
+    assert followup.followed_id == fresh_entity(db, person.entity_uuid).id
     assert {k: followup.properties[k] for k in ("kind", "need", "status", "person", "due_date")} == {
         "kind": "need", "need": "employment", "status": "open", "person": person.entity_uuid, "due_date": "2026-12-31"}
     # the form's settings say it opens cases: the day it was received is the case's opened date
@@ -91,13 +86,13 @@ def test_the_follow_up_form_opens_and_closes_follow_ups(client, auth, db, merge,
     undated = submit(client, auth, "follow_up", version,
                      {**_open_new(person.entity_uuid, "employment", "想学技能"), "due_date": ""})
     undated_id = _created(client, auth, undated)
-    props = _entity(db, undated_id).properties
+    props = fresh_entity(db, undated_id).properties
     opened_on = date.fromisoformat(props["opened_date"])
     assert props["due_date"] == (opened_on + timedelta(days=20)).isoformat()  # a service need: 20 days
 
     closed = submit(client, auth, "follow_up", version, _close(person.entity_uuid, uuid))
     assert submission_status(db, closed) == ("merged", [])
-    followup = _entity(db, uuid)
+    followup = fresh_entity(db, uuid)
     assert followup.version == 2 and followup.label == "马小红：想找工作"  # the update leaves the title
     assert followup.properties["status"] == "resolved" and followup.properties["resolution"] == "已就业"
     assert followup.properties["resolved_date"] == "2026-11-25"
@@ -116,17 +111,17 @@ def test_open_follow_ups_move_with_the_person_closed_ones_stay(client, auth, db,
     before = _sync(client, auth, "worker")
     assert {i["uuid"] for i in before["items"]} == {open_id, done_id}
     assert _sync(client, auth, "neighbour")["items"] == []
-    old_path = _entity(db, open_id).unit_path
+    old_path = fresh_entity(db, open_id).unit_path
 
     # the neighbouring grid's worker finds the person living there now: a transfer within their scope
     _, point = neighbour
     moved = merge(VISIT, {"person": person.entity_uuid, "visit_date": "2026-11-27", "visit_type": "home",
                           "location": geopoint(point)}, point=point, username="neighbour")
-    assert moved.review is None and _entity(db, person.entity_uuid).grid_code == NEIGHBOUR_GRID
+    assert moved.review is None and fresh_entity(db, person.entity_uuid).grid_code == NEIGHBOUR_GRID
 
-    followup = _entity(db, open_id)
+    followup = fresh_entity(db, open_id)
     assert (followup.grid_code, followup.version) == (NEIGHBOUR_GRID, 2)
-    assert followup.unit_path == _entity(db, person.entity_uuid).unit_path
+    assert followup.unit_path == fresh_entity(db, person.entity_uuid).unit_path
     kinds = [(e.kind, e.previous_unit_path, e.event_date) for e in _events(db, followup)]
     opened = db.scalar(select(Submission).where(Submission.instance_id == _events(db, followup)[0].source_id))
     opened_on = opened.received_at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
@@ -134,8 +129,8 @@ def test_open_follow_ups_move_with_the_person_closed_ones_stay(client, auth, db,
     assert kinds == [("created", None, opened_on), ("moved", old_path, "2026-11-28")]
     moved_event = _events(db, followup)[-1]
     assert moved_event.detail == {"from_grid": WORKER_GRID, "to_grid": NEIGHBOUR_GRID, "with": person.entity_uuid}
-    assert moved_event.source_id == _events(db, _entity(db, person.entity_uuid))[-2].source_id  # the same visit
-    done = _entity(db, done_id)
+    assert moved_event.source_id == _events(db, fresh_entity(db, person.entity_uuid))[-2].source_id  # the same visit
+    done = fresh_entity(db, done_id)
     assert done.grid_code == WORKER_GRID and [e.kind for e in _events(db, done)] == ["created", "updated"]
 
     # the new grid's worker has it in sync and search; the old grid's worker is told to drop it
@@ -167,7 +162,7 @@ def test_merging_duplicates_hands_follow_ups_to_the_survivor_and_unmerge_takes_t
     _, point = neighbour
     duplicate = merge(REGISTRATION, registration("马晓红", None, phone="13900001111", address="另一处", point=point),
                       point=point, username="neighbour")
-    assert _entity(db, duplicate.entity_uuid).grid_code == NEIGHBOUR_GRID
+    assert fresh_entity(db, duplicate.entity_uuid).grid_code == NEIGHBOUR_GRID
     version = _publish(db, monkeypatch)
     def opened(need: str, text: str) -> str:
         sent = submit(client, auth, "follow_up", version, _open_new(duplicate.entity_uuid, need, text), "neighbour")
@@ -182,8 +177,8 @@ def test_merging_duplicates_hands_follow_ups_to_the_survivor_and_unmerge_takes_t
                           headers={**auth.headers("supervisor"), "If-Match": candidate["etag"]})
     assert decided.status_code == 200, decided.get_json()
 
-    survivor_row = _entity(db, survivor.entity_uuid)
-    moved, stayed = _entity(db, open_id), _entity(db, done_id)
+    survivor_row = fresh_entity(db, survivor.entity_uuid)
+    moved, stayed = fresh_entity(db, open_id), fresh_entity(db, done_id)
     assert (moved.followed_id, moved.properties["person"], moved.grid_code) == (
         survivor_row.id, survivor.entity_uuid, WORKER_GRID)  # open: goes to the survivor's grid
     assert (stayed.followed_id, stayed.properties["person"], stayed.grid_code) == (
@@ -197,8 +192,8 @@ def test_merging_duplicates_hands_follow_ups_to_the_survivor_and_unmerge_takes_t
     undone = client.post(f"/api/v1/registry/persons/duplicates/{candidate['id']}/unmerge",
                          headers={**auth.headers("supervisor"), "If-Match": merged["etag"]})
     assert undone.status_code == 200, undone.get_json()
-    back, closed = _entity(db, open_id), _entity(db, done_id)
-    duplicate_row = _entity(db, duplicate.entity_uuid)
+    back, closed = fresh_entity(db, open_id), fresh_entity(db, done_id)
+    duplicate_row = fresh_entity(db, duplicate.entity_uuid)
     assert (back.followed_id, back.properties["person"], back.grid_code) == (
         duplicate_row.id, duplicate.entity_uuid, NEIGHBOUR_GRID)
     assert (closed.followed_id, closed.grid_code) == (duplicate_row.id, NEIGHBOUR_GRID)

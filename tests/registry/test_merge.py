@@ -177,28 +177,6 @@ def test_id_and_phone_numbers_are_unreadable_in_the_database(db, merge, sealer):
     assert token.startswith(sealer.kid + ":") and sealer.open("resident_id", token) == ID_A
 
 
-def test_merge_result_on_the_claim_row_names_record_path_candidates_and_conflict(db, merge):
-    """The result is written with the version (one statement on PostgreSQL): it must say the same."""
-    first = merge(REGISTRATION, registration("马小红", ID_A), instance_id="uuid:result-1")
-    second = merge(
-        REGISTRATION, registration("马晓红", None, point=FAR_POINT, phone="13900001111"), instance_id="uuid:result-2"
-    )
-    merge(VISIT, {"person": first.entity_uuid, "visit_date": "2026-11-20", "visit_type": "home"})
-    stale = merge(
-        VISIT, {"person": first.entity_uuid, "visit_date": "2026-11-21", "visit_type": "phone"},
-        base_version=1, instance_id="uuid:result-3",
-    )
-    rows = {r.source_id: r for r in db.scalars(select(AppliedSource))}
-    created, near, flagged = rows["uuid:result-1"], rows["uuid:result-2"], rows["uuid:result-3"]
-    person, other = _entity(db, first.entity_uuid), _entity(db, second.entity_uuid)
-    assert (created.outcome, created.entity_id, created.dataset) == ("created", person.id, "persons")
-    assert created.unit_path == person.unit_path and created.detail is None
-    assert (near.entity_id, near.unit_path) == (other.id, other.unit_path)
-    assert near.detail == {"candidates": second.candidates} and second.candidates
-    assert stale.conflict == "hard"
-    assert (flagged.outcome, flagged.entity_id, flagged.detail) == ("updated", person.id, {"conflict": "hard"})
-
-
 def test_merged_changes_are_in_the_stored_row_not_only_on_the_object(db, merge, far_worker):
     """The merge writes records with Core statements: what the session shows must be what is stored."""
     created = merge(REGISTRATION, registration())

@@ -7,27 +7,22 @@ from sqlalchemy import select
 
 from server.audit.models import AuditEvent
 from server.errors import RuleViolation
-from server.registry.models import Entity, PlacementReview, RegistryEvent
+from server.registry.models import PlacementReview, RegistryEvent
 from tests.registry.conftest import (
     FAR_POINT,
     FOLLOWUP,
+    PERSONS,
     REGISTRATION,
     VISIT,
     WORKER_POINT,
     event_kinds,
+    fresh_entity,
     geopoint,
     redeclare,
     registration,
 )
 
-BASE = "/api/v1/registry/persons"
 WORKER_GRID = "410184105005004"
-
-
-def _entity(db, uuid):
-    entity = db.scalar(select(Entity).where(Entity.uuid == uuid))
-    db.refresh(entity)
-    return entity
 
 
 def outcome_id(db, entity):
@@ -42,13 +37,13 @@ def _far_visit(merge, person, date="2026-11-20", username="worker"):
 
 
 def _queue(client, auth, user, **params):
-    resp = client.get(f"{BASE}/placements", query_string=params, headers=auth.headers(user))
+    resp = client.get(f"{PERSONS}/placements", query_string=params, headers=auth.headers(user))
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()["items"]
 
 
 def _decide(client, auth, review, action, user="supervisor", etag=None):
-    return client.post(f"{BASE}/placements/{review['id']}/{action}",
+    return client.post(f"{PERSONS}/placements/{review['id']}/{action}",
                        headers={**auth.headers(user), "If-Match": etag or review["etag"]})
 
 
@@ -56,7 +51,7 @@ def test_an_outside_visit_updates_the_person_but_holds_the_move(client, auth, db
     person = merge(REGISTRATION, registration())
     outcome = _far_visit(merge, person.entity_uuid)
     assert outcome.action == "updated" and outcome.review is not None
-    record = _entity(db, person.entity_uuid)
+    record = fresh_entity(db, person.entity_uuid)
     assert record.grid_code == WORKER_GRID and record.version == 2  # not moved...
     assert record.properties["last_visit_date"] == "2026-11-20"  # ...but the other changes applied
     assert record.properties["geometry"] == geopoint(WORKER_POINT)  # the location waits with the move
@@ -66,7 +61,7 @@ def test_an_outside_visit_updates_the_person_but_holds_the_move(client, auth, db
     assert (review.lon, review.lat) == pytest.approx(FAR_POINT)
     assert review.grid_to != WORKER_GRID and review.path_to.rstrip("/").endswith(review.grid_to)
     # the worker still has the person; the merge result names the held move
-    detail = client.get(f"{BASE}/entities/{person.entity_uuid}", headers=auth.headers("worker")).get_json()
+    detail = client.get(f"{PERSONS}/entities/{person.entity_uuid}", headers=auth.headers("worker")).get_json()
     assert detail["grid_code"] == WORKER_GRID
     (block,) = client.get(f"/api/v1/registry/submissions/{outcome_id(db, record)}",
                           headers=auth.headers("worker")).get_json()["blocks"]
@@ -77,14 +72,14 @@ def test_a_supervisor_accepts_the_held_move(client, auth, db, merge):
     person = merge(REGISTRATION, registration())
     followup = merge(FOLLOWUP, {"person": person.entity_uuid, "title": "就业", "kind": "need", "status": "open"})
     _far_visit(merge, person.entity_uuid, date="2026-11-20")
-    assert _entity(db, followup.entity_uuid).grid_code == WORKER_GRID  # held with the person
+    assert fresh_entity(db, followup.entity_uuid).grid_code == WORKER_GRID  # held with the person
     (item,) = _queue(client, auth, "supervisor")
     assert item["entity"]["uuid"] == person.entity_uuid and item["from_grid"] == WORKER_GRID
     assert item["entity"]["properties"]["resident_id"] == "6401**********0218"  # masked like every list
     assert item["point"] == {"lon": pytest.approx(FAR_POINT[0]), "lat": pytest.approx(FAR_POINT[1])}
-    assert client.get(f"{BASE}/placements", headers=auth.headers("worker")).status_code == 403
+    assert client.get(f"{PERSONS}/placements", headers=auth.headers("worker")).status_code == 403
 
-    url = f"{BASE}/placements/{item['id']}/accept"
+    url = f"{PERSONS}/placements/{item['id']}/accept"
     assert client.post(url, headers=auth.headers("supervisor")).status_code == 428
     stale = _decide(client, auth, item, "accept", etag='"placement-0.0"')
     assert stale.status_code == 412 and stale.get_json()["error"] == "registry.stale"
@@ -92,7 +87,7 @@ def test_a_supervisor_accepts_the_held_move(client, auth, db, merge):
     assert accepted.status_code == 200, accepted.get_json()
     assert accepted.get_json()["status"] == "accepted" and accepted.headers["ETag"] == accepted.get_json()["etag"]
 
-    record = _entity(db, person.entity_uuid)
+    record = fresh_entity(db, person.entity_uuid)
     assert record.grid_code == item["to_grid"] and record.unit_path == item["path_to"]
     assert record.properties["geometry"].split()[:2] == [str(FAR_POINT[1]), str(FAR_POINT[0])]
     assert event_kinds(db, record) == ["created", "updated", "moved"]
@@ -100,7 +95,7 @@ def test_a_supervisor_accepts_the_held_move(client, auth, db, merge):
     assert (moved.source_type, moved.event_date, moved.previous_unit_path) == (
         "supervisor", "2026-11-28", item["path_from"])
     assert moved.detail["submission"] == item["submission"]
-    along = _entity(db, followup.entity_uuid)  # the open follow-up went along, with its own event
+    along = fresh_entity(db, followup.entity_uuid)  # the open follow-up went along, with its own event
     assert along.unit_path == record.unit_path and event_kinds(db, along) == ["created", "moved"]
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "registry.placement_accepted")) is not None
     again = _decide(client, auth, accepted.get_json(), "accept")
@@ -118,14 +113,14 @@ def test_a_supervisor_rejects_and_a_newer_sighting_supersedes(client, auth, db, 
     assert item["id"] == second.review
     rejected = _decide(client, auth, item, "reject")
     assert rejected.status_code == 200 and rejected.get_json()["status"] == "rejected"
-    assert _entity(db, person.entity_uuid).grid_code == WORKER_GRID
+    assert fresh_entity(db, person.entity_uuid).grid_code == WORKER_GRID
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "registry.placement_rejected")) is not None
 
     # a move made by someone whose scope holds the new grid supersedes whatever was still open
     third = _far_visit(merge, person.entity_uuid, date="2026-11-22")
     _far_visit(merge, person.entity_uuid, date="2026-11-23", username="far_worker")
     assert db.get(PlacementReview, third.review).status == "superseded"
-    assert event_kinds(db, _entity(db, person.entity_uuid))[-2:] == ["moved", "updated"]
+    assert event_kinds(db, fresh_entity(db, person.entity_uuid))[-2:] == ["moved", "updated"]
 
 
 def test_held_moves_are_scoped_and_stale_ones_refused(client, auth, db, merge):
@@ -153,7 +148,7 @@ def test_held_moves_are_scoped_and_stale_ones_refused(client, auth, db, merge):
 
 def test_a_new_registration_outside_scope_is_placed_where_the_person_was_found(db, merge):
     created = merge(REGISTRATION, registration(point=FAR_POINT))
-    assert created.review is None and _entity(db, created.entity_uuid).grid_code != WORKER_GRID
+    assert created.review is None and fresh_entity(db, created.entity_uuid).grid_code != WORKER_GRID
     assert db.scalar(select(PlacementReview.id)) is None
 
 
@@ -167,4 +162,4 @@ def test_other_on_outside_rules(db, merge, rule):
         assert err.value.code == "registry.outside_scope"
     else:
         assert _far_visit(merge, person.entity_uuid).review is None
-        assert _entity(db, person.entity_uuid).grid_code != WORKER_GRID
+        assert fresh_entity(db, person.entity_uuid).grid_code != WORKER_GRID

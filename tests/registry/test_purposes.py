@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.audit.models import AuditEvent
-from tests.registry.conftest import ID_A, REGISTRATION, registration
+from tests.registry.conftest import ID_A, PERSONS, REGISTRATION, registration
 
-PERSONS = "/api/v1/registry/persons"
 FOLLOWUPS = "/api/v1/registry/followups"
 CASE = {
     "dataset": "followups",

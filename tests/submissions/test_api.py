@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from server.accounts.service import create_user
 from server.demo import DEMO_PASSWORD
-from server.geo.models import AdminUnit
 from server.submissions.models import Submission
 from server.submissions.schemas import SubmissionReceiptSchema
 from tests.submissions.support import (
@@ -36,16 +35,6 @@ def post(client, auth, part, files=None, user="worker"):
 
 def detail(client, auth, instance_id, user="supervisor"):
     return client.get(f"/api/v1/submissions/{instance_id}", headers=auth.headers(user))
-
-
-@pytest.fixture
-def outsider(db):
-    """A supervisor of another township."""
-    other = db.scalar(select(AdminUnit).where(AdminUnit.level == "township", AdminUnit.code != "410184105")
-                      .order_by(AdminUnit.code))
-    create_user(db, username="outsider", password=DEMO_PASSWORD, role="supervisor", unit_codes=[other.code])
-    db.commit()
-    return "outsider"
 
 
 def test_new_submission_201_then_validated_inline(client, auth, registration):

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from server.accounts.service import create_user
 from server.audit.models import AuditEvent
 from server.demo import DEMO_PASSWORD
-from server.geo.models import AdminUnit
 from server.submissions import queries, service
 from server.submissions.models import Submission
 from tests.submissions.support import (
@@ -65,16 +64,6 @@ def queue(client, auth, user="supervisor", **params):
     resp = client.get(QUEUE, query_string=params, headers=auth.headers(user))
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
-
-
-@pytest.fixture
-def outsider(db):
-    """A supervisor of another township."""
-    other = db.scalar(select(AdminUnit).where(AdminUnit.level == "township", AdminUnit.code != "410184105")
-                      .order_by(AdminUnit.code))
-    create_user(db, username="outsider", password=DEMO_PASSWORD, role="supervisor", unit_codes=[other.code])
-    db.commit()
-    return "outsider"
 
 
 # --------------------------------------------------------------------------- the queue
