@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,14 @@ def outsider(db: Session) -> str:
     return "outsider"
 
 
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The ``gridreg`` command's settings for a fresh, migrated SQLite file in tmp_path."""
+    from tests.support.cli import cli_environment
+
+    return cli_environment(tmp_path, monkeypatch, TEST_KEY)
+
+
 @pytest.fixture(autouse=True)
 def _no_environment_leaks() -> Iterator[None]:
     """Fail a test that leaves GRIDREG_* variables changed."""
@@ -227,3 +236,33 @@ def redis_conn() -> Iterator[Redis]:
 def own_queue(name: str) -> str:
     """This process's name for a queue: other test runs sharing the Redis database must not take our jobs."""
     return f"{name}_{os.getpid()}"
+
+
+@contextmanager
+def redis_app(settings: Settings, engine: Engine, maker: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
+              **changes: Any) -> Iterator[Flask]:
+    """The app with the test Redis configured (and ``changes``): jobs wait on this process's own queues until
+    a worker takes them (``burst``), then run on the test's sessions."""
+    from rq import Queue
+
+    from server import queue, worker
+
+    monkeypatch.setattr(queue, "get_queue", lambda s, name: Queue(
+        own_queue(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
+    redis_settings = settings.with_(redis_url=REDIS_URL, **changes)
+    application = create_app(redis_settings, engine=engine)
+    application.extensions["gridreg"].sessionmaker = maker
+    application.config["TESTING"] = True
+    before = worker._context
+    worker.configure(redis_settings, engine, maker)
+    try:
+        yield application
+    finally:
+        worker._context = before
+
+
+def burst(conn: Redis, *names: str) -> None:
+    """Run every job waiting on these queues (this process's own) in this process, then return."""
+    from rq import Queue, SimpleWorker
+
+    SimpleWorker([Queue(own_queue(n), connection=conn) for n in names], connection=conn).work(burst=True)

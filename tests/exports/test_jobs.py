@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 
-from server import queue, worker
-from server.app import create_app
+from server import worker
 from server.exports import jobs
 from server.exports.models import Export
-from tests.conftest import REDIS_URL, own_queue
+from tests.conftest import burst, own_queue, redis_app
 from tests.registry.conftest import ID_B, REGISTRATION, registration
 
 
 @pytest.fixture
 def rq_client(settings, engine, maker, redis_conn, monkeypatch):
     """A client whose app rings a real Redis; jobs run only when a worker takes them."""
-    monkeypatch.setattr(queue, "get_queue", lambda s, name: Queue(
-        own_queue(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
-    redis_settings = settings.with_(redis_url=REDIS_URL)
-    application = create_app(redis_settings, engine=engine)
-    application.extensions["gridreg"].sessionmaker = maker
-    application.config["TESTING"] = True
-    before = worker._context
-    worker.configure(redis_settings, engine, maker)
-    yield application.test_client()
-    worker._context = before
+    with redis_app(settings, engine, maker, monkeypatch) as application:
+        yield application.test_client()
 
 
 def test_an_export_waits_queued_then_a_real_worker_runs_it_with_progress(rq_client, redis_conn, db, merge,
@@ -47,7 +38,7 @@ def test_an_export_waits_queued_then_a_real_worker_runs_it_with_progress(rq_clie
     monkeypatch.setattr(jobs, "PAGE", 1)  # a page per row, so progress moves visibly
     real = jobs.run_export
     monkeypatch.setattr(jobs, "run_export", lambda eid: real(eid, lambda d, t: seen.append((d, t))))
-    SimpleWorker([Queue(own_queue("exports"), connection=redis_conn)], connection=redis_conn).work(burst=True)
+    burst(redis_conn, "exports")
     assert seen[:2] == [(1, 2), (2, 2)]
     state = rq_client.get(f"/api/v1/exports/{export_id}", headers=headers).get_json()
     assert (state["status"], state["done"], state["total"]) == ("done", 2, 2)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
 from server import worker
-from server.cli import main
 from tests.conftest import TEST_KEY
 from tests.imports.support import csv_bytes, id_number
+from tests.support.cli import cli_environment, gridreg
 
 MAPPING = "columns: {姓名: full_name, 身份证号: resident_id, 经度: lon, 纬度: lat}\nignore: [备注]\n"
 HEADER = ["姓名", "身份证号", "经度", "纬度", "备注"]
@@ -18,23 +17,16 @@ HEADER = ["姓名", "身份证号", "经度", "纬度", "备注"]
 
 @pytest.fixture
 def city(tmp_path, monkeypatch):
-    values = {"GRIDREG_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "GRIDREG_MEDIA_ROOT": str(tmp_path),
-              "GRIDREG_SECRET_KEY": "s", "GRIDREG_ENCRYPTION_KEY": TEST_KEY, "GRIDREG_LOG_FORMAT": "text",
-              "GRIDREG_DEMO": "1"}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    for key in ("GRIDREG_REDIS_URL", "GRIDREG_ENCRYPTION_KEYS_OLD"):
-        monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr(worker, "_context", worker._context)  # the command configures its own
-    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
-    assert CliRunner().invoke(main, ["demo", "load"]).exit_code == 0
+    cli_environment(tmp_path, monkeypatch, TEST_KEY, GRIDREG_DEMO="1")
+    assert gridreg("demo", "load").exit_code == 0
     (tmp_path / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
     return tmp_path
 
 
 def _import(city, name: str, *extra: str):
-    return CliRunner().invoke(main, ["import", "persons", str(city / name), "--source", "police-platform",
-                                     "--mapping", str(city / "mapping.yaml"), *extra])
+    return gridreg("import", "persons", str(city / name), "--source", "police-platform",
+                   "--mapping", str(city / "mapping.yaml"), *extra)
 
 
 def test_import_twice_from_the_command_line(city):

@@ -169,24 +169,13 @@ def test_a_crash_mid_file_is_recorded_and_the_next_run_resumes(db, import_file, 
 def test_an_upload_runs_on_a_real_rq_worker(settings, engine, maker, db, monkeypatch, grid, redis_conn):
     import io
 
-    from rq import Queue, SimpleWorker
+    from rq import Queue
     from rq.job import Job
 
-    from server import queue, worker
-    from server.app import create_app
-    from tests.conftest import REDIS_URL
-    from tests.conftest import own_queue as own
+    from tests.conftest import burst, own_queue, redis_app
 
     conn = redis_conn
-    monkeypatch.setattr(queue, "get_queue", lambda s, name: Queue(
-        own(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
-    redis_settings = settings.with_(redis_url=REDIS_URL)
-    app = create_app(redis_settings, engine=engine)
-    app.extensions["gridreg"].sessionmaker = maker
-    app.config["TESTING"] = True
-    before = worker._context
-    worker.configure(redis_settings, engine, maker)
-    try:
+    with redis_app(settings, engine, maker, monkeypatch) as app:
         client = app.test_client()
         token = client.post("/api/v1/auth/token", json={"username": "admin", "password": "gridreg-demo"})
         headers = {"Authorization": f"Bearer {token.get_json()['access_token']}"}
@@ -195,16 +184,14 @@ def test_an_upload_runs_on_a_real_rq_worker(settings, engine, maker, db, monkeyp
         resp = client.post("/api/v1/imports", data=form, headers=headers, content_type="multipart/form-data")
         assert resp.status_code == 202 and resp.get_json()["status"] == "queued"
         import_id = resp.get_json()["id"]
-        imports = Queue(own("imports"), connection=conn)
+        imports = Queue(own_queue("imports"), connection=conn)
         assert f"run_import-{import_id}" in imports.job_ids  # rung after commit, by id
         waiting = client.get(f"/api/v1/imports/{import_id}", headers=headers).get_json()
         assert (waiting["status"], waiting["done"], waiting["total"]) == ("queued", 0, 3)
-        SimpleWorker([imports], connection=conn).work(burst=True)
+        burst(conn, "imports")
         assert Job.fetch(f"run_import-{import_id}", connection=conn).return_value() == "done"
         done = client.get(f"/api/v1/imports/{import_id}", headers=headers).get_json()
         assert (done["status"], done["done"], done["report"]["counts"]["created"]) == ("done", 3, 3)
-    finally:
-        worker._context = before
 
 
 def test_requeue_stuck_rings_an_import_left_queued(db, settings, admin, job_context, grid):

@@ -7,17 +7,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
-from server.cli import main
 from server.registry import rekey, service, store
 from server.registry.models import Entity, EntityVersion
 from server.sealing.crypto import Sealer, SealError
 from server.settings import SettingsError, load_settings
 from tests.conftest import TEST_KEY
 from tests.registry.conftest import ID_A, ID_B, REGISTRATION, VISIT, registration
+from tests.support.cli import gridreg
 
 NEW_KEY = base64.urlsafe_b64encode(b"n" * 32).decode()
 PHONE_BLOCK = {"dataset": "persons", "entity_id": "${person}", "save_to": {"phone": "phone"}}
@@ -180,23 +179,12 @@ def test_other_contexts_join_the_run(open_session, monkeypatch):
     assert report.tables["answers"].scanned == 3 and report.tables["answers"].changed == 1
 
 
-@pytest.fixture
-def cli_env(tmp_path, monkeypatch):
-    values = {"GRIDREG_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "GRIDREG_MEDIA_ROOT": str(tmp_path),
-              "GRIDREG_SECRET_KEY": "s", "GRIDREG_ENCRYPTION_KEY": TEST_KEY, "GRIDREG_LOG_FORMAT": "text"}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    for key in ("GRIDREG_DEMO", "GRIDREG_REDIS_URL", "GRIDREG_ENCRYPTION_KEYS_OLD"):
-        monkeypatch.delenv(key, raising=False)
-    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
-
-
 def test_rekey_command(cli_env, monkeypatch):
-    done = CliRunner().invoke(main, ["registry", "rekey", "--batch", "50"])
+    done = gridreg("registry", "rekey", "--batch", "50")
     assert done.exit_code == 0, done.output
     assert '"key_id"' in done.output and '"entities"' in done.output
-    assert CliRunner().invoke(main, ["registry", "rekey", "--check"]).exit_code == 0
-    assert CliRunner().invoke(main, ["registry", "rekey", "--batch", "0"]).exit_code != 0
+    assert gridreg("registry", "rekey", "--check").exit_code == 0
+    assert gridreg("registry", "rekey", "--batch", "0").exit_code != 0
     monkeypatch.setenv("GRIDREG_ENCRYPTION_KEYS_OLD", "short")
-    bad = CliRunner().invoke(main, ["registry", "rekey"])
+    bad = gridreg("registry", "rekey")
     assert bad.exit_code != 0 and "GRIDREG_ENCRYPTION_KEYS_OLD" in bad.output

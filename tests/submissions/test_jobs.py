@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select
 
-from server import migrate, pipeline, queue, worker
+from server import migrate, pipeline, queue
 from server.app import create_app
 from server.db import discard_after_commit, make_engine, run_after_commit, session_factory
 from server.demo import load_demo
@@ -24,7 +23,15 @@ from server.settings import Settings
 from server.submissions import jobs, service
 from server.submissions.models import Submission
 from server.submissions.service import IncomingFile
-from tests.conftest import REDIS_URL, drop_pg_database, fresh_pg_database, make_settings, own_queue
+from tests.conftest import (
+    REDIS_URL,
+    burst,
+    drop_pg_database,
+    fresh_pg_database,
+    make_settings,
+    own_queue,
+    redis_app,
+)
 from tests.submissions.support import (
     FORM_ID,
     jpeg,
@@ -116,22 +123,10 @@ def test_find_stuck_rings_again_for_old_received_rows(db, settings, registration
 @pytest.fixture
 def rq_app(settings, engine, maker, redis_conn, db, monkeypatch):
     """The app with Redis configured; jobs run in-process by SimpleWorker on the test's sessions."""
-    monkeypatch.setattr(queue, "get_queue", lambda s, name: Queue(
-        own_queue(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
-    redis_settings = settings.with_(redis_url=REDIS_URL)
-    application = create_app(redis_settings, engine=engine)
-    application.extensions["gridreg"].sessionmaker = maker
-    application.config["TESTING"] = True
     monkeypatch.setitem(pipeline.FOLLOWS, jobs.validate_submission, ())
-    before = worker._context
-    worker.configure(redis_settings, engine, maker)
-    publish_registration(db, monkeypatch)
-    yield application
-    worker._context = before
-
-
-def _burst(conn: Redis, *names: str) -> None:
-    SimpleWorker([Queue(own_queue(n), connection=conn) for n in names], connection=conn).work(burst=True)
+    with redis_app(settings, engine, maker, monkeypatch) as application:
+        publish_registration(db, monkeypatch)
+        yield application
 
 
 def _token(client, username="worker"):
@@ -151,7 +146,7 @@ def test_real_rq_queue_runs_validation_and_media(rq_app, redis_conn, db):
     validation, media = (Queue(own_queue(n), connection=redis_conn) for n in ("validation", "media"))
     assert f"validate_submission-{sub.id}" in validation.job_ids  # rung after commit, by id
     assert f"make_derivatives-{sub.attachments[0].id}" in media.job_ids
-    _burst(redis_conn, "validation", "media")
+    burst(redis_conn, "validation", "media")
     db.refresh(sub)
     assert sub.status == "validated"
     db.refresh(sub.attachments[0])
@@ -172,12 +167,12 @@ def test_failing_job_retries_then_lands_in_the_failed_registry(rq_app, redis_con
     q = Queue(own_queue("validation"), connection=redis_conn)
     job_id = f"validate_submission-{sub.id}"
     for _ in range(len(queue.DEFAULT_RETRY_INTERVALS)):
-        _burst(redis_conn, "validation")
+        burst(redis_conn, "validation")
         assert job_id in ScheduledJobRegistry(queue=q).get_job_ids()  # waiting for its retry, with backoff
         job = Job.fetch(job_id, connection=redis_conn)
         ScheduledJobRegistry(queue=q).remove(job)
         q.enqueue_job(job)  # what the scheduler does once the interval has passed
-    _burst(redis_conn, "validation")
+    burst(redis_conn, "validation")
     assert job_id in FailedJobRegistry(queue=q).get_job_ids()
     assert "validator exploded" in Job.fetch(job_id, connection=redis_conn).latest_result().exc_string
     db.refresh(sub)

@@ -4,15 +4,14 @@ in RQ's scheduled registry for its backoff."""
 from __future__ import annotations
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from server import queue, worker
-from server.app import create_app
+from server import worker
 from server.registry.merge import SubmissionEssentials, merge_submission_data
 from server.webhooks import jobs, signing
-from tests.conftest import REDIS_URL, Auth, own_queue
+from tests.conftest import Auth, burst, own_queue, redis_app
 from tests.registry.conftest import REGISTRATION, registration
 from tests.webhooks.conftest import Clock, subscribe
 
@@ -20,20 +19,12 @@ from tests.webhooks.conftest import Clock, subscribe
 @pytest.fixture
 def rq_client(settings, engine, maker, redis_conn, monkeypatch):
     """A client whose app rings a real Redis (loopback URLs allowed); jobs run only when a worker takes them."""
-    monkeypatch.setattr(queue, "get_queue", lambda s, name: Queue(
-        own_queue(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
-    rq_settings = settings.with_(redis_url=REDIS_URL, webhooks_allow_private=True)
-    application = create_app(rq_settings, engine=engine)
-    application.extensions["gridreg"].sessionmaker = maker
-    application.config["TESTING"] = True
-    before = worker._context
-    worker.configure(rq_settings, engine, maker)
-    yield application.test_client()
-    worker._context = before
+    with redis_app(settings, engine, maker, monkeypatch, webhooks_allow_private=True) as application:
+        yield application.test_client()
 
 
 def _work(redis_conn) -> None:
-    SimpleWorker([Queue(own_queue("webhooks"), connection=redis_conn)], connection=redis_conn).work(burst=True)
+    burst(redis_conn, "webhooks")
 
 
 def test_delivery_runs_on_the_webhooks_queue_and_a_retry_waits_its_backoff(rq_client, redis_conn, receiver,
