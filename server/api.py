@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import flask
-from flask import Flask
+from flask import Flask, current_app
 from flask.views import MethodView
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -16,8 +18,22 @@ from server.db import unit_of_work
 from server.errors import BadRequestError, ErrorSchema, RuleViolation
 from server.json_input import JsonInputError, load_json
 from server.schemas import ContractPlugin
+from server.settings import Settings
 
 API_PREFIX = "/api/v1"
+CLOCK_KEY = "GRIDREG_CLOCK"  # app.config: () -> aware datetime; tests fix the moment
+
+
+def app_settings() -> Settings:
+    """The running application's settings."""
+    settings: Settings = current_app.extensions["gridreg"].settings
+    return settings
+
+
+def request_now() -> datetime:
+    """The moment of this request: the app's clock (``CLOCK_KEY``) when one is set, else the system's."""
+    clock: Callable[[], datetime] | None = current_app.config.get(CLOCK_KEY)
+    return clock() if clock is not None else datetime.now(UTC)
 
 
 class StrictJsonParser(FlaskParser):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Tagged, tagged
+from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Tagged, request_now, tagged
 from server.cases import service
 from server.cases.schemas import (
     CaseCodesSchema,
@@ -29,12 +28,8 @@ blp = Blueprint(
     description="事项：诉求、矛盾纠纷、急难救助与服务需求的转办与办理 (cases routed to departments)",
 )
 
-CLOCK_KEY = "GRIDREG_CLOCK"  # app.config: () -> aware datetime; tests fix the day
-
-
 def _today() -> date:
-    clock: Callable[[], datetime] = current_app.config.get(CLOCK_KEY) or (lambda: datetime.now(UTC))
-    return service.city_today(clock())
+    return service.city_today(request_now())
 
 
 @blp.route("")

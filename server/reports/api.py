@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 from flask_smorest import Blueprint
 
 from server.accounts.auth import current_user
 from server.accounts.models import Role
-from server.api import API_PREFIX, BaseView
+from server.api import API_PREFIX, BaseView, app_settings, request_now
 from server.db import get_session
 from server.reports import overview, service
 from server.reports.schemas import (
@@ -21,7 +19,6 @@ from server.reports.schemas import (
     ReportSchema,
     RunArgsSchema,
 )
-from server.settings import Settings
 
 blp = Blueprint(
     "reports",
@@ -30,20 +27,9 @@ blp = Blueprint(
     description="月度统计报表 (the monthly report per grid, community, township and city)",
 )
 
-CLOCK_KEY = "GRIDREG_CLOCK"  # app.config: () -> aware datetime, as for cases; tests fix the moment
 READERS = (Role.ADMIN, Role.SUPERVISOR, Role.GRID_WORKER)
 LEADERS = (Role.ADMIN, Role.SUPERVISOR)  # the overview is for those who lead a unit
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _now() -> datetime:
-    clock: Callable[[], datetime] = current_app.config.get(CLOCK_KEY) or (lambda: datetime.now(UTC))
-    return clock()
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["gridreg"].settings
-    return settings
 
 
 @blp.route("/monthly/<string:period>")
@@ -54,7 +40,7 @@ class MonthlyReport(BaseView):
     @blp.response(200, ReportSchema)
     def get(self, args: dict[str, Any], period: str) -> dict[str, Any]:
         """The newest revision (or the one asked for); 422 for a malformed period, 404 before its first run."""
-        return service.get_report(get_session(), _settings(), current_user(*READERS), period, args.get("unit"),
+        return service.get_report(get_session(), app_settings(), current_user(*READERS), period, args.get("unit"),
                                   args.get("revision"))
 
 
@@ -66,7 +52,7 @@ class MonthlyReportXlsx(BaseView):
     @blp.response(200, content_type=XLSX, description="one sheet per level, A4 landscape")
     def get(self, args: dict[str, Any], period: str) -> Response:
         """The unit's newest revision with a sheet per level below it."""
-        data, name = service.get_report_xlsx(get_session(), _settings(), current_user(*READERS), period,
+        data, name = service.get_report_xlsx(get_session(), app_settings(), current_user(*READERS), period,
                                              args.get("unit"))
         response = Response(data, content_type=XLSX)
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -82,8 +68,8 @@ class MonthlyReportRun(BaseView):
     @blp.response(201, ReportSchema)
     def post(self, args: dict[str, Any], period: str) -> tuple[dict[str, Any], int]:
         """422 for a malformed period or one that has not begun; the running period is marked provisional."""
-        data = service.run_for(get_session(), _settings(), current_user(Role.ADMIN), period, args.get("unit"),
-                               _now())
+        data = service.run_for(get_session(), app_settings(), current_user(Role.ADMIN), period, args.get("unit"),
+                               request_now())
         return data, 201
 
 
@@ -95,4 +81,5 @@ class Overview(BaseView):
     @blp.response(200, OverviewSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Persons present, arrivals this period, open and overdue cases; 404 for a unit outside the scope."""
-        return overview.get_overview(get_session(), _settings(), current_user(*LEADERS), args.get("unit"), _now())
+        return overview.get_overview(get_session(), app_settings(), current_user(*LEADERS), args.get("unit"),
+                                     request_now())

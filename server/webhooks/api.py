@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, BaseView
+from server.api import API_PREFIX, BaseView, app_settings, request_now
 from server.db import get_session
-from server.settings import Settings
 from server.webhooks import service
 from server.webhooks.schemas import (
     DeliveryArgsSchema,
@@ -24,15 +21,6 @@ from server.webhooks.schemas import (
 )
 
 blp = Blueprint("webhooks", __name__, url_prefix=API_PREFIX, description="数据共享：推送 (webhooks)")
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["gridreg"].settings
-    return settings
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @blp.route("/webhooks")
@@ -51,7 +39,7 @@ class Webhooks(BaseView):
         """Register an HTTPS endpoint for the caller's feed (admins: name the department account); the secret
         is in this answer only."""
         session = get_session()
-        row, secret = service.create_subscription(session, _settings(), current_user(), data, _now())
+        row, secret = service.create_subscription(session, app_settings(), current_user(), data, request_now())
         return {**service.view(session, [row])[0], "secret": secret}
 
 
@@ -90,7 +78,7 @@ class Replay(BaseView):
     @blp.response(200, ReplayedSchema)
     def post(self, subscription_id: int) -> dict[str, int]:
         """Queue the subscription's dead letters again, oldest first, ahead of newer events."""
-        return {"replayed": service.replay(get_session(), _settings(), current_user(), subscription_id, None)}
+        return {"replayed": service.replay(get_session(), app_settings(), current_user(), subscription_id, None)}
 
 
 @blp.route("/webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/replay")
@@ -100,5 +88,5 @@ class ReplayOne(BaseView):
     @blp.response(200, ReplayedSchema)
     def post(self, subscription_id: int, delivery_id: int) -> dict[str, int]:
         """Queue one dead letter again, ahead of newer events."""
-        return {"replayed": service.replay(get_session(), _settings(), current_user(), subscription_id,
+        return {"replayed": service.replay(get_session(), app_settings(), current_user(), subscription_id,
                                            delivery_id)}

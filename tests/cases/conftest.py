@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.api import CLOCK_KEY
 from server.audit.models import AuditEvent
-from server.cases.api import CLOCK_KEY
 from tests.registry.conftest import merge, neighbour, sealer, user_named  # noqa: F401  (fixtures)
 
 # 2026-12-07 01:30 in Shanghai is still 2026-12-06 in UTC: the city's day must win.

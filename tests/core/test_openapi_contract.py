@@ -22,8 +22,8 @@ import pytest
 from flask import Flask
 
 from server import worker
+from server.api import CLOCK_KEY
 from server.app import create_app
-from server.cases.api import CLOCK_KEY
 from server.forms import service as forms
 from server.webhooks import jobs as webhook_jobs
 from tests.core.contract import Contract, OffContract, operations

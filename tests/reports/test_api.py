@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from server.reports.api import CLOCK_KEY
+from server.api import CLOCK_KEY
 from tests.reports.conftest import FAR_POINT, Registry
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 2026-11 is due; 2026-12 is running

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from server.reports.api import CLOCK_KEY
+from server.api import CLOCK_KEY
 from tests.reports.conftest import FAR_POINT, Registry
 
 NOW = datetime(2026, 12, 6, 17, 30, tzinfo=UTC)  # 2026-12-07 01:30 in Shanghai: period 2026-12, the 7th
