@@ -1,5 +1,6 @@
 // The console's interface strings (zh-CN) and the words for states, flags and registry events.
 // Strings shared with the phone client (login, paging, languages) come from ../../app/i18n.js.
+import { DEFAULT_TZ_NAME } from '../../app/forms/expr/dates.js'
 import { wallParts } from '../../app/forms/values.js'
 
 export const C = {
@@ -151,7 +152,7 @@ export function explainFlag (name, detail = {}) {
 }
 
 /** '2026-12-07T06:28:52Z' -> '2026-12-07 14:28': wall-clock time in the city's zone (the phone client's values.js). */
-export function when (iso, tz = 'Asia/Shanghai') {
+export function when (iso, tz = DEFAULT_TZ_NAME) {
   if (!iso) return ''
   const ms = Date.parse(iso)
   if (isNaN(ms)) return iso
