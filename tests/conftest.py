@@ -186,6 +186,12 @@ class Auth:
         """Authorization header for the user."""
         return {"Authorization": f"Bearer {self.token(username)}"}
 
+    def read(self, url: str, username: str, **params: Any) -> Any:
+        """GET ``url`` as the user with ``params`` as its query; asserts 200 and returns the JSON body."""
+        resp = self.client.get(url, query_string=params, headers=self.headers(username))
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+
 
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:

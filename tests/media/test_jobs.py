@@ -6,20 +6,14 @@ import pytest
 
 from server.db import discard_after_commit
 from server.media.storage import media_store
-from server.submissions import jobs, service
-from server.submissions.service import IncomingFile
-from tests.submissions.support import jpeg, new_id, registration_data, submission_part, user
+from server.submissions import jobs
+from tests.submissions.support import jpeg, registration_data, submit_as_worker
 
 pytestmark = pytest.mark.usefixtures("jobs_in_test_transaction")
 
 
 def _photo_row(db, settings, registration, files):
-    iid = new_id()
-    data = registration_data()
-    sub = service.submit(db, settings, user(db, "worker"), form_version=registration, instance_id=iid, data=data,
-                         raw=submission_part(iid, data), raw_format="json",
-                         attachments={n: IncomingFile(n, b) for n, b in files.items()}, deprecated_id=None,
-                         meta={}).submission
+    sub = submit_as_worker(db, settings, registration, registration_data(), files)
     db.commit()
     discard_after_commit(db)
     return sub.attachments[0]

@@ -26,7 +26,8 @@ def test_same_bytes_twice_is_one_file(tmp_path):
     assert len([p for p in (tmp_path / "sha256").rglob("*") if p.is_file()]) == 1
 
 
-def test_file_and_directories_are_fsynced_before_put_returns(tmp_path, monkeypatch):
+def _spy_on_fsync(monkeypatch) -> list[str]:
+    """The paths fsynced from now on, in order (each fsync still happens)."""
     synced: list[str] = []
     real_fsync = os.fsync
 
@@ -35,6 +36,11 @@ def test_file_and_directories_are_fsynced_before_put_returns(tmp_path, monkeypat
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", spy)
+    return synced
+
+
+def test_file_and_directories_are_fsynced_before_put_returns(tmp_path, monkeypatch):
+    synced = _spy_on_fsync(monkeypatch)
     blob = MediaStore(tmp_path).put(b"durable")
     assert any(p.startswith(str(tmp_path / "tmp")) for p in synced)  # the file's bytes, before the rename
     assert str(blob.path.parent) in synced  # the directory entry of the renamed file
@@ -44,14 +50,7 @@ def test_a_write_into_a_known_directory_costs_two_fsyncs(tmp_path, monkeypatch):
     store = MediaStore(tmp_path)
     store.put(b"first")  # makes sha256/ab/cd and fsyncs its chain of directories
     sha = sha256_hex(b"first")
-    synced: list[str] = []
-    real_fsync = os.fsync
-
-    def spy(fd: int) -> None:
-        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", spy)
+    synced = _spy_on_fsync(monkeypatch)
     neighbour = next(b for b in (str(i).encode() for i in range(100_000)) if sha256_hex(b)[:4] == sha[:4])
     blob = store.put(neighbour)
     assert blob.path.parent == store.path_for(sha).parent

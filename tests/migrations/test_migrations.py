@@ -67,18 +67,13 @@ def test_0007_files_earlier_outside_submissions_under_their_submitter(db, settin
     from alembic.operations import Operations
     from sqlalchemy import select, update
 
-    from server.submissions import service
     from server.submissions.models import Submission
-    from tests.submissions.support import new_id, publish_registration, registration_data, submission_part, user
+    from tests.submissions.support import publish_registration, registration_data, submit_as_worker
 
     version = publish_registration(db, monkeypatch)
 
     def submit(location):
-        instance_id = new_id()
-        data = registration_data(photo=None, location=location)
-        return service.submit(db, settings, user(db, "worker"), form_version=version, instance_id=instance_id,
-                              data=data, raw=submission_part(instance_id, data), raw_format="json",
-                              attachments={}, deprecated_id=None, meta={}).submission
+        return submit_as_worker(db, settings, version, registration_data(photo=None, location=location))
 
     home, away = submit("34.4 113.74 0 5"), submit("34.3 113.6 0 5")
     own_grid = home.unit
@@ -109,18 +104,13 @@ def test_0016_flag_rows_come_from_the_flags_and_go_back_to_flag_names(db, settin
     from alembic.operations import Operations
     from sqlalchemy import select, text
 
-    from server.submissions import service
     from server.submissions.models import Submission, SubmissionFlag
-    from tests.submissions.support import new_id, publish_registration, registration_data, submission_part, user
+    from tests.submissions.support import publish_registration, registration_data, submit_as_worker
 
     version = publish_registration(db, monkeypatch)
 
     def submit(location):
-        instance_id = new_id()
-        data = registration_data(photo=None, location=location)
-        return service.submit(db, settings, user(db, "worker"), form_version=version, instance_id=instance_id,
-                              data=data, raw=submission_part(instance_id, data), raw_format="json",
-                              attachments={}, deprecated_id=None, meta={}).submission
+        return submit_as_worker(db, settings, version, registration_data(photo=None, location=location))
 
     plain, away, both = submit("34.4 113.74 0 5"), submit("34.3 113.6 0 5"), submit("34.3 113.6 0 45")
     db.flush()

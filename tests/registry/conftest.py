@@ -65,9 +65,7 @@ PERSONS = "/api/v1/registry/persons"
 
 def page_of(client: Any, auth: Any, user: str, **params: Any) -> Any:
     """The persons list as ``user`` sees it (200 asserted), with the query's ``params``."""
-    resp = client.get(f"{PERSONS}/entities", query_string=params, headers=auth.headers(user))
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()
+    return auth.read(f"{PERSONS}/entities", user, **params)
 
 
 def geopoint(point: tuple[float, float]) -> str:

@@ -57,10 +57,7 @@ def _events(db, entity: Entity) -> list[RegistryEvent]:
 
 
 def _sync(client, auth, user: str, cursor: str | None = None) -> dict[str, Any]:
-    resp = client.get(f"{FOLLOWUPS}/sync", query_string={"cursor": cursor} if cursor else {},
-                      headers=auth.headers(user))
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()
+    return auth.read(f"{FOLLOWUPS}/sync", user, **({"cursor": cursor} if cursor else {}))
 
 
 def _search(client, auth, user: str, **params: str) -> list[str]:

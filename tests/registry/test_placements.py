@@ -37,9 +37,7 @@ def _far_visit(merge, person, date="2026-11-20", username="worker"):
 
 
 def _queue(client, auth, user, **params):
-    resp = client.get(f"{PERSONS}/placements", query_string=params, headers=auth.headers(user))
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()["items"]
+    return auth.read(f"{PERSONS}/placements", user, **params)["items"]
 
 
 def _decide(client, auth, review, action, user="supervisor", etag=None):

@@ -20,8 +20,11 @@ from server.accounts.models import User
 from server.audit.models import AuditEvent
 from server.forms import service as forms
 from server.forms.models import FormVersion
+from server.settings import Settings
+from server.submissions import service
 from server.submissions.models import Submission
 from server.submissions.sealing import SEALED
+from server.submissions.service import IncomingFile
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRATION = ROOT / "forms" / "registration.xlsx"
@@ -55,6 +58,16 @@ def user(session: Session, username: str) -> User:
 def new_id() -> str:
     """A fresh instance id."""
     return str(uuid.uuid4())
+
+
+def submit_as_worker(session: Session, settings: Settings, version: FormVersion, data: dict[str, Any],
+                     files: dict[str, bytes] | None = None) -> Submission:
+    """Store a JSON submission of ``data`` (and ``files``) by the demo worker through the service, not over HTTP."""
+    instance_id = new_id()
+    return service.submit(session, settings, user(session, "worker"), form_version=version, instance_id=instance_id,
+                          data=data, raw=submission_part(instance_id, data), raw_format="json",
+                          attachments={n: IncomingFile(n, b) for n, b in (files or {}).items()}, deprecated_id=None,
+                          meta={}).submission
 
 
 def registration_data(*, photo: str | None = "photo.jpg", location: str | None = "34.4 113.74 0 5",

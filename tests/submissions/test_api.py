@@ -314,9 +314,7 @@ def _seed(client, auth):
 
 
 def _list(client, auth, user="supervisor", **params):
-    resp = client.get(URL, query_string=params, headers=auth.headers(user))
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()
+    return auth.read(URL, user, **params)
 
 
 def test_list_filters(client, auth, registration):

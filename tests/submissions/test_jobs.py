@@ -20,9 +20,8 @@ from server.db import discard_after_commit, make_engine, run_after_commit, sessi
 from server.demo import load_demo
 from server.registry.jobs import merge_submission
 from server.settings import Settings
-from server.submissions import jobs, service
+from server.submissions import jobs
 from server.submissions.models import Submission
-from server.submissions.service import IncomingFile
 from tests.conftest import (
     REDIS_URL,
     burst,
@@ -40,24 +39,20 @@ from tests.submissions.support import (
     publish_registration,
     registration_data,
     submission_part,
-    user,
+    submit_as_worker,
 )
 
 pytestmark = pytest.mark.usefixtures("jobs_in_test_transaction")
 
 
 def _submit(db, settings, version, *, data=None, files=None, commit=True):
-    instance_id = new_id()
     data = registration_data() if data is None else data
     files = {"photo.jpg": jpeg()} if files is None else files
-    result = service.submit(db, settings, user(db, "worker"), form_version=version, instance_id=instance_id,
-                            data=data, raw=submission_part(instance_id, data), raw_format="json",
-                            attachments={n: IncomingFile(n, b) for n, b in files.items()}, deprecated_id=None,
-                            meta={})
+    submission = submit_as_worker(db, settings, version, data, files)
     if commit:
         db.commit()
         discard_after_commit(db)  # the bells stay silent: the jobs are run by hand below
-    return result.submission
+    return submission
 
 
 def test_validation_moves_received_to_validated_once(db, settings, registration):
@@ -134,13 +129,19 @@ def _token(client, username="worker"):
     return {"Authorization": f"Bearer {resp.get_json()['access_token']}"}
 
 
-def test_real_rq_queue_runs_validation_and_media(rq_app, redis_conn, db):
-    client = rq_app.test_client()
+def _submit_with_photo(client):
+    """POST a registration with its photo as the worker (201 asserted): its instance id and the response."""
     iid = new_id()
     resp = client.post(f"/api/v1/forms/{FORM_ID}/submissions", headers=_token(client),
                        data=multipart(submission_part(iid, registration_data()), {"photo.jpg": jpeg()}),
                        content_type="multipart/form-data")
     assert resp.status_code == 201
+    return iid, resp
+
+
+def test_real_rq_queue_runs_validation_and_media(rq_app, redis_conn, db):
+    client = rq_app.test_client()
+    iid, resp = _submit_with_photo(client)
     assert resp.get_json()["status"] == "received"
     sub = db.scalar(select(Submission).where(Submission.instance_id == f"uuid:{iid}"))
     validation, media = (Queue(own_queue(n), connection=redis_conn) for n in ("validation", "media"))
@@ -212,11 +213,7 @@ def test_gridreg_worker_burst_subprocess(committed_settings, redis_conn, monkeyp
         application = create_app(settings, engine=engine)
         monkeypatch.setitem(pipeline.FOLLOWS, jobs.validate_submission, ())
         client = application.test_client()
-        iid = new_id()
-        resp = client.post(f"/api/v1/forms/{FORM_ID}/submissions", headers=_token(client),
-                           data=multipart(submission_part(iid, registration_data()), {"photo.jpg": jpeg()}),
-                           content_type="multipart/form-data")
-        assert resp.status_code == 201
+        iid, _ = _submit_with_photo(client)
         env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDREG_")}
         env.update(GRIDREG_DATABASE_URL=settings.database_url, GRIDREG_MEDIA_ROOT=str(settings.media_root),
                    GRIDREG_REDIS_URL=REDIS_URL, GRIDREG_DEMO="1", GRIDREG_LOG_FORMAT="text",

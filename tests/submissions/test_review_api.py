@@ -61,9 +61,7 @@ def decide(client, auth, iid, state, comment=None, *, user="supervisor", etag="f
 
 
 def queue(client, auth, user="supervisor", **params):
-    resp = client.get(QUEUE, query_string=params, headers=auth.headers(user))
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()
+    return auth.read(QUEUE, user, **params)
 
 
 # --------------------------------------------------------------------------- the queue
@@ -318,9 +316,7 @@ def test_comments_are_scoped(client, auth, registration, outsider):
 
 
 def returned(client, auth, user="worker"):
-    resp = client.get("/api/v1/me/returned", headers=auth.headers(user))
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()["items"]
+    return auth.read("/api/v1/me/returned", user)["items"]
 
 
 def test_returned_lists_only_the_callers_own(client, auth, registration, db):

@@ -46,16 +46,21 @@ def test_a_transient_failure_is_retried_and_later_events_wait_their_turn(client,
     assert page["items"][-1]["attempts"] == 3 and page["items"][-1]["last_status"] == 200
 
 
+def _fail_every_attempt(settings, subscription_id, receiver, clock, waits):
+    """The receiver answers 500 to every attempt, each made once its backoff has passed: a dead letter."""
+    receiver.answer = lambda _event: 500
+    jobs.deliver(subscription_id)
+    for _ in range(settings.webhook_max_attempts - 1):
+        clock.advance(waits[-1])
+        jobs.deliver(subscription_id)
+
+
 def test_a_dead_receiver_gets_every_retry_then_a_dead_letter_and_replay_delivers_it(
         settings, client, auth, merge, receiver, hooks):
     clock, waits = hooks
     sub = subscribe(client, auth, "police", receiver.url)
     merge(REGISTRATION, registration())
-    receiver.answer = lambda _event: 500
-    jobs.deliver(sub["id"])
-    for _ in range(settings.webhook_max_attempts - 1):
-        clock.advance(waits[-1])
-        jobs.deliver(sub["id"])
+    _fail_every_attempt(settings, sub["id"], receiver, clock, waits)
     assert len(receiver.received) == settings.webhook_max_attempts
     assert waits == [min(10 * 2 ** i, 3600) for i in range(settings.webhook_max_attempts - 1)]
     # a later event is not held back by a dead letter
@@ -85,11 +90,7 @@ def test_replay_all_and_a_stopped_subscription(settings, client, auth, merge, re
     clock, waits = hooks
     sub = subscribe(client, auth, "police", receiver.url)
     merge(REGISTRATION, registration())
-    receiver.answer = lambda _event: 500
-    jobs.deliver(sub["id"])
-    for _ in range(settings.webhook_max_attempts - 1):
-        clock.advance(waits[-1])
-        jobs.deliver(sub["id"])
+    _fail_every_attempt(settings, sub["id"], receiver, clock, waits)
     receiver.answer = lambda _event: 200
     url = f"{WEBHOOKS}/{sub['id']}"
     assert client.post(f"{url}/replay", headers=auth.headers("admin")).get_json() == {"replayed": 1}
