@@ -87,6 +87,20 @@ def drop_pg_database(name: str) -> None:
     admin.dispose()
 
 
+@contextmanager
+def scratch_engine(backend: str, tmp_path: Path, name: str) -> Iterator[Engine]:
+    """An engine on an empty database of the backend under test, apart from the shared one; gone afterwards."""
+    pg_name = f"gridreg_{name}_{os.getpid()}"
+    url = f"sqlite:///{tmp_path / f'{name}.sqlite'}" if backend == "sqlite" else fresh_pg_database(pg_name)
+    engine = make_engine(make_settings(url, tmp_path))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        if backend == "postgresql":
+            drop_pg_database(pg_name)
+
+
 def make_settings(database_url: str, media_root: Path, **overrides: Any) -> Settings:
     """Settings for tests, never read from the environment."""
     values: dict[str, Any] = dict(database_url=database_url, media_root=media_root, secret_key="test-secret",

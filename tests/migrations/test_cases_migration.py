@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import sqlalchemy as sa
 
 from server import migrate
-from server.db import make_engine
-from tests.conftest import drop_pg_database, fresh_pg_database, make_settings
+from tests.conftest import scratch_engine
 
 OLD = {
     "a": {"title": "找工作", "kind": "need", "status": "open", "progress": "in_progress", "department": "hrss"},
@@ -52,11 +50,5 @@ def _check(engine: Any) -> None:
 
 
 def test_follow_ups_become_cases_and_back(backend, tmp_path, engine):
-    if backend == "postgresql":
-        name = f"gridreg_cases_migration_{os.getpid()}"
-        try:
-            _check(make_engine(make_settings(fresh_pg_database(name), tmp_path)))
-        finally:
-            drop_pg_database(name)
-    else:
-        _check(make_engine(make_settings(f"sqlite:///{tmp_path / 'cases.sqlite'}", tmp_path)))
+    with scratch_engine(backend, tmp_path, "cases_migration") as fresh:
+        _check(fresh)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 
 from server import migrate
-from server.db import make_engine
 from server.domain.declaration_rules import block_digest, read_blocks
-from tests.conftest import drop_pg_database, fresh_pg_database, make_settings
+from tests.conftest import scratch_engine
 
 
 def _check(engine):
@@ -30,11 +27,5 @@ def _check(engine):
 
 
 def test_existing_datasets_get_their_first_version(backend, tmp_path, engine):
-    if backend == "postgresql":
-        name = f"gridreg_mig0009_{os.getpid()}"
-        try:
-            _check(make_engine(make_settings(fresh_pg_database(name), tmp_path)))
-        finally:
-            drop_pg_database(name)
-    else:
-        _check(make_engine(make_settings(f"sqlite:///{tmp_path / 'm.sqlite'}", tmp_path)))
+    with scratch_engine(backend, tmp_path, "mig0009") as fresh:
+        _check(fresh)

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import os
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import inspect
 
 from server import migrate
-from server.db import make_engine
 from server.geo.models import AdminUnit
 from server.models import Base
-from tests.conftest import drop_pg_database, fresh_pg_database, make_settings
+from tests.conftest import scratch_engine
 
 
 def test_upgrade_downgrade_upgrade(backend, tmp_path, engine):
     """Round trip on a separate database so the session's seeded one is untouched."""
-    if backend == "postgresql":
-        _roundtrip_pg(tmp_path)
-    else:
-        _roundtrip(make_engine(make_settings(f"sqlite:///{tmp_path / 'mig.sqlite'}", tmp_path)))
+    with scratch_engine(backend, tmp_path, "migrations") as fresh:
+        _roundtrip(fresh)
 
 
 def _roundtrip(fresh):
@@ -32,14 +27,6 @@ def _roundtrip(fresh):
     migrate.upgrade(fresh)
     assert migrate.current_revision(fresh) is not None
     fresh.dispose()
-
-
-def _roundtrip_pg(tmp_path):
-    name = f"gridreg_migrations_{os.getpid()}"
-    try:
-        _roundtrip(make_engine(make_settings(fresh_pg_database(name), tmp_path)))
-    finally:
-        drop_pg_database(name)
 
 
 def test_models_match_migrations(engine):
