@@ -207,8 +207,11 @@ def review_page(session: Session, user: User, dataset: str, model: Any, visible:
 
 
 def _load_candidate(
-    session: Session, user: User, ds: store.DatasetRef, candidate_id: int, if_match: str | None
-) -> DuplicateCandidate:
+    session: Session, user: User, dataset: str, candidate_id: int, if_match: str | None, *, open_only: bool = False
+) -> tuple[store.DatasetRef, DuplicateCandidate]:
+    """The dataset and the candidate to decide, locked after the feed lock (before any row lock, see history.py)."""
+    history.lock_feed(session)
+    ds = store.get_dataset(session, dataset)
     service.require_reviewer(user)
     candidate = session.scalar(
         select(DuplicateCandidate)
@@ -218,7 +221,9 @@ def _load_candidate(
     if candidate is None:
         raise NotFoundError(f"candidate {candidate_id} not found", code="registry.candidate_not_found")
     check_if_match(if_match, candidate_etag(candidate))
-    return candidate
+    if open_only and candidate.status != CandidateStatus.OPEN.value:
+        raise ConflictError("the candidate is already decided", code="registry.candidate_decided")
+    return ds, candidate
 
 
 def close_decision(item: DuplicateCandidate | PlacementReview, user: User, status: str) -> None:
@@ -232,11 +237,7 @@ def mark_distinct(
     session: Session, user: User, dataset: str, candidate_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Two different people: close the candidate; the pair is not proposed again."""
-    history.lock_feed(session)  # before any row lock (see history.py)
-    ds = store.get_dataset(session, dataset)
-    candidate = _load_candidate(session, user, ds, candidate_id, if_match)
-    if candidate.status != CandidateStatus.OPEN.value:
-        raise ConflictError("the candidate is already decided", code="registry.candidate_decided")
+    ds, candidate = _load_candidate(session, user, dataset, candidate_id, if_match, open_only=True)
     close_decision(candidate, user, CandidateStatus.DISTINCT.value)
     record(session, user.id, "registry.candidate_distinct", target_type=f"registry.{dataset}", target_id=candidate.id)
     return candidate_view(ds, candidate, service.Viewer.of(user))
@@ -251,11 +252,7 @@ def merge_candidate(
     survivor_uuid: str | None = None,
 ) -> dict[str, Any]:
     """One person: keep the survivor (the older record unless named), fold the other into it."""
-    history.lock_feed(session)  # before any row lock (see history.py)
-    ds = store.get_dataset(session, dataset)
-    candidate = _load_candidate(session, user, ds, candidate_id, if_match)
-    if candidate.status != CandidateStatus.OPEN.value:
-        raise ConflictError("the candidate is already decided", code="registry.candidate_decided")
+    ds, candidate = _load_candidate(session, user, dataset, candidate_id, if_match, open_only=True)
     a, b = lock_record(session, candidate.entity_a_id), lock_record(session, candidate.entity_b_id)
     if EntityStatus.MERGED.value in (a.status, b.status):
         raise ConflictError("one of the records was merged elsewhere", code="registry.already_merged")
@@ -300,9 +297,7 @@ def unmerge_candidate(
     session: Session, user: User, dataset: str, candidate_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Undo a merge: the other record is live again; values copied into the survivor go back out."""
-    history.lock_feed(session)  # before any row lock (see history.py)
-    ds = store.get_dataset(session, dataset)
-    candidate = _load_candidate(session, user, ds, candidate_id, if_match)
+    ds, candidate = _load_candidate(session, user, dataset, candidate_id, if_match)
     if candidate.status != CandidateStatus.MERGED.value or candidate.survivor_id is None:
         raise ConflictError("only a merged candidate can be unmerged", code="registry.not_merged")
     other_id = candidate.entity_b_id if candidate.survivor_id == candidate.entity_a_id else candidate.entity_a_id
