@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,15 @@ def browser() -> Iterator[Any]:
         pw.stop()
 
 
+@contextmanager
+def failing_on_script_errors(pg: Any, where: str) -> Iterator[Any]:
+    """The page, and once the block ends, a failure naming every uncaught script error it had."""
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    assert not errors, f"uncaught errors in {where}: {errors}"
+
+
 @pytest.fixture
 def context(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     """A fresh phone profile: empty IndexedDB, caches and service worker registrations."""
@@ -75,11 +85,8 @@ def context(browser: Any, live_server: LiveServer) -> Iterator[Any]:
 @pytest.fixture
 def page(context: Any) -> Iterator[Any]:
     """A page that fails the test on any uncaught script error."""
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with failing_on_script_errors(context.new_page(), "the page") as pg:
+        yield pg
 
 
 @pytest.fixture
@@ -120,11 +127,8 @@ def console(browser: Any, live_server: LiveServer) -> Iterator[Any]:
 @pytest.fixture
 def console_page(console: Any) -> Iterator[Any]:
     """A console tab that fails the test on any uncaught script error."""
-    pg = console.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    assert not errors, f"uncaught errors in the console: {errors}"
+    with failing_on_script_errors(console.new_page(), "the console") as pg:
+        yield pg
 
 
 @pytest.fixture(scope="session")

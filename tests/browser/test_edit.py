@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.client import FORM_ID, Person, jpeg, next_page, outbox_states, progress, q, register
+from tests.browser.client import FORM_ID, Person, jpeg, outbox_states, page_through_and_finish, progress, q, register
 from tests.support.live_server import LiveServer
 
 PERSON = Person(name="马文斌", birth="1990-04-21", sequence="035", phone="13800138001")
@@ -38,10 +38,7 @@ def test_sent_registration_is_corrected_and_resent_as_an_edit(
     expect(q(page, "identity/full_name")).to_have_value(PERSON.name)
     expect(page.locator("img.preview")).to_be_visible()
     q(page, "identity/phone").fill(NEW_PHONE)
-    for n in range(2, 7):
-        next_page(page, n)
-    page.get_by_role("button", name="完成并放入发送箱").click()
-    page.wait_for_url(re.compile(r"#/outbox$"))
+    page_through_and_finish(page)
 
     # Both in the outbox, both sent; the replaced one can no longer be reopened.
     expect(page.locator(".item.state-sent")).to_have_count(2, timeout=30_000)

@@ -22,8 +22,8 @@ from tests.browser.client import (
     Person,
     jpeg,
     login,
-    next_page,
     outbox_states,
+    page_through_and_finish,
     progress,
     q,
     register,
@@ -132,10 +132,7 @@ def test_returned_submission_is_corrected_on_the_phone_and_comes_back_as_an_edit
     audit(page, "correction form")
     screenshot(page, "returned-correction")
     q(page, "identity/phone").fill(NEW_PHONE)
-    for n in range(2, 7):
-        next_page(page, n)
-    page.get_by_role("button", name="完成并放入发送箱").click()
-    page.wait_for_url(re.compile(r"#/outbox$"))
+    page_through_and_finish(page)
 
     # Sent like any edit; it leaves 需要修改 and the count goes.
     expect(page.locator(".item.state-sent")).to_have_count(2, timeout=30_000)
@@ -202,10 +199,7 @@ def test_returned_submission_is_corrected_offline_on_a_phone_without_its_sent_co
         expect(page.locator("img.preview")).to_be_visible()  # the server's file
         q(page, "identity/id_number").fill(OTHER_PHONE_PERSON.id_number)
         q(page, "identity/phone").fill(NEW_PHONE)
-        for n in range(2, 7):
-            next_page(page, n)
-        page.get_by_role("button", name="完成并放入发送箱").click()
-        page.wait_for_url(re.compile(r"#/outbox$"))
+        page_through_and_finish(page)
         expect(page.locator(".item.state-queued")).to_have_count(1)
         expect(entry).to_contain_text("修改已放入发送箱")
         expect(returned_nav(page)).not_to_contain_text("需要修改")
