@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from server.accounts import admin, service
@@ -22,7 +21,7 @@ from server.accounts.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
-from server.api import API_PREFIX, BaseView
+from server.api import API_PREFIX, BaseView, app_settings
 from server.db import get_session
 
 departments_blp = Blueprint("departments", __name__, url_prefix=f"{API_PREFIX}/departments",
@@ -70,8 +69,7 @@ class UserDetail(BaseView):
 
 
 def _profile() -> str:
-    profile: str = current_app.extensions["gridreg"].settings.password_profile
-    return profile
+    return app_settings().password_profile
 
 
 @blp.route("/<string:username>/password")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from server.accounts import service
 from server.accounts.auth import bearer_token, current_user, public
 from server.accounts.models import User
 from server.accounts.schemas import MeSchema, TokenRequestSchema, TokenSchema
-from server.api import API_PREFIX, BaseView, Blueprint
+from server.api import API_PREFIX, BaseView, Blueprint, app_settings
 from server.db import get_session
 
 blp = Blueprint("auth", __name__, url_prefix=API_PREFIX, description="登录与账户 (authentication)")
@@ -24,8 +22,7 @@ class TokenResource(BaseView):
     @public
     def post(self, creds: dict[str, str]) -> service.IssuedToken:
         """Log in: exchange username and password for a bearer token."""
-        settings = current_app.extensions["gridreg"].settings
-        return service.login(get_session(), settings, creds["username"], creds["password"])
+        return service.login(get_session(), app_settings(), creds["username"], creds["password"])
 
     @blp.response(204)
     def delete(self) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request, send_file
+from flask import Response, request, send_file
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, BaseView, Blueprint
+from server.api import API_PREFIX, BaseView, Blueprint, app_settings
 from server.db import get_session
 from server.submissions.attachments import SIZES, attachment_file
 
@@ -20,8 +20,7 @@ class Attachment(BaseView):
              responses={"200": {"description": "the file", "content": {"image/*": {}}}})
     def get(self, instance_id: str, name: str) -> Response:
         """The file, or its display / thumbnail derivative (JPEG, no EXIF)."""
-        settings = current_app.extensions["gridreg"].settings
-        found = attachment_file(get_session(), settings, current_user(), instance_id, name,
+        found = attachment_file(get_session(), app_settings(), current_user(), instance_id, name,
                                 request.args.get("size", "original"))
         inline = found.mimetype.startswith("image/")
         response = send_file(found.path, mimetype=found.mimetype, as_attachment=not inline, download_name=name,
