@@ -23,7 +23,9 @@ from server.cli import _settings, cli_session, main
               help="comma-separated batch stages (validation, merge) and RQ queue names")
 @click.option("--burst", is_flag=True, help="stop when the stages and queues are empty")
 @click.option("--fork", is_flag=True, help="run each RQ job in a forked child (isolation at ~10x the CPU per job)")
-def run_worker(queues: str, burst: bool, fork: bool) -> None:
+@click.option("--batch-size", default=batch_worker.BATCH_SIZE, show_default=True, type=click.IntRange(1, 1000),
+              help="submissions a stage claims per transaction")
+def run_worker(queues: str, burst: bool, fork: bool, batch_size: int) -> None:
     """Run the batch stages of the submission's way and an RQ worker on the given queues.
 
     The stages claim submissions from the database in batches
@@ -47,10 +49,10 @@ def run_worker(queues: str, burst: bool, fork: bool) -> None:
     stop = threading.Event()
     if not rq_names:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        batch_worker.run(settings, stages, stop, burst=burst)
+        batch_worker.run(settings, stages, stop, burst=burst, limit=batch_size)
         return
-    batches = threading.Thread(target=batch_worker.run, args=(settings, stages, stop), kwargs={"burst": burst},
-                               name="batches", daemon=True)
+    batches = threading.Thread(target=batch_worker.run, args=(settings, stages, stop), name="batches", daemon=True,
+                               kwargs={"burst": burst, "limit": batch_size})
     if stages:
         batches.start()
     worker_class = Worker if fork else SimpleWorker
@@ -71,8 +73,18 @@ def jobs() -> None:
 
 @jobs.command("failed")
 def jobs_failed() -> None:
-    """List failed jobs on every queue."""
-    settings = _settings()
+    """List submissions whose batch stage failed unexpectedly (retried with backoff), then failed RQ jobs."""
+    from sqlalchemy import select
+
+    from server.submissions.models import Submission
+
+    with cli_session() as (session, settings):
+        for row in session.execute(select(Submission.id, Submission.instance_id, Submission.status,
+                                          Submission.attempts, Submission.retry_at)
+                                   .where(Submission.attempts > 0, Submission.status.in_(("received", "validated")))
+                                   .order_by(Submission.id)):
+            due = f"{row.retry_at:%Y-%m-%d %H:%M:%S} UTC" if row.retry_at else "now"
+            click.echo(f"{row.status}\tsubmission {row.id}\t{row.instance_id}\t{row.attempts} failed tries; next {due}")
     if not settings.redis_url:
         raise click.ClickException("no Redis configured; inline jobs leave their rows for `jobs requeue-stuck`")
     for name in queue.QUEUES:
