@@ -15,7 +15,7 @@ takes it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -73,12 +73,13 @@ def _claim_received(limit: int) -> Select[Any]:
             .order_by(_SUBMISSIONS.c.id).limit(limit).with_for_update(of=_SUBMISSIONS, skip_locked=True))
 
 
-def _judge(session: Session, settings: Settings, row: Any, files: Sequence[Any], now: datetime) -> dict[str, Any]:
+def _judge(settings: Settings, row: Any, files: Sequence[Any], now: datetime,
+           definition_of: Callable[[int], Mapping[str, Any]]) -> dict[str, Any]:
     """The validator's verdict on one locked received row, as the parameters of ``_JUDGE`` (status "waiting": none)."""
     received = [f.name for f in files if f.sha256 is not None]
     if len(received) < len(files) and now - row.received_at < timedelta(seconds=ATTACHMENT_GRACE_SECONDS):
         return {"sid": row.id, "status": "waiting"}
-    definition = definition_by_id(session, row.form_version_id)
+    definition = definition_of(row.form_version_id)
     data = open_answers(row.data, definition, Sealer.from_settings(settings), row.instance_id)
     issues = validator.check_submission(definition, data, attachments=tuple(received), tz=settings.time_zone)
     status = (SubmissionStatus.INVALID if issues else SubmissionStatus.VALIDATED).value
@@ -95,7 +96,7 @@ def validate_submission(submission_id: int) -> str:
         if row is None or row.status != SubmissionStatus.RECEIVED:
             return "skipped"
         files = session.execute(_ATTACHMENTS, {"ids": [submission_id]}).all()
-        verdict = _judge(session, settings, row, files, datetime.now(UTC))
+        verdict = _judge(settings, row, files, datetime.now(UTC), lambda vid: definition_by_id(session, vid))
         if verdict["status"] == "waiting":
             return "waiting"
         session.execute(_JUDGE, verdict)
@@ -121,11 +122,18 @@ def validate_received(limit: int, now: datetime | None = None) -> int:
         files: dict[int, list[Any]] = {row.id: [] for row in rows}
         for f in session.execute(_ATTACHMENTS, {"ids": list(files)}):
             files[f.submission_id].append(f)
+        definitions: dict[int, Mapping[str, Any]] = {}  # looked up once per version in a batch
+
+        def definition_of(version_id: int) -> Mapping[str, Any]:
+            if version_id not in definitions:
+                definitions[version_id] = definition_by_id(session, version_id)
+            return definitions[version_id]
+
         verdicts: list[dict[str, Any]] = []
         waiting: list[dict[str, Any]] = []
         for row in rows:
             try:
-                verdict = _judge(session, settings, row, files[row.id], now)
+                verdict = _judge(settings, row, files[row.id], now, definition_of)
             except SQLAlchemyError:
                 raise  # the database itself: the whole batch rolls back and is claimed again
             except Exception:  # noqa: BLE001 - one submission's unexpected failure is its own
