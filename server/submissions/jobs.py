@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from server import worker
@@ -134,7 +134,7 @@ def validate_received(limit: int, now: datetime | None = None) -> int:
         for row in rows:
             try:
                 verdict = _judge(settings, row, files[row.id], now, definition_of)
-            except SQLAlchemyError:
+            except (OperationalError, InterfaceError):
                 raise  # the database itself: the whole batch rolls back and is claimed again
             except Exception:  # noqa: BLE001 - one submission's unexpected failure is its own
                 log.exception("validation failed", extra={"submission_id": row.id})
