@@ -107,6 +107,47 @@ class TooManyRequestsError(AppError):
     status, code, message_zh = 429, "too_many_requests", "尝试次数过多，请稍后再试"
 
 
+class ServiceUnavailableError(AppError):
+    """The database or Redis cannot be reached: nothing was stored, the client should try again shortly."""
+
+    status, message_zh = 503, "服务暂时不可用，请稍后重试"
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"the {what} is unavailable; try again shortly", code=f"service.{what}_unavailable",
+                         message_zh=self.message_zh)
+        self.headers = {"Retry-After": str(self.RETRY_AFTER_SECONDS)}
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """"database" or "queue" when ``exc`` says that service cannot be reached (an outage, not a bug), else None.
+
+    A lost or refused PostgreSQL connection, a backend terminated by the
+    administrator, a full pool, or a Redis connection error; the request's
+    transaction has rolled back, so the client's retry (same instance id) is safe.
+    """
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError, DisconnectionError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+        return "queue"
+    if isinstance(exc, (DisconnectionError, PoolTimeoutError)):
+        return "database"
+    if isinstance(exc, DBAPIError) and (exc.connection_invalidated or _is_outage(exc.orig)):
+        return "database"
+    return None
+
+
+def _is_outage(orig: BaseException | None) -> bool:
+    """psycopg's own word: the connection failed or the server is shutting down (SQLSTATE 08, 57P)."""
+    if orig is None or not type(orig).__module__.startswith("psycopg"):
+        return False  # SQLite's OperationalError is a locked file or a bug, not a lost server
+    sqlstate = str(getattr(orig, "sqlstate", None) or "")
+    return sqlstate.startswith(("08", "57P")) or (type(orig).__name__ == "OperationalError" and not sqlstate)
+
+
 # Codes for errors that Werkzeug or flask-smorest raise, by HTTP status.
 _HTTP_CODES = {
     400: ("request.malformed", "请求格式有误"),
@@ -204,6 +245,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _on_unexpected(exc: Exception) -> Response:
+        outage = unavailable(exc)
+        if outage is not None:
+            log.warning("%s unavailable: %s", outage, exc.__class__.__name__)
+            error = ServiceUnavailableError(outage)
+            message = error.message_zh if wants_chinese() else error.message
+            return _render(_body(503, error.code, message, None), 503, error.headers)
         log.exception("unhandled error")
         message = "服务器内部错误" if wants_chinese() else "Internal server error"
         return _render(_body(500, "internal", message, None), 500)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 
 import click
@@ -12,31 +14,56 @@ from rq.registry import FailedJobRegistry
 # The job modules are imported once here, with the commands, not in every job: the job wiring
 # imports the submission's way and what follows it; the monthly report runs on RQ's schedule.
 import server.reports.jobs  # noqa: F401
-from server import pipeline, queue, worker
+from server import batch_worker, pipeline, queue, worker
 from server.cli import _settings, cli_session, main
 
 
 @main.command("worker")
-@click.option("--queues", default=",".join(queue.QUEUES), show_default=True, help="comma-separated queue names")
-@click.option("--burst", is_flag=True, help="stop when the queues are empty")
-@click.option("--fork", is_flag=True, help="run each job in a forked child (isolation at ~10x the CPU per job)")
-def run_worker(queues: str, burst: bool, fork: bool) -> None:
-    """Run an RQ worker on the given queues.
+@click.option("--queues", default=",".join(queue.STAGES + queue.QUEUES), show_default=True,
+              help="comma-separated batch stages (validation, merge) and RQ queue names")
+@click.option("--burst", is_flag=True, help="stop when the stages and queues are empty")
+@click.option("--fork", is_flag=True, help="run each RQ job in a forked child (isolation at ~10x the CPU per job)")
+@click.option("--batch-size", default=batch_worker.BATCH_SIZE, show_default=True, type=click.IntRange(1, 1000),
+              help="submissions a stage claims per transaction")
+def run_worker(queues: str, burst: bool, fork: bool, batch_size: int) -> None:
+    """Run the batch stages of the submission's way and an RQ worker on the given queues.
 
-    By default jobs run in the worker process itself: our jobs are short, open
-    their own transaction and keep per-process caches (form definitions,
-    validation plans) warm, which a fork per job would throw away each time.
+    The stages claim submissions from the database in batches
+    (server/batch_worker.py), in a thread beside RQ's loop when RQ queues are
+    served too. RQ jobs run in the worker process itself by default: our jobs
+    are short, open their own transaction and keep per-process caches (form
+    definitions, validation plans) warm, which a fork per job would throw away.
     """
     from server.db import make_engine
 
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException("GRIDREG_REDIS_URL is not set: without Redis, jobs run inline in the web process")
-    worker.configure(settings, make_engine(settings))
     names = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = [n for n in names if n not in queue.STAGES + queue.QUEUES]
+    if unknown:
+        raise click.ClickException(f"unknown queue(s): {', '.join(unknown)}")
+    worker.configure(settings, make_engine(settings))
+    stages = [stage for stage in pipeline.BATCHES if stage.name in names]
+    rq_names = [n for n in names if n in queue.QUEUES]
+    stop = threading.Event()
+    if not rq_names:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        batch_worker.run(settings, stages, stop, burst=burst, limit=batch_size)
+        return
+    batches = threading.Thread(target=batch_worker.run, args=(settings, stages, stop), name="batches", daemon=True,
+                               kwargs={"burst": burst, "limit": batch_size})
+    if stages:
+        batches.start()
     worker_class = Worker if fork else SimpleWorker
-    rq_worker = worker_class([queue.get_queue(settings, n) for n in names], connection=queue.redis_connection(settings))
-    rq_worker.work(burst=burst, with_scheduler=True)
+    rq_worker = worker_class([queue.get_queue(settings, n) for n in rq_names],
+                             connection=queue.redis_connection(settings))
+    try:
+        rq_worker.work(burst=burst, with_scheduler=True)
+    finally:
+        stop.set()
+        if stages:
+            batches.join(timeout=60)
 
 
 @main.group()
@@ -46,8 +73,18 @@ def jobs() -> None:
 
 @jobs.command("failed")
 def jobs_failed() -> None:
-    """List failed jobs on every queue."""
-    settings = _settings()
+    """List submissions whose batch stage failed unexpectedly (retried with backoff), then failed RQ jobs."""
+    from sqlalchemy import select
+
+    from server.submissions.models import Submission
+
+    with cli_session() as (session, settings):
+        for row in session.execute(select(Submission.id, Submission.instance_id, Submission.status,
+                                          Submission.attempts, Submission.retry_at)
+                                   .where(Submission.attempts > 0, Submission.status.in_(("received", "validated")))
+                                   .order_by(Submission.id)):
+            due = f"{row.retry_at:%Y-%m-%d %H:%M:%S} UTC" if row.retry_at else "now"
+            click.echo(f"{row.status}\tsubmission {row.id}\t{row.instance_id}\t{row.attempts} failed tries; next {due}")
     if not settings.redis_url:
         raise click.ClickException("no Redis configured; inline jobs leave their rows for `jobs requeue-stuck`")
     for name in queue.QUEUES:

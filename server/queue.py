@@ -1,6 +1,9 @@
 """Background jobs: RQ queues when Redis is configured, inline after commit otherwise.
 
-The database row is the truth and Redis only a doorbell. Jobs are importable
+The database row is the truth and Redis only a doorbell. The submission's way
+(validation, merge) is not queued per submission: job processes claim its rows
+in batches (server/batch_worker.py) and Redis carries one collapsed wake-up for
+them (``wake``, ``wait_for_wake``). The other work is RQ jobs. Jobs are importable
 functions, named by their import path (``job_path``), that take ids; they are enqueued only after the
 transaction that made the work has committed (``enqueue_after_commit``), and
 they re-check the row's state so that running twice changes nothing. Separate
@@ -27,7 +30,11 @@ from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("validation", "merge", "media", "imports", "exports", "reports", "webhooks")
+QUEUES = ("media", "imports", "exports", "reports", "webhooks")
+# The batch stages of the submission's way, served by the same `gridreg worker --queues` option.
+STAGES = ("validation", "merge")
+# A list of at most one token: however many submissions ring it, an idle worker wakes once.
+WAKE_KEY = "gridreg:batches:wake"
 DEFAULT_RETRY_INTERVALS = (10, 60, 300)
 JOB_TIMEOUT = 600
 
@@ -103,3 +110,19 @@ def _ring_committed(settings: Settings, queue: str, dotted: str, *args: object) 
         log.warning("enqueue failed after commit; the row waits for requeue-stuck",
                     extra={"path": dotted}, exc_info=True)
 
+
+
+def wake(settings: Settings) -> None:
+    """Wake an idle batch worker (one round trip); Redis being down costs only the workers' next poll."""
+    try:
+        pipe = redis_connection(settings).pipeline(transaction=False)
+        pipe.lpush(WAKE_KEY, 1)
+        pipe.ltrim(WAKE_KEY, 0, 0)
+        pipe.execute()
+    except RedisError:
+        log.warning("wake-up failed; the job workers' poll finds the work", exc_info=True)
+
+
+def wait_for_wake(settings: Settings, timeout: float) -> bool:
+    """Block until a wake-up (True) or ``timeout`` seconds (False); RedisError when Redis is unreachable."""
+    return redis_connection(settings).blpop([WAKE_KEY], timeout=timeout) is not None

@@ -1,11 +1,11 @@
 """The job side of the process: settings, engine and sessions for jobs.
 
-An RQ worker process calls ``configure`` once at start; in inline mode the web
+``gridreg worker`` calls ``configure`` once at start; in inline mode the web
 application does. Job functions open their one transaction with ``job_session``.
-``gridreg worker`` runs jobs in its own process (RQ's SimpleWorker) so caches
-stay warm; with ``--fork`` RQ forks a work horse per job, and the inherited
-pool is dropped in the child (``engine.dispose(close=False)``) so connections
-are never shared.
+``gridreg worker`` runs the submission's batch stages (server/batch_worker.py)
+and RQ jobs in its own process (RQ's SimpleWorker) so caches stay warm; with
+``--fork`` RQ forks a work horse per job, and the inherited pool is dropped in
+the child (``engine.dispose(close=False)``) so connections are never shared.
 """
 
 from __future__ import annotations

@@ -261,12 +261,13 @@ def own_queue(name: str) -> str:
 @contextmanager
 def redis_app(settings: Settings, engine: Engine, maker: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
               **changes: Any) -> Iterator[Flask]:
-    """The app with the test Redis configured (and ``changes``): jobs wait on this process's own queues until
-    a worker takes them (``burst``), then run on the test's sessions."""
+    """The app with the test Redis configured (and ``changes``): jobs and the wake-up wait on this process's own
+    queues until a worker takes them (``burst``, ``batch_worker.drain``), then run on the test's sessions."""
     from rq import Queue
 
     from server import queue, worker
 
+    monkeypatch.setattr(queue, "WAKE_KEY", own_queue("wake"))
     monkeypatch.setattr(queue, "get_queue", lambda s, name: Queue(
         own_queue(name), connection=queue.redis_connection(s), default_timeout=queue.JOB_TIMEOUT))
     redis_settings = settings.with_(redis_url=REDIS_URL, **changes)

@@ -10,7 +10,10 @@ naming an unknown record, a record that cannot be placed). A block whose
 create_if/update_if is false is not an error: the submission is ``merged``
 and its merge result (``registry_sources``, GET
 /api/v1/registry/submissions/<instance id>) says ``skipped`` and why. ``merge_validated``
-drains a backlog in batches, one transaction and a savepoint per submission.
+claims validated submissions in batches (the merge stage of server/batch_worker.py),
+one transaction and a savepoint per submission; a submission that fails
+unexpectedly is rolled back to its savepoint and retried later with backoff
+(``submissions.jobs.note_failure``), without holding up the others.
 
 A form writing to a dataset declared ``merge_after_review`` merges only once
 its submission is approved: until then the job leaves it ``validated``
@@ -20,25 +23,30 @@ approval rings the job again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from server import worker
 from server.errors import AppError
 from server.forms.models import FormVersion
 from server.geo.points import lon_lat_of
-from server.queue import enqueue_after_commit, job_path
 from server.registry import store
 from server.registry.history import lock_feed
 from server.registry.merge import SubmissionEssentials, merge_submission_data
 from server.sealing.crypto import Sealer, current_sealer
 from server.settings import Settings
+from server.submissions.jobs import note_failure
 from server.submissions.models import ReviewState, Submission, SubmissionStatus
 from server.submissions.sealing import open_answers
+
+log = logging.getLogger(__name__)
 
 
 def awaits_review(session: Session, definition: Mapping[str, Any]) -> bool:
@@ -111,27 +119,44 @@ def merge_validated(limit: int = 200) -> int:
     backlog without waiting on each other; a submission the registry refuses is
     rejected without undoing the others. Returns how many it handled.
     """
+    now = datetime.now(UTC)
     with worker.job_session() as session:
-        rows = list(
-            session.scalars(
-                select(Submission)
-                .where(Submission.status == SubmissionStatus.VALIDATED.value, _mergeable(session))
-                .order_by(Submission.id)
-                .limit(limit)
-                .with_for_update(of=Submission, skip_locked=True)
-            )
-        )
+        rows = list(session.scalars(_claim_validated(session, limit, now)))
         settings = worker.settings()
         sealer = current_sealer(settings)
         if rows:
             lock_feed(session)  # held by the outer transaction, not by a savepoint
         for submission in rows:
-            _merge_one(session, submission, sealer, settings.time_zone)
+            with _failure_kept(session, submission, now):
+                _merge_one(session, submission, sealer, settings.time_zone)
         return len(rows)
 
 
+def _claim_validated(session: Session, limit: int, now: datetime) -> Select[Submission]:
+    """Validated submissions the merge may take now and not held back by a retry, oldest first, skipping locked."""
+    due = or_(Submission.retry_at.is_(None), Submission.retry_at <= now)
+    return (select(Submission).where(Submission.status == SubmissionStatus.VALIDATED.value, due, _mergeable(session))
+            .order_by(Submission.id).limit(limit).with_for_update(of=Submission, skip_locked=True))
+
+
+@contextmanager
+def _failure_kept(session: Session, submission: Submission, now: datetime) -> Iterator[None]:
+    """One submission's unexpected failure undoes its own savepoint and is retried later, not the batch's."""
+    attempts = submission.attempts
+    try:
+        with session.begin_nested():
+            yield
+    except (OperationalError, InterfaceError):
+        raise  # the database itself: the whole batch rolls back and is claimed again
+    except Exception:  # noqa: BLE001 - one submission's unexpected failure is its own
+        log.exception("merge failed", extra={"submission_id": submission.id})
+        note_failure(session, submission.id, attempts, now)
+
+
 def find_stuck(session: Session, settings: Settings, older_than_seconds: int) -> int:
-    """Ring the merge bell again for submissions validated longer ago than the timeout."""
+    """Ring the merge again for submissions validated longer ago than the timeout."""
+    from server import pipeline  # the job wiring sits above every context
+
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
     ids = list(
         session.scalars(
@@ -142,5 +167,5 @@ def find_stuck(session: Session, settings: Settings, older_than_seconds: int) ->
         )
     )
     for submission_id in ids:
-        enqueue_after_commit(session, settings, "merge", job_path(merge_submission), submission_id)
+        pipeline.ring_validated(session, settings, submission_id)
     return len(ids)

@@ -64,6 +64,10 @@ class Flag(StrEnum):
     NO_LOCATION = "no_location"
 
 
+# Statuses a job still has to move on: what the job processes claim from (received, validated).
+PENDING = "status IN ('received', 'validated')"
+
+
 class Submission(Base):
     """One version of one filled form, as received."""
 
@@ -86,6 +90,8 @@ class Submission(Base):
               postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
         Index("ix_submissions_latest_scope", "id", "review_state", "unit_path", "located_path", "submitter_id",
               postgresql_where=text("superseded = false"), sqlite_where=text("superseded = 0")),
+        # The job processes' queue: only the submissions still on their way (server/batch_worker.py).
+        Index("ix_submissions_pending", "status", "id", postgresql_where=text(PENDING), sqlite_where=text(PENDING)),
     )
 
     # Not stored: the data as one caller may see it (set when a detail is read; see privacy.py).
@@ -131,6 +137,9 @@ class Submission(Base):
     review_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # True once an edit names this version in its deprecated_id: lists show latest versions only.
     superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Unexpected failures of its jobs so far, and when the next try may claim it (server/batch_worker.py).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     attachments: Mapped[list[SubmissionAttachment]] = relationship(
         back_populates="submission", order_by="SubmissionAttachment.id", lazy="selectin")

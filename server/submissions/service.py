@@ -303,8 +303,10 @@ def _replay(session: Session, settings: Settings, user: User, existing: Submissi
 
 def _ring_jobs(session: Session, settings: Settings, submission_id: int, image_ids: list[int], *,
                validate: bool) -> None:
+    from server import pipeline  # the job wiring sits above every context
+
     if validate:
-        enqueue_after_commit(session, settings, "validation", job_path(jobs.validate_submission), submission_id)
+        pipeline.ring_received(session, settings, submission_id)
     for attachment_id in image_ids:
         enqueue_after_commit(session, settings, "media", job_path(jobs.make_derivatives), attachment_id)
 

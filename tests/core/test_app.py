@@ -150,3 +150,43 @@ def test_no_500_from_malformed_requests(client, auth, content_type):
                 assert resp.status_code < 500, (method, path, body[:40], resp.get_data()[:200])
                 if resp.status_code >= 400:
                     assert "error" in resp.get_json()
+
+
+def _app_failing_with(settings, engine, failure):
+    """The application with one extra route whose work fails the way ``failure`` does, for real."""
+    app = create_app(settings, engine=engine)
+    app.add_url_rule("/fail", "fail", lambda: failure() or "unreachable")
+    return app.test_client()
+
+
+def test_an_unreachable_database_answers_503_with_retry_after(settings, engine):
+    from sqlalchemy import create_engine, text
+
+    lost = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/gone", connect_args={"connect_timeout": 2})
+
+    def query_the_lost_database():
+        with lost.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    resp = _app_failing_with(settings, engine, query_the_lost_database).get("/fail")
+    assert resp.status_code == 503 and int(resp.headers["Retry-After"]) > 0
+    assert resp.get_json()["error"] == "service.database_unavailable"
+
+
+def test_an_unreachable_redis_answers_503_with_retry_after(settings, engine):
+    from redis import Redis
+
+    resp = _app_failing_with(settings, engine, lambda: Redis.from_url("redis://127.0.0.1:1/0").ping()).get("/fail")
+    assert resp.status_code == 503 and int(resp.headers["Retry-After"]) > 0
+    assert resp.get_json()["error"] == "service.queue_unavailable"
+
+
+def test_a_bad_statement_is_still_a_500_not_an_outage(settings, engine):
+    from sqlalchemy import text
+
+    def bad_statement():
+        with engine.connect() as conn:
+            conn.execute(text("SELECT * FROM no_such_table"))
+
+    resp = _app_failing_with(settings, engine, bad_statement).get("/fail")
+    assert resp.status_code == 500 and resp.get_json()["error"] == "internal"

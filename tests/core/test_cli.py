@@ -83,3 +83,11 @@ def test_audit_list_filters_like_the_api(cli_env, tmp_path):
     assert gridreg("audit", "list", "--since", "2026-12-01T00:00:00").exit_code != 0  # no offset
     assert gridreg("audit", "list", "--since", "2999-01-01T00:00:00+08:00").output == ""
     assert "request.bad_cursor" in gridreg("audit", "list", "--cursor", "!!").output
+
+
+def test_worker_refuses_unknown_queues(cli_env, monkeypatch):
+    from tests.conftest import REDIS_URL
+
+    monkeypatch.setenv("GRIDREG_REDIS_URL", REDIS_URL)
+    result = gridreg("worker", "--queues", "validation,merge,nonsense")
+    assert result.exit_code != 0 and "unknown queue(s): nonsense" in result.output

@@ -23,10 +23,13 @@ def _steps() -> list[pipeline.Next]:
 
 def test_every_wired_job_resolves_by_its_path_to_itself():
     for step in _steps():
-        assert step.queue in queue.QUEUES, step
+        assert step.queue in queue.QUEUES + queue.STAGES, step
         assert queue.resolve(queue.job_path(step.job)) is step.job, step
     for done in pipeline.FOLLOWS:
         assert queue.resolve(queue.job_path(done)) is done
+    for stage in pipeline.BATCHES:
+        assert stage.name in queue.STAGES, stage
+        assert queue.resolve(queue.job_path(stage.run)) is stage.run, stage
 
 
 def test_the_services_ring_their_own_contexts_runners():

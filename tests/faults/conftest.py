@@ -21,6 +21,7 @@ from tests.support.stack import Stack, bearer_token, multipart_body, psql, stack
 
 FORM_PATH = "/api/v1/forms/person_registration/submissions"
 FINAL = ("validated", "invalid", "merged", "rejected")
+MERGED = ("invalid", "merged", "rejected")  # the end of the way: validated and merged, or refused
 BOUNDARY = "gridregfaults"
 
 
@@ -160,12 +161,13 @@ def rows_by_instance(st: Stack, ids: list[str]) -> dict[str, tuple[int, str]]:
     return {str(r[0])[5:]: (int(r[1]), str(r[2])) for r in rows}
 
 
-def wait_all_final(st: Stack, ids: list[str], timeout: float) -> dict[str, tuple[int, str]]:
-    """Poll until every id's row is final (or the timeout); the last look."""
+def wait_all_final(st: Stack, ids: list[str], timeout: float,
+                   final: tuple[str, ...] = FINAL) -> dict[str, tuple[int, str]]:
+    """Poll until every id's row is in one of the ``final`` statuses (or the timeout); the last look."""
     deadline = time.monotonic() + timeout
     while True:
         found = rows_by_instance(st, ids)
-        if all(found.get(i, (0, ""))[1] in FINAL for i in ids) or time.monotonic() > deadline:
+        if all(found.get(i, (0, ""))[1] in final for i in ids) or time.monotonic() > deadline:
             return found
         time.sleep(0.5)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from server import worker
+from server import pipeline, worker
 from server.registry.jobs import merge_submission, merge_validated
+from server.submissions.jobs import validate_submission
 from server.submissions.models import Submission
 from tests.submissions.support import jpeg, multipart, new_id, publish_registration, registration_data, submission_part
 
@@ -119,3 +120,36 @@ def test_without_merge_after_review_an_approval_rings_nothing_new(client, auth, 
                             headers={**auth.headers("supervisor"), "If-Match": f'"{iid}.0"'})
     assert approved.status_code == 200 and approved.get_json()["status"] == "merged"
     assert len(_persons(client, auth)) == 1
+
+
+def test_a_merge_batch_keeps_one_unexpected_failure_on_its_row(client, auth, db, monkeypatch):
+    """A merge that fails unexpectedly rolls back to its savepoint and waits for its retry; the batch goes on."""
+    from server.registry import jobs as registry_jobs
+
+    publish_registration(db, monkeypatch)
+    monkeypatch.setitem(pipeline.FOLLOWS, validate_submission, ())  # stop at validated: the batch merges below
+    iids = [_submit(client, auth, registration_data()), _submit(client, auth, registration_data())]
+    subs = [db.scalar(select(Submission).where(Submission.instance_id == f"uuid:{i}")) for i in iids]
+    assert [s.status for s in subs] == ["validated", "validated"]
+    merge = registry_jobs.merge_submission_data
+    calls: list[str] = []
+
+    def first_explodes(session, essentials, sealer):
+        calls.append(essentials.instance_id)
+        if len(calls) == 1:
+            raise RuntimeError("merge exploded")
+        return merge(session, essentials, sealer)
+
+    monkeypatch.setattr(registry_jobs, "merge_submission_data", first_explodes)
+    assert merge_validated() == 2
+    for sub in subs:
+        db.refresh(sub)
+    assert (subs[0].status, subs[0].attempts) == ("validated", 1) and subs[0].retry_at is not None
+    assert subs[1].status == "merged"
+    assert merge_validated() == 0  # held back until its retry time
+    monkeypatch.setattr(registry_jobs, "merge_submission_data", merge)
+    db.execute(update(Submission).where(Submission.id == subs[0].id).values(retry_at=subs[0].received_at))
+    db.commit()
+    assert merge_validated() == 1
+    db.refresh(subs[0])
+    assert subs[0].status == "merged"

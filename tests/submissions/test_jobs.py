@@ -1,4 +1,4 @@
-"""Validation jobs: inline, on a real RQ queue in-process, and in a forked `gridreg worker --burst`."""
+"""Validation jobs: inline, in batches claimed from the table, with a Redis wake-up, in `gridreg worker --burst`."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from rq import Queue
 from rq.job import Job
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select
 
-from server import migrate, pipeline, queue
+from server import batch_worker, migrate, pipeline, queue
 from server.app import create_app
 from server.db import discard_after_commit, make_engine, run_after_commit, session_factory
 from server.demo import load_demo
@@ -110,14 +110,12 @@ def test_find_stuck_rings_again_for_old_received_rows(db, settings, registration
     assert jobs.find_stuck(db, settings, -60) == 0
 
 
-# --------------------------------------------------------------------------- RQ against a real Redis
-
-
+# --------------------------------------------------------------------------- with a real Redis
 
 
 @pytest.fixture
 def rq_app(settings, engine, maker, redis_conn, db, monkeypatch):
-    """The app with Redis configured; jobs run in-process by SimpleWorker on the test's sessions."""
+    """The app with Redis configured; jobs run in-process (batches, SimpleWorker) on the test's sessions."""
     monkeypatch.setitem(pipeline.FOLLOWS, jobs.validate_submission, ())
     with redis_app(settings, engine, maker, monkeypatch) as application:
         publish_registration(db, monkeypatch)
@@ -139,45 +137,77 @@ def _submit_with_photo(client):
     return iid, resp
 
 
-def test_real_rq_queue_runs_validation_and_media(rq_app, redis_conn, db):
+def test_with_redis_a_submission_rings_one_wake_up_and_a_batch_validates_it(rq_app, redis_conn, db, settings):
     client = rq_app.test_client()
-    iid, resp = _submit_with_photo(client)
-    assert resp.get_json()["status"] == "received"
-    sub = db.scalar(select(Submission).where(Submission.instance_id == f"uuid:{iid}"))
+    iids = []
+    for _ in range(2):
+        iid, resp = _submit_with_photo(client)
+        assert resp.get_json()["status"] == "received"
+        iids.append(iid)
+    subs = list(db.scalars(select(Submission).where(Submission.instance_id.in_([f"uuid:{i}" for i in iids]))))
     validation, media = (Queue(own_queue(n), connection=redis_conn) for n in ("validation", "media"))
-    assert f"validate_submission-{sub.id}" in validation.job_ids  # rung after commit, by id
-    assert f"make_derivatives-{sub.attachments[0].id}" in media.job_ids
-    burst(redis_conn, "validation", "media")
+    assert validation.job_ids == []  # no job per submission for the way ...
+    assert redis_conn.lrange(queue.WAKE_KEY, 0, -1) == [b"1"]  # ... one collapsed wake-up for both
+    assert sorted(media.job_ids) == sorted(f"make_derivatives-{s.attachments[0].id}" for s in subs)
+    redis_settings = settings.with_(redis_url=REDIS_URL)
+    assert queue.wait_for_wake(redis_settings, 1) is True
+    assert queue.wait_for_wake(redis_settings, 0.1) is False  # taken: the next wait blocks until the poll timeout
+    validation_stage = [s for s in pipeline.BATCHES if s.name == "validation"]
+    assert batch_worker.drain(redis_settings, validation_stage) == 2
+    burst(redis_conn, "media")
+    for sub in subs:
+        db.refresh(sub)
+        db.refresh(sub.attachments[0])
+        assert sub.status == "validated" and sub.attempts == 0 and sub.retry_at is None
+        assert sub.attachments[0].derivatives == "ready"
+    assert batch_worker.drain(redis_settings, validation_stage) == 0  # validated rows are not claimed again
+
+
+def test_a_batch_keeps_an_unexpected_failure_on_its_row_and_retries_it_with_backoff(db, settings, registration,
+                                                                                     monkeypatch):
+    broken_sub, good_sub = _submit(db, settings, registration), _submit(db, settings, registration)
+    check = jobs.validator.check_submission
+    order: list[int] = []
+
+    def check_in_order(definition, data, **kwargs):
+        order.append(len(order))
+        if len(order) == 1:  # the first of each batch (the oldest: broken_sub)
+            raise RuntimeError("validator exploded")
+        return check(definition, data, **kwargs)
+
+    monkeypatch.setattr(jobs.validator, "check_submission", check_in_order)
+    now = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+    assert jobs.validate_received(100, now=now) == 2
+    db.refresh(broken_sub)
+    db.refresh(good_sub)
+    assert good_sub.status == "validated"  # the other submission of the batch went on
+    assert (broken_sub.status, broken_sub.attempts) == ("received", 1)
+    assert broken_sub.retry_at == now + timedelta(seconds=batch_worker.RETRY_BACKOFF[0])
+    assert jobs.validate_received(100, now=now + timedelta(seconds=1)) == 0  # held back until retry_at
+    order.clear()
+    assert jobs.validate_received(100, now=broken_sub.retry_at) == 1
+    db.refresh(broken_sub)
+    assert (broken_sub.status, broken_sub.attempts) == ("received", 2)  # failed again: a longer wait
+    backoff = batch_worker.RETRY_BACKOFF
+    assert broken_sub.retry_at == now + timedelta(seconds=backoff[0] + backoff[1])
+    monkeypatch.setattr(jobs.validator, "check_submission", check)
+    assert jobs.validate_received(100, now=broken_sub.retry_at) == 1
+    db.refresh(broken_sub)
+    assert broken_sub.status == "validated" and broken_sub.retry_at is None
+
+
+def test_a_batch_looks_again_at_a_submission_waiting_for_its_attachments(db, settings, registration):
+    sub = _submit(db, settings, registration, files={})
+    now = datetime.now(UTC)
+    assert jobs.validate_received(100, now=now) == 1
     db.refresh(sub)
-    assert sub.status == "validated"
-    db.refresh(sub.attachments[0])
-    assert sub.attachments[0].derivatives == "ready"
-    job = Job.fetch(f"validate_submission-{sub.id}", connection=redis_conn)
-    assert job.return_value() == "validated"
-
-
-def test_failing_job_retries_then_lands_in_the_failed_registry(rq_app, redis_conn, db, settings, monkeypatch):
-    sub = _submit(db, settings, _version(db))
-
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("validator exploded")
-
-    monkeypatch.setattr("server.forms.validator.check_submission", broken)
-    validation = queue.job_path(jobs.validate_submission)
-    queue.enqueue_now(settings.with_(redis_url=REDIS_URL), "validation", validation, sub.id)
-    q = Queue(own_queue("validation"), connection=redis_conn)
-    job_id = f"validate_submission-{sub.id}"
-    for _ in range(len(queue.DEFAULT_RETRY_INTERVALS)):
-        burst(redis_conn, "validation")
-        assert job_id in ScheduledJobRegistry(queue=q).get_job_ids()  # waiting for its retry, with backoff
-        job = Job.fetch(job_id, connection=redis_conn)
-        ScheduledJobRegistry(queue=q).remove(job)
-        q.enqueue_job(job)  # what the scheduler does once the interval has passed
-    burst(redis_conn, "validation")
-    assert job_id in FailedJobRegistry(queue=q).get_job_ids()
-    assert "validator exploded" in Job.fetch(job_id, connection=redis_conn).latest_result().exc_string
+    assert sub.status == "received" and sub.attempts == 0
+    assert sub.retry_at == now + timedelta(seconds=jobs.WAITING_RECHECK_SECONDS)
+    assert jobs.validate_received(100, now=now + timedelta(seconds=1)) == 0
+    late = sub.received_at + timedelta(seconds=jobs.ATTACHMENT_GRACE_SECONDS + 1)
+    assert jobs.validate_received(100, now=late) == 1  # the grace is over: judged without the photo
     db.refresh(sub)
-    assert sub.status == "received"  # the row is untouched; `gridreg jobs retry` or requeue-stuck can redo it
+    assert sub.status == "invalid" and [e["code"] for e in sub.errors] == ["value.attachment_missing"]
 
 
 def _version(db):
@@ -201,7 +231,7 @@ def committed_settings(backend, tmp_path: Path) -> Iterator[Settings]:
 
 @pytest.mark.slow
 def test_gridreg_worker_burst_subprocess(committed_settings, redis_conn, monkeypatch):
-    """A committed database, a real submission, then `gridreg worker --burst` forks and runs the jobs."""
+    """A committed database, a real submission, then `gridreg worker --burst` validates, merges and shrinks it."""
     settings = committed_settings
     engine = make_engine(settings)
     try:
@@ -219,15 +249,15 @@ def test_gridreg_worker_burst_subprocess(committed_settings, redis_conn, monkeyp
                    GRIDREG_REDIS_URL=REDIS_URL, GRIDREG_DEMO="1", GRIDREG_LOG_FORMAT="text",
                    GRIDREG_ENCRYPTION_KEY=settings.encryption_key)
         gridreg = Path(sys.executable).with_name("gridreg")
-        done = subprocess.run([str(gridreg), "worker", "--burst", "--queues", "validation,media"], env=env,
+        done = subprocess.run([str(gridreg), "worker", "--burst", "--queues", "validation,merge,media"], env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-3000:]
         with session_factory(engine)() as session:
             sub = session.scalar(select(Submission).where(Submission.instance_id == f"uuid:{iid}"))
-            assert sub is not None and sub.status == "validated", done.stderr[-3000:]
+            # validated and merged by the batch stages (the worker process's own job map, not this test's)
+            assert sub is not None and sub.status == "merged", (sub and sub.errors, done.stderr[-3000:])
             assert sub.attachments[0].derivatives == "ready"
             assert sub.attachments[0].thumb_sha256 is not None
-        # the forked worker chained the follow-up job (it imports only job modules, so the hook must be static)
-        assert Job.exists(f"merge_submission-{sub.id}", connection=redis_conn)
+        assert not Job.exists(f"merge_submission-{sub.id}", connection=redis_conn)  # no job per submission
     finally:
         engine.dispose()

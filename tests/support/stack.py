@@ -245,11 +245,11 @@ class Stack:
         stop_process(self.web, signal.SIGTERM, 15)
         self.web = None
 
-    def start_worker(self, queues: str = "validation,merge,media") -> subprocess.Popen[bytes]:
-        """One `gridreg worker` process."""
+    def start_worker(self, queues: str = "validation,merge,media", *options: str) -> subprocess.Popen[bytes]:
+        """One `gridreg worker` process (``options``: more of its command-line options)."""
         log = open(self.base / f"worker-{len(self.workers)}.log", "ab")  # noqa: SIM115 - owned by the child
-        proc = subprocess.Popen([str(BIN / "gridreg"), "worker", "--queues", queues], env=self.env(), cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen([str(BIN / "gridreg"), "worker", "--queues", queues, *options], env=self.env(),
+                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self.workers.append(proc)
         return proc
