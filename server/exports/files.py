@@ -26,7 +26,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\Z")  # ASCII digits, no trailing newline
 _LEADS = frozenset(FORMULA_LEADS)
 BOM = "\ufeff"
 CONTENT_TYPES = {
@@ -82,6 +82,10 @@ class _CsvTable:
         # csv_cell inlined: this runs for every cell of every row
         self.writer.writerow(["" if v is None else neutralise(v) if type(v) is str and v[:1] in _LEADS else v
                               for v in row])
+
+    def write_text(self, text: str) -> None:
+        """Append rows already rendered as this writer renders them (fastpath.py: PostgreSQL's COPY)."""
+        self.handle.write(text)
 
 
 class CsvOutput:
