@@ -106,15 +106,19 @@ class DatasetExport:
         self.table = self.output.table(self.name, header)
         return shaper
 
+    @property
+    def page_factor(self) -> int:
+        """Pages of jobs.PAGE rows; four times as many once the database renders them (a page's own cost,
+        planning and its progress commit, then weighs less)."""
+        return 4 if self._copy is not None else 1
+
     def page(self, session: Session, user: User, after: int, limit: int) -> tuple[int, int]:
         """Write the next page of rows after id ``after``; (last id, rows written)."""
         ds = store.get_dataset(session, self.name)
         shaper = self.shaper or self._start(ds.spec, user)
         if self.fast and fastpath.supports(session, self.fmt):
             self._copy = self._copy or fastpath.CsvPages(ds.spec, shaper)
-            last, written, text = self._copy.page(session, _where(ds, user), after, limit)
-            self.table.write_text(text)
-            return last, written
+            return self._copy.page(session, _where(ds, user), after, limit, self.table.write_text)
         if self.fmt != "geojson":
             return self._table_page(session, ds, user, shaper, after, limit)
         # Sealed tokens are read only when this caller's values are opened from them.
@@ -153,4 +157,6 @@ class DatasetExport:
 
     def audit_detail(self) -> dict[str, Any]:
         """What the export revealed, for its audit row."""
+        if self._copy is not None:
+            self._copy.count_revealed()
         return self.shaper.audit_detail() if self.shaper else {}

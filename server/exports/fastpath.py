@@ -26,9 +26,29 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, literal_column, null, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from server.domain.datasets import DatasetSpec, PropertyType
@@ -39,7 +59,7 @@ from server.sealing import masking
 
 # The same rule as files._PLAIN_NUMBER: a number that starts with + or - is not a formula.
 _PLAIN_NUMBER = r"^[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
-_QUOTED = re.compile(r'[",\r\n]')
+_LEADS = frozenset(FORMULA_LEADS)
 # Types stored as JSON strings (datasets._TEXT and single selects): read as text, no JSON typing.
 _TEXT = frozenset({PropertyType.TEXT, PropertyType.DATE, PropertyType.CN_RESIDENT_ID, PropertyType.PHONE,
                    PropertyType.DIVISION_CODE, PropertyType.ETHNICITY_CODE, PropertyType.ENTITY})
@@ -52,14 +72,23 @@ def supports(session: Session, fmt: str) -> bool:
 
 def csv_text(value: str) -> str:
     """One text cell as ``csv.writer`` writes it after ``files.csv_cell``."""
-    value = neutralise(value)
-    return '"' + value.replace('"', '""') + '"' if _QUOTED.search(value) else value
+    if value[:1] in _LEADS:
+        value = neutralise(value)
+    if '"' in value or "," in value or "\n" in value or "\r" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+_LEAD_CODES = tuple(ord(lead) for lead in FORMULA_LEADS)
 
 
 def _neutral_sql(text: Any) -> Any:
-    """Text that no spreadsheet runs as a formula, and NULL for the empty string (as csv.writer writes it)."""
-    leads = func.left(text, 1).in_(FORMULA_LEADS)
-    return func.nullif(case((and_(leads, text.op("!~")(_PLAIN_NUMBER)), literal("'") + text), else_=text), "")
+    """Text that no spreadsheet runs as a formula, and NULL for the empty string (as csv.writer writes it).
+    The first character is compared by its code (``ascii``: 0 for the empty string), integers being
+    cheaper to compare than text under a collation."""
+    lead = func.ascii(text)
+    return case((and_(lead.in_(_LEAD_CODES), text.op("!~")(_PLAIN_NUMBER)), literal("'") + text),
+                (lead == 0, null()), else_=text)
 
 
 def _json_cell_sql(value: Any) -> Any:
@@ -80,94 +109,122 @@ def _json_cell_sql(value: Any) -> Any:
         else_=null())
 
 
-def _cell_sql(name: str, ptype: PropertyType, multiple: bool) -> Any:
-    """One property's cell, as the generic path picks (datasets._pick) and writes it."""
-    if ptype in _TEXT or (ptype is PropertyType.SELECT and not multiple):
-        return _neutral_sql(Entity.properties[name].as_string())
-    return _json_cell_sql(Entity.properties[name])
+def _is_text(spec: DatasetSpec, name: str) -> bool:
+    """True for the properties the generic path picks as text (datasets._pick)."""
+    prop = spec.properties[name]
+    return prop.type in _TEXT or (prop.type is PropertyType.SELECT and not prop.multiple)
 
 
 def _iso_utc_sql(column: Any) -> Any:
     """A timestamp as ``datetime.isoformat()`` writes it in UTC (no fraction when it has none)."""
-    utc = func.timezone("UTC", column)
-    whole = func.date_trunc("second", utc) == utc
-    return case((whole, func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS')),
-                else_=func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US')) + "+00:00"
+    text = func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US')
+    return func.replace(text, ".000000", "") + "+00:00"
 
 
 class CsvPages:
     """Writes one caller's pages of one dataset as CSV text; counts what it opened on the shaper."""
 
+    CHUNK = 2000  # rows shaped and written at a time, while the database goes on producing the next
+
     def __init__(self, spec: DatasetSpec, shaper: Shaper) -> None:
         self.shaper = shaper
         nonce = secrets.token_hex(8)
-        self.marker = re.compile(b"\x01" + nonce.encode() + rb"([om])(\d+)\|([^|\x01]*)\|([^\x01]*)\x01")
+        self.marker = re.compile(b"\x01" + nonce.encode() + rb"([om])(\d+)\|([^\x01]*)\x01")
         opened = {name: k for k, name in enumerate(shaper.opened_names)}
         masked = {name: k for k, (name, _) in enumerate(shaper.masked_names)}
         self.opened = shaper.opened_names
         self.masked = [ptype for _, ptype in shaper.masked_names]
-        self._row: list[str] = []
-        self._row_opened = False
+        self.counts: Counter[bytes] = Counter()
+        # Each record's JSON is taken apart once a row (jsonb_to_record), not once a cell reference.
+        self.plain = func.jsonb_to_record(Entity.properties).table_valued(
+            *(column(n, Text if _is_text(spec, n) else JSONB) for n in shaper.names)).render_derived(
+            name="p", with_types=True)
+        self.tokens = func.jsonb_to_record(Entity.sealed).table_valued(
+            *(column(n, Text) for n in self.opened)).render_derived(name="s", with_types=True)
         cells: list[Any] = []
         for name in shaper.names:
-            prop = spec.properties[name]
-            stored = Entity.properties[name].as_string()
+            stored = self.plain.c[name]
             if name in opened:
-                token = Entity.sealed[name].as_string()
-                cells.append(literal(f"\x01{nonce}o{opened[name]}|") + func.coalesce(token, "") + "|"
-                             + case((stored.is_(None), "0"), else_="1") + "\x01"
-                             + case((token.is_(None), func.coalesce(_neutral_sql(stored), "")), else_=""))
+                token = self.tokens.c[name]
+                cells.append(case((token.is_(None), _neutral_sql(stored)),
+                                  else_=literal(f"\x01{nonce}o{opened[name]}|") + token + "\x01"))
             elif name in masked:
                 cells.append(case((stored.is_(None), null()), else_=literal(f"\x01{nonce}m{masked[name]}|")
-                                  + func.encode(func.convert_to(stored, "UTF8"), "hex") + "|\x01"))
+                                  + func.encode(func.convert_to(stored, "UTF8"), "hex") + "\x01"))
             else:
-                cells.append(_cell_sql(name, prop.type, prop.multiple))
-        self.columns = [Entity.id, Entity.uuid, _neutral_sql(Entity.label), Entity.version, Entity.status,
+                cells.append(_neutral_sql(stored) if _is_text(spec, name) else _json_cell_sql(stored))
+        # The row's key, then for a caller who sees opened values, what the row reveals as ``Shaper.ordered``
+        # counts it: when the record has any token, each opened property that has a token or a stored value.
+        key: Any = cast(Entity.id, String)
+        if self.opened:
+            tokens = [self.tokens.c[n] for n in self.opened]
+            any_token = or_(*(t.is_not(None) for t in tokens))
+            key = key + ":" + func.concat(*(case((and_(any_token, or_(t.is_not(None), self.plain.c[n].is_not(None))),
+                                                  "1"), else_="0") for n, t in zip(self.opened, tokens, strict=True)))
+        self.columns = [key, Entity.uuid, _neutral_sql(Entity.label), Entity.version, Entity.status,
                         _neutral_sql(Entity.grid_code), _neutral_sql(Entity.unit_path),
                         _iso_utc_sql(Entity.updated_at), *cells]
-        self.shaping = bool(opened or masked)
+        self.statement: tuple[str, dict[str, Any]] | None = None
 
-    def page(self, session: Session, where: list[Any], after: int, limit: int) -> tuple[int, int, str]:
-        """The page of rows after id ``after``: (last id, rows, CSV text with CRLF line ends)."""
-        query = select(*self.columns).where(*where, Entity.id > after).order_by(Entity.id).limit(limit)
-        compiled = query.compile(dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True})
+    def _compiled(self, session: Session, where: list[Any]) -> tuple[str, dict[str, Any]]:
+        """The COPY statement, compiled once (only the page's bounds change)."""
+        if self.statement is None:
+            query = select(*self.columns).select_from(Entity).join(self.plain, true())
+            if self.opened:
+                query = query.join(self.tokens, true())
+            query = (query.where(*where, Entity.id > bindparam("after", 0, type_=BigInteger))
+                     .order_by(Entity.id).limit(bindparam("limit", 0, type_=Integer)))
+            compiled = query.compile(dialect=session.get_bind().dialect,
+                                     compile_kwargs={"render_postcompile": True})
+            self.statement = f"COPY ({compiled}) TO STDOUT (FORMAT csv)", dict(compiled.params)
+        return self.statement
+
+    def page(self, session: Session, where: list[Any], after: int, limit: int, write: Callable[[str], None]
+             ) -> tuple[int, int]:
+        """Write the page of rows after id ``after`` (CSV text, CRLF line ends); (last id, rows)."""
+        statement, params = self._compiled(session, where)
         raw = session.connection().connection.driver_connection
         assert raw is not None
+        keys: list[bytes] = []
         lines: list[bytes] = []
-        last = b""
-        with raw.cursor() as cursor, cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)",
-                                                 compiled.params) as copy:
-            for data in copy:  # one message a row: "id,cells...\n"
-                line = bytes(data)
-                comma = line.index(b",")
-                last = line[:comma]
-                lines.append(line[comma + 1:-1])
-        if not lines:
-            return after, 0, ""
+        with raw.cursor() as cursor:
+            # A page's plan is small: compiling it to machine code (JIT) costs more than it saves.
+            cursor.execute("SET LOCAL jit = off")
+            with cursor.copy(statement, {**params, "after": after, "limit": limit}) as copy:
+                for data in copy:  # one message a row: "key,cells...\n"
+                    line = bytes(data)
+                    comma = line.index(b",")
+                    keys.append(line[:comma])
+                    lines.append(line[comma + 1:-1])
+                    if len(lines) == self.CHUNK:
+                        write(self._text(lines))
+                        lines = []
+        if lines:
+            write(self._text(lines))
+        if not keys:
+            return after, 0
+        if self.opened:
+            self.counts.update(key.partition(b":")[2] for key in keys)
+        return int(keys[-1].partition(b":")[0]), len(keys)
+
+    def _text(self, lines: list[bytes]) -> str:
         body = b"\r\n".join(lines) + b"\r\n"
-        if self.shaping:
-            body = self.marker.sub(self._shape, body)
-        return int(last), len(lines), body.decode("utf-8")
+        return self.marker.sub(self._shape, body).decode("utf-8")
 
     def _shape(self, match: re.Match[bytes]) -> bytes:
-        """A marker's cell: a value masked, or opened from its token (the row counted as ``Shaper.ordered``
-        counts it once its last opened property is seen)."""
-        k = int(match[2])
-        if match[1] == b"m":
-            value = bytes.fromhex(match[3].decode("ascii")).decode("utf-8")
-            return csv_text(masking.mask_value(self.masked[k], value)).encode("utf-8")
-        name, token = self.opened[k], match[3]
-        if k == 0:
-            self._row, self._row_opened = [], False
-        out = b""
-        if token:
-            self._row.append(name)
-            self._row_opened = True
-            out = csv_text(self.shaper.sealer.open(name, token.decode("ascii"))).encode("utf-8")
-        elif match[4] == b"1":
-            self._row.append(name)
-        if k == len(self.opened) - 1 and self._row_opened:
-            self.shaper.revealed.update(self._row)
-            self.shaper.revealed_records += 1
-        return out
+        """A marker's cell: a value opened from its token, or masked."""
+        kind, k, payload = match.groups()
+        if kind == b"o":
+            name = self.opened[int(k)]
+            return csv_text(self.shaper.sealer.open(name, payload.decode("ascii"))).encode("utf-8")
+        value = bytes.fromhex(payload.decode("ascii")).decode("utf-8")
+        return csv_text(masking.mask_value(self.masked[int(k)], value)).encode("utf-8")
 
+    def count_revealed(self) -> None:
+        """Add what the pages revealed to the shaper's counts (for the export's audit row)."""
+        for bits, rows in self.counts.items():
+            names = [name for name, bit in zip(self.opened, bits.decode("ascii"), strict=True) if bit == "1"]
+            if names:
+                self.shaper.revealed.update(names)
+                self.shaper.revealed_records += rows
+        self.counts.clear()

@@ -74,12 +74,13 @@ def run_export(export_id: str, on_progress: Callable[[int, int], None] | None = 
             with worker.job_session() as session:
                 user = session.get(User, job["user_id"])
                 assert user is not None
-                after, written = exporter.page(session, user, after, PAGE)
+                limit = PAGE * exporter.page_factor
+                after, written = exporter.page(session, user, after, limit)
                 done += written
                 session.execute(update(Export).where(Export.id == export_id).values(done=done))
             if on_progress is not None:
                 on_progress(done, job["total"])
-            if written < PAGE:
+            if written < limit:
                 break
         ext, content_type = output.close()
         part.replace(root / f"{export_id}.{ext}")
