@@ -105,7 +105,7 @@ def measure_export(url: str, fmt: str, exporter: str = EXPORTER) -> dict[str, fl
         service.file_path(settings, done).unlink()
         rows = done.done
     return {"rows": rows, "seconds": seconds, "cpu_seconds": cpu, "rss_first_page_mb": first[0] if first else 0.0,
-            "peak_rss_mb": _peak_mb(), "file_mb": size / 1e6}
+            "peak_rss_mb": _peak_mb(), "file_mb": size / 1e6, "load": os.getloadavg()[0]}
 
 
 def measure_feed(url: str, exporter: str = EXPORTER) -> dict[str, float]:
@@ -139,7 +139,7 @@ def measure_feed(url: str, exporter: str = EXPORTER) -> dict[str, float]:
             break
     return {"events": events, "pages": pages, "mb": sent / 1e6, "seconds": time.perf_counter() - started,
             "cpu_seconds": time.process_time() - cpu,
-            "rss_first_page_mb": first[0], "peak_rss_mb": _peak_mb()}
+            "rss_first_page_mb": first[0], "peak_rss_mb": _peak_mb(), "load": os.getloadavg()[0]}
 
 
 def _child(url: str, what: str, exporter: str) -> dict[str, float]:
@@ -194,13 +194,15 @@ def main() -> None:
         r = _child(url, fmt, args.exporter)
         print(f"{fmt}: {r['rows']:,.0f} rows in {r['seconds']:.1f} s ({r['cpu_seconds']:.1f} s of this process's CPU: "
               f"{r['rows'] / r['cpu_seconds']:,.0f} rows per CPU second), file {r['file_mb']:.0f} MB; "
-              f"RSS after the first page {r['rss_first_page_mb']:.0f} MB, peak {r['peak_rss_mb']:.0f} MB")
+              f"RSS after the first page {r['rss_first_page_mb']:.0f} MB, peak {r['peak_rss_mb']:.0f} MB; "
+              f"load average {r['load']:.1f}")
         results.append(goal(f"export persons to {fmt.upper()}", r["rows"] / r["seconds"], target, "rows/s",
                             higher_is_better=True))
     r = _child(url, "feed", args.exporter)
     print(f"feed: {r['events']:,.0f} events in {r['pages']:.0f} pages ({r['mb']:.0f} MB of JSON), {r['seconds']:.1f} s "
           f"({r['cpu_seconds']:.1f} s of this process's CPU); "
-          f"RSS after the first page {r['rss_first_page_mb']:.0f} MB, peak {r['peak_rss_mb']:.0f} MB")
+          f"RSS after the first page {r['rss_first_page_mb']:.0f} MB, peak {r['peak_rss_mb']:.0f} MB; "
+          f"load average {r['load']:.1f}")
     per_million = r["seconds"] * 1_000_000 / max(r["events"], 1)
     results.append(goal("feed replay, scaled to 1M events", per_million, 60, "s"))
     print("ALL GOALS MET" if all(results) else "SOME GOALS MISSED")

@@ -92,8 +92,8 @@ class DatasetExport:
         self.shaper: Shaper | None = None
         self._picks: list[Any] | None = None
         self._tokens: list[Any] = []
-        self._copy: fastpath.CsvPages | None = None
-        self.fast = True  # PostgreSQL renders a CSV itself (fastpath.py); tests turn it off to compare
+        self._copy: fastpath.Pages | None = None
+        self.fast = True  # PostgreSQL renders CSV and XLSX rows itself (fastpath.py); tests turn it off to compare
 
     def _start(self, spec: DatasetSpec, user: User) -> Shaper:
         shaper = self.shaper = Shaper(spec, user, current_sealer())
@@ -117,7 +117,7 @@ class DatasetExport:
         ds = store.get_dataset(session, self.name)
         shaper = self.shaper or self._start(ds.spec, user)
         if self.fast and fastpath.supports(session, self.fmt):
-            self._copy = self._copy or fastpath.CsvPages(ds.spec, shaper)
+            self._copy = self._copy or fastpath.Pages(ds.spec, shaper, self.fmt)
             return self._copy.page(session, _where(ds, user), after, limit, self.table.write_text)
         if self.fmt != "geojson":
             return self._table_page(session, ds, user, shaper, after, limit)

@@ -52,6 +52,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from server.domain.datasets import DatasetSpec, PropertyType
+from server.exports import xlsx
 from server.exports.files import FORMULA_LEADS, neutralise
 from server.exports.shaping import Shaper
 from server.registry.models import Entity
@@ -66,8 +67,8 @@ _TEXT = frozenset({PropertyType.TEXT, PropertyType.DATE, PropertyType.CN_RESIDEN
 
 
 def supports(session: Session, fmt: str) -> bool:
-    """True when this path writes the export (a CSV on PostgreSQL)."""
-    return fmt == "csv" and session.get_bind().dialect.name == "postgresql"
+    """True when this path writes the export (a CSV or an XLSX on PostgreSQL)."""
+    return fmt in ("csv", "xlsx") and session.get_bind().dialect.name == "postgresql"
 
 
 def csv_text(value: str) -> str:
@@ -91,22 +92,69 @@ def _neutral_sql(text: Any) -> Any:
                 (lead == 0, null()), else_=text)
 
 
-def _json_cell_sql(value: Any) -> Any:
-    """A JSON value as ``shaping.cells`` then ``csv_cell`` show it: numbers as they are, True/False, a list
-    joined by spaces (then neutralised), an object or null as nothing. The registry stores only strings and
-    integers (rules.coerce); a float or a nested list would read as PostgreSQL writes it."""
+def _joined_sql(value: Any) -> Any:
+    """A JSON list's items joined by spaces, as ``shaping.cells`` joins them (True/False for booleans)."""
     element = func.jsonb_array_elements(value).table_valued("value").alias("element")
-    joined = select(func.string_agg(case(
+    return select(func.string_agg(case(
         (func.jsonb_typeof(element.c.value) == "string", element.c.value.op("#>>")(literal_column("'{}'"))),
         (func.jsonb_typeof(element.c.value) == "boolean", func.initcap(cast(element.c.value, String))),
         else_=cast(element.c.value, String)), " ")).scalar_subquery()
-    kind = func.jsonb_typeof(value)
-    return case(
-        (kind == "string", _neutral_sql(value.op("#>>")(literal_column("'{}'")))),
-        (kind == "number", cast(value, String)),
-        (kind == "boolean", func.initcap(cast(value, String))),
-        (kind == "array", _neutral_sql(joined)),
-        else_=null())
+
+
+class CsvCells:
+    """Cells as ``csv.writer`` writes them after ``files.csv_cell`` (COPY quotes them)."""
+
+    text = staticmethod(_neutral_sql)
+
+    @staticmethod
+    def integer(value: Any) -> Any:
+        return value
+
+    @staticmethod
+    def json(value: Any) -> Any:
+        """A JSON value as ``shaping.cells`` then ``csv_cell`` show it: numbers as they are, True/False, a list
+        joined by spaces (then neutralised), an object or null as nothing. The registry stores only strings
+        and integers (rules.coerce); a float or a nested list would read as PostgreSQL writes it."""
+        kind = func.jsonb_typeof(value)
+        return case(
+            (kind == "string", _neutral_sql(value.op("#>>")(literal_column("'{}'")))),
+            (kind == "number", cast(value, String)),
+            (kind == "boolean", func.initcap(cast(value, String))),
+            (kind == "array", _neutral_sql(_joined_sql(value))),
+            else_=null())
+
+
+# The characters xlsx.cell drops, and XML's whitespace (a text cell that starts or ends with it keeps it).
+_XML_DROPPED = "".join(chr(c) for c in (*range(1, 9), 11, 12, *range(14, 32)))
+_XML_SPACE = tuple(ord(c) for c in " \t\n\r")
+
+
+class XlsxCells:
+    """Cells as ``xlsx.cell`` renders them: SpreadsheetML text never NULL."""
+
+    @staticmethod
+    def text(value: Any) -> Any:
+        kept = func.translate(value, _XML_DROPPED, "")
+        spaced = or_(func.ascii(kept).in_(_XML_SPACE), func.ascii(func.right(kept, 1)).in_(_XML_SPACE))
+        escaped = func.replace(func.replace(func.replace(kept, "&", "&amp;"), "<", "&lt;"), ">", "&gt;")
+        return case((value.is_(None), "<c/>"), else_=literal('<c t="inlineStr"><is><t')
+                    + case((spaced, ' xml:space="preserve"'), else_="") + ">" + escaped + "</t></is></c>")
+
+    @staticmethod
+    def integer(value: Any) -> Any:
+        return case((value.is_(None), "<c/>"), else_=literal("<c><v>") + cast(value, String) + "</v></c>")
+
+    @staticmethod
+    def json(value: Any) -> Any:
+        """As ``CsvCells.json``, typed: numbers and booleans as values, the rest as text."""
+        kind = func.jsonb_typeof(value)
+        return case(
+            (kind == "string", XlsxCells.text(value.op("#>>")(literal_column("'{}'")))),
+            (kind == "number", XlsxCells.integer(cast(value, String))),
+            (kind == "boolean", literal('<c t="b"><v>') + case((cast(value, String) == "true", "1"), else_="0")
+             + "</v></c>"),
+            (kind == "array", XlsxCells.text(func.coalesce(_joined_sql(value), ""))),
+            else_="<c/>")
 
 
 def _is_text(spec: DatasetSpec, name: str) -> bool:
@@ -121,38 +169,43 @@ def _iso_utc_sql(column: Any) -> Any:
     return func.replace(text, ".000000", "") + "+00:00"
 
 
-class CsvPages:
-    """Writes one caller's pages of one dataset as CSV text; counts what it opened on the shaper."""
+class Pages:
+    """Writes one caller's pages of one dataset as CSV or SpreadsheetML rows; counts what it opened."""
 
     CHUNK = 2000  # rows shaped and written at a time, while the database goes on producing the next
 
-    def __init__(self, spec: DatasetSpec, shaper: Shaper) -> None:
-        self.shaper = shaper
+    def __init__(self, spec: DatasetSpec, shaper: Shaper, fmt: str) -> None:
+        self.shaper, self.fmt = shaper, fmt
+        cells: Any = CsvCells if fmt == "csv" else XlsxCells
+        self.render: Callable[[str], str] = csv_text if fmt == "csv" else xlsx.cell
         nonce = secrets.token_hex(8)
-        self.marker = re.compile(b"\x01" + nonce.encode() + rb"([om])(\d+)\|([^\x01]*)\x01")
+        self.marker = re.compile("\x01" + nonce + r"([om])(\d+)\|([^\x01]*)\x01")
         opened = {name: k for k, name in enumerate(shaper.opened_names)}
         masked = {name: k for k, (name, _) in enumerate(shaper.masked_names)}
         self.opened = shaper.opened_names
         self.masked = [ptype for _, ptype in shaper.masked_names]
-        self.counts: Counter[bytes] = Counter()
+        self.counts: Counter[str] = Counter()
         # Each record's JSON is taken apart once a row (jsonb_to_record), not once a cell reference.
         self.plain = func.jsonb_to_record(Entity.properties).table_valued(
             *(column(n, Text if _is_text(spec, n) else JSONB) for n in shaper.names)).render_derived(
             name="p", with_types=True)
         self.tokens = func.jsonb_to_record(Entity.sealed).table_valued(
             *(column(n, Text) for n in self.opened)).render_derived(name="s", with_types=True)
-        cells: list[Any] = []
+        row: list[Any] = []
         for name in shaper.names:
             stored = self.plain.c[name]
             if name in opened:
                 token = self.tokens.c[name]
-                cells.append(case((token.is_(None), _neutral_sql(stored)),
-                                  else_=literal(f"\x01{nonce}o{opened[name]}|") + token + "\x01"))
+                row.append(case((token.is_(None), cells.text(stored)),
+                                else_=literal(f"\x01{nonce}o{opened[name]}|") + token + "\x01"))
             elif name in masked:
-                cells.append(case((stored.is_(None), null()), else_=literal(f"\x01{nonce}m{masked[name]}|")
-                                  + func.encode(func.convert_to(stored, "UTF8"), "hex") + "\x01"))
+                row.append(case((stored.is_(None), cells.text(stored)), else_=literal(f"\x01{nonce}m{masked[name]}|")
+                                + func.encode(func.convert_to(stored, "UTF8"), "hex") + "\x01"))
             else:
-                cells.append(_neutral_sql(stored) if _is_text(spec, name) else _json_cell_sql(stored))
+                row.append(cells.text(stored) if _is_text(spec, name) else cells.json(stored))
+        row = [cells.text(Entity.uuid), cells.text(Entity.label), cells.integer(Entity.version),
+               cells.text(Entity.status), cells.text(Entity.grid_code), cells.text(Entity.unit_path),
+               cells.text(_iso_utc_sql(Entity.updated_at)), *row]
         # The row's key, then for a caller who sees opened values, what the row reveals as ``Shaper.ordered``
         # counts it: when the record has any token, each opened property that has a token or a stored value.
         key: Any = cast(Entity.id, String)
@@ -161,13 +214,12 @@ class CsvPages:
             any_token = or_(*(t.is_not(None) for t in tokens))
             key = key + ":" + func.concat(*(case((and_(any_token, or_(t.is_not(None), self.plain.c[n].is_not(None))),
                                                   "1"), else_="0") for n, t in zip(self.opened, tokens, strict=True)))
-        self.columns = [key, Entity.uuid, _neutral_sql(Entity.label), Entity.version, Entity.status,
-                        _neutral_sql(Entity.grid_code), _neutral_sql(Entity.unit_path),
-                        _iso_utc_sql(Entity.updated_at), *cells]
+        # CSV: a column a cell, COPY quotes them. XLSX: the row's XML as one text.
+        self.columns = [key, *row] if fmt == "csv" else [key, literal("<row>") + func.concat(*row) + "</row>"]
         self.statement: tuple[str, dict[str, Any]] | None = None
 
     def _compiled(self, session: Session, where: list[Any]) -> tuple[str, dict[str, Any]]:
-        """The COPY statement, compiled once (only the page's bounds change)."""
+        """The page's statement, compiled once (only the page's bounds change)."""
         if self.statement is None:
             query = select(*self.columns).select_from(Entity).join(self.plain, true())
             if self.opened:
@@ -176,26 +228,37 @@ class CsvPages:
                      .order_by(Entity.id).limit(bindparam("limit", 0, type_=Integer)))
             compiled = query.compile(dialect=session.get_bind().dialect,
                                      compile_kwargs={"render_postcompile": True})
-            self.statement = f"COPY ({compiled}) TO STDOUT (FORMAT csv)", dict(compiled.params)
+            text = f"COPY ({compiled}) TO STDOUT (FORMAT csv)" if self.fmt == "csv" else str(compiled)
+            self.statement = text, dict(compiled.params)
         return self.statement
 
     def page(self, session: Session, where: list[Any], after: int, limit: int, write: Callable[[str], None]
              ) -> tuple[int, int]:
-        """Write the page of rows after id ``after`` (CSV text, CRLF line ends); (last id, rows)."""
+        """Write the page of rows after id ``after`` (CSV with CRLF line ends, or ``<row>`` elements);
+        (last id, rows)."""
         statement, params = self._compiled(session, where)
+        params = {**params, "after": after, "limit": limit}
         raw = session.connection().connection.driver_connection
         assert raw is not None
-        keys: list[bytes] = []
-        lines: list[bytes] = []
+        keys: list[str] = []
+        lines: list[str] = []
         with raw.cursor() as cursor:
             # A page's plan is small: compiling it to machine code (JIT) costs more than it saves.
             cursor.execute("SET LOCAL jit = off")
-            with cursor.copy(statement, {**params, "after": after, "limit": limit}) as copy:
-                for data in copy:  # one message a row: "key,cells...\n"
-                    line = bytes(data)
-                    comma = line.index(b",")
-                    keys.append(line[:comma])
-                    lines.append(line[comma + 1:-1])
+            if self.fmt == "csv":
+                with cursor.copy(statement, params) as copy:
+                    for data in copy:  # one message a row: "key,cells...\n"
+                        line = bytes(data).decode("utf-8")
+                        comma = line.index(",")
+                        keys.append(line[:comma])
+                        lines.append(line[comma + 1:-1])
+                        if len(lines) == self.CHUNK:
+                            write(self._text(lines))
+                            lines = []
+            else:
+                for key, xml_row in cursor.execute(statement, params):
+                    keys.append(key)
+                    lines.append(xml_row)
                     if len(lines) == self.CHUNK:
                         write(self._text(lines))
                         lines = []
@@ -204,26 +267,26 @@ class CsvPages:
         if not keys:
             return after, 0
         if self.opened:
-            self.counts.update(key.partition(b":")[2] for key in keys)
-        return int(keys[-1].partition(b":")[0]), len(keys)
+            self.counts.update(key.partition(":")[2] for key in keys)
+        return int(keys[-1].partition(":")[0]), len(keys)
 
-    def _text(self, lines: list[bytes]) -> str:
-        body = b"\r\n".join(lines) + b"\r\n"
-        return self.marker.sub(self._shape, body).decode("utf-8")
+    def _text(self, lines: list[str]) -> str:
+        body = "\r\n".join(lines) + "\r\n" if self.fmt == "csv" else "".join(lines)
+        return self.marker.sub(self._shape, body)
 
-    def _shape(self, match: re.Match[bytes]) -> bytes:
+    def _shape(self, match: re.Match[str]) -> str:
         """A marker's cell: a value opened from its token, or masked."""
         kind, k, payload = match.groups()
-        if kind == b"o":
+        if kind == "o":
             name = self.opened[int(k)]
-            return csv_text(self.shaper.sealer.open(name, payload.decode("ascii"))).encode("utf-8")
-        value = bytes.fromhex(payload.decode("ascii")).decode("utf-8")
-        return csv_text(masking.mask_value(self.masked[int(k)], value)).encode("utf-8")
+            return self.render(self.shaper.sealer.open(name, payload))
+        value = bytes.fromhex(payload).decode("utf-8")
+        return self.render(masking.mask_value(self.masked[int(k)], value))
 
     def count_revealed(self) -> None:
         """Add what the pages revealed to the shaper's counts (for the export's audit row)."""
         for bits, rows in self.counts.items():
-            names = [name for name, bit in zip(self.opened, bits.decode("ascii"), strict=True) if bit == "1"]
+            names = [name for name, bit in zip(self.opened, bits, strict=True) if bit == "1"]
             if names:
                 self.shaper.revealed.update(names)
                 self.shaper.revealed_records += rows

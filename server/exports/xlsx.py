@@ -32,13 +32,14 @@ XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 # (openpyxl's ILLEGAL_CHARACTERS_RE).
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XML_SPACE = frozenset(" \t\n\r")  # XML's whitespace: kept at a text's ends only when marked to be
 FLUSH_ROWS = 1000
 
 
 def _text(value: str) -> str:
     if _SPECIAL.search(value):
         value = _ILLEGAL.sub("", value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if value[:1].isspace() or value[-1:].isspace():
+    if value[:1] in _XML_SPACE or value[-1:] in _XML_SPACE:
         return f'<c t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
     return f'<c t="inlineStr"><is><t>{value}</t></is></c>'
 
@@ -83,6 +84,13 @@ class Sheet:
             self.width = len(row)
         if len(self.buffer) >= FLUSH_ROWS:
             self.flush()
+
+    def write_text(self, rows: str) -> None:
+        """Append ``<row>`` elements already rendered as ``write`` renders them (fastpath.py), as wide as the
+        first row written (text in them has its ``<`` escaped, so each ``<row>`` is a row)."""
+        self.buffer.append(rows)
+        self.rows += rows.count("<row>")
+        self.flush()
 
     def flush(self) -> None:
         """Write the buffered rows to the sheet's file."""

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from server.accounts.models import User
 from server.exports.datasets import DatasetExport
-from server.exports.files import CsvOutput
+from server.exports.files import CsvOutput, XlsxOutput
 from server.registry.models import Entity
 from tests.registry.conftest import ID_B, REGISTRATION, registration
 
@@ -31,20 +33,24 @@ ODD = {  # values the registry's own writes never store, and text a spreadsheet 
     "needs_other": "-3\n",
     "school_name": "-3.5",
     "origin_address": "",
+    "former_name": " \x02spaced & <escaped> ",
     "destination_address": 7,
 }
 
 
-def _write(db: Any, tmp_path: Any, user: User, fast: bool) -> tuple[bytes, dict[str, Any]]:
+def _write(db: Any, tmp_path: Any, user: User, fast: bool, fmt: str = "csv") -> tuple[bytes, dict[str, Any]]:
     path = tmp_path / f"{user.username}-{fast}"
-    output = CsvOutput(path, "persons")
-    exporter = DatasetExport("persons", "csv", {}, output)
+    output = CsvOutput(path, "persons") if fmt == "csv" else XlsxOutput(path, "persons")
+    exporter = DatasetExport("persons", fmt, {}, output)
     exporter.fast = fast
     after, written = 0, 2
     while written == 2:  # pages of two rows: page ends in the middle of the records
         after, written = exporter.page(db, user, after, 2)
     output.close()
     assert (exporter._copy is not None) == (fast and db.get_bind().dialect.name == "postgresql")
+    if fmt == "xlsx":
+        with zipfile.ZipFile(path) as book:
+            return book.read("xl/worksheets/sheet1.xml"), exporter.audit_detail()
     return path.read_bytes(), exporter.audit_detail()
 
 
@@ -95,3 +101,21 @@ def test_opened_values_are_counted_as_the_registry_counts_them(db, tmp_path, rec
     assert rows["李四"]["resident_id"] == "4101**********0012" and rows["李四"]["phone"] == "13700001111"
     assert rows["赵五"]["phone"] == "136****1111"  # no token at all: the stored (masked) value, not revealed
     assert audit == {"revealed": ["phone", "resident_id"], "revealed_records": 4}
+
+
+@pytest.mark.parametrize("username", CALLERS)
+def test_the_database_writes_the_sheet_the_generic_writer_writes(db, tmp_path, records, username):
+    user = db.scalar(select(User).where(User.username == username))
+    fast, fast_audit = _write(db, tmp_path, user, fast=True, fmt="xlsx")
+    generic, generic_audit = _write(db, tmp_path, user, fast=False, fmt="xlsx")
+    assert fast.decode() == generic.decode()
+    assert fast_audit == generic_audit
+    book = load_workbook(io.BytesIO((tmp_path / f"{username}-True").read_bytes()), read_only=True)
+    header, *rows = list(book["persons"].iter_rows(values_only=True))
+    [odd] = [dict(zip(header, r, strict=True)) for r in rows if r[0] == records]
+    assert odd["label"] == "=HYPERLINK(\"http://x\")" and odd["version"] == 1
+    expected = {"children_count": 3, "needs": "employment True 2", "employer": "=cmd|' /C calc'!A0",
+                "current_address": 'a,"b"\nc', "reason_other": "not a marker", "school_name": "-3.5",
+                "origin_address": "", "former_name": " spaced & <escaped> "}
+    shown = {k: odd[k] for k in expected if k in odd}
+    assert shown == {k: expected[k] for k in shown}
