@@ -1,7 +1,8 @@
 """Registry datasets as export rows: the caller's scope and purpose, masked unless the purpose needs full values.
 
-Rows stream off the database in id order (``yield_per``: a server-side
-cursor on PostgreSQL), never held in memory. Properties outside a
+Rows are read a page at a time in id order, never all held in memory; on
+PostgreSQL the database renders CSV and XLSX pages itself (fastpath.py).
+Properties outside a
 department's purpose are not columns at all. ID and phone numbers are
 masked, unless ``masking.sees_full_values`` says the caller's duty needs them:
 then their sealed values are opened, and the export's audit row names the

@@ -1,23 +1,25 @@
-"""A dataset's CSV rendered by PostgreSQL itself: why this path bypasses the ORM and the csv module.
+"""A dataset's CSV and XLSX rows rendered by PostgreSQL itself: why this path bypasses the ORM and the writers.
 
 At a million rows the generic writer (datasets.py's ``_table_page``: rows
-read into Python, shaped, then through ``csv.writer``) spends ~20 µs of
-Python a row on values Python does not change. Here one ``COPY (SELECT …)
-TO STDOUT (FORMAT csv)`` a page renders the rows in column order, values as
-the generic writer shows them (``_cell_sql``) and formula-leading text
-neutralised by the same rule as ``files.neutralise`` (``_neutral_sql``);
-tests/exports/test_fastpath.py checks that both paths write the same bytes.
+read into Python, shaped, then through ``csv.writer`` or ``xlsx.cell``)
+spends 20-35 µs of Python a row on values Python does not change. Here the
+database renders each page in column order: a CSV through ``COPY (SELECT …)
+TO STDOUT (FORMAT csv)``, values as the generic writer shows them
+(``CsvCells``) and formula-leading text neutralised by the same rule as
+``files.neutralise`` (``_neutral_sql``); an XLSX sheet's ``<row>`` elements
+as ``xlsx.cell`` renders them (``XlsxCells``). Each record's JSON is taken
+apart once a row (``jsonb_to_record``). tests/exports/test_fastpath.py
+checks that both paths write the same bytes for every kind of caller.
 
 Python sees only the cells it must shape for this caller (``Shaper``): a
 sealed value opened for a duty that needs it, or a value masked. The
 database writes such a cell as a *marker*: ``\\x01``, a random nonce drawn
-per export, what Python needs split by ``|`` (the token and whether a stored
-value is there; or the stored value in hex), ``\\x01``. A marker holds no
-character that CSV quotes, so the database never quotes it. A regular
-expression over the page swaps each marker for its shaped, quoted cell;
-text a user typed cannot forge one without the nonce. A sealed property
-without a token keeps its stored value after its marker (the marker then
-becomes nothing).
+per export, the property's kind and index, ``|``, the token (or the stored
+value in hex), ``\\x01``. A marker holds no character that CSV quotes or
+XML escapes, so it arrives as written. A regular expression over each chunk
+of rows swaps each marker for its shaped cell; text a user typed cannot
+forge one without the nonce. What a row reveals (for the audit row, as
+``Shaper.ordered`` counts it) comes as flags after the row's key.
 
 SQLite keeps the generic path.
 """
