@@ -129,6 +129,7 @@ class CsvCells:
 # The characters xlsx.cell drops, and XML's whitespace (a text cell that starts or ends with it keeps it).
 _XML_DROPPED = "".join(chr(c) for c in (*range(1, 9), 11, 12, *range(14, 32)))
 _XML_SPACE = tuple(ord(c) for c in " \t\n\r")
+_XML_CAREFUL = "[&<>\x01-\x08\x0b\x0c\x0e-\x1f]|^[ \t\n\r]|[ \t\n\r]$"
 
 
 class XlsxCells:
@@ -136,11 +137,14 @@ class XlsxCells:
 
     @staticmethod
     def text(value: Any) -> Any:
+        """Most text needs nothing: one regular expression finds what needs escaping, dropping or marking."""
         kept = func.translate(value, _XML_DROPPED, "")
         spaced = or_(func.ascii(kept).in_(_XML_SPACE), func.ascii(func.right(kept, 1)).in_(_XML_SPACE))
         escaped = func.replace(func.replace(func.replace(kept, "&", "&amp;"), "<", "&lt;"), ">", "&gt;")
-        return case((value.is_(None), "<c/>"), else_=literal('<c t="inlineStr"><is><t')
-                    + case((spaced, ' xml:space="preserve"'), else_="") + ">" + escaped + "</t></is></c>")
+        careful = literal('<c t="inlineStr"><is><t') + case((spaced, ' xml:space="preserve"'), else_="") + ">" \
+            + escaped + "</t></is></c>"
+        return case((value.is_(None), "<c/>"), (value.op("~")(_XML_CAREFUL), careful),
+                    else_=literal('<c t="inlineStr"><is><t>') + value + "</t></is></c>")
 
     @staticmethod
     def integer(value: Any) -> Any:
