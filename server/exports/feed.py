@@ -36,7 +36,7 @@ import json
 from json.encoder import encode_basestring as quote  # a str as JSON, as json.dumps writes it
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, func, literal, null, or_, select
+from sqlalchemy import Text, and_, case, cast, func, literal, null, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
@@ -198,6 +198,8 @@ def read_feed(session: Session, user: User, cursor: str | None, limit: int | Non
                    scope_clause(user, func.coalesce(before_v.unit_path, RegistryEvent.unit_path))))
         .order_by(RegistryEvent.cursor).limit(limit))
     # Core execution: no ORM row processing for ten thousand events a page.
+    if render.pg:  # a page is ten thousand events in cursor order: parallel workers only add their start-up
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     rows = session.connection().execute(query).all()
     names = {ds_id: json.dumps(ref.spec.name) for ds_id, ref in refs.items()}
     items = [RawJson(_item(row, names[row[1]], shapers[row[1]], slices[row[1]])) for row in rows
