@@ -246,39 +246,46 @@ class Pages:
         params = {**params, "after": after, "limit": limit}
         raw = session.connection().connection.driver_connection
         assert raw is not None
-        keys: list[str] = []
-        lines: list[str] = []
+        keys: list[bytes] = []
+        lines: list[bytes] = []
         with raw.cursor() as cursor:
             # A page's plan is small: compiling it to machine code (JIT) costs more than it saves.
             cursor.execute("SET LOCAL jit = off")
             if self.fmt == "csv":
                 with cursor.copy(statement, params) as copy:
                     for data in copy:  # one message a row: "key,cells...\n"
-                        line = bytes(data).decode("utf-8")
-                        comma = line.index(",")
+                        line = bytes(data)
+                        comma = line.index(b",")
                         keys.append(line[:comma])
                         lines.append(line[comma + 1:-1])
                         if len(lines) == self.CHUNK:
-                            write(self._text(lines))
+                            write(self._csv(lines))
                             lines = []
+                if lines:
+                    write(self._csv(lines))
             else:
+                rows: list[str] = []
                 for key, xml_row in cursor.execute(statement, params):
-                    keys.append(key)
-                    lines.append(xml_row)
-                    if len(lines) == self.CHUNK:
-                        write(self._text(lines))
-                        lines = []
-        if lines:
-            write(self._text(lines))
+                    keys.append(key.encode("ascii"))
+                    rows.append(xml_row)
+                    if len(rows) == self.CHUNK:
+                        write(self._shaped("".join(rows)))
+                        rows = []
+                if rows:
+                    write(self._shaped("".join(rows)))
         if not keys:
             return after, 0
         if self.opened:
-            self.counts.update(key.partition(":")[2] for key in keys)
-        return int(keys[-1].partition(":")[0]), len(keys)
+            self.counts.update(key.partition(b":")[2].decode("ascii") for key in keys)
+        return int(keys[-1].partition(b":")[0]), len(keys)
 
-    def _text(self, lines: list[str]) -> str:
-        body = "\r\n".join(lines) + "\r\n" if self.fmt == "csv" else "".join(lines)
-        return self.marker.sub(self._shape, body)
+    def _csv(self, lines: list[bytes]) -> str:
+        """A chunk of CSV rows as text with CRLF line ends (decoded once a chunk, not once a row)."""
+        return self._shaped((b"\r\n".join(lines) + b"\r\n").decode("utf-8"))
+
+    def _shaped(self, rows: str) -> str:
+        """Rows with each marker swapped for its cell."""
+        return self.marker.sub(self._shape, rows) if "\x01" in rows else rows
 
     def _shape(self, match: re.Match[str]) -> str:
         """A marker's cell: a value opened from its token, or masked."""
