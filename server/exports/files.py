@@ -5,9 +5,9 @@ correctly) and every text cell that a spreadsheet would run as a formula
 (starting with = + - @, a tab or a carriage return) prefixed with an
 apostrophe (OWASP's advice against CSV injection); a plain number such as
 -3.5 is left as it is. Several tables (a form's repeats) become one ZIP of
-CSV files joined by their keys, as ODK Central exports them. XLSX uses
-openpyxl's write-only mode (each sheet streams to its own temporary file),
-one sheet per table; text that would be a formula is stored as text.
+CSV files joined by their keys, as ODK Central exports them. XLSX streams
+each sheet to its own temporary file (xlsx.py), one sheet per table; text is
+always stored as text, never run as a formula.
 GeoJSON streams one Feature per line inside the FeatureCollection.
 """
 
@@ -21,12 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from server.exports import xlsx
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\Z")  # ASCII digits, no trailing newline
 _LEADS = frozenset(FORMULA_LEADS)
 BOM = "\ufeff"
 CONTENT_TYPES = {
@@ -70,6 +68,9 @@ class Output(Protocol):
     def close(self) -> tuple[str, str]:
         """Finish the file; (extension, content type)."""
 
+    def discard(self) -> None:
+        """Close and remove whatever was written (an export that failed)."""
+
 
 class _CsvTable:
     def __init__(self, handle: IO[str], header: Sequence[str]) -> None:
@@ -82,6 +83,10 @@ class _CsvTable:
         # csv_cell inlined: this runs for every cell of every row
         self.writer.writerow(["" if v is None else neutralise(v) if type(v) is str and v[:1] in _LEADS else v
                               for v in row])
+
+    def write_text(self, text: str) -> None:
+        """Append rows already rendered as this writer renders them (fastpath.py: PostgreSQL's COPY)."""
+        self.handle.write(text)
 
 
 class CsvOutput:
@@ -109,33 +114,19 @@ class CsvOutput:
                 part.unlink()
         return "zip", CONTENT_TYPES["zip"]
 
-
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith("="):  # openpyxl would store it as a formula: keep it text
-            cell = WriteOnlyCell(sheet, value)
-            cell.data_type = "s"
-            return cell
-    return value
-
-
-class _XlsxTable:
-    def __init__(self, sheet: Any, header: Sequence[str]) -> None:
-        self.sheet = sheet
-        sheet.append([_xlsx_cell(sheet, h) for h in header])
-
-    def write(self, row: Sequence[Any]) -> None:
-        sheet = self.sheet
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
+    def discard(self) -> None:
+        for _, part, handle in self.parts:
+            handle.close()
+            part.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
 
 
 class XlsxOutput:
-    """One workbook in write-only mode, one sheet per table."""
+    """One workbook (xlsx.py: rows streamed as SpreadsheetML), one sheet per table."""
 
     def __init__(self, path: Path, stem: str) -> None:
         self.path = path
-        self.book = Workbook(write_only=True)
+        self.book = xlsx.Workbook(path)
         self.names: set[str] = set()
 
     def table(self, name: str, header: Sequence[str]) -> TableWriter:
@@ -143,17 +134,24 @@ class XlsxOutput:
         while title in self.names:
             title = title[: XLSX_SHEET_MAX - 2] + f"_{len(self.names)}"
         self.names.add(title)
-        return _XlsxTable(self.book.create_sheet(title), header)
+        sheet = self.book.add_sheet(title)
+        sheet.write(header)
+        return sheet
 
     def close(self) -> tuple[str, str]:
-        self.book.save(self.path)
+        self.book.save()
         return "xlsx", CONTENT_TYPES["xlsx"]
+
+    def discard(self) -> None:
+        self.book.discard()
+        self.path.unlink(missing_ok=True)
 
 
 class GeoJsonOutput:
     """A FeatureCollection; each row is (lon, lat, properties)."""
 
     def __init__(self, path: Path, stem: str) -> None:
+        self.path = path
         self.handle = path.open("w", encoding="utf-8")
         self.handle.write('{"type":"FeatureCollection","features":[\n')
         self.first = True
@@ -172,6 +170,10 @@ class GeoJsonOutput:
         self.handle.write("\n]}\n")
         self.handle.close()
         return "geojson", CONTENT_TYPES["geojson"]
+
+    def discard(self) -> None:
+        self.handle.close()
+        self.path.unlink(missing_ok=True)
 
 
 def open_output(fmt: str, path: Path, stem: str) -> Output:

@@ -24,7 +24,7 @@ from server import worker
 from server.accounts.models import User
 from server.audit.service import record
 from server.exports.datasets import DatasetExport
-from server.exports.files import open_output
+from server.exports.files import Output, open_output
 from server.exports.models import Export, ExportStatus
 from server.exports.service import SOURCES, clean_expired
 from server.exports.submissions import FormExport
@@ -65,6 +65,7 @@ def run_export(export_id: str, on_progress: Callable[[int, int], None] | None = 
     root = settings.export_root
     root.mkdir(parents=True, exist_ok=True)
     part = root / f"{export_id}.part"
+    output: Output | None = None
     try:
         output = open_output(job["format"], part, job["name"])
         kind = DatasetExport if job["source"] == "dataset" else FormExport
@@ -74,12 +75,13 @@ def run_export(export_id: str, on_progress: Callable[[int, int], None] | None = 
             with worker.job_session() as session:
                 user = session.get(User, job["user_id"])
                 assert user is not None
-                after, written = exporter.page(session, user, after, PAGE)
+                limit = PAGE * exporter.page_factor
+                after, written = exporter.page(session, user, after, limit)
                 done += written
                 session.execute(update(Export).where(Export.id == export_id).values(done=done))
             if on_progress is not None:
                 on_progress(done, job["total"])
-            if written < PAGE:
+            if written < limit:
                 break
         ext, content_type = output.close()
         part.replace(root / f"{export_id}.{ext}")
@@ -95,6 +97,8 @@ def run_export(export_id: str, on_progress: Callable[[int, int], None] | None = 
                            **exporter.audit_detail()})
     except Exception as exc:  # noqa: BLE001 - the job edge: the row records why
         log.exception("export failed", extra={"export": export_id})
+        if output is not None:
+            output.discard()
         part.unlink(missing_ok=True)
         with worker.job_session() as session:
             session.execute(update(Export).where(Export.id == export_id).values(

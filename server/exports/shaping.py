@@ -75,23 +75,21 @@ class Shaper:
         """The properties whose stored values this caller sees masked, with their types."""
         return [(self.names[i], ptype) for i, ptype in self.masked]
 
-    def shaped(self, tokens: Sequence[str | None], stored: Sequence[bool], texts: Sequence[str | None]
+    def shaped(self, tokens: tuple[str | None, ...], stored: Sequence[bool], texts: Sequence[str | None]
                ) -> list[tuple[str, str]]:
         """The same rule as ``ordered`` for a reader that gets the rest of a record as stored: for each of
         ``opened_names`` its token and whether a stored value is there, for each of ``masked_names`` its stored
         value as text; the (name, value) pairs to show instead of the stored ones."""
         out: list[tuple[str, str]] = []
-        if any(t is not None for t in tokens):  # as ``values``: a record without tokens opens nothing
-            opened = False
+        if tokens.count(None) != len(tokens):  # as ``values``: a record without tokens opens nothing
+            open_ = self.sealer.open
             for (_, name), token, there in zip(self.sealed, tokens, stored, strict=True):
                 if token is not None:
-                    out.append((name, self.sealer.open(name, token)))
+                    out.append((name, open_(name, token)))
                     self.revealed.add(name)
-                    opened = True
                 elif there:
                     self.revealed.add(name)
-                    opened = True
-            self.revealed_records += opened
+            self.revealed_records += 1
         for (i, ptype), text in zip(self.masked, texts, strict=True):
             if text is not None:
                 out.append((self.names[i], masking.mask_value(ptype, text)))

@@ -235,6 +235,8 @@ def _repeat_rows(writers: Writers, table: Table, node: Any, parent_key: str, par
 class FormExport:
     """Writes a form's submissions page by page (a page per short transaction, see jobs.py)."""
 
+    page_factor = 1  # pages of jobs.PAGE submissions
+
     def __init__(self, name: str, fmt: str, options: dict[str, Any], output: Output) -> None:
         self.name, self.fmt, self.output = name, fmt, output
         self.shape = Shape.of(options)

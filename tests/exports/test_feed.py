@@ -105,3 +105,28 @@ def test_the_feed_is_scoped_to_the_callers_grids(client, auth, merge, far_worker
     assert set(replay(client, auth, "worker")[0]) == {near}
     assert set(replay(client, auth, "far_worker")[0]) == {far}
     assert set(replay(client, auth, "admin")[0]) == {near, far}
+
+
+def test_each_caller_sees_in_the_feed_what_the_registry_shows_it(db, client, auth, merge, sealer):
+    """An undeclared key, a JSON null, a sealed value stored without its token: the feed's whitelist keeps
+    exactly what the registry's own rule (Shaper, checked against show_row in test_shaping.py) keeps."""
+    from sqlalchemy import select, update
+
+    from server.accounts.models import User
+    from server.exports.shaping import Shaper
+    from server.registry import store
+    from server.registry.models import Entity, EntityVersion
+
+    person = merge(REGISTRATION, registration()).entity_uuid
+    [version] = db.scalars(select(EntityVersion).join(Entity, Entity.id == EntityVersion.entity_id)
+                           .where(Entity.uuid == person))
+    odd = {**version.properties, "retired_property": "x", "occupation": None, "ethnicity": None}
+    db.execute(update(EntityVersion).where(EntityVersion.id == version.id).values(
+        properties=odd, sealed={"phone": version.sealed["phone"]}))
+    db.flush()
+    spec = store.declared(db)["persons"]
+    for username in ("admin", "police", "supervisor", "hrss", "education"):
+        user = db.scalar(select(User).where(User.username == username))
+        mirror, _, _ = replay(client, auth, username, dataset="persons")
+        expected = Shaper(spec, user, sealer).properties(odd, {"phone": version.sealed["phone"]})
+        assert mirror[person]["properties"] == expected, username
