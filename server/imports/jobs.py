@@ -1,12 +1,10 @@
 """The import job: fold a file's rows into the registry in committed batches, with a report line per row.
 
-Each row is checked (checks.py). A row that only creates a new record
-placed by its grid is gathered with the batch's other such rows and written
-with them in a few statements (bulk.py: the same claim, record, candidates,
-version, event and result as the merge writes); any other row is merged
-through the submissions' merge (``merge_submission_data``, explicit create)
-in its own savepoint, in file order, so a row the registry refuses leaves
-nothing behind but its report line. The source of
+Each row is checked (checks.py); the rows of a batch that pass are merged
+through the submissions' merge, all at once and in file order
+(registry/batch.py, explicit create): a row the registry refuses leaves
+nothing behind but its report line, and what each row writes is what merging
+it alone would write. The source of
 every version and event is the import row (``import``, ``import-<id>:<row>``),
 so a person's timeline shows it.
 
@@ -44,14 +42,14 @@ from server.errors import AppError
 from server.geo.models import AdminUnit
 from server.geo.service import grid_path_at
 from server.imports import files
-from server.imports.bulk import BulkCreate
 from server.imports.checks import CheckedRow, check_row
 from server.imports.mapping import ColumnPlan, plan_columns
 from server.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
 from server.imports.service import IMPORT_JOB, file_path
 from server.registry import history, store
-from server.registry.merge import MergeOutcome, SubmissionEssentials, merge_submission_data
+from server.registry.batch import merge_batch
 from server.registry.models import AppliedSource, SourceType
+from server.registry.records import MergeOutcome, SubmissionEssentials
 from server.sealing.crypto import Sealer, current_sealer
 
 log = logging.getLogger(__name__)
@@ -143,15 +141,11 @@ class _Run:
             unit_path=unit_path, create=True, update=False, time_zone=self.time_zone,
             source_type=SourceType.IMPORT.value, source_key=self.claim_key(row))
 
-    def merge(self, session: Session, sealer: Sealer, essentials: SubmissionEssentials) -> dict[str, Any]:
-        """Merge one row through the registry's merge in its own savepoint; its report line."""
-        try:
-            with session.begin_nested():
-                outcome = merge_submission_data(session, essentials, sealer)[0]
-        except AppError as exc:
-            return {"outcome": RowOutcome.REFUSED, "code": exc.code,
-                    "detail": {"message": exc.message_zh, **({"errors": exc.errors} if exc.errors else {})}}
-        return _line(outcome)
+
+def _refusal(exc: AppError) -> dict[str, Any]:
+    """The report line of a row the registry refused."""
+    return {"outcome": RowOutcome.REFUSED, "code": exc.code,
+            "detail": {"message": exc.message_zh, **({"errors": exc.errors} if exc.errors else {})}}
 
 
 def _line(outcome: MergeOutcome) -> dict[str, Any]:
@@ -199,18 +193,17 @@ def _batch(run: _Run, sealer: Sealer) -> tuple[int, int] | None:
         batch = [(index + 2, check_row(run.spec, run.plan, run.table.rows[index], run.today))
                  for index in range(start, end)]
         claimed = run.claimed(session, [row for _, row in batch])
-        bulk = BulkCreate(session, run.dataset, sealer, run.received_at)
-        bulk.lookup_keys(row.props[run.id_property] for _, row in batch
-                         if not row.problems and run.id_property and row.props.get(run.id_property))
         made: dict[int, dict[str, Any]] = {}
+        merging: list[tuple[int, SubmissionEssentials]] = []
         for number, row in batch:
             prepared = run.prepare(session, number, row, claimed)
             if isinstance(prepared, dict):
                 made[number] = prepared
-            elif not bulk.take(number, prepared):
-                made.update({n: _line(o) for n, o in bulk.flush().items()})  # rows before it go first
-                made[number] = run.merge(session, sealer, prepared)
-        made.update({n: _line(o) for n, o in bulk.flush().items()})
+            else:
+                merging.append((number, prepared))
+        results = merge_batch(session, [essentials for _, essentials in merging], sealer)
+        for (number, _), result in zip(merging, results, strict=True):
+            made[number] = _refusal(result) if isinstance(result, AppError) else _line(result[0])
         for number, _ in batch:
             line = made[number]
             counts[line["outcome"].value] = counts.get(line["outcome"].value, 0) + 1
