@@ -111,8 +111,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=GOAL_ROWS)
     parser.add_argument("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--profile", action="store_true", help="cProfile the first import and print the top")
+    parser.add_argument("--db", default=DB, help=f"the benchmark's database (default {DB})")
     args = parser.parse_args()
-    url = fresh_database(args.pg_admin_url, DB)
+    url = fresh_database(args.pg_admin_url, args.db)
     settings = Settings(database_url=url, media_root=Path("/tmp/gridreg-import-bench"),
                         secret_key="bench", encryption_key=KEY, demo=True, log_json=False)
     engine = make_engine(settings)
