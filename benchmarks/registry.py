@@ -459,6 +459,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure on the existing database (no reload)")
     parser.add_argument("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--merge-only", action="store_true", help="measure the merge throughput only")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="vary the generated people (a rerun with --reuse otherwise registers the same ones again)")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile an extra batched merge pass and print where the client CPU goes")
     args = parser.parse_args()
@@ -512,16 +514,16 @@ def main() -> None:
     results: list[bool] = []
 
     print(core_speed())
-    rate = merge_throughput(maker, sealer, worker, merge_jobs(args.merges // 3, known, 99), 1)
+    rate = merge_throughput(maker, sealer, worker, merge_jobs(args.merges // 3, known, args.seed + 99), 1)
     goal("merge throughput, 1 transaction per submission", rate, 500, "sub/s", higher_is_better=True)
     print(f"  (load average {os.getloadavg()[0]:.1f})")
-    rate = merge_throughput(maker, sealer, worker, merge_jobs(args.merges, known, 98), 100)
+    rate = merge_throughput(maker, sealer, worker, merge_jobs(args.merges, known, args.seed + 98), 100)
     results.append(
         goal("merge throughput, batches of 100 (merge_validated)", rate, 1000, "sub/s", higher_is_better=True)
     )
     print(f"  (load average {os.getloadavg()[0]:.1f})")
     if args.profile:
-        profile_merges(maker, sealer, worker, merge_jobs(min(args.merges, 1000), known, 97))
+        profile_merges(maker, sealer, worker, merge_jobs(min(args.merges, 1000), known, args.seed + 97))
     if args.merge_only:
         engine.dispose()
         return

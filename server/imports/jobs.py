@@ -46,7 +46,7 @@ from server.imports.checks import CheckedRow, check_row
 from server.imports.mapping import ColumnPlan, plan_columns
 from server.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
 from server.imports.service import IMPORT_JOB, file_path
-from server.registry import history, store
+from server.registry import fastpath, history, store
 from server.registry.batch import merge_batch
 from server.registry.models import AppliedSource, SourceType
 from server.registry.records import MergeOutcome, SubmissionEssentials
@@ -54,6 +54,7 @@ from server.sealing.crypto import Sealer, current_sealer
 
 log = logging.getLogger(__name__)
 BATCH = 500
+_STATISTICS_AT = tuple(1000 * 2**n for n in range(12))  # rows done: 1k, 2k, 4k, … 2M
 Progress = Callable[[int, int], None]
 _OUTCOMES = {"created": RowOutcome.CREATED, "deduplicated": RowOutcome.UPDATED, "updated": RowOutcome.UPDATED,
              "already_merged": RowOutcome.UNCHANGED}
@@ -74,7 +75,7 @@ class _Run:
         self.seen: dict[str, int] = {}  # content key -> first row with it
         self.ids: dict[str, int] = {}  # ID number -> first row with it
         self.checked_upto = 0  # rows before this index have been seen (for in-file duplicates)
-        self.grids: dict[str, str | None] = {}
+        self.grids: dict[str, str] | None = None
 
     def catch_up(self, start: int) -> None:
         """Remember the rows an earlier run committed, so a resumed run still finds in-file duplicates."""
@@ -102,10 +103,11 @@ class _Run:
         return None
 
     def _grid_path(self, session: Session, code: str) -> str | None:
-        if code not in self.grids:
-            self.grids[code] = session.scalar(
-                select(AdminUnit.path).where(AdminUnit.code == code, AdminUnit.level == "grid"))
-        return self.grids[code]
+        """The path of a grid by its code (every grid's read once per run: a file names many)."""
+        if self.grids is None:
+            self.grids = {code: path for code, path in session.execute(
+                select(AdminUnit.code, AdminUnit.path).where(AdminUnit.level == "grid"))}
+        return self.grids.get(code)
 
     def claim_key(self, row: CheckedRow) -> str:
         """The merge's claim of this row: the source and the row's content (merge.py adds the dataset)."""
@@ -215,6 +217,8 @@ def _batch(run: _Run, sealer: Sealer) -> tuple[int, int] | None:
             session.execute(insert(ImportRow), lines)
         job.next_row = job.done = end
         job.counts, job.updated_at = counts, datetime.now(UTC)
+        if any(start < mark <= end for mark in _STATISTICS_AT):
+            fastpath.refresh_statistics(session)  # the registry grew by a good share (a first import)
         return end, job.total
 
 

@@ -86,6 +86,7 @@ class _Block:
     early: AppError | None = None  # raised before the claim (the dataset is not declared)
     new_uuid: str | None = None
     uuid_error: AppError | None = None
+    search: dict[str, Any] | None = None  # a new record's search columns (read ahead for its blocking keys)
 
 
 @dataclass
@@ -253,8 +254,10 @@ class _Run:
             number = b.prepared.props.get(id_prop) if id_prop else None
             if number and b.prepared.decision.create:
                 by_dataset.setdefault(b.source.ds.id, set()).update(sealer.digests("resident_id", number))
-            if b.prepared.decision.create and (spec.identity.strong or spec.identity.near):
-                profiles.setdefault(b.source.ds.id, []).append(store.search_columns(spec, b.prepared.props, sealer))
+            if b.prepared.decision.create:
+                b.search = store.search_columns(spec, b.prepared.props, sealer)
+                if spec.identity.strong or spec.identity.near:
+                    profiles.setdefault(b.source.ds.id, []).append(b.search)
         self.creates = sum(1 for b in ready if b.prepared and b.prepared.decision.create)
         for dataset_id, digests in by_dataset.items():
             self._load(fastpath.records_by_id_hash(session, dataset_id, digests))
@@ -369,7 +372,7 @@ class _Run:
         assert b.new_uuid is not None
         if prepared.chosen not in (None, "") and (b.new_uuid in self.taken or b.new_uuid in self.by_uuid):
             raise entity_exists(b.new_uuid)
-        return writer.create(b.new_uuid)
+        return writer.create(b.new_uuid, b.search)
 
     def _find(self, entity_uuid: str) -> _Rec | None:
         """records.find_entity on the batch's records: the uuid's record, following merges to the survivor."""
@@ -502,7 +505,7 @@ class _Writer:
                 errors={"location": [self.placement.grid_code or ""]},
             )
 
-    def create(self, entity_uuid: str) -> MergeOutcome:
+    def create(self, entity_uuid: str, search: dict[str, Any] | None = None) -> MergeOutcome:
         """A new record, unless its strong key names one already (then that one is updated)."""
         spec, sealer, ess = self.ds.spec, self.run.sealer, self.ess
         id_prop = store.id_property(spec)
@@ -523,7 +526,7 @@ class _Writer:
             "uuid": entity_uuid, "dataset_id": self.ds.id, "version": 1, "status": EntityStatus.ACTIVE.value,
             "unit_path": self.placement.unit_path, "grid_code": self.placement.grid_code, "merged_into_id": None,
             "followed_id": None, "conflict": None, "created_by": ess.submitter_id,
-            **store.stored_values(spec, self.props, sealer, ""),
+            **store.stored_values(spec, self.props, sealer, "", search),
         }
         rec = self.run.new_record(values, point_element(*point) if point is not None else None)
         outcome = MergeOutcome(self.ds.name, "created", entity_uuid, 1)

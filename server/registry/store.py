@@ -140,11 +140,16 @@ def hash_matches(column: Any, sealer: Sealer, kind: str, value: str) -> Any:
     return column == digests[0] if len(digests) == 1 else column.in_(digests)
 
 
-def stored_values(spec: DatasetSpec, props: Mapping[str, Any], sealer: Sealer, label: str) -> dict[str, Any]:
-    """The columns that hold these full properties: plain, sealed, label (else ``label``) and search columns."""
+def stored_values(
+    spec: DatasetSpec, props: Mapping[str, Any], sealer: Sealer, label: str, search: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The columns that hold these full properties: plain, sealed, label (else ``label``) and search columns.
+
+    ``search``: the search columns of these same properties, when the caller has worked them out already.
+    """
     plain, sealed = split_sealed(spec, props, sealer)
     values = {"properties": plain, "sealed": sealed, "label": str(props.get(spec.label_property) or label or "")[:200]}
-    values.update(search_columns(spec, props, sealer))
+    values.update(search if search is not None else search_columns(spec, props, sealer))
     return values
 
 
