@@ -99,8 +99,12 @@ def rank(
     )
     scored = []
     for row in rows:
-        result = dedup.score(me, dedup.profile_from(row, row["address"]))
-        if cols.get("id_hash") and row["id_hash"] and row["id_hash"] != cols["id_hash"]:
+        other = dedup.profile_from(row, row["address"])
+        different = bool(cols.get("id_hash") and row["id_hash"] and row["id_hash"] != cols["id_hash"])
+        if not dedup.may_be_candidate(me, other, 0.8 if different else 1.0):
+            continue  # cannot reach the threshold: not worth the fuzzy comparisons
+        result = dedup.score(me, other)
+        if different:
             result = dedup.Score(round(result.total * 0.8, 4), result.reasons)  # different ID numbers: less likely
         if result.is_candidate:
             scored.append((row, result))
