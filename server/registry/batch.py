@@ -22,6 +22,8 @@ refuses is refused without undoing the others. What differs is the cost:
    order: their cursors follow the batch's order) and results, one statement
    per table (fastpath.py).
 
+How one block is applied to the batch's copies is staging.py.
+
 What this pass does not cover is merged by merge.py, one submission at a time
 in its own savepoint, after the rows staged before it are written: moves,
 departures and returns, held moves, updates against an older base version
@@ -32,15 +34,14 @@ then reads afresh for the submissions after it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.errors import AppError, RuleViolation
-from server.geo.points import point_element
+from server.errors import AppError
 from server.geo.service import grid_path_at
-from server.registry import candidates, fastpath, history, moves, rules, store
+from server.registry import candidates, fastpath, history, store
 from server.registry.merge import (
     BlockSource,
     PreparedBlock,
@@ -60,21 +61,14 @@ from server.registry.models import (
     DuplicateCandidate,
     Entity,
     EntityStatus,
-    EventKind,
     PlacementReview,
 )
-from server.registry.records import MergeOutcome, SubmissionEssentials, submitter
+from server.registry.records import MergeOutcome, SubmissionEssentials
+from server.registry.staging import BlockStager, MergeAlone, Record, Staged, search_keys
 from server.sealing.crypto import Sealer
 
 Result = list[MergeOutcome] | AppError  # a submission's outcomes, or why the registry refused it
-_KEYS = ("id_hash", "name_key", "birth_date", "phone_hash")  # a change of one of these searches for candidates again
-
-
 _REGISTRY_ROWS = (Entity, DuplicateCandidate, PlacementReview, AppliedSource)
-
-
-class _Alone(Exception):
-    """The submission needs merge.py's one-at-a-time merge (a case the batch does not cover)."""
 
 
 @dataclass
@@ -96,46 +90,6 @@ class _Item:
     blocks: list[_Block]
 
 
-@dataclass
-class _Rec:
-    """A record as this batch sees it: its columns (``fastpath.RECORD_COLUMNS``) and whether the batch wrote it."""
-
-    values: dict[str, Any]
-    new: bool = False
-    changed: bool = False
-    updated_at: Any = None
-    geometry: Any = None
-
-    @property
-    def id(self) -> int:
-        return int(self.values["id"])
-
-    def copy(self) -> _Rec:
-        return _Rec(dict(self.values), self.new, self.changed, self.updated_at, self.geometry)
-
-    def restore(self, before: _Rec) -> None:
-        """Take back the state of ``before`` (a copy of this record)."""
-        self.values, self.changed, self.updated_at, self.geometry = (
-            before.values, before.changed, before.updated_at, before.geometry)
-
-
-@dataclass
-class _Staged:
-    versions: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    results: list[tuple[str, MergeOutcome, SubmissionEssentials, int | None, str | None, dict[str, Any] | None]] = (
-        field(default_factory=list))
-    pairs: list[tuple[tuple[int, int], dict[str, Any], MergeOutcome]] = field(default_factory=list)
-    new: list[_Rec] = field(default_factory=list)
-
-    def marks(self) -> tuple[int, ...]:
-        return len(self.versions), len(self.events), len(self.results), len(self.pairs), len(self.new)
-
-    def truncate(self, marks: tuple[int, ...]) -> None:
-        del self.versions[marks[0]:], self.events[marks[1]:], self.results[marks[2]:], self.pairs[marks[3]:]
-        del self.new[marks[4]:]
-
-
 def merge_batch(session: Session, batch: Sequence[SubmissionEssentials], sealer: Sealer) -> list[Result]:
     """Fold submissions into the registry in order, as one-at-a-time merges would: each one's outcomes or refusal."""
     history.lock_feed(session)  # before any row lock, held by the caller's transaction
@@ -146,7 +100,7 @@ def merge_batch(session: Session, batch: Sequence[SubmissionEssentials], sealer:
     start = 0
     while start < len(items):
         session.flush()  # anything a one-at-a-time merge left in the session goes first
-        run = _Run(session, sealer, items[start:])
+        run = BatchRun(session, sealer, items[start:])
         stop = run.plan(results)
         run.write()
         if stop < len(items):
@@ -188,18 +142,6 @@ def _prepare(session: Session, ess: SubmissionEssentials, block: Mapping[str, An
     return prepared
 
 
-def _keys(cols: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """The blocking keys of a profile, as candidates.blocking_query matches them."""
-    keys: list[tuple[str, Any]] = []
-    if cols.get("block_key"):
-        keys.append(("block", cols["block_key"]))
-    if cols.get("phone_hash"):
-        keys.append(("phone", cols["phone_hash"]))
-    if cols.get("birth_date") and cols.get("origin_code"):
-        keys.append(("born", (cols["birth_date"], cols["origin_code"])))
-    return keys
-
-
 def _address(properties: Mapping[str, Any]) -> Any:
     """A record's address as candidates.py's blocking columns read it (current_address, else address)."""
     for name in ("current_address", "address"):
@@ -209,21 +151,21 @@ def _address(properties: Mapping[str, Any]) -> Any:
     return None
 
 
-class _Run:
+class BatchRun:
     """One pass over the rest of a batch: what it read, the records as it changed them, what it will write."""
 
     def __init__(self, session: Session, sealer: Sealer, items: list[_Item]) -> None:
         self.session, self.sealer, self.items = session, sealer, items
-        self.recs: dict[int, _Rec] = {}
+        self.recs: dict[int, Record] = {}
         self.by_uuid: dict[str, int] = {}
         self.by_digest: dict[str, set[int]] = {}
         self.by_key: dict[tuple[str, Any], set[int]] = {}
         self.blocking: dict[tuple[int, tuple[str, Any]], dict[int, dict[str, Any]]] = {}
         self.grids: dict[tuple[float, float], tuple[str, str] | None] = {}
-        self.staged = _Staged()
+        self.staged = Staged()
         self.claims: set[str] = set()  # claimed before this pass, or by it
         self.taken: set[str] = set()  # device-chosen uuids the registry holds
-        self.undo: dict[int, _Rec] | None = None
+        self.undo: dict[int, Record] | None = None
         self.new_ids: list[int] = []  # drawn for this pass's new records, used in order
         self.creates = 0  # how many blocks of this pass may create a record
         self.last_id = 0
@@ -264,12 +206,12 @@ class _Run:
         self.taken = fastpath.uuids_taken(
             session, (b.new_uuid for b in ready if b.new_uuid and b.prepared and b.prepared.chosen not in (None, "")))
         for dataset_id, cols in profiles.items():
-            self._fetch_blocking(dataset_id, {key for c in cols for key in _keys(c)})
+            self._fetch_blocking(dataset_id, {key for c in cols for key in search_keys(c)})
 
     def _load(self, rows: Iterable[dict[str, Any]]) -> None:
         for row in rows:
             if row["id"] not in self.recs:
-                rec = self.recs[row["id"]] = _Rec(row)
+                rec = self.recs[row["id"]] = Record(row)
                 self.by_uuid[row["uuid"]] = rec.id
                 self._index(rec)
 
@@ -287,23 +229,23 @@ class _Run:
             (v for kind, v in missing if kind == "born"),
         )
         for row in rows:
-            for key in _keys(row):
+            for key in search_keys(row):
                 if (dataset_id, key) in self.blocking and key in missing:
                     self.blocking[(dataset_id, key)][row["id"]] = row
 
-    def _index(self, rec: _Rec) -> None:
+    def _index(self, rec: Record) -> None:
         if rec.values.get("id_hash"):
             self.by_digest.setdefault(rec.values["id_hash"], set()).add(rec.id)
-        for key in _keys(rec.values):
+        for key in search_keys(rec.values):
             self.by_key.setdefault(key, set()).add(rec.id)
 
-    def _unindex(self, rec: _Rec) -> None:
+    def _unindex(self, rec: Record) -> None:
         if rec.values.get("id_hash"):
             self.by_digest.get(rec.values["id_hash"], set()).discard(rec.id)
-        for key in _keys(rec.values):
+        for key in search_keys(rec.values):
             self.by_key.get(key, set()).discard(rec.id)
 
-    def _change(self, rec: _Rec, values: Mapping[str, Any]) -> None:
+    def change(self, rec: Record, values: Mapping[str, Any]) -> None:
         """Change a record's columns, remembering how it was before this submission (to undo a refusal)."""
         if self.undo is not None and rec.id not in self.undo:
             self.undo[rec.id] = rec.copy()
@@ -321,7 +263,7 @@ class _Run:
             self.undo = {}
             try:
                 results[item.index] = [self._plan_block(item.ess, b) for b in item.blocks]
-            except (AppError, _Alone) as exc:
+            except (AppError, MergeAlone) as exc:
                 for rec in self.staged.new[marks[4]:]:
                     self._unindex(rec)
                     del self.recs[rec.id], self.by_uuid[rec.values["uuid"]]
@@ -333,7 +275,7 @@ class _Run:
                         self._index(rec)
                 self.staged.truncate(marks)
                 self.claims = claims
-                if isinstance(exc, _Alone):
+                if isinstance(exc, MergeAlone):
                     return item.index
                 results[item.index] = exc
             finally:
@@ -358,15 +300,15 @@ class _Run:
                                         prepared.skipped))
             return outcome
         if ds.spec.placement.follows:
-            raise _Alone
-        writer = _Writer(self, ess, b.source, dict(prepared.props))
+            raise MergeAlone
+        writer = BlockStager(self, ess, b.source, dict(prepared.props))
         rec = self._find(prepared.entity_id) if prepared.entity_id and prepared.decision.update else None
         if rec is not None:
             return writer.update(rec, prepared.base, "updated")
         if not prepared.decision.create:
             raise entity_not_found(prepared.entity_id)
         if opens_case(ess, name):
-            raise _Alone
+            raise MergeAlone
         if b.uuid_error is not None:
             raise b.uuid_error
         assert b.new_uuid is not None
@@ -374,7 +316,7 @@ class _Run:
             raise entity_exists(b.new_uuid)
         return writer.create(b.new_uuid, b.search)
 
-    def _find(self, entity_uuid: str) -> _Rec | None:
+    def _find(self, entity_uuid: str) -> Record | None:
         """records.find_entity on the batch's records: the uuid's record, following merges to the survivor."""
         rec_id = self.by_uuid.get(entity_uuid)
         rec = self.recs.get(rec_id) if rec_id is not None else None
@@ -384,7 +326,7 @@ class _Run:
             rec = self.recs.get(rec.values["merged_into_id"])
         return rec
 
-    def same_key(self, ds: store.DatasetRef, digests: Iterable[str]) -> _Rec | None:
+    def same_key(self, ds: store.DatasetRef, digests: Iterable[str]) -> Record | None:
         """The dataset's first live record holding one of these ID-number hashes (records.py's _SAME_KEY)."""
         found = [self.recs[i] for d in digests for i in self.by_digest.get(d, ())]
         live = [r for r in found if r.values["dataset_id"] == ds.id and r.values["status"] != EntityStatus.MERGED.value]
@@ -396,24 +338,24 @@ class _Run:
             self.grids[(lon, lat)] = grid_path_at(self.session, lon, lat)
         return self.grids[(lon, lat)]
 
-    def new_record(self, values: dict[str, Any], geometry: Any) -> _Rec:
+    def new_record(self, values: dict[str, Any], geometry: Any) -> Record:
         """Stage a new record under the next id drawn for this pass (ids keep the order records are made in)."""
         if not self.new_ids:
             self.new_ids = fastpath.new_record_ids(self.session, max(self.creates, 1), self.last_id)
             self.creates = 0
         values["id"] = self.last_id = self.new_ids.pop(0)
-        rec = _Rec(values, new=True, geometry=geometry)
+        rec = Record(values, new=True, geometry=geometry)
         self.recs[rec.id] = rec
         self.by_uuid[values["uuid"]] = rec.id
         self._index(rec)
         self.staged.new.append(rec)
         return rec
 
-    def candidates(self, ds: store.DatasetRef, rec: _Rec) -> list[tuple[Mapping[str, Any], Any]]:
+    def candidates(self, ds: store.DatasetRef, rec: Record) -> list[tuple[Mapping[str, Any], Any]]:
         """candidates.search for the record, on the batch's records: scored near matches, best first."""
         cols = {k: rec.values[k] for k in
                 ("name_key", "name_pinyin", "block_key", "birth_date", "origin_code", "phone_hash", "id_hash")}
-        keys = _keys(cols)
+        keys = search_keys(cols)
         if not keys:
             return []
         self._fetch_blocking(ds.id, set(keys))
@@ -481,125 +423,3 @@ class _Run:
              "path_b": p["path_b"], "revision": p["revision"]} for p in state.values() if p.get("changed")])
         for key, outcome in owners:
             outcome.candidates.append(state[key]["id"])
-
-
-class _Writer:
-    """One block's create or update on the batch's records (records.BlockWriter's rules, staged)."""
-
-    def __init__(self, run: _Run, ess: SubmissionEssentials, source: BlockSource, props: dict[str, Any]) -> None:
-        self.run, self.ess, self.ds, self.key = run, ess, source.ds, source.key
-        self.props = props
-        session = run.session
-        self.placement = moves.place(session, self.ds.spec, props, ess.point, ess.unit_path,
-                                     lambda: submitter(session, ess.submitter_id), locate=run.locate)
-
-    def _source(self) -> dict[str, Any]:
-        return {"source_type": self.ess.source_type, "source_id": self.ess.instance_id}
-
-    def _refuse_outside(self) -> None:
-        if self.placement.outside and self.ds.spec.placement.on_outside == "reject":
-            raise RuleViolation(
-                "the location lies outside your area",
-                code="registry.outside_scope",
-                message_zh="定位不在您负责的网格范围内",
-                errors={"location": [self.placement.grid_code or ""]},
-            )
-
-    def create(self, entity_uuid: str, search: dict[str, Any] | None = None) -> MergeOutcome:
-        """A new record, unless its strong key names one already (then that one is updated)."""
-        spec, sealer, ess = self.ds.spec, self.run.sealer, self.ess
-        id_prop = store.id_property(spec)
-        id_number = self.props.get(id_prop) if id_prop else None
-        if id_number:
-            same = self.run.same_key(self.ds, sealer.digests("resident_id", id_number))
-            if same is not None:
-                return self.update(same, None, "deduplicated")
-        if not self.props.get(spec.label_property):
-            raise RuleViolation("the record has no label", code="registry.label_missing",
-                                errors={spec.label_property: ["required"]})
-        if self.placement.unit_path is None:
-            raise RuleViolation("the record cannot be placed in a grid", code="registry.unplaced",
-                                message_zh="无法确定登记对象所属网格")
-        self._refuse_outside()
-        point = self.placement.point
-        values: dict[str, Any] = {
-            "uuid": entity_uuid, "dataset_id": self.ds.id, "version": 1, "status": EntityStatus.ACTIVE.value,
-            "unit_path": self.placement.unit_path, "grid_code": self.placement.grid_code, "merged_into_id": None,
-            "followed_id": None, "conflict": None, "created_by": ess.submitter_id,
-            **store.stored_values(spec, self.props, sealer, "", search),
-        }
-        rec = self.run.new_record(values, point_element(*point) if point is not None else None)
-        outcome = MergeOutcome(self.ds.name, "created", entity_uuid, 1)
-        self._candidates(rec, outcome)
-        self._version(rec, base_version=None, changed=sorted(self.props))
-        self._event(rec, EventKind.CREATED, event_date=self.props.get("arrival_date") or ess.received_on,
-                    detail={"grid": values["grid_code"], "arrival": True})
-        self._result(rec, outcome)
-        return outcome
-
-    def update(self, rec: _Rec, base: int | None, action: str) -> MergeOutcome:
-        """Apply the submission to a record: the cases without a move, a departure, a held move or a conflict."""
-        spec, sealer, placement, ess = self.ds.spec, self.run.sealer, self.placement, self.ess
-        values = rec.values
-        if rules.is_departure(self.props):
-            raise _Alone
-        self._refuse_outside()
-        held = placement.located and placement.outside and spec.placement.on_outside == "review"
-        moving = placement.located and placement.unit_path != values["unit_path"]
-        stale = base is not None and base < values["version"]
-        if held or moving or stale or values["status"] != EntityStatus.ACTIVE.value:
-            raise _Alone
-        current = {**values["properties"], **store.open_sealed(values["sealed"] or {}, sealer)}
-        changed = rules.changed_properties(current, self.props)
-        new_props = rules.apply_changes(current, self.props)
-        old_keys = tuple(values[k] for k in _KEYS)
-        self.run._change(rec, {
-            "version": values["version"] + 1,
-            **store.stored_values(spec, {k: v for k, v in new_props.items() if v is not None}, sealer,
-                                  values["label"]),
-        })
-        rec.updated_at = ess.received_at
-        if placement.located:
-            rec.geometry = point_element(*placement.point) if placement.point is not None else rec.geometry
-        outcome = MergeOutcome(self.ds.name, action, values["uuid"], values["version"])
-        if old_keys != tuple(values[k] for k in _KEYS):
-            self._candidates(rec, outcome)
-        self._version(rec, base_version=base if base is not None else values["version"] - 1, changed=changed)
-        self._event(rec, EventKind.UPDATED, event_date=None, detail={"changed": changed})
-        self._result(rec, outcome)
-        return outcome
-
-    def _candidates(self, rec: _Rec, outcome: MergeOutcome) -> None:
-        """Stage the record's near matches as candidate pairs (candidates.find_for); ids come with the write."""
-        spec = self.ds.spec
-        if not (spec.identity.strong or spec.identity.near):
-            return
-        values = rec.values
-        for row, result in self.run.candidates(self.ds, rec):
-            other_id = int(row["id"])
-            a_id, b_id = sorted((rec.id, other_id))
-            path_a, path_b = ((values["unit_path"], row["unit_path"]) if a_id == rec.id
-                              else (row["unit_path"], values["unit_path"]))
-            self.run.staged.pairs.append(((a_id, b_id), {
-                "dataset_id": self.ds.id, "score": result.total, "reasons": [r.as_dict() for r in result.reasons],
-                "status": CandidateStatus.OPEN.value, "path_a": path_a, "path_b": path_b}, outcome))
-
-    def _version(self, rec: _Rec, *, base_version: int | None, changed: list[str]) -> None:
-        values = rec.values
-        self.run.staged.versions.append({
-            "entity_id": rec.id, "version": values["version"], "base_version": base_version,
-            "label": values["label"], "properties": dict(values["properties"]), "sealed": dict(values["sealed"]),
-            "changed": list(changed), "unit_path": values["unit_path"], "author_id": self.ess.submitter_id,
-            "conflict": None, "conflict_detail": None, **self._source()})
-
-    def _event(self, rec: _Rec, kind: EventKind, *, event_date: str | None, detail: dict[str, Any]) -> None:
-        values = rec.values
-        self.run.staged.events.append({
-            "dataset_id": values["dataset_id"], "entity_id": rec.id, "kind": kind.value, "version": values["version"],
-            "unit_path": values["unit_path"], "previous_unit_path": None, "event_date": event_date,
-            "actor_id": self.ess.submitter_id, "detail": detail, **self._source()})
-
-    def _result(self, rec: _Rec, outcome: MergeOutcome) -> None:
-        path = self.ess.unit_path or rec.values["unit_path"]
-        self.run.staged.results.append((self.key, outcome, self.ess, rec.id, path, None))
-
