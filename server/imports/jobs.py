@@ -54,7 +54,7 @@ from server.sealing.crypto import Sealer, current_sealer
 
 log = logging.getLogger(__name__)
 BATCH = 500
-_STATISTICS_AT = tuple(1000 * 2**n for n in range(12))  # rows done: 1k, 2k, 4k, … 2M
+_STATISTICS_AT = tuple(1000 * 2**n for n in range(12))  # records created: 1k, 2k, 4k, … 2M
 Progress = Callable[[int, int], None]
 _OUTCOMES = {"created": RowOutcome.CREATED, "deduplicated": RowOutcome.UPDATED, "updated": RowOutcome.UPDATED,
              "already_merged": RowOutcome.UNCHANGED}
@@ -144,6 +144,11 @@ class _Run:
             source_type=SourceType.IMPORT.value, source_key=self.claim_key(row))
 
 
+def _created(counts: dict[str, int]) -> int:
+    """How many records an import's rows have created so far."""
+    return counts.get(RowOutcome.CREATED.value, 0) + counts.get(RowOutcome.CANDIDATE.value, 0)
+
+
 def _refusal(exc: AppError) -> dict[str, Any]:
     """The report line of a row the registry refused."""
     return {"outcome": RowOutcome.REFUSED, "code": exc.code,
@@ -216,8 +221,9 @@ def _batch(run: _Run, sealer: Sealer) -> tuple[int, int] | None:
         if lines:
             session.execute(insert(ImportRow), lines)
         job.next_row = job.done = end
+        created_before = dict(job.counts or {})
         job.counts, job.updated_at = counts, datetime.now(UTC)
-        if any(start < mark <= end for mark in _STATISTICS_AT):
+        if any(_created(created_before) < mark <= _created(counts) for mark in _STATISTICS_AT):
             fastpath.refresh_statistics(session)  # the registry grew by a good share (a first import)
         return end, job.total
 

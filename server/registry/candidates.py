@@ -108,7 +108,7 @@ def rank(
             result = dedup.Score(round(result.total * 0.8, 4), result.reasons)  # different ID numbers: less likely
         if result.is_candidate:
             scored.append((row, result))
-    scored.sort(key=lambda item: -item[1].total)
+    scored.sort(key=lambda item: (-item[1].total, item[0]["id"]))  # ties: the older record first, on any plan
     return scored[: dedup.MAX_CANDIDATES]
 
 
