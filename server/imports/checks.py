@@ -34,15 +34,21 @@ class CheckedRow:
     grid: str | None = None
     point: tuple[float, float] | None = None
     problems: list[dict[str, str]] = field(default_factory=list)
+    _content_key: str | None = field(default=None, repr=False, compare=False)
 
     def refuse(self, column: str, code: str, message: str) -> None:
         """Record one problem with one cell."""
         self.problems.append({"column": column, "code": code, "message": message})
 
     def content_key(self) -> str:
-        """A hash of what the row says (canonical values and placement), not of how the file spelt it."""
-        body = json.dumps([self.props, self.grid, self.point], sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(body.encode("utf-8")).hexdigest()
+        """A hash of what the row says (canonical values and placement), not of how the file spelt it.
+
+        Worked out once the row is checked (the import asks for it several times).
+        """
+        if self._content_key is None:
+            body = json.dumps([self.props, self.grid, self.point], sort_keys=True, ensure_ascii=False, default=str)
+            self._content_key = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        return self._content_key
 
 
 def parse_date(text: str) -> str | None:

@@ -1,12 +1,10 @@
 """The import job: fold a file's rows into the registry in committed batches, with a report line per row.
 
-Each row is checked (checks.py). A row that only creates a new record
-placed by its grid is gathered with the batch's other such rows and written
-with them in a few statements (bulk.py: the same claim, record, candidates,
-version, event and result as the merge writes); any other row is merged
-through the submissions' merge (``merge_submission_data``, explicit create)
-in its own savepoint, in file order, so a row the registry refuses leaves
-nothing behind but its report line. The source of
+Each row is checked (checks.py); the rows of a batch that pass are merged
+through the submissions' merge, all at once and in file order
+(registry/batch.py, explicit create): a row the registry refuses leaves
+nothing behind but its report line, and what each row writes is what merging
+it alone would write. The source of
 every version and event is the import row (``import``, ``import-<id>:<row>``),
 so a person's timeline shows it.
 
@@ -44,19 +42,20 @@ from server.errors import AppError
 from server.geo.models import AdminUnit
 from server.geo.service import grid_path_at
 from server.imports import files
-from server.imports.bulk import BulkCreate
 from server.imports.checks import CheckedRow, check_row
 from server.imports.mapping import ColumnPlan, plan_columns
 from server.imports.models import ImportJob, ImportRow, ImportStatus, RowOutcome
 from server.imports.service import file_path
 from server.queue import enqueue_after_commit, job_path
-from server.registry import history, store
-from server.registry.merge import MergeOutcome, SubmissionEssentials, merge_submission_data
+from server.registry import fastpath, history, store
+from server.registry.batch import merge_batch
 from server.registry.models import AppliedSource, SourceType
+from server.registry.records import MergeOutcome, SubmissionEssentials
 from server.sealing.crypto import Sealer, current_sealer
 
 log = logging.getLogger(__name__)
 BATCH = 500
+_STATISTICS_AT = tuple(1000 * 2**n for n in range(12))  # records created: 1k, 2k, 4k, … 2M
 Progress = Callable[[int, int], None]
 _OUTCOMES = {"created": RowOutcome.CREATED, "deduplicated": RowOutcome.UPDATED, "updated": RowOutcome.UPDATED,
              "already_merged": RowOutcome.UNCHANGED}
@@ -77,7 +76,7 @@ class _Run:
         self.seen: dict[str, int] = {}  # content key -> first row with it
         self.ids: dict[str, int] = {}  # ID number -> first row with it
         self.checked_upto = 0  # rows before this index have been seen (for in-file duplicates)
-        self.grids: dict[str, str | None] = {}
+        self.grids: dict[str, str] | None = None
 
     def catch_up(self, start: int) -> None:
         """Remember the rows an earlier run committed, so a resumed run still finds in-file duplicates."""
@@ -105,10 +104,11 @@ class _Run:
         return None
 
     def _grid_path(self, session: Session, code: str) -> str | None:
-        if code not in self.grids:
-            self.grids[code] = session.scalar(
-                select(AdminUnit.path).where(AdminUnit.code == code, AdminUnit.level == "grid"))
-        return self.grids[code]
+        """The path of a grid by its code (every grid's read once per run: a file names many)."""
+        if self.grids is None:
+            self.grids = {code: path for code, path in session.execute(
+                select(AdminUnit.code, AdminUnit.path).where(AdminUnit.level == "grid"))}
+        return self.grids.get(code)
 
     def claim_key(self, row: CheckedRow) -> str:
         """The merge's claim of this row: the source and the row's content (merge.py adds the dataset)."""
@@ -144,15 +144,16 @@ class _Run:
             unit_path=unit_path, create=True, update=False, time_zone=self.time_zone,
             source_type=SourceType.IMPORT.value, source_key=self.claim_key(row))
 
-    def merge(self, session: Session, sealer: Sealer, essentials: SubmissionEssentials) -> dict[str, Any]:
-        """Merge one row through the registry's merge in its own savepoint; its report line."""
-        try:
-            with session.begin_nested():
-                outcome = merge_submission_data(session, essentials, sealer)[0]
-        except AppError as exc:
-            return {"outcome": RowOutcome.REFUSED, "code": exc.code,
-                    "detail": {"message": exc.message_zh, **({"errors": exc.errors} if exc.errors else {})}}
-        return _line(outcome)
+
+def _created(counts: dict[str, int]) -> int:
+    """How many records an import's rows have created so far."""
+    return counts.get(RowOutcome.CREATED.value, 0) + counts.get(RowOutcome.CANDIDATE.value, 0)
+
+
+def _refusal(exc: AppError) -> dict[str, Any]:
+    """The report line of a row the registry refused."""
+    return {"outcome": RowOutcome.REFUSED, "code": exc.code,
+            "detail": {"message": exc.message_zh, **({"errors": exc.errors} if exc.errors else {})}}
 
 
 def _line(outcome: MergeOutcome) -> dict[str, Any]:
@@ -200,18 +201,17 @@ def _batch(run: _Run, sealer: Sealer) -> tuple[int, int] | None:
         batch = [(index + 2, check_row(run.spec, run.plan, run.table.rows[index], run.today))
                  for index in range(start, end)]
         claimed = run.claimed(session, [row for _, row in batch])
-        bulk = BulkCreate(session, run.dataset, sealer, run.received_at)
-        bulk.lookup_keys(row.props[run.id_property] for _, row in batch
-                         if not row.problems and run.id_property and row.props.get(run.id_property))
         made: dict[int, dict[str, Any]] = {}
+        merging: list[tuple[int, SubmissionEssentials]] = []
         for number, row in batch:
             prepared = run.prepare(session, number, row, claimed)
             if isinstance(prepared, dict):
                 made[number] = prepared
-            elif not bulk.take(number, prepared):
-                made.update({n: _line(o) for n, o in bulk.flush().items()})  # rows before it go first
-                made[number] = run.merge(session, sealer, prepared)
-        made.update({n: _line(o) for n, o in bulk.flush().items()})
+            else:
+                merging.append((number, prepared))
+        results = merge_batch(session, [essentials for _, essentials in merging], sealer)
+        for (number, _), result in zip(merging, results, strict=True):
+            made[number] = _refusal(result) if isinstance(result, AppError) else _line(result[0])
         for number, _ in batch:
             line = made[number]
             counts[line["outcome"].value] = counts.get(line["outcome"].value, 0) + 1
@@ -222,7 +222,10 @@ def _batch(run: _Run, sealer: Sealer) -> tuple[int, int] | None:
         if lines:
             session.execute(insert(ImportRow), lines)
         job.next_row = job.done = end
+        created_before = dict(job.counts or {})
         job.counts, job.updated_at = counts, datetime.now(UTC)
+        if any(_created(created_before) < mark <= _created(counts) for mark in _STATISTICS_AT):
+            fastpath.refresh_statistics(session)  # the registry grew by a good share (a first import)
         return end, job.total
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, or_, select, tuple_
+from sqlalchemy import Select, Table, bindparam, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from server.registry import dedup, store
@@ -75,34 +75,20 @@ def blocking_query(
     return query, params
 
 
-def blocking_many(dataset_id: int, profiles: Iterable[dict[str, Any]]) -> Select[Any] | None:
-    """Rows sharing a blocking key with any of several profiles (a batch's search, one statement)."""
-    profiles = list(profiles)
-    blocks = {p["block_key"] for p in profiles if p.get("block_key")}
-    phones = {p["phone_hash"] for p in profiles if p.get("phone_hash")}
-    births = {(p["birth_date"], p["origin_code"]) for p in profiles if p.get("birth_date") and p.get("origin_code")}
-    keys = [column.in_(sorted(values)) for column, values in ((Entity.block_key, blocks), (Entity.phone_hash, phones))
-            if values]
-    if births:
-        keys.append(tuple_(Entity.birth_date, Entity.origin_code).in_(sorted(births)))
-    if not keys:
-        return None
-    return select(*_COLUMNS).where(Entity.dataset_id == dataset_id, Entity.status != EntityStatus.MERGED.value,
-                                   or_(*keys))
-
-
 def search(
     session: Session, dataset_id: int, cols: dict[str, Any], address: str | None = None, exclude_id: int | None = None
-) -> list[tuple[Any, dedup.Score]]:
+) -> list[tuple[Mapping[str, Any], dedup.Score]]:
     """Scored near matches for a profile, best first, above the candidate threshold."""
     blocking = blocking_query(dataset_id, cols, exclude_id)
     if blocking is None:
         return []
-    return rank(cols, address, session.execute(*blocking))
+    return rank(cols, address, (dict(row._mapping) for row in session.execute(*blocking)))
 
 
-def rank(cols: dict[str, Any], address: str | None, rows: Iterable[Any]) -> list[tuple[Any, dedup.Score]]:
-    """Blocking rows (of ``blocking_query``'s columns) scored against a profile: candidates, best first."""
+def rank(
+    cols: Mapping[str, Any], address: str | None, rows: Iterable[Mapping[str, Any]]
+) -> list[tuple[Mapping[str, Any], dedup.Score]]:
+    """Blocking rows (mappings of ``blocking_query``'s columns) scored against a profile: candidates, best first."""
     me = dedup.Profile(
         cols.get("name_key"),
         cols.get("name_pinyin"),
@@ -113,12 +99,16 @@ def rank(cols: dict[str, Any], address: str | None, rows: Iterable[Any]) -> list
     )
     scored = []
     for row in rows:
-        result = dedup.score(me, dedup.profile_from(row._mapping, row.address))
-        if cols.get("id_hash") and row.id_hash and row.id_hash != cols["id_hash"]:
+        other = dedup.profile_from(row, row["address"])
+        different = bool(cols.get("id_hash") and row["id_hash"] and row["id_hash"] != cols["id_hash"])
+        if not dedup.may_be_candidate(me, other, 0.8 if different else 1.0):
+            continue  # cannot reach the threshold: not worth the fuzzy comparisons
+        result = dedup.score(me, other)
+        if different:
             result = dedup.Score(round(result.total * 0.8, 4), result.reasons)  # different ID numbers: less likely
         if result.is_candidate:
             scored.append((row, result))
-    scored.sort(key=lambda item: (-item[1].total, item[0].id))  # ties: the older record first, on any plan
+    scored.sort(key=lambda item: (-item[1].total, item[0]["id"]))  # ties: the older record first, on any plan
     return scored[: dedup.MAX_CANDIDATES]
 
 
@@ -134,7 +124,7 @@ def find_for(session: Session, ds: store.DatasetRef, entity: Entity) -> list[int
     address = entity.properties.get(address_prop) if address_prop else None
     ids = []
     for row, result in search(session, ds.id, cols, address, exclude_id=entity.id):
-        ids.append(upsert_candidate(session, ds.id, entity, row.id, row.unit_path, result))
+        ids.append(upsert_candidate(session, ds.id, entity, row["id"], row["unit_path"], result))
     return ids
 
 

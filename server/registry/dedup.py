@@ -159,6 +159,28 @@ def score(a: Profile, b: Profile) -> Score:
     return Score(round(total, 4), tuple(sorted(reasons, key=lambda r: -r.weight)))
 
 
+# The most the fuzzily compared features (name, pinyin, address) can add to a pair's score.
+_FUZZY_MOST = WEIGHTS["name"] + WEIGHTS["pinyin"] + WEIGHTS["co_residents"]
+
+
+def may_be_candidate(a: Profile, b: Profile, factor: float = 1.0) -> bool:
+    """False when the pair stays under the threshold however alike its names and addresses are.
+
+    The exactly compared features (birth date, origin, phone) plus the most the
+    fuzzy ones could add, times ``factor`` (the search's discount for different
+    ID numbers), with a margin for rounding: a pair this rules out is one
+    ``score`` would not make a candidate, so the search skips scoring it.
+    """
+    exact = 0.0
+    if a.birth_date and b.birth_date:
+        exact += WEIGHTS["birth_date"] * _birth_similarity(a.birth_date, b.birth_date)
+    if a.origin_code and b.origin_code:
+        exact += WEIGHTS["origin"] * _origin_similarity(a.origin_code, b.origin_code)
+    if a.phone_hash and b.phone_hash and a.phone_hash == b.phone_hash:
+        exact += WEIGHTS["phone"]
+    return (exact + _FUZZY_MOST) * factor + 0.001 >= CANDIDATE_THRESHOLD
+
+
 def profile_from(columns: Mapping[Any, Any], address: str | None = None) -> Profile:
     """A profile from an entity's search columns (a row mapping or a dict)."""
     return Profile(

@@ -1,7 +1,7 @@
 """The registry's history: entity versions, registry events (the change feed) and merge results.
 
-Every registry writer records what it did through here, append-only; an
-update's entity row goes in the same statement as its version and event.
+Every registry writer records what it did through here, append-only (the
+batch merge writes the same rows many at a time, fastpath.py).
 
 Change-feed order: ``registry_events.cursor`` comes from a sequence, and
 sequence values are handed out at insert time, not at commit. Two merges
@@ -31,7 +31,6 @@ FEED_LOCK = 0x67726567  # "greg": the change feed's advisory lock id
 _VERSIONS = cast(Table, EntityVersion.__table__)
 _EVENTS = cast(Table, RegistryEvent.__table__)
 _SOURCES = cast(Table, AppliedSource.__table__)
-_ENTITIES = cast(Table, Entity.__table__)
 _VERSION_INSERT = _VERSIONS.insert()
 _EVENT_INSERT = _EVENTS.insert()
 
@@ -169,45 +168,11 @@ def emit(
     )
 
 
-_VERSION_KEYS = (
-    "entity_id", "version", "base_version", "label", "properties", "sealed", "changed", "unit_path",
-    "author_id", "source_type", "source_id", "conflict", "conflict_detail",
-)
-_EVENT_KEYS = (
-    "dataset_id", "entity_id", "kind", "version", "unit_path", "previous_unit_path", "event_date", "actor_id",
-    "source_type", "source_id", "detail",
-)
-
-
-def _bound(table: Table, keys: tuple[str, ...], prefix: str) -> dict[str, Any]:
-    return {key: bindparam(prefix + key, type_=table.c[key].type) for key in keys}
-
-
 _RESULT_KEYS = ("outcome", "entity_id", "source_id", "dataset", "unit_path", "detail")
 # A merge result on its claim row (registry_sources): parameters are r_claim_id and r_<column>.
 _RESULT_UPDATE = _SOURCES.update().where(_SOURCES.c.id == bindparam("r_claim_id")).values(
-    _bound(_SOURCES, _RESULT_KEYS, "r_")
+    {key: bindparam("r_" + key, type_=_SOURCES.c[key].type) for key in _RESULT_KEYS}
 )
-# PostgreSQL: the version insert (and the merge result) ride along as data-modifying CTEs of the event
-# insert: one round trip.
-_VERSION_AND_EVENT = _EVENTS.insert().values(_bound(_EVENTS, _EVENT_KEYS, "e_")).add_cte(
-    _VERSIONS.insert().values(_bound(_VERSIONS, _VERSION_KEYS, "v_")).cte("new_version")
-)
-_COMBINED: dict[tuple[bool, tuple[str, ...]], Any] = {}  # by (with a result, entity columns written)
-_ENTITY_ROW_UPDATE = _ENTITIES.update().where(_ENTITIES.c.id == bindparam("u_entity_row"))
-
-
-def _combined(with_result: bool, entity_keys: tuple[str, ...]) -> Any:
-    """The version + event insert with the merge result and the entity's UPDATE as further CTEs, built once."""
-    stmt = _COMBINED.get((with_result, entity_keys))
-    if stmt is None:
-        stmt = _VERSION_AND_EVENT
-        if with_result:
-            stmt = stmt.add_cte(_RESULT_UPDATE.cte("merge_result"))
-        if entity_keys:
-            stmt = stmt.add_cte(_ENTITY_ROW_UPDATE.values(_bound(_ENTITIES, entity_keys, "u_")).cte("changed_entity"))
-        _COMBINED[(with_result, entity_keys)] = stmt
-    return stmt
 
 
 def record_result(session: Session, claim_id: int, result: Mapping[str, Any]) -> None:
@@ -223,29 +188,9 @@ def write_version_and_emit(
     version: dict[str, Any],
     event: dict[str, Any],
     result: tuple[int, Mapping[str, Any]] | None = None,
-    entity_values: Mapping[str, Any] | None = None,
 ) -> None:
-    """``write_version(**version)``, ``emit(kind, **event)`` and ``record_result(*result)``.
-
-    ``entity_values``: columns to write on the entity's own row first (a
-    Core UPDATE; the caller keeps the object in step). One statement on
-    PostgreSQL: the merge's hot path writes all of these for every submission.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        if entity_values:
-            session.execute(_ENTITY_ROW_UPDATE, {"u_entity_row": entity.id, **entity_values})
-        write_version(session, entity, **version)
-        emit(session, entity, kind, **event)
-        if result is not None:
-            record_result(session, *result)
-        return
-    lock_feed(session)
-    params = {f"v_{k}": v for k, v in _version_row(entity, **version).items()}
-    params.update({f"e_{k}": v for k, v in _event_row(entity, kind, **event).items()})
+    """``write_version(**version)``, ``emit(kind, **event)`` and ``record_result(*result)``."""
+    write_version(session, entity, **version)
+    emit(session, entity, kind, **event)
     if result is not None:
-        params["r_claim_id"] = result[0]
-        params.update({f"r_{k}": result[1][k] for k in _RESULT_KEYS})
-    if entity_values:
-        params["u_entity_row"] = entity.id
-        params.update({f"u_{k}": v for k, v in entity_values.items()})
-    session.execute(_combined(result is not None, tuple(entity_values or ())), params)
+        record_result(session, *result)

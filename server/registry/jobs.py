@@ -10,10 +10,12 @@ naming an unknown record, a record that cannot be placed). A block whose
 create_if/update_if is false is not an error: the submission is ``merged``
 and its merge result (``registry_sources``, GET
 /api/v1/registry/submissions/<instance id>) says ``skipped`` and why. ``merge_validated``
-claims validated submissions in batches (the merge stage of server/batch_worker.py),
-one transaction and a savepoint per submission; a submission that fails
-unexpectedly is rolled back to its savepoint and retried later with backoff
-(``submissions.jobs.note_failure``), without holding up the others.
+claims validated submissions in batches (the merge stage of server/batch_worker.py)
+and merges them in one transaction with one batch merge (batch.py: the
+one-at-a-time result, with a few statements per batch). A batch that fails
+unexpectedly is rolled back and merged again one submission at a time, each in
+its own savepoint, so the one that fails is retried later with backoff
+(``submissions.jobs.note_failure``) without holding up the others.
 
 A form writing to a dataset declared ``merge_after_review`` merges only once
 its submission is approved: until then the job leaves it ``validated``
@@ -24,7 +26,7 @@ approval rings the job again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,8 +40,9 @@ from server.errors import AppError
 from server.forms.models import FormVersion
 from server.geo.points import lon_lat_of
 from server.registry import store
+from server.registry.batch import merge_batch
 from server.registry.history import lock_feed
-from server.registry.merge import SubmissionEssentials, merge_submission_data
+from server.registry.records import SubmissionEssentials
 from server.sealing.crypto import Sealer, current_sealer
 from server.settings import Settings
 from server.submissions.jobs import note_failure
@@ -70,30 +73,42 @@ def _mergeable(session: Session) -> ColumnElement[bool]:
     return or_(Submission.review_state == ReviewState.APPROVED.value, Submission.form_version_id.not_in(held))
 
 
-def _merge_one(session: Session, submission: Submission, sealer: Sealer, time_zone: str) -> str:
-    """Merge one locked, validated submission inside a savepoint; set its new status."""
+def _essentials(submission: Submission, sealer: Sealer, time_zone: str) -> SubmissionEssentials | None:
+    """What the merge needs of a submission; None for a form that writes no entities."""
     definition = submission.form_version.definition or {}
     entities = definition.get("entities")
-    if entities:
-        essentials = SubmissionEssentials(
-            instance_id=submission.instance_id,
-            entities=entities,
-            data=open_answers(submission.data, definition, sealer, submission.instance_id),
-            submitter_id=submission.submitter_id,
-            received_at=submission.received_at,
-            point=lon_lat_of(submission.location),
-            unit_path=submission.unit_path,
-            form=definition,
-            time_zone=time_zone,
-        )
-        try:
-            with session.begin_nested():
-                merge_submission_data(session, essentials, sealer)
-        except AppError as exc:
+    if not entities:
+        return None
+    return SubmissionEssentials(
+        instance_id=submission.instance_id,
+        entities=entities,
+        data=open_answers(submission.data, definition, sealer, submission.instance_id),
+        submitter_id=submission.submitter_id,
+        received_at=submission.received_at,
+        point=lon_lat_of(submission.location),
+        unit_path=submission.unit_path,
+        form=definition,
+        time_zone=time_zone,
+    )
+
+
+def _merge_many(session: Session, submissions: Sequence[Submission], sealer: Sealer, time_zone: str) -> None:
+    """Merge locked, validated submissions in order in one batch merge; set each one's new status."""
+    pending = [(s, ess) for s in submissions if (ess := _essentials(s, sealer, time_zone)) is not None]
+    results = merge_batch(session, [ess for _, ess in pending], sealer) if pending else []
+    refused = {s.id: r for (s, _), r in zip(pending, results, strict=True) if isinstance(r, AppError)}
+    for submission in submissions:
+        exc = refused.get(submission.id)
+        if exc is not None:
             submission.errors = [*(submission.errors or []), {"path": "", "code": exc.code, "message": exc.message}]
             submission.status = SubmissionStatus.REJECTED.value
-            return str(submission.status)
-    submission.status = SubmissionStatus.MERGED.value
+        else:
+            submission.status = SubmissionStatus.MERGED.value
+
+
+def _merge_one(session: Session, submission: Submission, sealer: Sealer, time_zone: str) -> str:
+    """Merge one locked, validated submission; set its new status."""
+    _merge_many(session, [submission], sealer, time_zone)
     return str(submission.status)
 
 
@@ -126,9 +141,16 @@ def merge_validated(limit: int = 200) -> int:
         sealer = current_sealer(settings)
         if rows:
             lock_feed(session)  # held by the outer transaction, not by a savepoint
-        for submission in rows:
-            with _failure_kept(session, submission, now):
-                _merge_one(session, submission, sealer, settings.time_zone)
+        try:
+            with session.begin_nested():
+                _merge_many(session, rows, sealer, settings.time_zone)
+        except (OperationalError, InterfaceError):
+            raise  # the database itself: the whole batch rolls back and is claimed again
+        except Exception:  # noqa: BLE001 - find the one that fails: one submission at a time
+            log.warning("batch merge failed; merging one at a time", exc_info=True)
+            for submission in rows:
+                with _failure_kept(session, submission, now):
+                    _merge_one(session, submission, sealer, settings.time_zone)
         return len(rows)
 
 

@@ -29,12 +29,10 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.domain import cases
@@ -43,8 +41,7 @@ from server.domain.datasets import DatasetSpec
 from server.domain.departments import CASE_DATASET, duties
 from server.errors import ConflictError, NotFoundError, RuleViolation
 from server.forms.dependencies import entity_label_path
-from server.registry import conditions, history, rules, store
-from server.registry.models import AppliedSource
+from server.registry import conditions, fastpath, history, rules, store
 from server.registry.records import (
     UUID_TAKEN,
     BlockWriter,
@@ -108,38 +105,50 @@ def merge_submission_data(
     """Fold one submission into the registry: one outcome per entities block."""
     sealer = sealer or current_sealer()
     history.lock_feed(session)  # before any row lock: one lock order for every registry writer
-    blocks = [essentials.entities] if isinstance(essentials.entities, Mapping) else list(essentials.entities)
-    return [_merge_block(session, essentials, block, sealer) for block in blocks if block]
+    return [_merge_block(session, essentials, block, sealer) for block in blocks_of(essentials)]
 
 
-_SOURCES = cast(Table, AppliedSource.__table__)
-_CLAIMS: dict[str, Any] = {}  # the claim statement, built once per dialect
+def blocks_of(essentials: SubmissionEssentials) -> list[Mapping[str, Any]]:
+    """The submission's non-empty entities blocks, in order."""
+    entities = essentials.entities
+    return [b for b in ([entities] if isinstance(entities, Mapping) else list(entities)) if b]
 
 
-def _claim(session: Session, key: str) -> int | None:
-    """Record that this source is being applied (one statement); None if it already was.
+@dataclass(frozen=True)
+class BlockSource:
+    """Which dataset a block writes (its declaration when the submission was received) and its claim key."""
 
-    A concurrent run of the same submission blocks on the unique key until the
-    first commits, then finds the row and does nothing.
-    """
-    dialect = session.get_bind().dialect.name
-    stmt = _CLAIMS.get(dialect)
-    if stmt is None:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = _CLAIMS[dialect] = (
-            insert(_SOURCES).on_conflict_do_nothing(index_elements=["source_key"]).returning(_SOURCES.c.id)
-        )
-    claim_id: int | None = session.execute(stmt, {"source_key": key, "outcome": "pending"}).scalar()
-    return claim_id
+    name: str
+    ds: store.DatasetRef
+    key: str
 
 
-def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str, Any], sealer: Sealer) -> MergeOutcome:
+def block_source(session: Session, ess: SubmissionEssentials, block: Mapping[str, Any]) -> BlockSource:
+    """The block's dataset and claim key (404 for a dataset not declared)."""
     name = str(block.get("dataset") or block.get("list_name") or "")
     ds = store.get_dataset(session, name, at=ess.received_at)  # the declaration in force when received
     key = f"{ess.source_key}:{name}" if ess.source_key else f"submission:{ess.instance_id}:{name}"
-    claim_id = _claim(session, key)
-    if claim_id is None:
-        return MergeOutcome(name, "already_merged")
+    return BlockSource(name, ds, key)
+
+
+@dataclass
+class PreparedBlock:
+    """What a block says before the registry is consulted: the decision, the values, which record and version.
+
+    ``skipped``: the merge result's detail when neither create nor update holds.
+    """
+
+    decision: conditions.Decision
+    props: dict[str, Any] = field(default_factory=dict)
+    entity_id: str | None = None
+    base: int | None = None
+    chosen: Any = None  # the uuid a new record takes, as the device chose it (entity_id or meta/entity/@id)
+    skipped: dict[str, Any] | None = None
+
+
+def prepare_block(ess: SubmissionEssentials, block: Mapping[str, Any], source: BlockSource) -> PreparedBlock:
+    """Evaluate the block's expressions and normalise its values (no database; raises what the block refuses)."""
+    name, ds = source.name, source.ds
     meta = _entity_meta(ess.data)
     exprs = conditions.BlockExpressions(block, ess.data, ess.form)
     if ess.create is not None or ess.update is not None:
@@ -149,8 +158,7 @@ def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str
     if not (decision.create or decision.update):
         outcome = MergeOutcome(name, "skipped", reason=decision.reason)
         detail = {**outcome.detail(), **{k: block[k] for k in ("create_if", "update_if") if block.get(k)}}
-        _done(session, claim_id, ess, outcome, None, _source_path(session, ess), detail)
-        return outcome
+        return PreparedBlock(decision, skipped=detail)
     save_to: Mapping[str, str] = block.get("save_to") or {}
     raw = {prop: lookup(ess.data, path) for path, prop in save_to.items()}
     props = rules.normalise(ds.spec, raw)
@@ -160,29 +168,56 @@ def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str
     if label and not props.get(ds.spec.label_property):
         props[ds.spec.label_property] = _plain_label(str(label), ess)
     _mask_copies(ds.spec, props, raw)
-    ctx = BlockWriter(session, ds, sealer, ess, props, claim_id)
+    return PreparedBlock(decision, props, entity_id, base, entity_id or meta.get("id"))
+
+
+def opens_case(ess: SubmissionEssentials, name: str) -> bool:
+    """True when a new record of this block is a case (a follow-up of a form that opens cases)."""
+    return name == CASE_DATASET and form_opens_cases(ess.form)
+
+
+def _merge_block(session: Session, ess: SubmissionEssentials, block: Mapping[str, Any], sealer: Sealer) -> MergeOutcome:
+    source = block_source(session, ess, block)
+    name, ds = source.name, source.ds
+    claim_id = fastpath.claim(session, source.key)
+    if claim_id is None:
+        return MergeOutcome(name, "already_merged")
+    prepared = prepare_block(ess, block, source)
+    if prepared.skipped is not None:
+        outcome = MergeOutcome(name, "skipped", reason=prepared.decision.reason)
+        _done(session, claim_id, ess, outcome, None, source_path(session, ess), prepared.skipped)
+        return outcome
+    decision, entity_id = prepared.decision, prepared.entity_id
+    ctx = BlockWriter(session, ds, sealer, ess, prepared.props, claim_id)
     entity = find_entity(session, entity_id) if entity_id and decision.update else None
     if entity is not None:
-        outcome = ctx.update(entity, base, "updated")
+        outcome = ctx.update(entity, prepared.base, "updated")
     elif decision.create:
-        if name == CASE_DATASET and form_opens_cases(ess.form):  # a new follow-up of such a form is a case
+        if opens_case(ess, name):  # a new follow-up of such a form is a case
             ctx.props = cases.opened(duties(), ctx.props, date.fromisoformat(ess.received_on))
-        chosen = entity_id or meta.get("id")
-        new_uuid = _new_uuid(chosen)
+        new_uuid = new_record_uuid(prepared.chosen)
         # Only a uuid the device chose can already exist; one made here is fresh (uuid4).
-        if chosen not in (None, "") and session.scalar(UUID_TAKEN, {"uuid": new_uuid}) is not None:
-            raise ConflictError(
-                f"entity {new_uuid} already exists", code="registry.entity_exists", message_zh="该登记对象已存在"
-            )
+        if prepared.chosen not in (None, "") and session.scalar(UUID_TAKEN, {"uuid": new_uuid}) is not None:
+            raise entity_exists(new_uuid)
         outcome = ctx.create(new_uuid)
     else:
-        raise NotFoundError(
-            f"entity {entity_id} not found", code="registry.entity_not_found", message_zh="要更新的登记对象不存在"
-        )
+        raise entity_not_found(entity_id)
     if not ctx.recorded:
-        path = ess.unit_path or ctx.entity_path or _source_path(session, ess)
+        path = ess.unit_path or ctx.entity_path or source_path(session, ess)
         _done(session, claim_id, ess, outcome, ctx.entity_id, path, outcome.detail())
     return outcome
+
+
+def entity_exists(entity_uuid: str) -> ConflictError:
+    """A new record's uuid (chosen on the device) names a record already."""
+    return ConflictError(f"entity {entity_uuid} already exists", code="registry.entity_exists",
+                         message_zh="该登记对象已存在")
+
+
+def entity_not_found(entity_id: str | None) -> NotFoundError:
+    """An update names a record the registry does not hold."""
+    return NotFoundError(f"entity {entity_id} not found", code="registry.entity_not_found",
+                         message_zh="要更新的登记对象不存在")
 
 
 def _plain_label(label: str, ess: SubmissionEssentials) -> str:
@@ -222,7 +257,7 @@ def _done(
     history.record_result(session, claim_id, result_row(ess, outcome, entity_id, unit_path, detail))
 
 
-def _source_path(session: Session, ess: SubmissionEssentials) -> str | None:
+def source_path(session: Session, ess: SubmissionEssentials) -> str | None:
     """Where the submission belongs, for scoping its merge result: its unit, else the submitter's first."""
     if ess.unit_path:
         return ess.unit_path
@@ -230,7 +265,7 @@ def _source_path(session: Session, ess: SubmissionEssentials) -> str | None:
     return user.scopes[0].unit.path if user is not None and user.scopes else None
 
 
-def _new_uuid(candidate: Any) -> str:
+def new_record_uuid(candidate: Any) -> str:
     """The uuid for a new record: the one the device chose (ODK's meta/entity/@id), else a fresh one."""
     if candidate in (None, ""):
         return str(uuidlib.uuid4())

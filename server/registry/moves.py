@@ -86,17 +86,19 @@ def place(
     point: tuple[float, float] | None,
     unit_path: str | None,
     submitter: Callable[[], User | None],
+    locate: Callable[[float, float], tuple[str, str] | None] | None = None,
 ) -> Placement:
     """The grid a submission's point falls in; else its own unit, else the submitter's (on_missing).
 
     A dataset that follows another is placed where the followed record is.
+    ``locate``: how to find a point's grid (path, code), when not one query per call (a batch merge).
     """
     if spec.placement.follows:
         return _followed(session, spec, props)
     found = parse_geopoint(props.get(spec.placement.geopoint))
     point = point or (found.lon_lat if found else None)
     if point is not None:
-        grid = grid_path_at(session, *point)
+        grid = locate(*point) if locate is not None else grid_path_at(session, *point)
         if grid is not None:
             path, code = grid
             user = submitter()

@@ -3,8 +3,9 @@
 merge.py decides, per block of a submission, whether to create or update and
 claims the source; ``BlockWriter`` does the writing: placement, the strong-key
 dedup, conflicts against the base version, held moves, the version, its
-events and the merge result (one statement on PostgreSQL, see history.py), and
-the duplicate candidates of a new record.
+events and the merge result (history.py), and the duplicate candidates of a
+new record. This is the one-at-a-time writer, for one submission and for what
+the batch merge (batch.py) leaves to it; the record is an ORM object here.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, inspect, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from server.accounts.models import User, UserScope
 from server.errors import RuleViolation
@@ -160,31 +160,6 @@ _NEW_ENTITY_KEYS = (
     "uuid", "dataset_id", "version", "status", "unit_path", "grid_code", "geometry", "followed_id", "created_by",
     "label", "properties", "sealed", *store.SEARCH_COLUMNS,
 )
-
-
-# The columns a merge may change on an existing record, written with one UPDATE (the point only when it moved).
-_CHANGED_KEYS = (
-    "version", "status", "unit_path", "grid_code", "followed_id", "conflict", "updated_at",
-    "label", "properties", "sealed", *store.SEARCH_COLUMNS,
-)
-_ENTITY_UPDATE = _ENTITIES.update().where(_ENTITIES.c.id == bindparam("entity_row"))
-
-
-def _take_changes(entity: Entity) -> dict[str, Any]:
-    """The merge's changes to a loaded record, marked committed on the object: the caller writes them.
-
-    They go out with one Core UPDATE (on PostgreSQL inside the version's
-    statement, ``history.write_version_and_emit``) instead of an ORM flush; a
-    flush before then finds nothing left to write for them (anything else
-    changed on the object is still flushed as usual).
-    """
-    keys: tuple[str, ...] = _CHANGED_KEYS
-    if inspect(entity).attrs.geometry.history.has_changes():
-        keys = (*keys, "geometry")
-    values = {k: getattr(entity, k) for k in keys}
-    for key, value in values.items():
-        set_committed_value(entity, key, value)
-    return values
 
 
 class BlockWriter:
@@ -349,7 +324,6 @@ class BlockWriter:
         if placement.located and not departing and EventKind.MOVED not in kinds:
             moves.set_point(entity, placement.point)
         entity.updated_at = self.ess.received_at
-        changes = _take_changes(entity)
         found: list[int] = []
         if old_keys != (entity.id_hash, entity.name_key, entity.birth_date, entity.phone_hash):
             found = candidates.find_for(self.session, self.ds, entity)
@@ -376,6 +350,7 @@ class BlockWriter:
             "conflict_detail": detail,
             **self._author(),
         }
+        self.session.flush()  # the record's new state, then its version and events (Core inserts)
         if announces_update(changed, kinds):
             history.write_version_and_emit(
                 self.session,
@@ -384,10 +359,8 @@ class BlockWriter:
                 version=version,
                 event={"detail": self._event_detail(changed, check), **self._source()},
                 result=self._result(entity, outcome),
-                entity_values=changes,
             )
         else:
-            self.session.execute(_ENTITY_UPDATE, {"entity_row": entity.id, **changes})
             history.write_version(self.session, entity, **version)
         return outcome
 

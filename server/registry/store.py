@@ -140,11 +140,20 @@ def hash_matches(column: Any, sealer: Sealer, kind: str, value: str) -> Any:
     return column == digests[0] if len(digests) == 1 else column.in_(digests)
 
 
+def stored_values(
+    spec: DatasetSpec, props: Mapping[str, Any], sealer: Sealer, label: str, search: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The columns that hold these full properties: plain, sealed, label (else ``label``) and search columns.
+
+    ``search``: the search columns of these same properties, when the caller has worked them out already.
+    """
+    plain, sealed = split_sealed(spec, props, sealer)
+    values = {"properties": plain, "sealed": sealed, "label": str(props.get(spec.label_property) or label or "")[:200]}
+    values.update(search if search is not None else search_columns(spec, props, sealer))
+    return values
+
+
 def set_properties(entity: Entity, spec: DatasetSpec, props: Mapping[str, Any], sealer: Sealer) -> None:
     """Store full properties on the entity: plain, sealed, label and search columns."""
-    plain, sealed = split_sealed(spec, props, sealer)
-    entity.properties = plain
-    entity.sealed = sealed
-    entity.label = str(props.get(spec.label_property) or entity.label or "")[:200]
-    for key, value in search_columns(spec, props, sealer).items():
+    for key, value in stored_values(spec, props, sealer, entity.label).items():
         setattr(entity, key, value)

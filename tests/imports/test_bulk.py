@@ -1,4 +1,4 @@
-"""New people written a batch at a time leave the registry exactly as merging them one by one does."""
+"""Rows merged a batch at a time leave the registry exactly as merging them one by one does."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from server.errors import AppError
 from server.imports import jobs
-from server.imports.bulk import BulkCreate
 from server.imports.models import ImportJob, ImportRow
 from server.registry import store
+from server.registry.merge import merge_submission_data
 from server.registry.models import AppliedSource, DuplicateCandidate, Entity, EntityVersion, RegistryEvent
 from server.sealing.crypto import current_sealer
 from tests.imports.support import csv_bytes, person
@@ -86,21 +87,32 @@ def _import_all(import_file: Any, grid: str) -> list[ImportJob]:
     return [import_file(data) for data in _files(grid)] + [import_file(_files(grid)[1])]  # and the second again
 
 
-def test_a_batch_of_new_people_writes_what_merging_them_one_by_one_writes(db, import_file, grid, monkeypatch):
+def _one_by_one(session: Any, batch: list[Any], sealer: Any) -> list[Any]:
+    """merge.py's merge of each row alone, in its own savepoint, in file order."""
+    results: list[Any] = []
+    for ess in batch:
+        try:
+            with session.begin_nested():
+                results.append(merge_submission_data(session, ess, sealer))
+        except AppError as exc:
+            results.append(exc)
+    return results
+
+
+def test_a_batch_of_rows_writes_what_merging_them_one_by_one_writes(db, import_file, grid, monkeypatch):
     monkeypatch.setattr(jobs, "BATCH", 4)  # batches end between the rows of each kind
-    taken: list[int] = []
-    real_take = BulkCreate.take
+    batches: list[int] = []
+    real_batch = jobs.merge_batch
 
-    def counting_take(self: BulkCreate, number: int, ess: Any) -> bool:
-        took = real_take(self, number, ess)
-        taken.extend([number] if took else [])
-        return took
+    def counting_batch(session: Any, batch: list[Any], sealer: Any) -> Any:
+        batches.append(len(batch))
+        return real_batch(session, batch, sealer)
 
-    monkeypatch.setattr(BulkCreate, "take", counting_take)
+    monkeypatch.setattr(jobs, "merge_batch", counting_batch)
     batched = _registry(db, _import_all(import_file, grid))
-    assert len(taken) == 4 + 5  # the first file's four, then rows 3, 4, 5, 7 and 10 of the second
+    assert sum(batches) == 4 + 7  # the first file's four, then the second's rows that reach the merge
     _wipe(db)
-    monkeypatch.setattr(BulkCreate, "take", lambda self, number, ess: False)
+    monkeypatch.setattr(jobs, "merge_batch", _one_by_one)
     one_by_one = _registry(db, _import_all(import_file, grid))
     assert batched["rows"]["1:4"][0] == "duplicate_candidate" and batched["rows"]["1:5"][0] == "duplicate_candidate"
     assert [v[0] for v in batched["rows"].values()].count("updated") == 2
@@ -110,17 +122,12 @@ def test_a_batch_of_new_people_writes_what_merging_them_one_by_one_writes(db, im
         assert batched[part] == one_by_one[part], part
 
 
-def test_an_id_number_already_registered_is_merged_one_by_one(db, import_file, grid, monkeypatch):
+def test_an_id_number_already_registered_updates_that_record(db, import_file, grid):
     first = import_file(csv_bytes([person(1, grid)]))
     assert first.counts == {"created": 1}
-    merged: list[str] = []
-    real = jobs.merge_submission_data
-
-    def recording(session: Any, ess: Any, sealer: Any = None) -> Any:
-        merged.append(ess.instance_id)
-        return real(session, ess, sealer)
-
-    monkeypatch.setattr(jobs, "merge_submission_data", recording)
     job = import_file(csv_bytes([person(2, grid), person(1, grid, phone="13912345678"), person(3, grid)]))
     assert job.counts == {"created": 2, "updated": 1}
-    assert merged == [f"import-{job.id}:3"]
+    line = db.scalar(select(ImportRow).where(ImportRow.import_id == job.id, ImportRow.row_number == 3))
+    record = db.scalar(select(Entity).where(Entity.uuid == line.entity_uuid))
+    assert line.outcome == "updated" and record.version == 2
+    assert store.open_sealed(record.sealed, current_sealer())["phone"] == "13912345678"

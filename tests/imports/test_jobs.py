@@ -137,16 +137,16 @@ def test_a_crash_mid_file_is_recorded_and_the_next_run_resumes(db, import_file, 
     from tests.imports.support import NOW
 
     monkeypatch.setattr(jobs, "BATCH", 2)
-    real = jobs.BulkCreate.flush
+    real = jobs.merge_batch
     calls = {"n": 0}
 
-    def crash_in_the_second_batch(self: Any) -> Any:  # new people are written a batch at a time (bulk.py)
+    def crash_in_the_second_batch(*args: Any) -> Any:  # rows are merged a batch at a time (registry/batch.py)
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("worker lost")
-        return real(self)
+        return real(*args)
 
-    monkeypatch.setattr(jobs.BulkCreate, "flush", crash_in_the_second_batch)
+    monkeypatch.setattr(jobs, "merge_batch", crash_in_the_second_batch)
     job = service.create_import(db, settings, admin, dataset="persons", source="police-platform",
                                 filename="p.csv", data=csv_bytes([person(n, grid) for n in range(1, 6)]), now=NOW,
                                 enqueue=False)

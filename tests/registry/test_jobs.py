@@ -123,7 +123,7 @@ def test_without_merge_after_review_an_approval_rings_nothing_new(client, auth, 
 
 
 def test_a_merge_batch_keeps_one_unexpected_failure_on_its_row(client, auth, db, monkeypatch):
-    """A merge that fails unexpectedly rolls back to its savepoint and waits for its retry; the batch goes on."""
+    """A batch merge that fails unexpectedly is merged again one at a time: the failing one waits for its retry."""
     from server.registry import jobs as registry_jobs
 
     publish_registration(db, monkeypatch)
@@ -131,23 +131,22 @@ def test_a_merge_batch_keeps_one_unexpected_failure_on_its_row(client, auth, db,
     iids = [_submit(client, auth, registration_data()), _submit(client, auth, registration_data())]
     subs = [db.scalar(select(Submission).where(Submission.instance_id == f"uuid:{i}")) for i in iids]
     assert [s.status for s in subs] == ["validated", "validated"]
-    merge = registry_jobs.merge_submission_data
-    calls: list[str] = []
+    merge = registry_jobs.merge_batch
+    broken = f"uuid:{iids[0]}"
 
-    def first_explodes(session, essentials, sealer):
-        calls.append(essentials.instance_id)
-        if len(calls) == 1:
+    def explodes_with_the_first(session, essentials, sealer):
+        if any(e.instance_id == broken for e in essentials):
             raise RuntimeError("merge exploded")
         return merge(session, essentials, sealer)
 
-    monkeypatch.setattr(registry_jobs, "merge_submission_data", first_explodes)
+    monkeypatch.setattr(registry_jobs, "merge_batch", explodes_with_the_first)
     assert merge_validated() == 2
     for sub in subs:
         db.refresh(sub)
     assert (subs[0].status, subs[0].attempts) == ("validated", 1) and subs[0].retry_at is not None
     assert subs[1].status == "merged"
     assert merge_validated() == 0  # held back until its retry time
-    monkeypatch.setattr(registry_jobs, "merge_submission_data", merge)
+    monkeypatch.setattr(registry_jobs, "merge_batch", merge)
     db.execute(update(Submission).where(Submission.id == subs[0].id).values(retry_at=subs[0].received_at))
     db.commit()
     assert merge_validated() == 1
