@@ -12,6 +12,7 @@ from server.db import get_session
 from server.errors import BadRequestError
 from server.submissions import review, service
 from server.submissions.models import Submission, SubmissionComment
+from server.submissions.part import SubmissionIn, load_submission_part
 from server.submissions.schemas import (
     CommentCreateSchema,
     CommentListSchema,
@@ -21,11 +22,9 @@ from server.submissions.schemas import (
     ReviewQueuePageSchema,
     ReviewSchema,
     SubmissionDetailSchema,
-    SubmissionIn,
     SubmissionPageSchema,
     SubmissionQueryArgsSchema,
     SubmissionReceiptSchema,
-    load_submission_part,
 )
 
 blp = Blueprint("submissions", __name__, url_prefix=API_PREFIX, description="提交 (submissions)")
