@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 
-from server.accounts.auth import current_user
+from server.accounts.auth import current_caller, current_user
 from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Blueprint, Tagged, tagged
 from server.db import get_session
 from server.errors import BadRequestError
@@ -65,7 +65,7 @@ class FormSubmissions(BaseView):
 
         The answer is a receipt (identity, status, flags, files still missing); the detail is at its ``url``.
         """
-        user = current_user()
+        user = current_caller()  # read only: no copy attached to the session
         payload, files = read_intake_request()
         session = get_session()
         version = service.resolve_form_version(session, form_id, payload.form_version)

@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, undefer
 
 from server.accounts.models import Role, User
-from server.cache import attach, caches_for, detached_copy
+from server.cache import caches_for, detached_copy
 from server.errors import (
     AppError,
     BadRequestError,
@@ -144,7 +144,8 @@ def incoming_files(attachments: Mapping[str, IncomingFile] | Iterable[IncomingFi
 # Reading a stored version (replays, edits) stays on the ORM; new rows go in through fastpath.py.
 _VERSION_BY_NAME = (
     select(FormVersion).join(Form, FormVersion.form_pk == Form.id)
-    .options(contains_eager(FormVersion.form))  # the joined form fills the relationship: no second query
+    .options(contains_eager(FormVersion.form),  # the joined form fills the relationship: no second query
+             undefer(FormVersion.definition_json))  # the copy must answer ``definition`` without a session
     .where(Form.form_id == bindparam("form_id"), FormVersion.version == bindparam("version")))
 _BY_INSTANCE = select(Submission).where(Submission.instance_id == bindparam("instance_id"))
 
@@ -153,24 +154,24 @@ def resolve_form_version(session: Session, form_id: str, version: str) -> FormVe
     """The version a submission names: 404 when unknown; drafts refused, retired versions accepted.
 
     Versions are kept per process (server/cache.py): a publish, retire or change reaches every
-    process within a second.
+    process within a second. What is returned is the cache's copy, shared by concurrent requests
+    and loaded with its form and definition: read it, never change it or hand it to the session.
     """
     cache = caches_for(session).form_versions
     cached: FormVersion | None = cache.get(session, (form_id, version))
     if cached is not None:
-        attached = attach(session, cached)
-        _check_version_open(attached)
-        return attached
+        _check_version_open(cached)
+        return cached
     found = session.scalar(_VERSION_BY_NAME, {"form_id": form_id, "version": version})
-    if found is not None:
-        cache.put(session, (form_id, version), detached_copy(found))
-    else:
+    if found is None:
         if session.scalar(select(Form.id).where(Form.form_id == form_id)) is None:
             raise NotFoundError(f"no form {form_id}", code="form.not_found", message_zh="表单不存在")
         raise NotFoundError(f"no version {version} of {form_id}", code="form.version_not_found",
                             message_zh="表单版本不存在")
-    _check_version_open(found)
-    return found
+    copy = detached_copy(found)
+    cache.put(session, (form_id, version), copy)
+    _check_version_open(copy)
+    return copy
 
 
 def _check_version_open(version: FormVersion) -> None:
