@@ -214,7 +214,9 @@ def submit(
                               errors={"deprecated_id": ["equals instance_id"]})
     rules.check_meta_ids(form_version.definition, data, instance_id, deprecated)
     digest = rules.content_digest(raw_format, raw, form_version.version, data)
-    if fastpath.submission_id(session, instance_id) is not None:
+    # A retry is found by its INSERT conflicting below (no lookup first, one statement less per submission);
+    # a retried edit is looked up first, since checking the version it replaces would refuse it.
+    if deprecated is not None and fastpath.submission_id(session, instance_id) is not None:
         existing = session.scalars(_BY_INSTANCE, {"instance_id": instance_id}).one()
         return _replay(session, settings, user, existing, form_version, digest, attachments)
     definition = form_version.definition
@@ -228,16 +230,14 @@ def submit(
 
     # Sensitive answers are sealed in the stored tree and the raw file alike (sealing.py).
     sealer = Sealer.from_settings(settings)
-    store = media_store(settings)
-    raw_blob = store.put(seal_raw(raw, sealer, instance_id))
-    blobs = {c.ref.name: store.put(c.incoming.data) for c in checked.values()}
+    sealed_raw = seal_raw(raw, sealer, instance_id)
 
     now = datetime.now(UTC)
     row: dict[str, Any] = {
         "instance_id": instance_id, "root_id": root_id, "deprecated_id": deprecated,
         "form_pk": form_version.form_pk, "form_version_id": form_version.id, "submitter_id": user.id,
-        "status": SubmissionStatus.RECEIVED.value, "raw_format": raw_format, "raw_sha256": raw_blob.sha256,
-        "raw_size": raw_blob.size, "content_sha256": digest,
+        "status": SubmissionStatus.RECEIVED.value, "raw_format": raw_format, "raw_sha256": sha256_hex(sealed_raw),
+        "raw_size": len(sealed_raw), "content_sha256": digest,
         "data": seal_answers(data, definition, sealer, instance_id), "meta": _jsonable(meta),
         "device_id": _text(meta.get("device_id"), 128), "started_at": _when(meta.get("start"), settings),
         "ended_at": _when(meta.get("end"), settings), "received_at": now,
@@ -257,6 +257,10 @@ def submit(
             return _replay(session, settings, user, raced, form_version, digest, attachments)
         raise ConflictError("that version has already been edited", code="submission.edit_conflict",
                             message_zh="该提交已被修改过，请基于最新版本编辑")
+    # Files are written once the row is ours (a retry writes none) and before the commit: a 201 means both.
+    store = media_store(settings)
+    store.put(sealed_raw)
+    blobs = {c.ref.name: store.put(c.incoming.data) for c in checked.values()}
     if deprecated is not None:  # the unique deprecated_id made this edit the only one of that version
         fastpath.supersede(session, deprecated)
     att_rows = [_attachment_row(new_id, ref, checked.get(ref.name), blobs.get(ref.name), now) for ref in refs.values()]
