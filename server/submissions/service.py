@@ -14,6 +14,7 @@ one logical submission share ``root_id``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -430,8 +431,6 @@ def _when(value: Any, settings: Settings) -> datetime | None:
 
 
 def _jsonable(meta: Mapping[str, Any]) -> dict[str, Any]:
-    import json
-
     try:
         return dict(json.loads(rules.canonical_json(dict(meta))))
     except (TypeError, ValueError) as exc:
