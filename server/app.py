@@ -14,6 +14,7 @@ from server.api import make_api
 from server.db import close_request_session, make_engine, session_factory
 from server.errors import Renderer, register_error_handlers
 from server.logs import configure_logging, install_request_logging
+from server.pool import ping_when_idle
 from server.settings import Settings, load_settings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -38,7 +39,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_upload_bytes,
                       JSON_AS_ASCII=False)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    engine = engine or make_engine(settings)
+    if engine is None:
+        engine = make_engine(settings, pool_pre_ping=False)
+        ping_when_idle(engine)  # server/pool.py: a round trip per request saved
     state = AppState(settings=settings, engine=engine, sessionmaker=session_factory(engine))
     app.extensions["gridreg"] = state
     if not settings.redis_url:

@@ -27,5 +27,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 def run_gunicorn(settings: Settings, *, workers: int = 2, host: str = "127.0.0.1") -> None:
     """Serve until interrupted."""
+    # reuse_port: each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new
+    # connections evenly; on one shared socket, a burst of keep-alive clients could all land on the worker
+    # that woke first while the other idled.
     _Gunicorn(settings, {"bind": f"{host}:{settings.port}", "workers": workers, "threads": 4,
-                         "accesslog": None, "timeout": 60}).run()
+                         "accesslog": None, "timeout": 60, "reuse_port": True}).run()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from server.accounts.auth import current_user
+from server.accounts.auth import current_caller, current_user
 from server.accounts.models import User
 from server.db import unit_of_work
 from server.errors import BadRequestError
@@ -91,7 +91,7 @@ def attachment(form_id: str, filename: str, version: str | None = None) -> Respo
 def submission() -> Response:
     """HEAD: 204 once authenticated. POST: receive one filled form (idempotent by instanceID)."""
     with unit_of_work() as session:
-        user = service.require_filler(_user())
+        user = service.require_filler(current_caller(allow_basic=True))  # read only: not attached to the session
         if request.method == "HEAD":
             return xml_response(b"", 204)
         request.max_content_length = request_body_limit()

@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 
-from server.accounts.auth import current_user
+from server.accounts.auth import current_caller, current_user
 from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Blueprint, Tagged, tagged
 from server.db import get_session
 from server.errors import BadRequestError
 from server.submissions import review, service
 from server.submissions.models import Submission, SubmissionComment
+from server.submissions.part import SubmissionIn, load_submission_part
 from server.submissions.schemas import (
     CommentCreateSchema,
     CommentListSchema,
@@ -21,11 +22,9 @@ from server.submissions.schemas import (
     ReviewQueuePageSchema,
     ReviewSchema,
     SubmissionDetailSchema,
-    SubmissionIn,
     SubmissionPageSchema,
     SubmissionQueryArgsSchema,
     SubmissionReceiptSchema,
-    load_submission_part,
 )
 
 blp = Blueprint("submissions", __name__, url_prefix=API_PREFIX, description="提交 (submissions)")
@@ -66,7 +65,7 @@ class FormSubmissions(BaseView):
 
         The answer is a receipt (identity, status, flags, files still missing); the detail is at its ``url``.
         """
-        user = current_user()
+        user = current_caller()  # read only: no copy attached to the session
         payload, files = read_intake_request()
         session = get_session()
         version = service.resolve_form_version(session, form_id, payload.form_version)

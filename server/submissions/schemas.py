@@ -1,111 +1,20 @@
-"""Schemas: the JSON ``submission`` part in, submissions and pages out, list query arguments."""
+"""Schemas: submissions and pages out, list query arguments, review decisions and comments in.
+
+The JSON ``submission`` part of intake is read in part.py."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from server.errors import BadRequestError, RuleViolation
-from server.json_input import JsonInputError, load_json
 from server.schemas import ReplySchema
 from server.submissions import queries
 from server.submissions.models import Flag, ReviewState, SubmissionStatus
-
-
-@dataclass(frozen=True)
-class SubmissionIn:
-    """A parsed JSON submission part; ``raw`` keeps the bytes exactly as sent."""
-
-    instance_id: str
-    form_version: str
-    data: dict[str, Any]
-    meta: dict[str, Any]
-    deprecated_id: str | None
-    raw: bytes = field(repr=False)
-
-
-class LocationSchema(Schema):
-    """Where the device was: WGS 84 degrees, metres."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    lon = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
-    lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
-    altitude = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    accuracy = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0), allow_nan=False)
-
-
-class MetaSchema(Schema):
-    """Device facts recorded with the form."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
-    start = fields.AwareDateTime(load_default=None, allow_none=True)
-    end = fields.AwareDateTime(load_default=None, allow_none=True)
-    location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
-
-
-class SubmissionCreateSchema(Schema):
-    """The ``submission`` part: what a client may set, and nothing else."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    instance_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    form_version = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    data = fields.Dict(keys=fields.String(), required=True)
-    meta = fields.Nested(MetaSchema, load_default=dict)
-    deprecated_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-
-    @post_load
-    def _meta_as_dict(self, item: dict[str, Any], **_: Any) -> dict[str, Any]:
-        meta = dict(item.get("meta") or {})
-        item["meta"] = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in meta.items() if v is not None}
-        return item
-
-
-def load_submission_part(raw: bytes) -> SubmissionIn:
-    """Parse and check the JSON ``submission`` part, or raise a 4xx with a stable code."""
-    try:
-        payload = load_json(raw)
-    except JsonInputError as exc:
-        raise _json_error(exc) from exc
-    if not isinstance(payload, dict):
-        raise BadRequestError("the submission part must be a JSON object", code="submission.bad_json",
-                              message_zh="submission 部分必须是 JSON 对象")
-    try:
-        item = SubmissionCreateSchema().load(payload)
-    except ValidationError as exc:
-        errors = exc.messages if isinstance(exc.messages, dict) else {"submission": exc.messages}
-        raise RuleViolation("the submission part is incomplete or malformed", code="submission.invalid",
-                            message_zh="提交内容不完整或格式有误", errors=errors) from exc
-    return SubmissionIn(item["instance_id"], item["form_version"], item["data"], item["meta"],
-                        item["deprecated_id"], raw)
-
-
-def _json_error(exc: JsonInputError) -> BadRequestError | RuleViolation:
-    if exc.kind == "depth":
-        return BadRequestError(f"the submission part is nested too deep: {exc}", code="submission.too_deep",
-                               message_zh="submission 部分嵌套层数过多", errors={"submission": [str(exc)]})
-    if exc.kind == "number":
-        return RuleViolation(f"the submission part holds a number out of range: {exc}",
-                             code="submission.number_out_of_range", message_zh="提交内容中的数值超出范围",
-                             errors={"submission": [str(exc)]})
-    if exc.kind == "nul":
-        return RuleViolation(f"the submission part holds text with a NUL character: {exc}",
-                             code="submission.nul_character", message_zh="提交内容中的文字含有 NUL 字符",
-                             errors={"submission": [str(exc)]})
-    return BadRequestError(f"the submission part is not valid JSON: {exc}", code="submission.bad_json",
-                           message_zh="submission 部分不是有效的 JSON")
 
 
 class ReceivedBound(fields.Field[datetime]):

@@ -100,19 +100,19 @@ def _published(db) -> str:
 
 
 def test_a_renamed_unit_reaches_the_cached_caller_within_a_second(db, auth):
-    from server.accounts.identity import user_for_bearer
+    from server.accounts.identity import caller_for_bearer
 
     clock = _caches(db)
     token = auth.token("worker")
-    user = user_for_bearer(db, token)
+    user = caller_for_bearer(db, token)
     assert user is not None and user.scope_units
     unit_id, old_name = user.scope_units[0].id, user.scope_units[0].name
     db.execute(text("UPDATE admin_units SET name = '改名网格' WHERE id = :id"), {"id": unit_id})
     db.expunge_all()
     clock.now += 0.5
-    cached = user_for_bearer(db, token)
+    cached = caller_for_bearer(db, token)
     assert cached is not None and cached.scope_units[0].name == old_name
     db.expunge_all()
     clock.now += 0.5
-    fresh = user_for_bearer(db, token)
+    fresh = caller_for_bearer(db, token)
     assert fresh is not None and fresh.scope_units[0].name == "改名网格"

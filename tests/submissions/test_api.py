@@ -419,3 +419,35 @@ def test_a_submission_made_in_another_township_is_reviewed_by_its_submitters_sup
     assert detail(client, auth, iid, user="far_supervisor").status_code == 200
     assert [i["instance_id"] for i in _list(client, auth, user="far_supervisor")["items"]] == [f"uuid:{iid}"]
     assert detail(client, auth, iid, user=outsider).status_code == 404
+
+
+def test_intake_leaves_the_cached_caller_and_version_out_of_every_session(client, auth, registration, db):
+    """Concurrent requests share the cache's copies: intake reads them and never attaches them to its session."""
+    from sqlalchemy import event, inspect
+    from sqlalchemy.orm import Session
+
+    from server.accounts.service import token_digest
+    from server.cache import caches_for
+
+    def shared_copies() -> list[object]:
+        caches = caches_for(db)
+        cached = caches.identity.get(db, ("bearer", token_digest(auth.token("worker"))))
+        version = caches.form_versions.get(db, (FORM_ID, registration.version))
+        assert cached is not None and version is not None
+        return [cached[0], *cached[0].scopes, version, version.form]
+
+    assert post(client, auth, submission_part(new_id(), registration_data(photo=None))).status_code == 201
+    shared = shared_copies()  # the first request filled the caches
+    attached: list[object] = []
+
+    def note(_session: Session, instance: object) -> None:
+        attached.append(instance)
+
+    event.listen(Session, "after_attach", note)
+    try:
+        assert post(client, auth, submission_part(new_id(), registration_data(photo=None))).status_code == 201
+    finally:
+        event.remove(Session, "after_attach", note)
+    assert all(a is b for a, b in zip(shared_copies(), shared, strict=True))  # the second request read them
+    assert len(shared) == 4 and all(inspect(obj).detached for obj in shared)
+    assert not [obj for obj in attached if any(obj is copy for copy in shared)]

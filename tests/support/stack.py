@@ -224,6 +224,7 @@ class Stack:
         args = [str(BIN / "gunicorn"), self.web_app, "--bind", f"127.0.0.1:{self.web_port}",
                 "--workers", str(self.web_workers), "--threads", str(self.web_threads),
                 "--worker-class", "gthread", "--timeout", "60", "--keep-alive", "30", "--backlog", "2048",
+                "--reuse-port",  # a listening socket per worker: the kernel spreads keep-alive clients evenly
                 "--no-control-socket"]
         self.web = subprocess.Popen(args, env=self.env(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True)
