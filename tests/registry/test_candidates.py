@@ -11,7 +11,6 @@ from tests.registry.conftest import FAR_POINT, ID_A, REGISTRATION, fresh_entity,
 
 def test_without_a_blocking_key_there_is_no_search():
     assert candidates.blocking_query(1, {"name_key": "马小红", "block_key": None}) is None
-    assert candidates.blocking_many(1, [{"name_key": "马小红"}, {"birth_date": "1985-06-12"}]) is None
 
 
 def test_a_shape_of_keys_is_built_once_then_only_bound():
