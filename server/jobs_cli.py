@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
 
 import click
+from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry
@@ -16,6 +18,9 @@ from rq.registry import FailedJobRegistry
 import server.reports.jobs  # noqa: F401
 from server import batch_worker, pipeline, queue, worker
 from server.cli import _settings, cli_session, main
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @main.command("worker")
@@ -56,14 +61,28 @@ def run_worker(queues: str, burst: bool, fork: bool, batch_size: int) -> None:
     if stages:
         batches.start()
     worker_class = Worker if fork else SimpleWorker
-    rq_worker = worker_class([queue.get_queue(settings, n) for n in rq_names],
-                             connection=queue.redis_connection(settings))
     try:
+        rq_worker = _rq_worker(worker_class, settings, rq_names)
         rq_worker.work(burst=burst, with_scheduler=True)
     finally:
         stop.set()
         if stages:
             batches.join(timeout=60)
+
+
+def _rq_worker(worker_class: type[Worker] | type[SimpleWorker], settings: Settings,
+               names: list[str]) -> Worker | SimpleWorker:
+    """RQ's worker for ``names``, once Redis answers: a worker started while Redis is down waits for it (the batch
+    stages, which need only the database, go on meanwhile) instead of dying at start."""
+    delay = 1.0
+    while True:
+        try:
+            return worker_class([queue.get_queue(settings, n) for n in names],
+                                connection=queue.redis_connection(settings))
+        except RedisError:
+            log.warning("Redis unavailable; RQ's queues wait for it", exc_info=True)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 @main.group()

@@ -163,6 +163,7 @@ def test_redis_down_while_submitting(live: Stack) -> None:
 
     def outage() -> None:
         redis.stop()
+        live.start_worker("validation,merge,media")  # a worker (re)started while Redis is down waits for it
         time.sleep(3)
         redis.start()  # same port, no persistence: every wake-up and queued job is gone
         back.append(time.monotonic())
