@@ -151,13 +151,14 @@ def measure_feed(url: str, exporter: str = EXPORTER) -> dict[str, float]:
     from server import worker
 
     worker.configure(settings, engine, maker)
+    sealer = Sealer.from_settings(settings)
     cursor, events, pages, sent = None, 0, 0, 0
     first: list[float] = []
     started, cpu, db_cpu = time.perf_counter(), time.process_time(), server_cpu.seconds()
     while True:
         with job_session(maker) as session:
             user = session.scalar(select(User).where(User.username == exporter))
-            page = read_feed(session, user, cursor, MAX_LIMIT, "persons")
+            page = read_feed(session, sealer, user, cursor, MAX_LIMIT, "persons")
             body = dumps(page)  # the page as the API sends it
         events += len(page["items"])
         sent += len(body)

@@ -535,7 +535,7 @@ def main() -> None:
             timed(
                 lookups,
                 lambda number=number: service.search(
-                    session, supervisor, "persons", {"id_number": number, "limit": 20}
+                    session, sealer, supervisor, "persons", {"id_number": number, "limit": 20}
                 ),
             )
         results.append(goal("ID lookup p95 (keyed hash, scoped)", p95(lookups), 5, "ms"))
@@ -562,12 +562,12 @@ def main() -> None:
                 page = timed(
                     pages,
                     lambda user=user, cursor=cursor: service.search(
-                        session, user, "persons", {"limit": 50, "cursor": cursor}
+                        session, sealer, user, "persons", {"limit": 50, "cursor": cursor}
                     ),
                 )
                 cursor = page["next_cursor"]
         for q in ("ma", "mxh", "马小", "bai"):
-            timed(pages, lambda q=q: service.search(session, supervisor, "persons", {"q": q, "limit": 50}))
+            timed(pages, lambda q=q: service.search(session, sealer, supervisor, "persons", {"q": q, "limit": 50}))
         results.append(goal("scoped list page p95 (50 rows)", p95(pages), 100, "ms"))
         session.rollback()
 

@@ -18,6 +18,7 @@ from server.db import unit_of_work
 from server.errors import BadRequestError, ErrorSchema, RuleViolation
 from server.json_input import JsonInputError, load_json
 from server.schemas import ContractPlugin
+from server.sealing.crypto import Sealer
 from server.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -28,6 +29,11 @@ def app_settings() -> Settings:
     """The running application's settings."""
     settings: Settings = current_app.extensions["gridreg"].settings
     return settings
+
+
+def app_sealer() -> Sealer:
+    """The sealer for the running application's settings (services take it as an argument)."""
+    return Sealer.from_settings(app_settings())
 
 
 def request_now() -> datetime:

@@ -9,7 +9,7 @@ from flask import request
 from flask_smorest import Blueprint
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Tagged, request_now, tagged
+from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Tagged, app_sealer, request_now, tagged
 from server.cases import service
 from server.cases.schemas import (
     CaseCodesSchema,
@@ -46,7 +46,7 @@ class Cases(BaseView):
     @blp.response(201, CaseDetailSchema, headers=ETAG_HEADER)
     def post(self, body: dict[str, Any]) -> Tagged:
         """Open a case for a person, routed to a department (422 for an unknown one)."""
-        data = service.open_case(get_session(), current_user(), body, _today())
+        data = service.open_case(get_session(), app_sealer(), current_user(), body, _today())
         return tagged(data, data["etag"], 201)
 
 
@@ -76,6 +76,6 @@ class CaseDetail(BaseView):
     def patch(self, body: dict[str, Any], case_id: str) -> Tagged:
         """Change status, assignee or notes (If-Match: the case's ETag; 428 without, 412 when stale)."""
         data = service.update_case(
-            get_session(), current_user(), case_id, request.headers.get("If-Match"), body, _today()
+            get_session(), app_sealer(), current_user(), case_id, request.headers.get("If-Match"), body, _today()
         )
         return tagged(data, data["etag"])

@@ -32,7 +32,7 @@ from server.registry import rules as registry_rules
 from server.registry import service as registry
 from server.registry.models import Entity, EntityStatus, EventKind, RegistryEvent, SourceType
 from server.scope import deny, in_purpose, purpose_clause, purpose_of, reads_dataset, scope_clause, within_purpose
-from server.sealing.crypto import current_sealer
+from server.sealing.crypto import Sealer
 
 CASE_FIELDS = ("title", "person", "kind", "department", "status", "assignee", "opened_date", "due_date",
                "resolved_date", "closed_date")
@@ -186,7 +186,9 @@ def _person(session: Session, user: User, person_uuid: str) -> Entity:
     return person
 
 
-def open_case(session: Session, user: User, body: Mapping[str, Any], today: date) -> dict[str, Any]:
+def open_case(
+    session: Session, sealer: Sealer, user: User, body: Mapping[str, Any], today: date
+) -> dict[str, Any]:
     """Open a case by hand: a new followups record of the person, routed to a department."""
     registry.require_reader(user)
     _check_department(body["department"])
@@ -204,7 +206,7 @@ def open_case(session: Session, user: User, body: Mapping[str, Any], today: date
         uuid=str(uuidlib.uuid4()), dataset_id=ds.id, version=1, status=EntityStatus.ACTIVE.value,
         unit_path=person.unit_path, grid_code=person.grid_code, followed_id=person.id, created_by=user.id, label="",
     )
-    store.set_properties(entity, ds.spec, props, current_sealer())
+    store.set_properties(entity, ds.spec, props, sealer)
     session.add(entity)
     session.flush()
     source_id = f"case:{entity.uuid}:1"
@@ -249,7 +251,13 @@ def _rejoin_person(session: Session, entity: Entity, before: Mapping[str, Any], 
 
 
 def update_case(
-    session: Session, user: User, case_uuid: str, if_match: str | None, body: Mapping[str, Any], today: date
+    session: Session,
+    sealer: Sealer,
+    user: User,
+    case_uuid: str,
+    if_match: str | None,
+    body: Mapping[str, Any],
+    today: date,
 ) -> dict[str, Any]:
     """Change a case's status, assignee or notes (If-Match: its ETag), with an action record."""
     history.lock_feed(session)  # before any row lock (see history.py)
@@ -257,7 +265,6 @@ def update_case(
     decisions.check_if_match(if_match, registry.etag(entity))
     _require_worker(user, entity)
     ds = store.get_dataset(session, CASE_DATASET)
-    sealer = current_sealer()
     before = store.full_properties(entity, sealer)
     after = dict(before)
     target = body.get("status")

@@ -9,7 +9,7 @@ from flask import Response, current_app, send_file
 from flask_smorest import Blueprint
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, BaseView
+from server.api import API_PREFIX, BaseView, app_sealer
 from server.db import get_session
 from server.exports import feed, service
 from server.exports.schemas import (
@@ -80,6 +80,6 @@ class Feed(BaseView):
     @blp.response(200, FeedPageSchema)
     def get(self, args: dict[str, Any]) -> Response:
         """Events after the cursor in commit order, each with the record's state at that version."""
-        page = feed.read_feed(get_session(), current_user(), args.get("cursor"), args.get("limit"),
+        page = feed.read_feed(get_session(), app_sealer(), current_user(), args.get("cursor"), args.get("limit"),
                               args.get("dataset"))
         return current_app.response_class(dumps(page), mimetype="application/json")

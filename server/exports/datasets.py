@@ -24,7 +24,7 @@ from server.exports.shaping import Shaper, cells
 from server.registry import service, store
 from server.registry.models import Entity, EntityStatus
 from server.scope import deny, purpose_clause, readable_properties, require_dataset, scope_clause
-from server.sealing.crypto import current_sealer
+from server.sealing.crypto import Sealer
 
 BASE_COLUMNS = ("uuid", "label", "version", "status", "grid_code", "unit_path", "updated_at")
 BASE_LABELS = {"uuid": "编号", "label": "名称", "version": "版本", "status": "状态", "grid_code": "网格",
@@ -87,8 +87,8 @@ def columns(spec: DatasetSpec, user: User) -> list[str]:
 class DatasetExport:
     """Writes a dataset's rows page by page (a page per short transaction, see jobs.py)."""
 
-    def __init__(self, name: str, fmt: str, options: dict[str, Any], output: Output) -> None:
-        self.name, self.fmt, self.options, self.output = name, fmt, options, output
+    def __init__(self, name: str, fmt: str, options: dict[str, Any], output: Output, sealer: Sealer) -> None:
+        self.name, self.fmt, self.options, self.output, self.sealer = name, fmt, options, output, sealer
         self.table: Any = None
         self.shaper: Shaper | None = None
         self._picks: list[Any] | None = None
@@ -97,7 +97,7 @@ class DatasetExport:
         self.fast = True  # PostgreSQL renders CSV and XLSX rows itself (fastpath.py); tests turn it off to compare
 
     def _start(self, spec: DatasetSpec, user: User) -> Shaper:
-        shaper = self.shaper = Shaper(spec, user, current_sealer())
+        shaper = self.shaper = Shaper(spec, user, self.sealer)
         if self.fmt == "geojson":
             self.table = self.output.table(self.name, [])
             return shaper

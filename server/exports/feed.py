@@ -49,7 +49,7 @@ from server.registry import service, store
 from server.registry.models import Entity, EntityStatus, EntityVersion, EventKind, RegistryEvent
 from server.registry.sync import RawJson
 from server.scope import purpose_clause, reads_dataset, require_dataset, scope_clause
-from server.sealing.crypto import current_sealer
+from server.sealing.crypto import Sealer
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
@@ -140,7 +140,7 @@ def _by_dataset(refs: dict[int, Any], value: Any) -> Any:
     return case(*((RegistryEvent.dataset_id == ds_id, value(ds_id)) for ds_id in refs), else_=null())
 
 
-def read_feed(session: Session, user: User, cursor: str | None, limit: int | None = None,
+def read_feed(session: Session, sealer: Sealer, user: User, cursor: str | None, limit: int | None = None,
               dataset: str | None = None) -> dict[str, Any]:
     """The caller's events after the cursor: ``{items, next_cursor, has_more}``, each item JSON text."""
     service.require_reader(user)
@@ -149,7 +149,6 @@ def read_feed(session: Session, user: User, cursor: str | None, limit: int | Non
     limit = max(1, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
     if not refs:
         return {"items": [], "next_cursor": encode(after), "has_more": False}
-    sealer = current_sealer()
     shapers = {ds_id: Shaper(ref.spec, user, sealer) for ds_id, ref in refs.items()}
     render = _Render(session)
     now_v, before_v = aliased(EntityVersion), aliased(EntityVersion)

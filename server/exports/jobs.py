@@ -29,6 +29,7 @@ from server.exports.models import Export, ExportStatus
 from server.exports.service import SOURCES, clean_expired
 from server.exports.submissions import FormExport
 from server.queue import enqueue_now, job_path
+from server.sealing.crypto import Sealer
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def run_export(export_id: str, on_progress: Callable[[int, int], None] | None = 
     try:
         output = open_output(job["format"], part, job["name"])
         kind = DatasetExport if job["source"] == "dataset" else FormExport
-        exporter = kind(job["name"], job["format"], job["options"], output)
+        exporter = kind(job["name"], job["format"], job["options"], output, Sealer.from_settings(settings))
         after, done = 0, 0
         while True:
             with worker.job_session() as session:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from server.accounts.models import User
 from server.exports.files import Output
 from server.forms.models import Form, FormVersion
-from server.sealing.crypto import current_sealer
+from server.sealing.crypto import Sealer
 from server.submissions import queries
 from server.submissions.models import Submission
 from server.submissions.privacy import body_of, shown_data
@@ -237,8 +237,8 @@ class FormExport:
 
     page_factor = 1  # pages of jobs.PAGE submissions
 
-    def __init__(self, name: str, fmt: str, options: dict[str, Any], output: Output) -> None:
-        self.name, self.fmt, self.output = name, fmt, output
+    def __init__(self, name: str, fmt: str, options: dict[str, Any], output: Output, sealer: Sealer) -> None:
+        self.name, self.fmt, self.output, self.sealer = name, fmt, output, sealer
         self.shape = Shape.of(options)
         self.writers = Writers(output, self.shape)
         self.definition: dict[str, Any] | None = None
@@ -255,7 +255,7 @@ class FormExport:
             self.main = build_tables(self.definition, self.name, self.shape)
             if self.fmt != "geojson":
                 _open_all(self.writers, self.main)
-        definition, shape, sealer = self.definition, self.shape, current_sealer()
+        definition, shape, sealer = self.definition, self.shape, self.sealer
         query = select(Submission).where(*_where(form, user), Submission.id > after).order_by(Submission.id)
         if self.fmt == "geojson":
             query = query.where(Submission.location.is_not(None))

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 from server.accounts.auth import current_user
-from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Blueprint, Tagged, tagged
+from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Blueprint, Tagged, app_sealer, tagged
 from server.db import get_session
 from server.registry import catalog, decisions, placements, results, service, sync
 from server.registry.schemas import (
@@ -85,7 +85,7 @@ class Entities(BaseView):
     @blp.response(200, EntityPageSchema)
     def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
         """Records in the caller's scope by name (characters or pinyin), ID number, phone, grid, status…"""
-        return service.search(get_session(), current_user(), dataset, args)
+        return service.search(get_session(), app_sealer(), current_user(), dataset, args)
 
 
 @blp.route("/<string:dataset>/entities/<string:uuid>")
@@ -95,7 +95,7 @@ class EntityDetail(BaseView):
     @blp.response(200, EntityDetailSchema, headers=ETAG_HEADER)
     def get(self, dataset: str, uuid: str) -> Tagged:
         """A record with its versions, events and submissions; ETag for conflict resolution."""
-        data = service.detail(get_session(), current_user(), dataset, uuid)
+        data = service.detail(get_session(), app_sealer(), current_user(), dataset, uuid)
         return tagged(data, data["etag"])
 
 
@@ -109,7 +109,8 @@ class ConflictResolution(BaseView):
     def post(self, body: dict[str, Any], dataset: str, uuid: str) -> Tagged:
         """New version with the chosen values (If-Match: the record's ETag; 412 when stale)."""
         data = decisions.resolve_conflict(
-            get_session(), current_user(), dataset, uuid, request.headers.get("If-Match"), body["properties"]
+            get_session(), app_sealer(), current_user(), dataset, uuid, request.headers.get("If-Match"),
+            body["properties"],
         )
         return tagged(data, data["etag"])
 
@@ -122,7 +123,9 @@ class Conflicts(BaseView):
     @blp.response(200, ConflictPageSchema)
     def get(self, args: dict[str, Any], dataset: str) -> dict[str, Any]:
         """Unresolved conflicting versions in the caller's scope, with base, current and incoming values."""
-        return service.list_conflicts(get_session(), current_user(), dataset, args.get("cursor"), args["limit"])
+        return service.list_conflicts(
+            get_session(), app_sealer(), current_user(), dataset, args.get("cursor"), args["limit"]
+        )
 
 
 @blp.route("/<string:dataset>/duplicates")
@@ -164,6 +167,7 @@ class MergeCandidate(BaseView):
         return _decided(
             decisions.merge_candidate(
                 get_session(),
+                app_sealer(),
                 current_user(),
                 dataset,
                 candidate_id,
@@ -198,7 +202,7 @@ class UnmergeCandidate(BaseView):
         """Restore the merged record (If-Match: candidate ETag)."""
         return _decided(
             decisions.unmerge_candidate(
-                get_session(), current_user(), dataset, candidate_id, request.headers.get("If-Match")
+                get_session(), app_sealer(), current_user(), dataset, candidate_id, request.headers.get("If-Match")
             )
         )
 
@@ -226,7 +230,7 @@ class AcceptPlacement(BaseView):
         """The record moves to the proposed grid, with its open follow-ups (If-Match: the review's ETag)."""
         return _decided(
             placements.accept_placement(
-                get_session(), current_user(), dataset, review_id, request.headers.get("If-Match")
+                get_session(), app_sealer(), current_user(), dataset, review_id, request.headers.get("If-Match")
             )
         )
 

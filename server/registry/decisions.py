@@ -37,7 +37,7 @@ from server.registry.models import (
     SourceType,
 )
 from server.scope import path_in_scope, scope_clause
-from server.sealing.crypto import current_sealer
+from server.sealing.crypto import Sealer
 
 SUPERVISOR = SourceType.SUPERVISOR.value
 
@@ -60,7 +60,13 @@ def lock_record(session: Session, entity_id: int) -> Entity:
 
 
 def resolve_conflict(
-    session: Session, user: User, dataset: str, entity_uuid: str, if_match: str | None, values: Mapping[str, Any]
+    session: Session,
+    sealer: Sealer,
+    user: User,
+    dataset: str,
+    entity_uuid: str,
+    if_match: str | None,
+    values: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Settle a record's conflicts with the supervisor's chosen values, as a new version."""
     history.lock_feed(session)  # before any row lock (see history.py)
@@ -80,7 +86,6 @@ def resolve_conflict(
             code="registry.unknown_property",
             errors={k: ["not a writable property"] for k in unknown},
         )
-    sealer = current_sealer()
     current = store.full_properties(entity, sealer)
     chosen = rules.normalise(ds.spec, values)
     changed = rules.changed_properties(current, chosen)
@@ -128,7 +133,7 @@ def resolve_conflict(
         target_id=entity.uuid,
         detail={"versions": resolved, "changed": changed},
     )
-    return service.detail(session, user, dataset, entity.uuid)
+    return service.detail(session, sealer, user, dataset, entity.uuid)
 
 
 # --------------------------------------------------------------------------- duplicate candidates
@@ -183,7 +188,7 @@ def get_candidate(session: Session, user: User, dataset: str, candidate_id: int)
     )
     if candidate is None:
         raise NotFoundError(f"candidate {candidate_id} not found", code="registry.candidate_not_found")
-    viewer = service.Viewer.of(user)
+    viewer = service.Viewer.masked(user)
     view = candidate_view(ds, candidate, viewer)
     viewer.audit(session, dataset)
     return view
@@ -195,7 +200,7 @@ def review_page(session: Session, user: User, dataset: str, model: Any, visible:
     """One page of a supervisor's queue (candidates, held moves): in scope, by status, newest first."""
     service.require_reviewer(user)
     ds = store.get_dataset(session, dataset)
-    viewer = service.Viewer.of(user)
+    viewer = service.Viewer.masked(user)
     query = select(model).where(model.dataset_id == ds.id, visible, model.status == status)
     if (after := decode_cursor(cursor)) is not None:
         query = query.where(model.id < after)
@@ -240,11 +245,12 @@ def mark_distinct(
     ds, candidate = _load_candidate(session, user, dataset, candidate_id, if_match, open_only=True)
     close_decision(candidate, user, CandidateStatus.DISTINCT.value)
     record(session, user.id, "registry.candidate_distinct", target_type=f"registry.{dataset}", target_id=candidate.id)
-    return candidate_view(ds, candidate, service.Viewer.of(user))
+    return candidate_view(ds, candidate, service.Viewer.masked(user))
 
 
 def merge_candidate(
     session: Session,
+    sealer: Sealer,
     user: User,
     dataset: str,
     candidate_id: int,
@@ -267,7 +273,6 @@ def merge_candidate(
     for entity in (survivor, other):
         if not path_in_scope(user, entity.unit_path):
             raise NotFoundError("record outside your scope", code="registry.entity_not_found")
-    sealer = current_sealer()
     kept, taken = store.full_properties(survivor, sealer), store.full_properties(other, sealer)
     filled = {k: v for k, v in taken.items() if v is not None and kept.get(k) is None}
     source_id = f"candidate:{candidate.id}"
@@ -280,7 +285,7 @@ def merge_candidate(
     _record_pair(session, user, source_id, EventKind.MERGED, ((survivor, sorted(filled)), (other, [])),
                  {"survivor": survivor.uuid, "merged": other.uuid, "candidate": candidate.id})
     # The merged-away person's follow-ups are the survivor's now (open ones move to the survivor's grid).
-    followers = followups.repoint_followers(session, other, survivor, actor_id=user.id, source_type=SUPERVISOR,
+    followers = followups.repoint_followers(session, sealer, other, survivor, actor_id=user.id, source_type=SUPERVISOR,
                                             source_id=source_id)
     candidate.snapshot = {
         "filled": sorted(filled),
@@ -294,7 +299,7 @@ def merge_candidate(
 
 
 def unmerge_candidate(
-    session: Session, user: User, dataset: str, candidate_id: int, if_match: str | None
+    session: Session, sealer: Sealer, user: User, dataset: str, candidate_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Undo a merge: the other record is live again; values copied into the survivor go back out."""
     ds, candidate = _load_candidate(session, user, dataset, candidate_id, if_match)
@@ -304,7 +309,6 @@ def unmerge_candidate(
     survivor, other = lock_record(session, candidate.survivor_id), lock_record(session, other_id)
     if other.merged_into_id != survivor.id:
         raise ConflictError("the records are no longer merged this way", code="registry.not_merged")
-    sealer = current_sealer()
     kept, taken = store.full_properties(survivor, sealer), store.full_properties(other, sealer)
     snapshot = candidate.snapshot or {}
     removed = [k for k in snapshot.get("filled", []) if kept.get(k) == taken.get(k)]
@@ -316,7 +320,7 @@ def unmerge_candidate(
     session.flush()
     _record_pair(session, user, source_id, EventKind.UNMERGED, ((survivor, sorted(removed)), (other, [])),
                  {"survivor": survivor.uuid, "restored": other.uuid, "candidate": candidate.id})
-    followups.repoint_followers(session, survivor, other, only=snapshot.get("followups", []), actor_id=user.id,
+    followups.repoint_followers(session, sealer, survivor, other, only=snapshot.get("followups", []), actor_id=user.id,
                                 source_type=SUPERVISOR, source_id=source_id)  # exactly what the merge moved
     return _decided(session, user, ds, candidate, CandidateStatus.UNMERGED, survivor.uuid, {"restored": other.uuid})
 
@@ -350,4 +354,4 @@ def _decided(
     close_decision(candidate, user, status.value)
     record(session, user.id, f"registry.{status.value}", target_type=f"registry.{ds.name}", target_id=survivor_uuid,
            detail={**detail, "candidate": candidate.id})
-    return candidate_view(ds, candidate, service.Viewer.of(user))
+    return candidate_view(ds, candidate, service.Viewer.masked(user))

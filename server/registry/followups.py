@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from server.domain.datasets import DatasetSpec
 from server.registry import history, moves, store
 from server.registry.models import Dataset, Entity, EntityStatus, EventKind
-from server.sealing.crypto import current_sealer
+from server.sealing.crypto import Sealer
 
 
 def is_open(spec: DatasetSpec, properties: Mapping[str, Any]) -> bool:
@@ -102,6 +102,7 @@ def move_open_followups(
 
 def repoint_followers(
     session: Session,
+    sealer: Sealer,
     old: Entity,
     new: Entity,
     *,
@@ -126,7 +127,6 @@ def repoint_followers(
              .order_by(Entity.id).with_for_update())
     if only is not None:
         query = query.where(Entity.uuid.in_(list(only)))
-    sealer = current_sealer()
     target = moves.Placement(new.unit_path, new.grid_code, None, True, linked_id=new.id)
     done: list[str] = []
     for row in session.scalars(query):

@@ -52,7 +52,7 @@ from server.registry.records import (
     submitter,
 )
 from server.sealing import masking
-from server.sealing.crypto import Sealer, current_sealer
+from server.sealing.crypto import Sealer
 from server.submissions import privacy
 
 __all__ = ["MergeOutcome", "SubmissionEssentials", "lookup", "merge_submission_data"]
@@ -99,11 +99,8 @@ def _entity_meta(data: Mapping[str, Any]) -> Mapping[str, Any]:
 # --------------------------------------------------------------------------- merge
 
 
-def merge_submission_data(
-    session: Session, essentials: SubmissionEssentials, sealer: Sealer | None = None
-) -> list[MergeOutcome]:
+def merge_submission_data(session: Session, essentials: SubmissionEssentials, sealer: Sealer) -> list[MergeOutcome]:
     """Fold one submission into the registry: one outcome per entities block."""
-    sealer = sealer or current_sealer()
     history.lock_feed(session)  # before any row lock: one lock order for every registry writer
     return [_merge_block(session, essentials, block, sealer) for block in blocks_of(essentials)]
 

@@ -22,7 +22,7 @@ from server.registry import history, moves, service, store
 from server.registry.decisions import SUPERVISOR, check_if_match, close_decision, lock_record, review_page
 from server.registry.models import EntityStatus, PlacementReview, ReviewStatus
 from server.scope import scope_clause
-from server.sealing.crypto import current_sealer
+from server.sealing.crypto import Sealer
 
 
 def review_etag(review: PlacementReview) -> str:
@@ -83,7 +83,7 @@ def _load_review(
 
 
 def accept_placement(
-    session: Session, user: User, dataset: str, review_id: int, if_match: str | None
+    session: Session, sealer: Sealer, user: User, dataset: str, review_id: int, if_match: str | None
 ) -> dict[str, Any]:
     """Make the held move: the record goes to the grid the submission saw it in."""
     history.lock_feed(session)  # before any row lock (see history.py)
@@ -100,7 +100,6 @@ def accept_placement(
     source_id = f"placement:{review.id}"
     point = (review.lon, review.lat) if review.lon is not None and review.lat is not None else None
     if entity.unit_path != review.path_to:
-        sealer = current_sealer()
         props = store.full_properties(entity, sealer)
         changed: list[str] = []
         geopoint = ds.spec.placement.geopoint
@@ -125,7 +124,7 @@ def accept_placement(
                             source_type=SUPERVISOR, source_id=source_id)
     record(session, user.id, "registry.placement_accepted", target_type=f"registry.{dataset}", target_id=entity.uuid,
            detail={"review": review.id, "from": review.grid_from, "to": review.grid_to})
-    return review_view(ds, review, service.Viewer.of(user))
+    return review_view(ds, review, service.Viewer.masked(user))
 
 
 def reject_placement(
@@ -138,4 +137,4 @@ def reject_placement(
     close_decision(review, user, ReviewStatus.REJECTED.value)
     record(session, user.id, "registry.placement_rejected", target_type=f"registry.{dataset}",
            target_id=review.entity.uuid, detail={"review": review.id, "from": review.grid_from, "to": review.grid_to})
-    return review_view(ds, review, service.Viewer.of(user))
+    return review_view(ds, review, service.Viewer.masked(user))

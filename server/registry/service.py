@@ -41,7 +41,7 @@ from server.scope import (
     within_purpose,
 )
 from server.sealing import masking
-from server.sealing.crypto import Sealer, current_sealer
+from server.sealing.crypto import Sealer
 
 MAX_LIMIT = 200
 READ_ROLES = frozenset({Role.ADMIN.value, Role.SUPERVISOR.value, Role.GRID_WORKER.value, Role.DEPARTMENT.value})
@@ -70,21 +70,33 @@ class Viewer:
     """Who is reading, what they may see unmasked, and what this response revealed."""
 
     user: User
-    sealer: Sealer
+    sealer: Sealer | None  # None only for a masked view that opens and looks up nothing (Collect's entity list)
     full: bool
     ethnicity: bool
     revealed: dict[str, set[str]]
 
     @classmethod
-    def of(cls, user: User, sealer: Sealer | None = None, *, reveal: bool = False) -> Viewer:
+    def of(cls, user: User, sealer: Sealer, *, reveal: bool = False) -> Viewer:
         """The viewer for a user: masked, unless ``reveal`` (an explicit read of one record) and masking allows."""
         return cls(
             user,
-            sealer or current_sealer(),
+            sealer,
             reveal and masking.sees_full_values(user.role, user.department),
             masking.sees_ethnicity(user.role, user.department),
             {},
         )
+
+    @classmethod
+    def masked(cls, user: User) -> Viewer:
+        """A viewer that only shows stored masked values: it holds no sealer, so it can open nothing."""
+        return cls(user, None, False, masking.sees_ethnicity(user.role, user.department), {})
+
+    @property
+    def opener(self) -> Sealer:
+        """The sealer that opens and looks up sensitive values (a masked-only viewer has none)."""
+        if self.sealer is None:
+            raise RuntimeError("a masked-only viewer cannot open or look up sealed values")
+        return self.sealer
 
     def show(self, spec: DatasetSpec, entity_uuid: str, props: Mapping[str, Any]) -> dict[str, Any]:
         """Properties as this viewer may see them (sealed values masked or revealed)."""
@@ -114,7 +126,7 @@ class Viewer:
         """
         plain, sealed = within_purpose(self.user, spec.name, plain), within_purpose(self.user, spec.name, sealed)
         if self.full:
-            return self.show(spec, entity_uuid, {**plain, **store.open_sealed(sealed, self.sealer)})
+            return self.show(spec, entity_uuid, {**plain, **store.open_sealed(sealed, self.opener)})
         if self.ethnicity:
             return dict(plain)
         return self.show(spec, entity_uuid, plain)
@@ -176,10 +188,10 @@ def search_query(ds: store.DatasetRef, viewer: Viewer, filters: Mapping[str, Any
         if (clause := _name_clause(q)) is not None:
             clauses.append(clause)
     if id_number := filters.get("id_number"):
-        clauses.append(store.hash_matches(Entity.id_hash, viewer.sealer, "resident_id", resident_id.to_18(id_number)))
+        clauses.append(store.hash_matches(Entity.id_hash, viewer.opener, "resident_id", resident_id.to_18(id_number)))
     if phone := filters.get("phone"):
         number = phones.normalize(phone) or phone.strip()
-        clauses.append(store.hash_matches(Entity.phone_hash, viewer.sealer, "phone", number))
+        clauses.append(store.hash_matches(Entity.phone_hash, viewer.opener, "phone", number))
     if grid := filters.get("grid"):
         clauses.append(Entity.grid_code == grid)
     if follows := filters.get("follows"):
@@ -198,13 +210,13 @@ def search_query(ds: store.DatasetRef, viewer: Viewer, filters: Mapping[str, Any
     return select(Entity).where(and_(*clauses))
 
 
-def search(session: Session, user: User, dataset: str, filters: Mapping[str, Any]) -> dict[str, Any]:
+def search(session: Session, sealer: Sealer, user: User, dataset: str, filters: Mapping[str, Any]) -> dict[str, Any]:
     """One keyset page of records matching the filters: ``{items, next_cursor}``."""
     require_reader(user)
     ds = store.get_dataset(session, dataset)
     require_dataset(session, user, dataset)
     require_properties(session, user, dataset, filtered_properties(ds.spec, filters))
-    viewer = Viewer.of(user)
+    viewer = Viewer.of(user, sealer)
     limit = max(1, min(int(filters.get("limit") or 50), MAX_LIMIT))
     query = search_query(ds, viewer, filters)
     if (after := decode_cursor(filters.get("cursor"))) is not None:
@@ -253,13 +265,13 @@ def get_entity(session: Session, user: User, ds: store.DatasetRef, entity_uuid: 
     return entity
 
 
-def detail(session: Session, user: User, dataset: str, entity_uuid: str) -> dict[str, Any]:
+def detail(session: Session, sealer: Sealer, user: User, dataset: str, entity_uuid: str) -> dict[str, Any]:
     """A record with its versions, events, submissions and merge links."""
     require_reader(user)
     ds = store.get_dataset(session, dataset)
     require_dataset(session, user, dataset)
     entity = get_entity(session, user, ds, entity_uuid)
-    viewer = Viewer.of(user, reveal=True)
+    viewer = Viewer.of(user, sealer, reveal=True)
     versions = list(
         session.scalars(
             select(EntityVersion).where(EntityVersion.entity_id == entity.id).order_by(EntityVersion.version)
@@ -322,7 +334,7 @@ def conflict_view(spec: DatasetSpec, entity_uuid: str, detail: Mapping[str, Any]
         for which in ("base", "current", "incoming"):
             value = triple.get(which)
             if triple.get("sealed") and value is not None:
-                value = viewer.sealer.open(name, value)
+                value = viewer.opener.open(name, value)
             shown[which] = viewer.show(spec, entity_uuid, {name: value})[name]
         values[name] = shown
     return {**{k: v for k, v in detail.items() if k != "values"}, "values": values}
@@ -348,11 +360,13 @@ def event_view(event: RegistryEvent) -> dict[str, Any]:
 # --------------------------------------------------------------------------- conflicts
 
 
-def list_conflicts(session: Session, user: User, dataset: str, cursor: str | None, limit: int) -> dict[str, Any]:
+def list_conflicts(
+    session: Session, sealer: Sealer, user: User, dataset: str, cursor: str | None, limit: int
+) -> dict[str, Any]:
     """Unresolved conflicting versions in the caller's scope, newest first."""
     require_reviewer(user)
     ds = store.get_dataset(session, dataset)
-    viewer = Viewer.of(user)
+    viewer = Viewer.of(user, sealer)
     query = (
         select(EntityVersion, Entity)
         .join(Entity, Entity.id == EntityVersion.entity_id)
@@ -389,7 +403,7 @@ def entity_list_csv(session: Session, user: User, dataset: str) -> bytes:
     require_reader(user)
     ds = store.get_dataset(session, dataset)
     require_dataset(session, user, dataset)
-    viewer = Viewer.of(user)
+    viewer = Viewer.masked(user)  # the list is masked for every role, so no sealer is needed
     names = list(within_purpose(user, dataset, ds.spec.properties))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

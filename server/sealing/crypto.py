@@ -175,15 +175,6 @@ def _cached_sealer(current: str, previous: tuple[str, ...]) -> Sealer:
     return Sealer(current, previous)
 
 
-def current_sealer(settings: Settings | None = None) -> Sealer:
-    """The sealer for ``settings``; without them, the app's settings in a request or the worker's in a job."""
-    if settings is None:
-        from flask import current_app, has_app_context
-
-        if has_app_context():
-            settings = current_app.extensions["gridreg"].settings
-        else:
-            from server import worker
-
-            settings = worker.settings()
+def current_sealer(settings: Settings) -> Sealer:
+    """The sealer for ``settings``: callers pass the settings they run under (a request's app, a job's worker)."""
     return Sealer.from_settings(settings)

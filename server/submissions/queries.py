@@ -25,7 +25,7 @@ from server.geo.models import AdminUnit
 from server.geo.points import lon_lat_of
 from server.paging import bad_cursor, decode_token, encode_token
 from server.scope import deny, purpose_of, scope_clause
-from server.sealing.crypto import current_sealer
+from server.sealing.crypto import Sealer
 from server.submissions import rules
 from server.submissions.models import ReviewState, Submission, SubmissionAttachment, SubmissionFlag
 from server.submissions.privacy import shown_data
@@ -85,12 +85,12 @@ def get_submission(session: Session, user: User, instance_id: str) -> Submission
     return row
 
 
-def read_submission(session: Session, user: User, instance_id: str) -> Submission:
+def read_submission(session: Session, sealer: Sealer, user: User, instance_id: str) -> Submission:
     """``get_submission`` for showing its data: the read is audited (the data holds personal information)."""
     submission = get_submission(session, user, instance_id)
     # What the response shows: sensitive answers masked unless the caller's duty needs them.
     definition = submission.form_version.definition
-    opened = open_answers(submission.data, definition, current_sealer(), submission.instance_id)
+    opened = open_answers(submission.data, definition, sealer, submission.instance_id)
     submission.shown_data, revealed = shown_data(opened, definition, user)
     record(session, user.id, "submission.read", target_type="submission", target_id=submission.instance_id,
            detail={"unmasked": sorted(set(revealed))} if revealed else None)

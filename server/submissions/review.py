@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Role, User
 from server.audit.service import record
 from server.errors import PermissionDeniedError, RuleViolation, check_if_match
-from server.sealing.crypto import current_sealer
+from server.sealing.crypto import Sealer
 from server.settings import Settings
 from server.submissions import jobs
 from server.submissions.models import ReviewState, Submission, SubmissionComment, SubmissionStatus
@@ -125,16 +125,26 @@ def latest_comment(session: Session, submission_id: int) -> str | None:
                           .order_by(SubmissionComment.id.desc()).limit(1))
 
 
-def read_reviewed(session: Session, user: User, instance_id: str) -> Submission:
+def _given_or_app(sealer: Sealer | None) -> Sealer:
+    """``sealer``, else the running app's: the resources in submissions/api.py do not pass one (yet)."""
+    if sealer is not None:
+        return sealer
+    from server.api import app_sealer  # the request's settings, read by the API layer's helper
+
+    return app_sealer()
+
+
+def read_reviewed(session: Session, user: User, instance_id: str, sealer: Sealer | None = None) -> Submission:
     """A submission's detail (audited, masked) with its latest comment and, for an edit, what it changed."""
-    submission = read_submission(session, user, instance_id)
+    sealer = _given_or_app(sealer)
+    submission = read_submission(session, sealer, user, instance_id)
     submission.review_comment = latest_comment(session, submission.id)
     submission.changes = None
     if submission.deprecated_id is not None:
         replaced = session.scalar(select(Submission).where(Submission.instance_id == submission.deprecated_id))
         if replaced is not None:
-            before, shown_before, revealed = _opened(replaced, user)
-            after, shown_after, _ = _opened(submission, user)
+            before, shown_before, revealed = _opened(replaced, user, sealer)
+            after, shown_after, _ = _opened(submission, user, sealer)
             root = str(submission.form_version.definition.get("root") or "data")
             submission.changes = answer_changes(before, after, root, shown_before=shown_before,
                                                 shown_after=shown_after)
@@ -144,10 +154,12 @@ def read_reviewed(session: Session, user: User, instance_id: str) -> Submission:
     return submission
 
 
-def _opened(submission: Submission, user: User) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+def _opened(
+    submission: Submission, user: User, sealer: Sealer
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """The full data tree, the tree as ``user`` may see it, and the sensitive paths shown in full."""
     definition = submission.form_version.definition
-    opened = open_answers(submission.data, definition, current_sealer(), submission.instance_id)
+    opened = open_answers(submission.data, definition, sealer, submission.instance_id)
     shown, revealed = shown_data(opened, definition, user)
     return dict(opened), shown, revealed
 
@@ -159,15 +171,16 @@ def list_comments(session: Session, user: User, instance_id: str) -> list[Submis
                                 .order_by(SubmissionComment.id)))
 
 
-def list_returned(session: Session, user: User) -> list[Submission]:
+def list_returned(session: Session, user: User, sealer: Sealer | None = None) -> list[Submission]:
     """The user's own returned submissions that no corrected edit has replaced yet, newest first."""
+    sealer = _given_or_app(sealer)
     rows = list(session.scalars(
         select(Submission).where(Submission.submitter_id == user.id,
                                  Submission.review_state == ReviewState.RETURNED.value,
                                  Submission.superseded == false())
         .order_by(Submission.received_at.desc(), Submission.id.desc())))
     for row in rows:
-        _, row.shown_data, revealed = _opened(row, user)
+        _, row.shown_data, revealed = _opened(row, user, sealer)
         row.review_comment = latest_comment(session, row.id)
         record(session, user.id, "submission.read", target_type="submission", target_id=row.instance_id,
                detail={"unmasked": sorted(set(revealed))} if revealed else None)
@@ -212,7 +225,7 @@ def review_submission(session: Session, settings: Settings, user: User, instance
         # What follows validation runs again: the merge skips what does not wait for approval.
         pipeline.ring_followers(session, settings, jobs.validate_submission, submission.id)
     session.flush()
-    return read_reviewed(session, user, instance_id)
+    return read_reviewed(session, user, instance_id, Sealer.from_settings(settings))
 
 
 def add_comment(session: Session, user: User, instance_id: str, body: str) -> SubmissionComment:

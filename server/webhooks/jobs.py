@@ -119,7 +119,7 @@ def _collect(session: Session, settings: Settings, sub: WebhookSubscription, now
         return
     sealer = Sealer.from_settings(settings)
     for _ in range(5):
-        page = read_feed(session, owner, sub.cursor or None, FEED_PAGE)
+        page = read_feed(session, sealer, owner, sub.cursor or None, FEED_PAGE)
         for raw in page["items"]:
             item = json.loads(raw)  # the feed's item as JSON text; a few fields become columns
             body = json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str)

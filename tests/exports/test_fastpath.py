@@ -19,6 +19,7 @@ from server.accounts.models import User
 from server.exports.datasets import DatasetExport
 from server.exports.files import CsvOutput, XlsxOutput
 from server.registry.models import Entity
+from server.sealing.crypto import Sealer
 from tests.registry.conftest import ID_B, REGISTRATION, registration
 
 pytestmark = pytest.mark.usefixtures("export_jobs")
@@ -38,10 +39,11 @@ ODD = {  # values the registry's own writes never store, and text a spreadsheet 
 }
 
 
-def _write(db: Any, tmp_path: Any, user: User, fast: bool, fmt: str = "csv") -> tuple[bytes, dict[str, Any]]:
+def _write(db: Any, tmp_path: Any, user: User, sealer: Sealer, fast: bool,
+           fmt: str = "csv") -> tuple[bytes, dict[str, Any]]:
     path = tmp_path / f"{user.username}-{fast}"
     output = CsvOutput(path, "persons") if fmt == "csv" else XlsxOutput(path, "persons")
-    exporter = DatasetExport("persons", fmt, {}, output)
+    exporter = DatasetExport("persons", fmt, {}, output, sealer)
     exporter.fast = fast
     after, written = 0, 2
     while written == 2:  # pages of two rows: page ends in the middle of the records
@@ -76,10 +78,10 @@ def records(db, merge, sealer):
 
 
 @pytest.mark.parametrize("username", CALLERS)
-def test_the_database_writes_the_csv_the_generic_writer_writes(db, tmp_path, records, username):
+def test_the_database_writes_the_csv_the_generic_writer_writes(db, tmp_path, records, username, sealer):
     user = db.scalar(select(User).where(User.username == username))
-    fast, fast_audit = _write(db, tmp_path, user, fast=True)
-    generic, generic_audit = _write(db, tmp_path, user, fast=False)
+    fast, fast_audit = _write(db, tmp_path, user, sealer, fast=True)
+    generic, generic_audit = _write(db, tmp_path, user, sealer, fast=False)
     assert fast == generic
     assert fast_audit == generic_audit
     rows = list(csv.DictReader(io.StringIO(fast.decode("utf-8-sig"))))
@@ -93,9 +95,9 @@ def test_the_database_writes_the_csv_the_generic_writer_writes(db, tmp_path, rec
     shown = {k: odd[k] for k in expected if k in odd}  # the caller's purpose's columns only
     assert shown == {k: expected[k] for k in shown}
 
-def test_opened_values_are_counted_as_the_registry_counts_them(db, tmp_path, records):
+def test_opened_values_are_counted_as_the_registry_counts_them(db, tmp_path, records, sealer):
     police = db.scalar(select(User).where(User.username == "police"))
-    data, audit = _write(db, tmp_path, police, fast=True)
+    data, audit = _write(db, tmp_path, police, sealer, fast=True)
     rows = {r["full_name"]: r for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))}
     assert rows["王芳"]["resident_id"] == "" and rows["王芳"]["phone"] == "13900001111"
     assert rows["李四"]["resident_id"] == "4101**********0012" and rows["李四"]["phone"] == "13700001111"
@@ -104,10 +106,10 @@ def test_opened_values_are_counted_as_the_registry_counts_them(db, tmp_path, rec
 
 
 @pytest.mark.parametrize("username", CALLERS)
-def test_the_database_writes_the_sheet_the_generic_writer_writes(db, tmp_path, records, username):
+def test_the_database_writes_the_sheet_the_generic_writer_writes(db, tmp_path, records, username, sealer):
     user = db.scalar(select(User).where(User.username == username))
-    fast, fast_audit = _write(db, tmp_path, user, fast=True, fmt="xlsx")
-    generic, generic_audit = _write(db, tmp_path, user, fast=False, fmt="xlsx")
+    fast, fast_audit = _write(db, tmp_path, user, sealer, fast=True, fmt="xlsx")
+    generic, generic_audit = _write(db, tmp_path, user, sealer, fast=False, fmt="xlsx")
     assert fast.decode() == generic.decode()
     assert fast_audit == generic_audit
     book = load_workbook(io.BytesIO((tmp_path / f"{username}-True").read_bytes()), read_only=True)

@@ -12,7 +12,7 @@ from server.imports.models import ImportJob, ImportRow
 from server.registry import store
 from server.registry.merge import merge_submission_data
 from server.registry.models import AppliedSource, DuplicateCandidate, Entity, EntityVersion, RegistryEvent
-from server.sealing.crypto import current_sealer
+from server.sealing.crypto import Sealer
 from tests.imports.support import csv_bytes, person
 
 _SEARCH = ("label", "unit_path", "grid_code", "version", "status", "created_by", "conflict", "followed_id",
@@ -42,9 +42,8 @@ def _wipe(db: Any) -> None:
     db.commit()
 
 
-def _registry(db: Any, imports: list[ImportJob]) -> dict[str, Any]:
+def _registry(db: Any, imports: list[ImportJob], sealer: Sealer) -> dict[str, Any]:
     """The registry the imports left, with ids, uuids, job ids and sealing nonces replaced by row numbers."""
-    sealer = current_sealer()
     rows = {}
     where: dict[int, str] = {}
     for i, job in enumerate(imports):
@@ -99,7 +98,7 @@ def _one_by_one(session: Any, batch: list[Any], sealer: Any) -> list[Any]:
     return results
 
 
-def test_a_batch_of_rows_writes_what_merging_them_one_by_one_writes(db, import_file, grid, monkeypatch):
+def test_a_batch_of_rows_writes_what_merging_them_one_by_one_writes(db, import_file, grid, monkeypatch, settings):
     monkeypatch.setattr(jobs, "BATCH", 4)  # batches end between the rows of each kind
     batches: list[int] = []
     real_batch = jobs.merge_batch
@@ -109,11 +108,12 @@ def test_a_batch_of_rows_writes_what_merging_them_one_by_one_writes(db, import_f
         return real_batch(session, batch, sealer)
 
     monkeypatch.setattr(jobs, "merge_batch", counting_batch)
-    batched = _registry(db, _import_all(import_file, grid))
+    sealer = Sealer.from_settings(settings)
+    batched = _registry(db, _import_all(import_file, grid), sealer)
     assert sum(batches) == 4 + 7  # the first file's four, then the second's rows that reach the merge
     _wipe(db)
     monkeypatch.setattr(jobs, "merge_batch", _one_by_one)
-    one_by_one = _registry(db, _import_all(import_file, grid))
+    one_by_one = _registry(db, _import_all(import_file, grid), sealer)
     assert batched["rows"]["1:4"][0] == "duplicate_candidate" and batched["rows"]["1:5"][0] == "duplicate_candidate"
     assert [v[0] for v in batched["rows"].values()].count("updated") == 2
     assert {v[0] for k, v in batched["rows"].items() if k.startswith("2:")} == {"unchanged", "refused",
@@ -122,7 +122,7 @@ def test_a_batch_of_rows_writes_what_merging_them_one_by_one_writes(db, import_f
         assert batched[part] == one_by_one[part], part
 
 
-def test_an_id_number_already_registered_updates_that_record(db, import_file, grid):
+def test_an_id_number_already_registered_updates_that_record(db, import_file, grid, settings):
     first = import_file(csv_bytes([person(1, grid)]))
     assert first.counts == {"created": 1}
     job = import_file(csv_bytes([person(2, grid), person(1, grid, phone="13912345678"), person(3, grid)]))
@@ -130,4 +130,4 @@ def test_an_id_number_already_registered_updates_that_record(db, import_file, gr
     line = db.scalar(select(ImportRow).where(ImportRow.import_id == job.id, ImportRow.row_number == 3))
     record = db.scalar(select(Entity).where(Entity.uuid == line.entity_uuid))
     assert line.outcome == "updated" and record.version == 2
-    assert store.open_sealed(record.sealed, current_sealer())["phone"] == "13912345678"
+    assert store.open_sealed(record.sealed, Sealer.from_settings(settings))["phone"] == "13912345678"

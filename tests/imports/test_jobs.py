@@ -12,6 +12,7 @@ from server.imports import jobs
 from server.imports.models import ImportJob, ImportRow
 from server.registry import service as registry
 from server.registry.models import DuplicateCandidate, Entity, EntityVersion
+from server.sealing.crypto import Sealer
 from tests.imports.conftest import report
 from tests.imports.support import csv_bytes, id_number, person, xlsx_bytes
 
@@ -57,7 +58,7 @@ def test_the_same_file_again_changes_nothing(db, import_file, grid):
     assert (_entities(db), _versions(db)) == (entities, versions)
 
 
-def test_a_re_export_with_one_field_changed_updates_the_person(db, import_file, grid, admin):
+def test_a_re_export_with_one_field_changed_updates_the_person(db, import_file, grid, admin, settings):
     import_file(csv_bytes([person(1, grid), person(2, grid)]))
     entities = _entities(db)
     job = import_file(csv_bytes([person(1, grid, current_address="和庄镇新华路1号"), person(2, grid)]))
@@ -65,7 +66,7 @@ def test_a_re_export_with_one_field_changed_updates_the_person(db, import_file, 
     assert _entities(db) == entities
     line = report(db, job)["rows"]["updated"][0]
     assert line["row"] == 2
-    record = registry.detail(db, admin, "persons", line["entity_uuid"])
+    record = registry.detail(db, Sealer.from_settings(settings), admin, "persons", line["entity_uuid"])
     assert record["version"] == 2 and record["properties"]["current_address"] == "和庄镇新华路1号"
     assert [(e["kind"], e["source_type"]) for e in record["events"]] == [("created", "import"), ("updated", "import")]
     assert record["events"][1]["source_id"] == f"import-{job.id}:2"
