@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, current_app, jsonify, request
 
 from server.accounts.auth import current_caller, current_user
-from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Blueprint, Tagged, tagged
+from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Blueprint, Tagged, app_sealer, tagged
 from server.db import get_session
 from server.errors import BadRequestError
 from server.submissions import review, service
@@ -105,7 +105,7 @@ class SubmissionDetail(BaseView):
 
         The ETag names the review's state: send it as If-Match with a decision.
         """
-        submission = review.read_reviewed(get_session(), current_user(), instance_id)
+        submission = review.read_reviewed(get_session(), app_sealer(), current_user(), instance_id)
         return tagged(submission, review.etag(submission))
 
     @blp.arguments(ReviewSchema)
@@ -142,4 +142,4 @@ class MyReturned(BaseView):
     @blp.response(200, ReturnedListSchema)
     def get(self) -> dict[str, list[Submission]]:
         """The caller's returned submissions not yet replaced by a corrected edit, with the latest comment."""
-        return {"items": review.list_returned(get_session(), current_user())}
+        return {"items": review.list_returned(get_session(), app_sealer(), current_user())}

@@ -125,18 +125,8 @@ def latest_comment(session: Session, submission_id: int) -> str | None:
                           .order_by(SubmissionComment.id.desc()).limit(1))
 
 
-def _given_or_app(sealer: Sealer | None) -> Sealer:
-    """``sealer``, else the running app's: the resources in submissions/api.py do not pass one (yet)."""
-    if sealer is not None:
-        return sealer
-    from server.api import app_sealer  # the request's settings, read by the API layer's helper
-
-    return app_sealer()
-
-
-def read_reviewed(session: Session, user: User, instance_id: str, sealer: Sealer | None = None) -> Submission:
+def read_reviewed(session: Session, sealer: Sealer, user: User, instance_id: str) -> Submission:
     """A submission's detail (audited, masked) with its latest comment and, for an edit, what it changed."""
-    sealer = _given_or_app(sealer)
     submission = read_submission(session, sealer, user, instance_id)
     submission.review_comment = latest_comment(session, submission.id)
     submission.changes = None
@@ -171,9 +161,8 @@ def list_comments(session: Session, user: User, instance_id: str) -> list[Submis
                                 .order_by(SubmissionComment.id)))
 
 
-def list_returned(session: Session, user: User, sealer: Sealer | None = None) -> list[Submission]:
+def list_returned(session: Session, sealer: Sealer, user: User) -> list[Submission]:
     """The user's own returned submissions that no corrected edit has replaced yet, newest first."""
-    sealer = _given_or_app(sealer)
     rows = list(session.scalars(
         select(Submission).where(Submission.submitter_id == user.id,
                                  Submission.review_state == ReviewState.RETURNED.value,
@@ -225,7 +214,7 @@ def review_submission(session: Session, settings: Settings, user: User, instance
         # What follows validation runs again: the merge skips what does not wait for approval.
         pipeline.ring_followers(session, settings, jobs.validate_submission, submission.id)
     session.flush()
-    return read_reviewed(session, user, instance_id, Sealer.from_settings(settings))
+    return read_reviewed(session, Sealer.from_settings(settings), user, instance_id)
 
 
 def add_comment(session: Session, user: User, instance_id: str, body: str) -> SubmissionComment:
