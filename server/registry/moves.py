@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.domain.datasets import DatasetSpec
+from server.errors import RuleViolation
 from server.geo.models import AdminUnit
 from server.geo.points import parse_geopoint, point_element
 from server.geo.service import grid_path_at
@@ -77,6 +78,17 @@ class Placement:
     located: bool
     outside: bool = False
     linked_id: int | None = None
+
+
+def refuse_outside(spec: DatasetSpec, placement: Placement) -> None:
+    """``on_outside: reject``: a located submission outside the submitter's scope is refused."""
+    if placement.outside and spec.placement.on_outside == "reject":
+        raise RuleViolation(
+            "the location lies outside your area",
+            code="registry.outside_scope",
+            message_zh="定位不在您负责的网格范围内",
+            errors={"location": [placement.grid_code or ""]},
+        )
 
 
 def place(

@@ -226,7 +226,7 @@ class BlockWriter:
             raise RuleViolation(
                 "the record cannot be placed in a grid", code="registry.unplaced", message_zh="无法确定登记对象所属网格"
             )
-        self._refuse_outside()
+        moves.refuse_outside(self.ds.spec, self.placement)
         entity = Entity(
             uuid=entity_uuid or str(uuidlib.uuid4()),
             dataset_id=self.ds.id,
@@ -264,16 +264,6 @@ class BlockWriter:
         path = self.ess.unit_path or entity.unit_path
         return self.claim_id, result_row(self.ess, outcome, entity.id, path, outcome.detail())
 
-    def _refuse_outside(self) -> None:
-        """``on_outside: reject``: a located submission outside the submitter's scope is refused."""
-        if self.placement.outside and self.ds.spec.placement.on_outside == "reject":
-            raise RuleViolation(
-                "the location lies outside your area",
-                code="registry.outside_scope",
-                message_zh="定位不在您负责的网格范围内",
-                errors={"location": [self.placement.grid_code or ""]},
-            )
-
     def _held(self, departing: bool) -> bool:
         """True when this submission's move must wait for a supervisor (on_outside: review)."""
         placement, on_outside = self.placement, self.ds.spec.placement.on_outside
@@ -293,7 +283,7 @@ class BlockWriter:
         """Apply the submission to an existing record, flagging a stale base version."""
         spec = self.ds.spec
         departing = rules.is_departure(self.props)
-        self._refuse_outside()
+        moves.refuse_outside(self.ds.spec, self.placement)
         held = self._held(departing)
         if held:  # the location is part of the held move; the other changes apply now
             self.props = {k: v for k, v in self.props.items() if k != spec.placement.geopoint}

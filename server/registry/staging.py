@@ -103,15 +103,6 @@ class BlockStager:
     def _source(self) -> dict[str, Any]:
         return {"source_type": self.ess.source_type, "source_id": self.ess.instance_id}
 
-    def _refuse_outside(self) -> None:
-        if self.placement.outside and self.ds.spec.placement.on_outside == "reject":
-            raise RuleViolation(
-                "the location lies outside your area",
-                code="registry.outside_scope",
-                message_zh="定位不在您负责的网格范围内",
-                errors={"location": [self.placement.grid_code or ""]},
-            )
-
     def create(self, entity_uuid: str, search: dict[str, Any] | None = None) -> MergeOutcome:
         """A new record, unless its strong key names one already (then that one is updated)."""
         spec, sealer, ess = self.ds.spec, self.run.sealer, self.ess
@@ -127,7 +118,7 @@ class BlockStager:
         if self.placement.unit_path is None:
             raise RuleViolation("the record cannot be placed in a grid", code="registry.unplaced",
                                 message_zh="无法确定登记对象所属网格")
-        self._refuse_outside()
+        moves.refuse_outside(self.ds.spec, self.placement)
         point = self.placement.point
         values: dict[str, Any] = {
             "uuid": entity_uuid, "dataset_id": self.ds.id, "version": 1, "status": EntityStatus.ACTIVE.value,
@@ -150,7 +141,7 @@ class BlockStager:
         values = rec.values
         if rules.is_departure(self.props):
             raise MergeAlone
-        self._refuse_outside()
+        moves.refuse_outside(self.ds.spec, self.placement)
         held = placement.located and placement.outside and spec.placement.on_outside == "review"
         moving = placement.located and placement.unit_path != values["unit_path"]
         stale = base is not None and base < values["version"]
