@@ -79,11 +79,6 @@ class Settings:
         """Where export files are written (a settings-configured directory or the media root's exports/)."""
         return self.exports_dir or self.media_root / "exports"
 
-    @property
-    def is_sqlite(self) -> bool:
-        """True for the embedded SQLite + SpatiaLite store."""
-        return self.database_url.startswith("sqlite")
-
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests, CLI overrides)."""
         return replace(self, **changes)  # type: ignore[arg-type]

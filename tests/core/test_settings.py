@@ -28,12 +28,12 @@ def test_defaults_and_types(tmp_path):
     assert settings.time_zone == "Asia/Shanghai"
     assert settings.redis_url == "redis://h:6379/0"
     assert settings.media_root == tmp_path.resolve()
-    assert not settings.is_sqlite
+    assert not settings.database_url.startswith("sqlite")
 
 
 def test_no_redis_means_inline_jobs(tmp_path):
     settings = load_settings({"GRIDREG_DEMO": "1", "GRIDREG_MEDIA_ROOT": str(tmp_path)})
-    assert settings.redis_url is None and settings.is_sqlite and settings.demo
+    assert settings.redis_url is None and settings.database_url.startswith("sqlite") and settings.demo
 
 
 def test_bad_values_are_all_reported():
