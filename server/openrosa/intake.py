@@ -19,7 +19,8 @@ from server.forms.models import FormVersion
 from server.forms.xml_instance import parse_openrosa_element
 from server.openrosa.envelope import Envelope, read_envelope
 from server.settings import Settings
-from server.submissions.service import IncomingFile, SubmitResult, resolve_form_version, submit
+from server.submissions.service import SubmitResult, resolve_form_version, submit
+from server.submissions.uploads import IncomingFile
 
 
 def submission_version(session: Session, envelope: Envelope) -> FormVersion:

@@ -23,7 +23,7 @@ from server.openrosa.responses import (
     request_body_limit,
     xml_response,
 )
-from server.submissions.service import IncomingFile
+from server.submissions.uploads import IncomingFile
 
 bp = Blueprint("openrosa", __name__, url_prefix="/openrosa")
 bp.after_request(add_openrosa_headers)

@@ -10,7 +10,7 @@ from server.accounts.auth import current_caller, current_user
 from server.api import API_PREFIX, ETAG_HEADER, GUARDED, BaseView, Blueprint, Tagged, app_sealer, tagged
 from server.db import get_session
 from server.errors import BadRequestError
-from server.submissions import review, service
+from server.submissions import review, service, uploads
 from server.submissions.models import Submission, SubmissionComment
 from server.submissions.part import SubmissionIn, load_submission_part
 from server.submissions.schemas import (
@@ -31,7 +31,7 @@ blp = Blueprint("submissions", __name__, url_prefix=API_PREFIX, description="提
 SUBMISSION_PART = "submission"
 
 
-def read_intake_request() -> tuple[SubmissionIn, dict[str, service.IncomingFile]]:
+def read_intake_request() -> tuple[SubmissionIn, dict[str, uploads.IncomingFile]]:
     """The ``submission`` JSON part and the file parts of a multipart POST (or a bare JSON body)."""
     if request.mimetype == "application/json":
         return load_submission_part(request.get_data()), {}
@@ -43,11 +43,11 @@ def read_intake_request() -> tuple[SubmissionIn, dict[str, service.IncomingFile]
     if not raw:
         raise BadRequestError("the multipart body has no 'submission' part", code="submission.missing_part",
                               message_zh="缺少 submission 部分")
-    parts = [service.IncomingFile(name, upload.read(), upload.mimetype or None)
+    parts = [uploads.IncomingFile(name, upload.read(), upload.mimetype or None)
              for name, upload in request.files.items(multi=True) if name != SUBMISSION_PART]
-    parts += [service.IncomingFile(name, value.encode("utf-8"), None)  # a file part sent without a filename
+    parts += [uploads.IncomingFile(name, value.encode("utf-8"), None)  # a file part sent without a filename
               for name, value in request.form.items(multi=True) if name != SUBMISSION_PART]
-    files = service.incoming_files(parts)
+    files = uploads.incoming_files(parts)
     return load_submission_part(raw), files
 
 

@@ -26,24 +26,20 @@ from sqlalchemy.orm import Session, contains_eager, undefer
 from server.accounts.models import Role, User
 from server.cache import caches_for, detached_copy
 from server.errors import (
-    AppError,
     BadRequestError,
     ConflictError,
     NotFoundError,
-    PayloadTooLargeError,
     PermissionDeniedError,
-    RuleViolation,
 )
 from server.forms.models import Form, FormVersion, VersionState
 from server.geo.index import UnitRef, unit_index
 from server.geo.points import Location, point_element
-from server.media.images import inspect_image
 from server.media.storage import media_store, sha256_hex
 from server.queue import enqueue_after_commit, job_path
 from server.scope import path_in_scope, sees_everything
 from server.sealing.crypto import Sealer
 from server.settings import Settings
-from server.submissions import fastpath, jobs, rules
+from server.submissions import fastpath, jobs, rules, uploads
 from server.submissions.models import (
     Flag,
     ReviewState,
@@ -64,24 +60,15 @@ from server.submissions.queries import (  # the reads, re-exported: other contex
 )
 from server.submissions.schemas import receipt, receipt_of
 from server.submissions.sealing import seal_answers, seal_raw
+from server.submissions.uploads import CheckedFile, IncomingFile
 
 __all__ = [
-    "CheckedFile", "IncomingFile", "Page", "SubmitResult", "get_attachment", "get_submission", "incoming_files",
+    "CheckedFile", "IncomingFile", "Page", "SubmitResult", "get_attachment", "get_submission",
     "list_submissions", "point_of", "read_submission", "resolve_form_version", "review_queue", "submit",
     "versions_of",
 ]
 
 SUBMITTER_ROLES = frozenset({Role.GRID_WORKER.value, Role.SUPERVISOR.value, Role.ADMIN.value})
-_FILE_TYPE = "application/octet-stream"
-
-
-@dataclass(frozen=True)
-class IncomingFile:
-    """One uploaded file part; ``name`` is how the submission's data refers to it."""
-
-    name: str
-    data: bytes = field(repr=False)
-    content_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,41 +92,7 @@ class SubmitResult:
         return found
 
 
-@dataclass(frozen=True)
-class CheckedFile:
-    """An attachment that passed its checks, ready to store."""
-
-    ref: rules.FileRef
-    incoming: IncomingFile
-    content_type: str
-    width: int | None = None
-    height: int | None = None
-    taken_at: str | None = None
-    gps_lon: float | None = None
-    gps_lat: float | None = None
-    exif: dict[str, Any] | None = None
-
-
-class FileTooLargeError(PayloadTooLargeError):
-    """An attached file (not a photo: those have their own limits) past the upload limit."""
-
-    code, message_zh = "media.file_too_large", "附件文件超过上传大小上限"
-
-
 # --------------------------------------------------------------------------- intake
-
-
-def incoming_files(attachments: Mapping[str, IncomingFile] | Iterable[IncomingFile]) -> dict[str, IncomingFile]:
-    """Attachments as {name: IncomingFile}; in a list, a name given twice is a 400."""
-    if isinstance(attachments, Mapping):
-        return dict(attachments)
-    files: dict[str, IncomingFile] = {}
-    for incoming in attachments:
-        if incoming.name in files:
-            raise BadRequestError(f"attachment {incoming.name} sent twice", code="submission.duplicate_attachment",
-                                  message_zh="同一附件上传了两次", errors={incoming.name: ["sent twice"]})
-        files[incoming.name] = incoming
-    return files
 
 
 # Reading a stored version (replays, edits) stays on the ORM; new rows go in through fastpath.py.
@@ -199,7 +152,7 @@ def submit(
 
     ``attachments`` maps names to ``IncomingFile``s, or lists them (as the multipart parts came).
     """
-    attachments = incoming_files(attachments)
+    attachments = uploads.incoming_files(attachments)
     if user.role not in SUBMITTER_ROLES:
         raise PermissionDeniedError("only grid workers, supervisors and admins submit forms",
                                     code="submission.forbidden", message_zh="您的角色不能提交表单")
@@ -222,7 +175,7 @@ def submit(
         return _replay(session, settings, user, existing, form_version, digest, attachments)
     definition = form_version.definition
     refs = rules.referenced_files(definition, data)
-    checked = _check_files(settings, refs, attachments)
+    checked = uploads.check_files(settings, refs, attachments)
     root_id = instance_id
     if deprecated is not None:
         root_id = _edit_root(session, user, form_version, deprecated)
@@ -283,7 +236,7 @@ def _replay(session: Session, settings: Settings, user: User, existing: Submissi
                             message_zh="该实例编号已提交过不同的内容", errors={"instance_id": [existing.instance_id]})
     rows = {a.name: a for a in existing.attachments}
     refs = {name: rules.FileRef(a.name, a.field, a.kind) for name, a in rows.items()}
-    checked = _check_files(settings, refs, attachments)
+    checked = uploads.check_files(settings, refs, attachments)
     store = media_store(settings)
     now = datetime.now(UTC)
     added = []
@@ -315,36 +268,6 @@ def _ring_jobs(session: Session, settings: Settings, submission_id: int, image_i
         pipeline.ring_received(session, settings, submission_id)
     for attachment_id in image_ids:
         enqueue_after_commit(session, settings, "media", job_path(jobs.make_derivatives), attachment_id)
-
-
-def _check_files(settings: Settings, refs: Mapping[str, rules.FileRef],
-                 attachments: Mapping[str, IncomingFile]) -> dict[str, CheckedFile]:
-    """Refuse files the data does not declare; verify images with Pillow. Nothing is written here."""
-    for name in attachments:
-        rules.check_file_name(name, "attachments")
-    undeclared = sorted(name for name in attachments if name not in refs)
-    if undeclared:
-        raise RuleViolation(f"attachments not named by any file question of the form: {', '.join(undeclared)}",
-                            code="submission.attachment_not_declared", message_zh="上传了表单未声明的附件",
-                            errors={name: ["not declared"] for name in undeclared})
-    checked: dict[str, CheckedFile] = {}
-    for name, incoming in attachments.items():
-        ref = refs[name]
-        try:
-            if ref.kind == "image":
-                info = inspect_image(incoming.data, max_bytes=settings.max_photo_bytes,
-                                     max_pixels=settings.max_photo_pixels)
-                checked[name] = CheckedFile(ref, incoming, info.content_type, info.width, info.height,
-                                            info.taken_at, info.gps_lon, info.gps_lat, info.exif)
-            else:
-                if len(incoming.data) > settings.max_upload_bytes:
-                    raise FileTooLargeError(f"{name} is larger than the upload limit of "
-                                            f"{settings.max_upload_bytes} bytes")
-                checked[name] = CheckedFile(ref, incoming, _FILE_TYPE)
-        except AppError as exc:
-            exc.errors = {name: [exc.message], **exc.errors}
-            raise
-    return checked
 
 
 def _attachment_row(submission_id: int, ref: rules.FileRef, item: CheckedFile | None, blob: Any,

@@ -24,7 +24,7 @@ from server.settings import Settings
 from server.submissions import service
 from server.submissions.models import Submission
 from server.submissions.sealing import SEALED
-from server.submissions.service import IncomingFile
+from server.submissions.uploads import IncomingFile
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRATION = ROOT / "forms" / "registration.xlsx"

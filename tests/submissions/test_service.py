@@ -16,7 +16,7 @@ from server.sealing.crypto import Sealer, SealError
 from server.submissions import service
 from server.submissions.models import Submission, SubmissionStatus
 from server.submissions.sealing import SEALED, open_answers, open_raw
-from server.submissions.service import IncomingFile
+from server.submissions.uploads import IncomingFile
 from tests.submissions.support import jpeg, new_id, png_bomb, registration_data, submission_part, user
 
 pytestmark = pytest.mark.usefixtures("jobs_in_test_transaction")
