@@ -6,14 +6,13 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from server.errors import AppError
 from server.imports import jobs
 from server.imports.models import ImportJob, ImportRow
 from server.registry import store
-from server.registry.merge import merge_submission_data
 from server.registry.models import AppliedSource, DuplicateCandidate, Entity, EntityVersion, RegistryEvent
 from server.sealing.crypto import Sealer
 from tests.imports.support import csv_bytes, person
+from tests.registry.conftest import merge_one_by_one
 
 _SEARCH = ("label", "unit_path", "grid_code", "version", "status", "created_by", "conflict", "followed_id",
            "name_key", "name_pinyin", "name_initials", "block_key", "birth_date", "origin_code", "ethnicity",
@@ -86,19 +85,7 @@ def _import_all(import_file: Any, grid: str) -> list[ImportJob]:
     return [import_file(data) for data in _files(grid)] + [import_file(_files(grid)[1])]  # and the second again
 
 
-def _one_by_one(session: Any, batch: list[Any], sealer: Any) -> list[Any]:
-    """merge.py's merge of each row alone, in its own savepoint, in file order."""
-    results: list[Any] = []
-    for ess in batch:
-        try:
-            with session.begin_nested():
-                results.append(merge_submission_data(session, ess, sealer))
-        except AppError as exc:
-            results.append(exc)
-    return results
-
-
-def test_a_batch_of_rows_writes_what_merging_them_one_by_one_writes(db, import_file, grid, monkeypatch, settings):
+def test_a_batch_of_rows_writes_what_merging_themmerge_one_by_one_writes(db, import_file, grid, monkeypatch, settings):
     monkeypatch.setattr(jobs, "BATCH", 4)  # batches end between the rows of each kind
     batches: list[int] = []
     real_batch = jobs.merge_batch
@@ -112,7 +99,7 @@ def test_a_batch_of_rows_writes_what_merging_them_one_by_one_writes(db, import_f
     batched = _registry(db, _import_all(import_file, grid), sealer)
     assert sum(batches) == 4 + 7  # the first file's four, then the second's rows that reach the merge
     _wipe(db)
-    monkeypatch.setattr(jobs, "merge_batch", _one_by_one)
+    monkeypatch.setattr(jobs, "merge_batch", merge_one_by_one)
     one_by_one = _registry(db, _import_all(import_file, grid), sealer)
     assert batched["rows"]["1:4"][0] == "duplicate_candidate" and batched["rows"]["1:5"][0] == "duplicate_candidate"
     assert [v[0] for v in batched["rows"].values()].count("updated") == 2

@@ -292,3 +292,17 @@ def redeclare(db: Session, dataset: str, change: Callable[[dict[str, Any]], dict
 
     row = db.scalar(select(Dataset).where(Dataset.name == dataset))
     write_version(db, dataset, change(current_block(db, row)), source="api", actor_id=None, now=now, row=row)
+
+
+def merge_one_by_one(session: Session, batch: list[SubmissionEssentials], sealer: Sealer) -> list[Any]:
+    """merge.py's merge of each submission alone, in its own savepoint, in order: what a batch merge must equal."""
+    from server.errors import AppError
+
+    results: list[Any] = []
+    for ess in batch:
+        try:
+            with session.begin_nested():
+                results.append(merge_submission_data(session, ess, sealer))
+        except AppError as exc:
+            results.append(exc)
+    return results

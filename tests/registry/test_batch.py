@@ -15,7 +15,6 @@ from server.errors import AppError
 from server.geo.points import lon_lat_of
 from server.registry import store
 from server.registry.batch import Result, merge_batch
-from server.registry.merge import merge_submission_data
 from server.registry.models import (
     AppliedSource,
     DuplicateCandidate,
@@ -26,7 +25,17 @@ from server.registry.models import (
 )
 from server.registry.records import SubmissionEssentials
 from server.sealing.crypto import Sealer
-from tests.registry.conftest import FAR_POINT, ID_A, ID_B, MOVE_OUT, REGISTRATION, VISIT, WORKER_POINT, registration
+from tests.registry.conftest import (
+    FAR_POINT,
+    ID_A,
+    ID_B,
+    MOVE_OUT,
+    REGISTRATION,
+    VISIT,
+    WORKER_POINT,
+    merge_one_by_one,
+    registration,
+)
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 ID_C = "650102199003150031"
@@ -94,17 +103,6 @@ def _essentials(scenario: Scenario, worker: User, start: int, far: User | None =
     return out
 
 
-def _one_by_one(db: Session, batch: list[SubmissionEssentials], sealer: Sealer) -> list[Result]:
-    results: list[Result] = []
-    for ess in batch:
-        try:
-            with db.begin_nested():
-                results.append(merge_submission_data(db, ess, sealer))
-        except AppError as exc:
-            results.append(exc)
-    return results
-
-
 def _wipe(db: Session) -> None:
     for model in (DuplicateCandidate, PlacementReview, RegistryEvent, EntityVersion, AppliedSource):
         db.execute(delete(model))
@@ -165,7 +163,7 @@ def _registry(db: Session, sealer: Sealer, results: list[Result]) -> dict[str, A
 def _run(db: Session, sealer: Sealer, users: tuple[User, User], merge: Callable[..., list[Result]]) -> dict[str, Any]:
     _wipe(db)
     seed = _essentials(_seed(), users[0], 0)
-    _one_by_one(db, seed, sealer)
+    merge_one_by_one(db, seed, sealer)
     results = merge(db, _essentials(_batch(), users[0], len(seed), users[1]), sealer)
     db.commit()
     return _registry(db, sealer, results)
@@ -173,7 +171,7 @@ def _run(db: Session, sealer: Sealer, users: tuple[User, User], merge: Callable[
 
 def test_a_batch_merges_as_its_submissions_would_one_at_a_time(db, sealer, user_named, far_worker):
     users = (user_named("worker"), far_worker)
-    alone = _run(db, sealer, users, _one_by_one)
+    alone = _run(db, sealer, users, merge_one_by_one)
     batched = _run(db, sealer, users, merge_batch)
     for part in alone:
         assert batched[part] == alone[part], part
